@@ -1,0 +1,315 @@
+"""The platform's stack configuration: pydantic models read from ``stacks/Pulumi.<stack>.yaml``.
+
+Every key lives in the ``mlplat`` namespace (``mlplat:environment``, ``mlplat:teams``, ...). Keys
+are camelCase, as Pulumi config keys conventionally are. :func:`load_platform_config` reads them
+through ``pulumi.Config`` and validates all of them at once, before the program registers any
+resource; every problem is reported with its key path, the value given and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+from typing import Any, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from .errors import ConfigError, Issue, issues_from_validation_error
+
+NAMESPACE = "mlplat"
+
+_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+class Model(BaseModel):
+    """Base of every config model: camelCase keys, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+class Environment(StrEnum):
+    """The deployment environment. Production defaults (protect, retain, replicas) follow it."""
+
+    DEV = "dev"
+    STAGING = "staging"
+    PROD = "prod"
+
+
+class Cloud(StrEnum):
+    AWS = "aws"
+    GCP = "gcp"
+
+
+class Tags(Model):
+    """The standard tags every taggable resource carries (AWS tags; GCP and Kubernetes labels).
+
+    ``environment`` and ``managed-by`` are filled in by the platform; the stack sets the owning
+    team and the cost center (source: AWS Tagging Best Practices whitepaper, "cost allocation").
+    """
+
+    model_config = ConfigDict(alias_generator=None, populate_by_name=True, extra="forbid", frozen=True)
+
+    team: str = Field(min_length=1, max_length=63, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    cost_center: str = Field(alias="cost-center", min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+
+    def for_environment(self, environment: Environment) -> dict[str, str]:
+        """The four standard tags as a dict: team, cost-center, environment, managed-by."""
+        return {"team": self.team, "cost-center": self.cost_center, "environment": environment.value, "managed-by": "pulumi"}
+
+
+class TeamQuota(Model):
+    """A team's Kubernetes resource quota. Units: vCPU, GiB, whole GPUs, counts.
+
+    Attributes:
+        cpu: total CPU requests in vCPU (``requests.cpu``); limits are capped at twice this.
+        memory_gib: total memory requests in GiB (``requests.memory``); limits equal this times 2.
+        gpu: total NVIDIA GPUs requested (``requests.nvidia.com/gpu``); 0 forbids GPU pods.
+        pods: the number of pods.
+        load_balancers: Services of type LoadBalancer (``services.loadbalancers``).
+        storage_gib: total persistent volume claim storage in GiB (``requests.storage``).
+    """
+
+    cpu: float = Field(gt=0, le=4096)
+    memory_gib: float = Field(gt=0, le=65536)
+    gpu: int = Field(default=0, ge=0, le=512)
+    pods: int = Field(default=50, ge=1, le=10000)
+    load_balancers: int = Field(default=0, ge=0, le=100)
+    storage_gib: float = Field(default=100, ge=0, le=1_000_000)
+
+
+class BucketAccess(Model):
+    """Who may use one of a team's buckets, and where.
+
+    Attributes:
+        team: the team receiving the access (a name from ``mlplat:teams``).
+        access: ``read`` (list and get) or ``read-write`` (also put and delete).
+        prefix: the object key prefix the access is limited to; "" for the whole bucket.
+    """
+
+    team: str
+    access: Literal["read", "read-write"] = "read"
+    prefix: str = ""
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        from .grants import normalize_prefix
+
+        return normalize_prefix(value)
+
+
+class TeamBucket(Model):
+    """A data bucket owned by a team. The owning team always gets read-write on the whole bucket.
+
+    Attributes:
+        name: the bucket's short name, unique in the stack (the physical name gets a suffix).
+        grants: other teams' access.
+        access_logging: write S3 server access logs to the stack's log bucket.
+    """
+
+    name: str = Field(min_length=3, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
+    grants: list[BucketAccess] = Field(default_factory=list)
+    access_logging: bool = True
+
+
+class Team(Model):
+    """One ML team: its namespace, its quota, its identity group and its buckets.
+
+    Attributes:
+        name: the team's name; also its namespace name (a DNS label, at most 40 characters).
+        identity_group: the group in the cluster's authenticator (EKS access entries or OIDC
+            groups claim) whose members administer the namespace's workloads.
+        quota: the namespace's resource quota.
+        buckets: the team's data buckets.
+        pod_security: the Pod Security Standards level enforced in the namespace.
+    """
+
+    name: str = Field(min_length=2, max_length=40, pattern=_DNS_LABEL)
+    identity_group: str = Field(min_length=1, max_length=128)
+    quota: TeamQuota
+    buckets: list[TeamBucket] = Field(default_factory=list)
+    pod_security: Literal["restricted", "baseline"] = "restricted"
+
+
+class Cluster(Model):
+    """The Kubernetes cluster the team namespaces live in.
+
+    Attributes:
+        name: the cluster's name (EKS cluster name), used in role names and tags.
+        oidc_provider_arn: the cluster's IAM OIDC provider ARN, for IRSA; omit to skip
+            workload identity roles.
+        oidc_issuer: the issuer URL without ``https://`` (e.g.
+            ``oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE``).
+    """
+
+    name: str = Field(min_length=1, max_length=100)
+    oidc_provider_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/.+$")
+    oidc_issuer: str | None = Field(default=None, pattern=r"^[a-z0-9.-]+(/[A-Za-z0-9._-]+)*$")
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> "Cluster":
+        if (self.oidc_provider_arn is None) != (self.oidc_issuer is None):
+            raise ValueError("oidcProviderArn and oidcIssuer set together (both are needed for IRSA), or neither")
+        return self
+
+
+class Components(Model):
+    """Which component families this stack deploys."""
+
+    data_buckets: bool = True
+    team_namespaces: bool = True
+
+
+class PlatformConfig(Model):
+    """The whole ``mlplat`` namespace of one stack.
+
+    Attributes:
+        environment: dev, staging or prod.
+        cloud: the cloud the stack's buckets and boxes are on.
+        region: the cloud region (``us-east-1``, ``europe-west4``).
+        tags: the standard tags' team and cost center.
+        protect: protect stateful resources from deletion; defaults to on in prod.
+        retain_on_delete: keep cloud resources when they leave the program; defaults to on in prod.
+        cluster: the Kubernetes cluster for team namespaces.
+        teams: the ML teams.
+        components: which component families to deploy.
+        monthly_budget_usd: the environment's monthly budget in US dollars, for cost policies.
+    """
+
+    environment: Environment
+    cloud: Cloud = Cloud.AWS
+    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-?\d+$")
+    tags: Tags
+    protect: bool | None = None
+    retain_on_delete: bool | None = None
+    cluster: Cluster | None = None
+    teams: list[Team] = Field(default_factory=list)
+    components: Components = Field(default_factory=Components)
+    monthly_budget_usd: float = Field(default=10_000, gt=0)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PROD
+
+    @property
+    def protect_resources(self) -> bool:
+        """Whether stateful resources get ``protect``: the explicit setting, else on in prod."""
+        return self.is_production if self.protect is None else self.protect
+
+    @property
+    def retain_resources(self) -> bool:
+        """Whether stateful resources get ``retain_on_delete``: the explicit setting, else on in prod."""
+        return self.is_production if self.retain_on_delete is None else self.retain_on_delete
+
+    def standard_tags(self) -> dict[str, str]:
+        """The four standard tags for this stack's environment."""
+        return self.tags.for_environment(self.environment)
+
+    def team(self, name: str) -> Team:
+        """The team with this name. Raises ``KeyError`` if there is none."""
+        for team in self.teams:
+            if team.name == name:
+                return team
+        raise KeyError(name)
+
+
+def cross_reference_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[Issue]:
+    """Problems that span several keys: repeated names, grants to unknown teams, a missing cluster."""
+    issues: list[Issue] = []
+    names = [t.name for t in config.teams]
+    seen_teams: set[str] = set()
+    seen_buckets: dict[str, str] = {}
+    for index, team in enumerate(config.teams):
+        if team.name in seen_teams:
+            issues.append(Issue(f"{namespace}:teams[{index}].name", team.name, "a team name not used by another team"))
+        seen_teams.add(team.name)
+        for bucket_index, bucket in enumerate(team.buckets):
+            path = f"{namespace}:teams[{index}].buckets[{bucket_index}]"
+            if bucket.name in seen_buckets:
+                issues.append(Issue(f"{path}.name", bucket.name, f"a bucket name unique in the stack (team {seen_buckets[bucket.name]!r} has it too)"))
+            seen_buckets.setdefault(bucket.name, team.name)
+            for grant_index, grant in enumerate(bucket.grants):
+                if grant.team not in names:
+                    issues.append(Issue(f"{path}.grants[{grant_index}].team", grant.team, f"one of the stack's teams ({', '.join(names)})"))
+    if config.components.team_namespaces and config.teams and config.cluster is None:
+        issues.append(Issue(f"{namespace}:cluster", None, "a cluster block (name, and oidcProviderArn and oidcIssuer for IRSA) when team namespaces are deployed"))
+    return issues
+
+
+def _stack_config_values(namespace: str) -> dict[str, Any]:
+    """Every ``namespace:key`` config value the engine passed to this program."""
+    from pulumi.runtime import config as runtime_config
+
+    values: dict[str, Any] = {}
+    values.update(runtime_config.get_config_env())
+    values.update(runtime_config.CONFIG.get())
+    found = {}
+    for full_key, raw in values.items():
+        space, _, key = full_key.partition(":")
+        if space != namespace or not key:
+            continue
+        found[key] = raw
+    return found
+
+
+def parse_platform_config(values: dict[str, Any], namespace: str = NAMESPACE) -> PlatformConfig:
+    """Validate raw config values (key without namespace to a string or parsed value).
+
+    Raises:
+        ConfigError: with one :class:`~platform_lib.errors.Issue` per problem, each naming the
+            key path (``mlplat:teams[1].quota.gpu``), the value and what was expected.
+    """
+    import pydantic
+
+    parsed: dict[str, Any] = {}
+    issues: list[Issue] = []
+    for key, raw in values.items():
+        value = raw
+        if isinstance(raw, str) and raw[:1] in "[{" :
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError as error:
+                issues.append(Issue(f"{namespace}:{key}", raw, f"valid YAML/JSON structure ({error.msg})"))
+                continue
+        elif isinstance(raw, str) and raw in ("true", "false"):
+            value = raw == "true"
+        elif isinstance(raw, str) and re.fullmatch(r"-?\d+(\.\d+)?", raw):
+            value = json.loads(raw)
+        parsed[key] = value
+    try:
+        config = PlatformConfig.model_validate(parsed)
+    except pydantic.ValidationError as error:
+        issues.extend(issues_from_validation_error(error, prefix=namespace, separator=":"))
+        config = None
+    if config is not None:
+        issues.extend(cross_reference_issues(config, namespace))
+    if issues:
+        raise ConfigError(f"invalid stack configuration for {pulumi.get_stack() if _in_program() else 'stack'}", issues)
+    assert config is not None
+    return config
+
+
+def _in_program() -> bool:
+    try:
+        pulumi.get_stack()
+        return True
+    except Exception:  # noqa: BLE001 - outside a program the SDK raises
+        return False
+
+
+def load_platform_config(namespace: str = NAMESPACE) -> PlatformConfig:
+    """Read and validate the ``mlplat`` config of the running stack.
+
+    Call it first in a program, before registering resources, so that bad config registers
+    nothing.
+
+    Returns:
+        The validated config.
+
+    Raises:
+        ConfigError: every problem at once (see :func:`parse_platform_config`).
+    """
+    return parse_platform_config(_stack_config_values(namespace), namespace)

@@ -1,0 +1,130 @@
+"""Errors raised for user mistakes, and the one place pydantic errors are turned into them.
+
+Every user mistake (bad stack config, bad component arguments, an unknown stack) is raised as
+a :class:`PlatformError` subclass *before* any resource is registered. The CLI maps these to
+exit code 2 and prints the message without a traceback; anything else is a bug (exit 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, TypeVar
+
+import pydantic
+
+ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem with one input value.
+
+    Attributes:
+        path: where the value lives, e.g. ``mlplat:teams[0].quota.gpu`` for stack config or
+            ``DataBucket(features).prefix`` for component arguments.
+        value: the value that was given (``<missing>`` when the key was absent).
+        expected: what would have been accepted, in words.
+    """
+
+    path: str
+    value: Any
+    expected: str
+
+    def __str__(self) -> str:
+        shown = "<missing>" if self.value is _MISSING else repr(self.value)
+        return f"{self.path}: got {shown}; expected {self.expected}"
+
+
+class PlatformError(Exception):
+    """Base class of every error caused by user input rather than by a bug."""
+
+
+class InputError(PlatformError):
+    """One or more input values are invalid; ``issues`` lists every one of them at once."""
+
+    def __init__(self, subject: str, issues: list[Issue]):
+        self.subject = subject
+        self.issues = issues
+        lines = "\n".join(f"  - {issue}" for issue in issues)
+        noun = "problem" if len(issues) == 1 else "problems"
+        super().__init__(f"{subject}: {len(issues)} {noun}\n{lines}")
+
+
+class ConfigError(InputError):
+    """The stack configuration (``stacks/Pulumi.<stack>.yaml``) is invalid."""
+
+
+class ComponentArgsError(InputError):
+    """A component was constructed with invalid arguments; nothing was registered."""
+
+
+def _format_location(prefix: str, location: tuple[Any, ...]) -> str:
+    path = prefix
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def issues_from_validation_error(
+    error: pydantic.ValidationError, prefix: str = "", separator: str = "."
+) -> list[Issue]:
+    """Turn a pydantic ``ValidationError`` into :class:`Issue` items.
+
+    Args:
+        error: the error pydantic raised.
+        prefix: what every path starts with (a config namespace or a component label).
+        separator: joins ``prefix`` to the first location part (``:`` for config keys).
+    """
+    issues = []
+    for detail in error.errors(include_url=False):
+        location = tuple(detail["loc"])
+        # pydantic appends the validator name (e.g. "function-after[...]") for some unions.
+        location = tuple(p for p in location if not (isinstance(p, str) and "[" in p))
+        if location and prefix:
+            head, *rest = location
+            path = _format_location(f"{prefix}{separator}{head}", tuple(rest))
+        else:
+            path = _format_location(prefix, location)
+        value = _MISSING if detail["type"] == "missing" else detail.get("input")
+        expected = detail["msg"]
+        for lead in ("Value error, ", "Assertion failed, "):
+            expected = expected.removeprefix(lead)
+        issues.append(Issue(path=path or prefix, value=value, expected=expected))
+    return issues
+
+
+def validate_args(model: type[ModelT], component: str, name: str, values: Any) -> ModelT:
+    """Validate a component's arguments, raising :class:`ComponentArgsError` on any problem.
+
+    Args:
+        model: the component's pydantic args model.
+        component: the component's class name, e.g. ``DataBucket``.
+        name: the component's logical name.
+        values: an instance of ``model`` (already validated when it was built, returned as is),
+            or a mapping of field names to values.
+
+    Returns:
+        The validated model instance.
+
+    Raises:
+        ComponentArgsError: naming every invalid field, the value given and what was expected.
+    """
+    if isinstance(values, model):
+        return values
+    if not isinstance(values, Mapping):
+        raise ComponentArgsError(
+            f"{component}({name})",
+            [Issue(f"{component}({name}).args", values, f"a {model.__name__} or a mapping")],
+        )
+    try:
+        return model.model_validate(dict(values))
+    except pydantic.ValidationError as error:
+        raise ComponentArgsError(
+            f"invalid arguments for {component}({name!r}); nothing was created",
+            issues_from_validation_error(error, prefix=f"{component}({name})"),
+        ) from None

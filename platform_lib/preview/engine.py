@@ -1,0 +1,237 @@
+"""Run a Pulumi Python program through the real SDK with mocked providers, and record its plan.
+
+Only the engine's resource monitor is replaced (``pulumi.runtime.set_mocks(monitor=...)``): the
+program, the components and the SDK's serialization all run for real. The recording monitor keeps
+what the plain mocks cannot see: parent, protect, retain-on-delete, dependencies,
+delete-before-replace and aliases. Each run happens on its own thread in a fresh
+``contextvars.Context`` with its own event loop, so several stacks can be previewed one after
+another in one process without sharing SDK state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+import os
+import runpy
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as sdk_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from .mocks import GCP_PROJECT, PlatformMocks
+from .plan import Plan, PlannedResource, ResourceOptionsRecord
+from .project import StackSettings, load_stack
+
+#: Called once per registered resource with (count so far, type token, logical name).
+ProgressCallback = Callable[[int, str, str], None]
+
+_SIG = rpc._special_sig_key
+
+
+def to_plain(value: Any) -> Any:
+    """Decode a property value from its wire form to JSON-ready data.
+
+    Secrets are unwrapped, unknowns become ``None``, resource references become their URN,
+    assets and archives a small description, and output values their value.
+    """
+    if isinstance(value, dict):
+        signature = value.get(_SIG)
+        if signature == rpc._special_secret_sig or signature == rpc._special_output_value_sig:
+            return to_plain(value.get("value"))
+        if signature == rpc._special_resource_sig:
+            return value.get("urn")
+        if signature == rpc._special_asset_sig:
+            return {"asset": {k: v for k, v in value.items() if k != _SIG}}
+        if signature == rpc._special_archive_sig:
+            return {"archive": sorted(k for k in value if k != _SIG)}
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    if value == rpc.UNKNOWN:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def struct_to_plain(struct: Any) -> dict[str, Any]:
+    """A protobuf ``Struct`` of resource properties as plain JSON-ready data."""
+    return to_plain(json_format.MessageToDict(struct)) if struct is not None else {}
+
+
+class RecordingMonitor(sdk_mocks.MockMonitor):
+    """The SDK's ``MockMonitor``, recording every registration with its options."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks, on_register: ProgressCallback | None = None):
+        super().__init__(mocks)
+        self.records: list[PlannedResource] = []
+        self._by_urn: dict[str, PlannedResource] = {}
+        self._on_register = on_register
+
+    def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)
+        inputs = struct_to_plain(request.object) if request.type != "pulumi:pulumi:Stack" else {}
+        dependencies = list(request.dependencies)
+        for property_dependencies in request.propertyDependencies.values():
+            dependencies.extend(u for u in property_dependencies.urns if u not in dependencies)
+        aliases = [str(a) for a in request.aliasURNs] + [
+            spec.urn or f"name={spec.name} type={spec.type} parent={spec.parentUrn or ('<root>' if spec.noParent else '')}".strip()
+            for spec in request.aliases
+        ]
+        timeouts = request.customTimeouts
+        record = PlannedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            custom=bool(request.custom),
+            inputs=inputs,
+            outputs=struct_to_plain(response.object) if request.custom else {},
+            id=response.id if request.custom else "",
+            options=ResourceOptionsRecord(
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                depends_on=dependencies,
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                aliases=aliases,
+                ignore_changes=list(request.ignoreChanges),
+                replace_on_changes=list(request.replaceOnChanges),
+                provider=request.provider,
+                custom_timeouts={k: v for k, v in (("create", timeouts.create), ("update", timeouts.update), ("delete", timeouts.delete)) if v},
+            ),
+        )
+        self.records.append(record)
+        self._by_urn[record.urn] = record
+        if self._on_register is not None:
+            self._on_register(len(self.records), record.type, record.name)
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 - the gRPC method name
+        record = self._by_urn.get(request.urn)
+        if record is not None and not record.custom:
+            record.outputs = struct_to_plain(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+class _CollectingHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.messages: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append((record.levelname.lower(), record.getMessage()))
+
+
+class PreviewError(Exception):
+    """The program failed. ``__cause__`` is the program's exception; ``plan`` what it registered first."""
+
+    def __init__(self, cause: BaseException, plan: Plan):
+        self.plan = plan
+        super().__init__(str(cause))
+
+
+@contextlib.contextmanager
+def _program_environment(program_dir: Path):
+    """Make the program importable and its directory current, as the language host does."""
+    previous_cwd = os.getcwd()
+    sys.path.insert(0, str(program_dir))
+    os.chdir(program_dir)
+    try:
+        yield
+    finally:
+        os.chdir(previous_cwd)
+        with contextlib.suppress(ValueError):
+            sys.path.remove(str(program_dir))
+
+
+def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_register: ProgressCallback | None) -> tuple[Plan, list[tuple[str, str]]]:
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    config = stack_settings.config
+    region = config.get("aws:region", "us-east-1")
+    mocks = PlatformMocks(stack=stack_settings.stack, region=region, gcp_project=config.get("gcp:project", GCP_PROJECT))
+    monitor = RecordingMonitor(mocks, on_register)
+    logger = logging.getLogger(f"mlplat.preview.{stack_settings.project}.{stack_settings.stack}")
+    logger.propagate = False
+    handler = _CollectingHandler()
+    logger.addHandler(handler)
+    plan = Plan(project=stack_settings.project, stack=stack_settings.stack, resources=monitor.records, outputs={})
+    try:
+        set_all_config(dict(config), list(stack_settings.secret_keys))
+        sdk_mocks.set_mocks(mocks, project=stack_settings.project, stack=stack_settings.stack, preview=True, logger=logger, monitor=monitor)
+        if program is None:
+            main = str(stack_settings.program_dir / "__main__.py")
+            program = lambda: runpy.run_path(main, run_name="__main__")  # noqa: E731
+        with _program_environment(stack_settings.program_dir):
+            try:
+                _sync_await(run_pulumi_func(program))
+                root = settings.get_root_resource()
+                outputs = _sync_await(pulumi.Output.from_input(dict(getattr(root, "outputs", {}))).future())
+            except BaseException as error:  # noqa: BLE001 - re-raised with the partial plan
+                raise PreviewError(error, plan) from error
+        plan.outputs = to_plain(outputs or {})
+        return plan, handler.messages
+    finally:
+        logger.removeHandler(handler)
+        loop = asyncio.get_event_loop()
+        loop.close()
+
+
+def run_preview(
+    project_dir: Path | str = ".",
+    stack: str = "dev",
+    *,
+    program: Callable[[], Any] | None = None,
+    config_overrides: dict[str, Any] | None = None,
+    on_register: ProgressCallback | None = None,
+) -> tuple[Plan, list[tuple[str, str]]]:
+    """Preview one stack of a Pulumi Python project with mocked providers.
+
+    Args:
+        project_dir: the directory holding ``Pulumi.yaml``.
+        stack: the stack name; its config is read from ``<stackConfigDir>/Pulumi.<stack>.yaml``.
+        program: run this callable instead of the project's ``__main__.py`` (for tests).
+        config_overrides: fully qualified keys (``mlplat:teams``) replacing stack config values;
+            non-string values are passed as JSON, as the Pulumi CLI does.
+        on_register: progress callback, called once per registered resource.
+
+    Returns:
+        The plan, and the messages the program logged through ``pulumi.log`` as (level, text).
+
+    Raises:
+        ProjectError: no project, or no such stack.
+        PreviewError: the program raised; ``error.__cause__`` is the original exception (a
+            :class:`~platform_lib.errors.PlatformError` for user mistakes) and ``error.plan``
+            holds whatever was registered before it.
+    """
+    import json
+
+    stack_settings = load_stack(project_dir, stack)
+    for key, value in (config_overrides or {}).items():
+        stack_settings.config[key] = value if isinstance(value, str) else json.dumps(value)
+
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = _run(stack_settings, program, on_register)
+        except BaseException as error:  # noqa: BLE001 - handed back to the calling thread
+            result["error"] = error
+
+    context = contextvars.Context()
+    thread = threading.Thread(target=lambda: context.run(target), name=f"preview-{stack}")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]

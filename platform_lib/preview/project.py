@@ -1,0 +1,137 @@
+"""Reading a Pulumi project (``Pulumi.yaml``) and a stack's config (``Pulumi.<stack>.yaml``).
+
+The rules follow the Pulumi CLI (source: Pulumi docs, "Project file reference" and
+"Configuration"): ``main`` names the program's directory (default: the project directory);
+``stackConfigDir`` names where the ``Pulumi.<stack>.yaml`` files live (default: the project
+directory); a config key without a namespace belongs to the project's namespace; values that are
+not strings reach the program as JSON text, which ``pulumi.Config.get_object`` parses.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import PlatformError
+
+#: The value a program sees for a ``secure:`` config value, which cannot be decrypted offline.
+SECRET_PLACEHOLDER = "[secret]"
+
+
+class ProjectError(PlatformError):
+    """The project or stack cannot be found or read (no Pulumi.yaml, unknown stack, bad YAML)."""
+
+
+@dataclass
+class StackSettings:
+    """A project and one of its stacks, as the Pulumi CLI would run them.
+
+    Attributes:
+        project_dir: the directory holding ``Pulumi.yaml``.
+        project: the project name.
+        stack: the stack name.
+        program_dir: the directory holding ``__main__.py``.
+        config: fully qualified keys (``namespace:key``) to string values.
+        secret_keys: the keys whose values were ``secure:`` in the stack file.
+    """
+
+    project_dir: Path
+    project: str
+    stack: str
+    program_dir: Path
+    config: dict[str, str]
+    secret_keys: list[str] = field(default_factory=list)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ProjectError(f"{path}: not valid YAML: {error}") from None
+
+
+def _as_config_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def list_stacks(project_dir: Path) -> list[str]:
+    """The stacks that have a ``Pulumi.<stack>.yaml`` file in the project's stack config dir."""
+    project_dir = Path(project_dir)
+    document = _read_yaml(project_dir / "Pulumi.yaml") or {}
+    config_dir = project_dir / document.get("stackConfigDir", ".")
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
+
+
+def load_stack(project_dir: Path | str, stack: str) -> StackSettings:
+    """Read ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` below ``project_dir``.
+
+    Args:
+        project_dir: the project directory.
+        stack: the stack name, e.g. ``dev``.
+
+    Returns:
+        The settings a run of that stack needs.
+
+    Raises:
+        ProjectError: no ``Pulumi.yaml``, a runtime other than python, no program, or no
+            ``Pulumi.<stack>.yaml`` (the message lists the stacks that exist).
+    """
+    project_dir = Path(project_dir).resolve()
+    project_file = project_dir / "Pulumi.yaml"
+    if not project_file.is_file():
+        raise ProjectError(f"no Pulumi.yaml in {project_dir}: pass --cwd with a Pulumi project directory")
+    document = _read_yaml(project_file) or {}
+    project = document.get("name")
+    if not isinstance(project, str) or not project:
+        raise ProjectError(f"{project_file}: 'name' is missing")
+    runtime = document.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime_name != "python":
+        raise ProjectError(f"{project_file}: runtime is {runtime_name!r}; this preview runs python programs only")
+
+    program_dir = (project_dir / document.get("main", ".")).resolve()
+    if program_dir.is_file():
+        program_dir = program_dir.parent
+    if not (program_dir / "__main__.py").is_file():
+        raise ProjectError(f"{project_file}: main is {document.get('main', '.')!r}, but {program_dir}/__main__.py does not exist")
+
+    config_dir = (project_dir / document.get("stackConfigDir", ".")).resolve()
+    stack_file = config_dir / f"Pulumi.{stack}.yaml"
+    if not stack_file.is_file():
+        known = ", ".join(list_stacks(project_dir)) or "none"
+        raise ProjectError(f"unknown stack {stack!r}: {stack_file} does not exist (stacks: {known})")
+
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+
+    def qualify(key: str) -> str:
+        return key if ":" in key else f"{project}:{key}"
+
+    # Project-level config: plain values, or {default:/value:} declarations.
+    for key, value in (document.get("config") or {}).items():
+        if isinstance(value, dict) and ("default" in value or "value" in value):
+            value = value.get("value", value.get("default"))
+        elif isinstance(value, dict) and "type" in value:
+            continue
+        config[qualify(key)] = _as_config_text(value)
+
+    stack_document = _read_yaml(stack_file) or {}
+    for key, value in (stack_document.get("config") or {}).items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[qualify(key)] = SECRET_PLACEHOLDER
+            secret_keys.append(qualify(key))
+            continue
+        config[qualify(key)] = _as_config_text(value)
+
+    return StackSettings(
+        project_dir=project_dir,
+        project=project,
+        stack=stack,
+        program_dir=program_dir,
+        config=config,
+        secret_keys=secret_keys,
+    )
