@@ -70,6 +70,14 @@ def struct_to_plain(struct: Any) -> dict[str, Any]:
     return to_plain(json_format.MessageToDict(struct)) if struct is not None else {}
 
 
+def _alias_text(alias: Any) -> str:
+    """An alias as text: its URN, or its spec's set fields (``name=old type=... noParent=True``)."""
+    fields = json_format.MessageToDict(alias)
+    if "urn" in fields:
+        return fields["urn"]
+    return " ".join(f"{key}={value}" for key, value in fields.get("spec", {}).items() if value not in ("", None))
+
+
 class RecordingMonitor(sdk_mocks.MockMonitor):
     """The SDK's ``MockMonitor``, recording every registration with its options."""
 
@@ -85,10 +93,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         dependencies = list(request.dependencies)
         for property_dependencies in request.propertyDependencies.values():
             dependencies.extend(u for u in property_dependencies.urns if u not in dependencies)
-        aliases = [str(a) for a in request.aliasURNs] + [
-            spec.urn or f"name={spec.name} type={spec.type} parent={spec.parentUrn or ('<root>' if spec.noParent else '')}".strip()
-            for spec in request.aliases
-        ]
+        aliases = [str(a) for a in request.aliasURNs] + [_alias_text(a) for a in request.aliases]
         timeouts = request.customTimeouts
         record = PlannedResource(
             urn=response.urn,
