@@ -125,3 +125,16 @@ def test_bad_stack_config_registers_nothing(repo_root):
     assert isinstance(error, ConfigError)
     assert "mlplat:teams[0].identityGroup: got <missing>" in str(error)
     assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_the_team_test_kit_runs_a_callable_without_project_files():
+    import pulumi_aws as aws
+
+    from platform_lib.testing import find, preview
+
+    plan = preview(lambda: aws.s3.Bucket("logs", tags={"team": "fraud"}), config={"aws:region": "eu-central-1"}, stack="qa")
+    bucket = find(plan, "aws:s3/bucket:Bucket", "logs")
+    assert bucket.urn == "urn:pulumi:qa::test-project::aws:s3/bucket:Bucket::logs"
+    assert bucket.outputs["bucketRegionalDomainName"].endswith(".s3.eu-central-1.amazonaws.com")
+    with pytest.raises(LookupError, match="expected one aws:kms/key:Key, found 0"):
+        find(plan, "aws:kms/key:Key")
