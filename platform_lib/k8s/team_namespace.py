@@ -30,7 +30,6 @@ What a ``TeamNamespace`` is made of (all in ``core/v1``, ``rbac.authorization.k8
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
 from typing import Any, Literal, Mapping
@@ -39,7 +38,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..config import Environment, TeamQuota
+from ..config import Environment, TeamQuota, check_egress_cidrs
 from ..errors import ComponentArgsError, Issue, validate_args
 
 __all__ = [
@@ -191,14 +190,7 @@ class TeamNamespaceArgs(BaseModel):
     @field_validator("egress_https_cidrs")
     @classmethod
     def _cidrs(cls, cidrs: list[str]) -> list[str]:
-        for cidr in cidrs:
-            try:
-                network = ipaddress.ip_network(cidr, strict=True)
-            except ValueError:
-                raise ValueError(f"CIDR blocks such as 10.0.0.0/16 ({cidr!r} is not one)") from None
-            if network.prefixlen == 0:
-                raise ValueError("CIDR blocks narrower than the whole internet (0.0.0.0/0 and ::/0 are refused)")
-        return cidrs
+        return check_egress_cidrs(cidrs)
 
     @model_validator(mode="after")
     def _consistent(self) -> "TeamNamespaceArgs":
