@@ -155,6 +155,8 @@ def deploy_teams(config: PlatformConfig) -> dict[str, Any]:
                 service_account_name=WORKLOAD_SERVICE_ACCOUNT,
                 irsa_role_arn=roles[team.name].arn if team.name in roles else None,
                 egress_https_cidrs=cluster.egress_https_cidrs if cluster is not None else [],
+                protect=config.protect_resources,
+                retain_on_delete=config.retain_resources,
             )
             teams[team.name]["namespace"] = namespace.namespace_name
             teams[team.name]["serviceAccount"] = namespace.service_account_name

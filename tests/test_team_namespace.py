@@ -59,6 +59,17 @@ def test_namespace_is_labelled_for_pod_security_standards(plan):
     assert one(plan, "Namespace", "fraud").inputs["metadata"]["name"] == "fraud"
 
 
+def test_prod_namespace_is_protected_and_retained_its_objects_are_not(plan):
+    namespace = one(plan, "Namespace", "fraud")
+    assert namespace.options.protect and namespace.options.retain_on_delete
+    assert not one(plan, "ResourceQuota", "fraud-quota").options.protect
+
+
+def test_dev_namespace_is_not_protected():
+    namespace = one(preview(make(environment="dev")), "Namespace", "fraud")
+    assert not namespace.options.protect and not namespace.options.retain_on_delete
+
+
 def test_baseline_enforcement_still_audits_and_warns_restricted():
     labels = one(preview(make(pod_security="baseline", pod_security_version="v1.31")), "Namespace", "fraud").inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
