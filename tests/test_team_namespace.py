@@ -186,3 +186,14 @@ def test_bad_arguments_raise_before_anything_is_registered(overrides, path):
     assert isinstance(cause, ComponentArgsError)
     assert any(issue.path == path for issue in cause.issues), [str(i) for i in cause.issues]
     assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_every_object_is_valid_against_the_kubernetes_openapi_schema(plan):
+    """Strict validation (unknown fields refused) against the Kubernetes 1.33 schemas, offline."""
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    objects = [r.inputs for r in plan.resources if r.type.startswith("kubernetes:")]
+    assert len(objects) == 10
+    for manifest in objects:
+        kubernetes_validate.validate(manifest, "1.33.0", strict=True)
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate({**objects[0], "spec": {"finalizer": []}}, "1.33.0", strict=True)
