@@ -340,3 +340,58 @@ def test_mlplat_preview_of_a_bad_site_exits_2_with_the_field(tmp_path):
     result = CliRunner().invoke(app, ["preview", "--cwd", str(project), "--stack", "dev"], env={"COLUMNS": "200", "NO_COLOR": "1"})
     assert result.exit_code == 2, result.output
     assert "site_dir" in result.output and "does not exist" in result.output
+
+
+# --- the platform stacks: mlplat:staticSites ------------------------------------------------------
+
+SITE_CONFIG = {"name": "docs", "siteDir": "examples/static-site/site", "htmlTtlSeconds": 30}
+
+
+def test_static_sites_from_stack_config_get_standard_tags_and_the_stack_protection():
+    from platform_lib.preview import run_preview
+
+    plan, _ = run_preview(REPO_ROOT, "prod", config_overrides={"mlplat:staticSites": [SITE_CONFIG]})
+    site = find(plan, "mlplat:aws:StaticSite", "docs")
+    assert find(plan, DISTRIBUTION).inputs["tags"]["environment"] == "prod"
+    assert find(plan, "aws:cloudfront/cachePolicy:CachePolicy", "docs-html-cache").inputs["maxTtl"] == 30
+    bucket = next(r for r in plan.by_type("aws:s3/bucket:Bucket") if r.parent == site.urn)
+    assert bucket.options.protect and bucket.options.retain_on_delete  # prod defaults
+    assert find(plan, DISTRIBUTION).options.protect
+    assert all(not r.options.protect for r in find_all(plan, OBJECT))
+    assert plan.outputs["staticSites"]["docs"]["url"].startswith("https://d")
+
+
+def test_static_sites_can_be_switched_off():
+    from platform_lib.preview import run_preview
+
+    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:staticSites": [SITE_CONFIG], "mlplat:components": {"staticSites": False}})
+    assert not plan.by_type("mlplat:aws:StaticSite")
+
+
+def test_a_missing_site_directory_in_stack_config_registers_nothing():
+    from platform_lib.preview import run_preview
+
+    with pytest.raises(PreviewError) as raised:
+        run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:staticSites": [{**SITE_CONFIG, "siteDir": "no/such/site"}]})
+    assert isinstance(raised.value.__cause__, ComponentArgsError)
+    assert "StaticSite(docs).site_dir" in str(raised.value.__cause__)
+    assert [r.type for r in raised.value.plan.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_stack_config_names_a_domain_without_zone_or_certificate():
+    from platform_lib.config import ConfigError, parse_platform_config
+
+    with pytest.raises(ConfigError) as raised:
+        parse_platform_config({
+            "environment": "dev", "region": "us-east-1", "tags": {"team": "ml-platform", "cost-center": "cc-1"},
+            "components": {"teamNamespaces": False},
+            "staticSites": [{**SITE_CONFIG, "domainName": "docs.ml.example.com"}, SITE_CONFIG],
+        })
+    paths = {issue.path for issue in raised.value.issues}
+    assert paths == {"mlplat:staticSites[0].domainName", "mlplat:staticSites[1].name"}
+
+
+def test_keyword_arguments_work_like_an_args_mapping(site_copy):
+    plan = preview(lambda: StaticSite("docs", site_dir=site_copy, html_ttl_seconds=10, protect=True))
+    assert find(plan, "aws:cloudfront/cachePolicy:CachePolicy", "docs-html-cache").inputs["maxTtl"] == 10
+    assert find(plan, "aws:s3/bucket:Bucket").options.protect and not find(plan, INVALIDATION).options.protect

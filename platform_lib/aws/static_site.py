@@ -37,7 +37,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -177,6 +177,10 @@ class StaticSiteArgs(BaseModel):
         max_invalidation_paths: a content change touching more paths than this invalidates
             ``/*`` instead (CloudFront allows 3,000 file paths in progress at once).
         tags: tags for every taggable resource (the platform's standard tags).
+        protect: protect the bucket and the distribution from deletion (the platform turns it
+            on in prod). Content objects are never protected: the repository is their source.
+        retain_on_delete: keep the bucket and the distribution in the cloud when they leave
+            the program.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
@@ -205,6 +209,8 @@ class StaticSiteArgs(BaseModel):
     access_log_prefix: str = ""
     max_invalidation_paths: int = Field(default=100, ge=1, le=MAX_FILE_PATHS)
     tags: dict[str, str] = Field(default_factory=dict)
+    protect: bool = False
+    retain_on_delete: bool = False
 
     @field_validator("site_dir", mode="before")
     @classmethod
@@ -259,7 +265,8 @@ class StaticSite(pulumi.ComponentResource):
 
     Args:
         name: the component's logical name; children are named ``<name>-<part>``.
-        args: a :class:`StaticSiteArgs` or a mapping of its fields.
+        args: a :class:`StaticSiteArgs` or a mapping of its fields; or give the fields as
+            keyword arguments instead.
         opts: resource options. Content objects and the invalidation tracker are never
             protected nor retained, whatever ``opts`` says, so removing a file deletes its object.
 
@@ -286,8 +293,8 @@ class StaticSite(pulumi.ComponentResource):
     distribution_domain_name: pulumi.Output[str]
     url: pulumi.Output[str]
 
-    def __init__(self, name: str, args: StaticSiteArgs | dict[str, Any], opts: Optional[pulumi.ResourceOptions] = None):
-        validated = validate_args(StaticSiteArgs, "StaticSite", name, args)
+    def __init__(self, name: str, args: StaticSiteArgs | Mapping[str, Any] | None = None, opts: Optional[pulumi.ResourceOptions] = None, **kwargs: Any):
+        validated = validate_args(StaticSiteArgs, "StaticSite", name, args if args is not None else kwargs)
         issues = validated.cross_field_issues(f"StaticSite({name})")
         if issues:
             raise ComponentArgsError(f"invalid arguments for StaticSite({name!r}); nothing was created", issues)
@@ -296,9 +303,10 @@ class StaticSite(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
 
         child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=validated.protect or None, retain_on_delete=validated.retain_on_delete or None)
         tags = dict(validated.tags)
 
-        bucket = aws.s3.Bucket(f"{name}-content", force_destroy=False, tags=tags, opts=child)
+        bucket = aws.s3.Bucket(f"{name}-content", force_destroy=False, tags=tags, opts=stateful)
         public_access = aws.s3.BucketPublicAccessBlock(
             f"{name}-content-public-access",
             bucket=bucket.id,
@@ -383,7 +391,7 @@ class StaticSite(pulumi.ComponentResource):
             viewer_certificate=viewer_certificate,
             logging_config=logging_config,
             tags=tags,
-            opts=child,
+            opts=stateful,
         )
 
         policy = aws.s3.BucketPolicy(
