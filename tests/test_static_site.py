@@ -88,7 +88,8 @@ def test_distribution_redirects_to_https_compresses_and_serves_root_and_error_pa
     assert all(b["allowedMethods"] == ["GET", "HEAD"] for b in behaviours)
     assert inputs["defaultRootObject"] == "index.html"
     assert {(e["errorCode"], e["responseCode"], e["responsePagePath"]) for e in inputs["customErrorResponses"]} == {(403, 404, "/404.html"), (404, 404, "/404.html")}
-    assert inputs["viewerCertificate"] == {"cloudfrontDefaultCertificate": True, "minimumProtocolVersion": "TLSv1.2_2021"}
+    # With the default certificate the provider accepts only TLSv1, so nothing else is asked for.
+    assert inputs["viewerCertificate"] == {"cloudfrontDefaultCertificate": True}
     assert "loggingConfig" not in inputs
     assert inputs["tags"]["cost-center"] == "cc-4100"
 
@@ -120,6 +121,14 @@ def test_html_is_cached_briefly_and_fingerprinted_assets_for_a_year(plan):
     assert inputs["defaultCacheBehavior"]["cachePolicyId"] == html.id
     (ordered,) = inputs["orderedCacheBehaviors"]
     assert (ordered["pathPattern"], ordered["cachePolicyId"]) == ("assets/*", assets.id)
+
+
+def test_a_zero_ttl_disables_caching_without_compressed_variants_in_the_key():
+    policies = {r.name: r.inputs for r in find_all(site_plan(html_ttl_seconds=0), "aws:cloudfront/cachePolicy:CachePolicy")}
+    html, assets = policies["docs-html-cache"], policies["docs-asset-cache"]
+    assert html["maxTtl"] == 0
+    assert html["parametersInCacheKeyAndForwardedToOrigin"]["enableAcceptEncodingGzip"] is False
+    assert assets["parametersInCacheKeyAndForwardedToOrigin"]["enableAcceptEncodingBrotli"] is True
 
 
 def test_one_object_per_file_with_content_type_hash_and_cache_control(plan):

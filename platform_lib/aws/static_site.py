@@ -24,8 +24,9 @@ What it builds (type token ``mlplat:aws:StaticSite``):
   resource was chosen.
 
 Without a domain the distribution uses CloudFront's default ``*.cloudfront.net`` certificate;
-CloudFront then fixes the viewer security policy at TLSv1 whatever is asked (source: CloudFront
-API reference, ``ViewerCertificate.MinimumProtocolVersion``), so TLS 1.2 as a floor needs a domain.
+CloudFront then fixes the viewer security policy at TLSv1 and accepts no other minimum (sources:
+CloudFront API reference, ``ViewerCertificate.MinimumProtocolVersion``; the AWS provider's
+``minimum_protocol_version`` documentation), so TLS 1.2 as a floor needs a domain.
 """
 
 from __future__ import annotations
@@ -369,7 +370,8 @@ class StaticSite(pulumi.ComponentResource):
         if certificate_arn is not None:
             viewer_certificate = {"acm_certificate_arn": certificate_arn, "ssl_support_method": "sni-only", "minimum_protocol_version": "TLSv1.2_2021"}
         else:
-            viewer_certificate = {"cloudfront_default_certificate": True, "minimum_protocol_version": "TLSv1.2_2021"}
+            # The provider refuses any minimum protocol but TLSv1 with the default certificate.
+            viewer_certificate = {"cloudfront_default_certificate": True}
         logging_config = None
         if validated.access_log_bucket:
             logging_config = {"bucket": validated.access_log_bucket, "prefix": validated.access_log_prefix, "include_cookies": False}
@@ -479,8 +481,10 @@ class StaticSite(pulumi.ComponentResource):
                 "cookies_config": {"cookie_behavior": "none"},
                 "headers_config": {"header_behavior": "none"},
                 "query_strings_config": {"query_string_behavior": "none"},
-                "enable_accept_encoding_brotli": True,
-                "enable_accept_encoding_gzip": True,
+                # CloudFront refuses compressed variants in the key of a policy that caches nothing
+                # (CloudFront Developer Guide, "Serving compressed files": compression needs caching).
+                "enable_accept_encoding_brotli": ttl_seconds > 0,
+                "enable_accept_encoding_gzip": ttl_seconds > 0,
             },
             opts=opts,
         )
