@@ -281,7 +281,7 @@ def endpoint_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[
             total = round(sum(getattr(peak, field) for _, peak in entries), 3)
             if total > limit:
                 where = ", ".join(f"endpoints[{i}]" for i, _ in entries)
-                issues.append(Issue(f"{namespace}:endpoints", f"{total} {unit} for team {team_name} ({where})", f"at most the team's quota of {limit:g} {unit} at peak (maxReplicas plus rollout surge)"))
+                issues.append(Issue(f"{namespace}:endpoints", f"{total:g} {unit} for team {team_name} ({where})", f"at most the team's quota of {limit:g} {unit} at peak (maxReplicas plus rollout surge)"))
     if config.components.model_endpoints and config.endpoints and config.cluster is None:
         issues.append(Issue(f"{namespace}:cluster", None, "a cluster block when model endpoints are deployed"))
     return issues
