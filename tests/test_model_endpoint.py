@@ -27,6 +27,7 @@ HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
 PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 BASE = {
     "name": "fraud-detector",
@@ -86,7 +87,7 @@ def canary_plan():
 def test_component_type_and_children_are_parented_and_named_from_it(deployment_plan):
     component = find(deployment_plan, "mlplat:k8s:ModelEndpoint")
     children = deployment_plan.children_of(component.urn)
-    assert sorted(c.type for c in children) == sorted([DEPLOYMENT, SERVICE, INGRESS, HPA, PDB, SERVICE_MONITOR, PROMETHEUS_RULE])
+    assert sorted(c.type for c in children) == sorted([DEPLOYMENT, SERVICE, INGRESS, HPA, PDB, NETWORK_POLICY, SERVICE_MONITOR, PROMETHEUS_RULE])
     assert all(c.name.startswith("fraud-detector-") for c in children)
     assert all(c.inputs["metadata"]["namespace"] == "fraud" for c in children)
     assert component.outputs["workloadKind"] == "Deployment"
@@ -211,6 +212,27 @@ def test_internet_facing_https_is_an_explicit_opt_out():
     assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == arn
     assert annotations["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTPS": 443}]'
     assert ingress["spec"]["rules"][0]["host"] == "fraud.example.com"
+
+
+def test_network_policy_admits_load_balancer_prometheus_and_clients_only():
+    plan = build(args(exposure={"loadBalancerSourceCidrs": ["10.20.0.0/16"], "clientNamespaces": ["risk"]}))
+    policy = find(plan, NETWORK_POLICY).inputs["spec"]
+    assert policy["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "fraud-detector", "app.kubernetes.io/instance": "fraud-detector"}
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    (ingress,) = policy["ingress"]
+    assert ingress["ports"] == [{"protocol": "TCP", "port": 8080}]
+    assert ingress["from"] == [
+        {"ipBlock": {"cidr": "10.20.0.0/16"}},
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}},
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "risk"}}},
+    ]
+    assert policy["egress"] == [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}}], "ports": [{"protocol": "TCP", "port": 4317}]}]
+
+
+def test_network_policy_refuses_the_whole_internet_as_load_balancer():
+    with pytest.raises(PreviewError) as raised:
+        build(args(exposure={"loadBalancerSourceCidrs": ["0.0.0.0/0"]}))
+    assert any(i.path == "ModelEndpoint(fraud-detector).exposure.loadBalancerSourceCidrs" for i in raised.value.__cause__.issues)
 
 
 def test_gpu_pods_request_gpus_with_tolerations_and_node_selector():

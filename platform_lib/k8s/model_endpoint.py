@@ -113,6 +113,8 @@ class ModelEndpoint(pulumi.ComponentResource):
     - a ``Service`` [name] (with ``canary``/``abTest`` also [name-stable] and [name-canary]);
     - an ``Ingress`` [name] for the AWS Load Balancer Controller (internal ALB unless opted out);
     - a ``HorizontalPodAutoscaler`` (autoscaling/v2) [name] and a ``PodDisruptionBudget`` [name];
+    - a ``NetworkPolicy`` [name] letting in the load balancer, Prometheus and listed client
+      namespaces on the serving port, and out the OTLP traffic to the collector;
     - a ``ServiceMonitor`` [name] and a ``PrometheusRule`` [name-slo].
 
     Object names are set explicitly (not auto-named): clients call the Service by name and operators
@@ -123,7 +125,7 @@ class ModelEndpoint(pulumi.ComponentResource):
         service_name: the Service clients call.
         service_dns: ``<service>.<namespace>.svc.cluster.local``.
         peak: the most the endpoint requests at once (pods, vCPU, GiB, GPUs), surge included.
-        workload, service, ingress, autoscaler, disruption_budget, service_monitor, prometheus_rule,
+        workload, service, ingress, autoscaler, disruption_budget, network_policy, service_monitor, prometheus_rule,
         analysis_template, stable_service, canary_service: the child resources (``None`` when absent).
 
     Raises:
@@ -201,6 +203,7 @@ class ModelEndpoint(pulumi.ComponentResource):
             },
             opts=child,
         )
+        self.network_policy = k8s.networking.v1.NetworkPolicy(f"{name}-network-policy", metadata=self._metadata(spec.name), spec=self.network_policy_spec(), opts=child)
         self.service_monitor = k8s.apiextensions.CustomResource(
             f"{name}-service-monitor",
             api_version=MONITORING_API_VERSION,
@@ -399,7 +402,7 @@ class ModelEndpoint(pulumi.ComponentResource):
             for key, when in (("topology.kubernetes.io/zone", "DoNotSchedule"), ("kubernetes.io/hostname", "ScheduleAnyway"))
         ]
         pod_spec: dict[str, Any] = {
-            "automountServiceAccountToken": spec.service_account_name is not None,
+            "automountServiceAccountToken": False,
             "securityContext": {
                 "runAsNonRoot": True,
                 "runAsUser": spec.run_as_user,
@@ -418,6 +421,34 @@ class ModelEndpoint(pulumi.ComponentResource):
             pod_spec["nodeSelector"] = dict(spec.gpu_placement.node_selector)
             pod_spec["tolerations"] = [{"key": key, "operator": "Exists", "effect": "NoSchedule"} for key in spec.gpu_placement.tolerations]
         return {"metadata": {"labels": self.common_labels, "annotations": self.audit_annotations}, "spec": pod_spec}
+
+    def network_policy_spec(self) -> dict[str, Any]:
+        """What the endpoint's pods may receive and send, on top of the namespace's policies.
+
+        Team namespaces deny all traffic by default (``TeamNamespace``); NetworkPolicies add up, so
+        this one opens exactly what serving needs: the serving port from the load balancer's
+        addresses, from Prometheus' namespace (scraping) and from ``exposure.clientNamespaces``;
+        out to the OpenTelemetry Collector's namespace on the OTLP port.
+        """
+        from urllib.parse import urlparse
+
+        spec = self.args
+        port = [{"protocol": "TCP", "port": spec.port}]
+
+        def namespace(name: str) -> dict[str, Any]:
+            # kubernetes.io/metadata.name is set on every namespace by the API server (Kubernetes docs,
+            # "Well-Known Labels, Annotations and Taints").
+            return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+        sources = [{"ipBlock": {"cidr": cidr}} for cidr in spec.exposure.load_balancer_source_cidrs] if spec.exposure.enabled else []
+        sources += [namespace(n) for n in [spec.observability.prometheus_namespace, *spec.exposure.client_namespaces]]
+        otlp_port = urlparse(spec.observability.otlp_endpoint).port or (443 if spec.observability.otlp_endpoint.startswith("https") else 80)
+        return {
+            "podSelector": {"matchLabels": self.selector_labels},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"from": sources, "ports": port}],
+            "egress": [{"to": [namespace(spec.observability.collector_namespace)], "ports": [{"protocol": "TCP", "port": otlp_port}]}],
+        }
 
     # --- workloads -----------------------------------------------------------------------------
 

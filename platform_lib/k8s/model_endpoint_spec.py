@@ -288,6 +288,9 @@ class Observability(SpecModel):
         latency_metric: the request duration histogram, without ``_bucket``.
         prometheus_labels: labels the Prometheus Operator selects ServiceMonitors and PrometheusRules
             by (kube-prometheus-stack selects ``release: <release name>``).
+        prometheus_namespace: the namespace Prometheus scrapes from (allowed in by the endpoint's
+            NetworkPolicy on the serving port).
+        collector_namespace: the OpenTelemetry Collector's namespace (allowed out on the OTLP port).
         otlp_endpoint: where the pods send traces and metrics (OTLP over gRPC).
         trace_sample_ratio: the share of root traces sampled (0 to 1), parent-based.
         slo: the objectives alerted on.
@@ -298,6 +301,8 @@ class Observability(SpecModel):
     request_metric: str = Field(default="http_requests_total", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
     latency_metric: str = Field(default="http_request_duration_seconds", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
     prometheus_labels: dict[str, str] = Field(default_factory=lambda: {"release": "kube-prometheus-stack"})
+    prometheus_namespace: str = Field(default="monitoring", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
+    collector_namespace: str = Field(default="observability", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
     otlp_endpoint: str = Field(default="http://opentelemetry-collector.observability.svc.cluster.local:4317", pattern=r"^https?://[^\s]+$")
     trace_sample_ratio: float = Field(default=0.1, ge=0, le=1)
     slo: SloObjectives = Field(default_factory=SloObjectives)
@@ -312,12 +317,41 @@ class Exposure(SpecModel):
         internet_facing: the named opt-out from the secure default, an ``internal`` load balancer.
         host: the host name routed to the endpoint; ``None`` routes every host.
         certificate_arn: an ACM certificate; with it the ALB listens on HTTPS 443 only.
+        load_balancer_source_cidrs: where the ALB's nodes are (the VPC's CIDRs): with ``target-type:
+            ip`` the pods see the ALB's private addresses, and the endpoint's NetworkPolicy admits
+            these on the serving port. Defaults to the RFC 1918 private ranges.
+        client_namespaces: namespaces whose pods may call the Service directly (the endpoint's own
+            namespace always may).
     """
 
     enabled: bool = True
     internet_facing: bool = False
     host: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
     certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
+    load_balancer_source_cidrs: list[str] = Field(default_factory=lambda: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"], min_length=1)
+    client_namespaces: list[str] = Field(default_factory=list)
+
+    @field_validator("load_balancer_source_cidrs")
+    @classmethod
+    def _cidrs(cls, cidrs: list[str]) -> list[str]:
+        import ipaddress
+
+        for cidr in cidrs:
+            try:
+                network = ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise ValueError(f"CIDR blocks such as 10.0.0.0/16 (got {cidr!r})") from None
+            if network.prefixlen == 0:
+                raise ValueError(f"CIDR blocks narrower than {cidr} (the whole internet is not a load balancer)")
+        return cidrs
+
+    @field_validator("client_namespaces")
+    @classmethod
+    def _namespaces(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name) or len(name) > 63:
+                raise ValueError(f"namespace names (DNS labels; got {name!r})")
+        return names
 
 
 @dataclass(frozen=True)
@@ -348,8 +382,10 @@ class ModelEndpointSpec(SpecModel):
         ab_test: an A/B split between the running and the new version; renders a Rollout too.
         observability: metrics, alerts and traces.
         exposure: the load balancer in front of the endpoint.
-        service_account_name: the pod's ServiceAccount (e.g. the team's IRSA account); ``None`` uses
-            the namespace default, with its token not mounted.
+        service_account_name: the pod's ServiceAccount (e.g. the team's ``workload`` account with its
+            IRSA role); ``None`` uses the namespace default. The Kubernetes API token is never
+            mounted: a model server does not call the API, and the IRSA web identity token is
+            injected separately (Amazon EKS user guide, "IAM roles for service accounts").
         run_as_user: the non-root UID the container runs as.
         env: extra environment variables for the model server.
     """
