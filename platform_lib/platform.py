@@ -25,7 +25,7 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
     outputs: dict[str, Any] = {"environment": config.environment.value, "region": config.region}
     if config.components.model_endpoints and config.endpoints:
         endpoints = deploy_model_endpoints(config)
-        outputs["modelEndpoints"] = {key: endpoint.service_dns for key, endpoint in endpoints.items()}
+        outputs["modelEndpoints"] = {key: {"service": endpoint.service_dns, "loadBalancer": endpoint.load_balancer_hostname} for key, endpoint in endpoints.items()}
     return outputs
 
 

@@ -203,6 +203,11 @@ def test_ingress_is_an_internal_alb_by_default(deployment_plan):
     assert service["metadata"]["name"] == "fraud-detector" and service["spec"]["type"] == "ClusterIP"
 
 
+def test_component_reports_the_internal_load_balancer_hostname(deployment_plan):
+    hostname = find(deployment_plan, "mlplat:k8s:ModelEndpoint").outputs["loadBalancerHostname"]
+    assert hostname.startswith("internal-k8s-fraud-frauddet-") and hostname.endswith(".us-east-1.elb.amazonaws.com")
+
+
 def test_internet_facing_https_is_an_explicit_opt_out():
     arn = "arn:aws:acm:us-east-1:123456789012:certificate/abcd-1234"
     plan = build(args(exposure={"internetFacing": True, "certificateArn": arn, "host": "fraud.example.com"}))
@@ -212,6 +217,15 @@ def test_internet_facing_https_is_an_explicit_opt_out():
     assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == arn
     assert annotations["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTPS": 443}]'
     assert ingress["spec"]["rules"][0]["host"] == "fraud.example.com"
+    assert find(plan, "mlplat:k8s:ModelEndpoint").outputs["loadBalancerHostname"].startswith("k8s-fraud-frauddet-")
+
+
+def test_cluster_only_endpoint_has_no_ingress_and_admits_no_load_balancer():
+    plan = build(args(exposure={"enabled": False}))
+    assert not find_all(plan, INGRESS)
+    assert find(plan, "mlplat:k8s:ModelEndpoint").outputs.get("loadBalancerHostname") is None
+    sources = find(plan, NETWORK_POLICY).inputs["spec"]["ingress"][0]["from"]
+    assert all("ipBlock" not in source for source in sources)
 
 
 def test_network_policy_admits_load_balancer_prometheus_and_clients_only():

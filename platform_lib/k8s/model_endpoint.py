@@ -91,6 +91,19 @@ class ModelEndpointArgs(ModelEndpointSpec):
         return self
 
 
+def _first_hostname(status: Any) -> str | None:
+    """The first load balancer hostname of an Ingress status (typed or plain), if any."""
+    if status is None:
+        return None
+    load_balancer = status.get("load_balancer") or status.get("loadBalancer") if isinstance(status, dict) else getattr(status, "load_balancer", None)
+    entries = (load_balancer.get("ingress") if isinstance(load_balancer, dict) else getattr(load_balancer, "ingress", None)) or []
+    for entry in entries:
+        hostname = entry.get("hostname") if isinstance(entry, dict) else getattr(entry, "hostname", None)
+        if hostname:
+            return hostname
+    return None
+
+
 def _quantity_cpu(vcpu: float) -> str:
     return f"{round(vcpu * 1000)}m"
 
@@ -154,6 +167,10 @@ class ModelEndpoint(pulumi.ComponentResource):
         self.stable_service = self._service(f"{spec.name}-stable", "stable-service", child) if spec.progressive else None
         self.canary_service = self._service(f"{spec.name}-canary", "canary-service", child) if spec.progressive else None
         self.ingress = self._ingress(child) if spec.exposure.enabled else None
+        #: The ALB's DNS name, once the AWS Load Balancer Controller has provisioned it (None without an Ingress).
+        self.load_balancer_hostname: pulumi.Output[str | None] = (
+            self.ingress.status.apply(lambda status: _first_hostname(status)) if self.ingress is not None else pulumi.Output.from_input(None)
+        )
 
         analysis = self._analysis()
         self.analysis_template = (
@@ -228,6 +245,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                 "serviceDns": self.service_dns,
                 "namespace": spec.namespace,
                 "image": spec.image,
+                "loadBalancerHostname": self.load_balancer_hostname,
                 "peakRequests": {"pods": self.peak.pods, "cpu": self.peak.cpu, "memoryGib": self.peak.memory_gib, "gpu": self.peak.gpu},
             }
         )
