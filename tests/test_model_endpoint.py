@@ -506,3 +506,13 @@ def test_prod_ships_the_fraud_detection_model_by_canary_with_analysis():
     assert metrics["request-count"]["successCondition"] == "result[0] >= 200"
     assert metrics["precision"]["successCondition"] == "result[0] >= 0.92"
     assert math.isclose(float(find(plan, HPA, "fraud-fraud-detector-hpa").inputs["spec"]["minReplicas"]), 3)
+
+
+def test_endpoint_objects_wait_for_their_team_namespace():
+    plan, _ = run_preview(REPO_ROOT, "prod")
+    namespace = next(r for r in plan.resources if r.type == "kubernetes:core/v1:Namespace" and r.outputs["metadata"]["name"] == "fraud")
+    endpoint = find(plan, "mlplat:k8s:ModelEndpoint", "fraud-fraud-detector")
+    children = [c for c in plan.children_of(endpoint.urn) if c.custom]
+    assert len(children) == 11
+    for child in children:
+        assert namespace.urn in child.options.depends_on, child.name

@@ -157,7 +157,10 @@ class ModelEndpoint(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         self.args = spec
         self._name = name
-        child = pulumi.ResourceOptions(parent=self)
+        # Children wait for whatever the component waits for (e.g. the team's namespace).
+        inherited = opts.depends_on if opts is not None and opts.depends_on is not None else []
+        self._inherited_depends_on: list[Any] = list(inherited) if isinstance(inherited, (list, tuple)) else [inherited]
+        child = pulumi.ResourceOptions(parent=self, depends_on=self._inherited_depends_on)
         self.workload_kind = "Rollout" if spec.progressive else "Deployment"
         self.service_name = spec.name
         self.service_dns = f"{spec.name}.{spec.namespace}.svc.cluster.local"
@@ -194,18 +197,18 @@ class ModelEndpoint(pulumi.ComponentResource):
                 kind="Rollout",
                 metadata=self._metadata(spec.name),
                 spec=self._rollout_spec(analysis),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=depends, ignore_changes=["spec.replicas"]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*self._inherited_depends_on, *depends], ignore_changes=["spec.replicas"]),
             )
         else:
             self.workload = k8s.apps.v1.Deployment(
                 f"{name}-deployment",
                 metadata=self._metadata(spec.name),
                 spec=self._deployment_spec(),
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=self._inherited_depends_on, ignore_changes=["spec.replicas"]),
             )
 
         self.autoscaler = k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            f"{name}-hpa", metadata=self._metadata(spec.name), spec=self._autoscaler_spec(), opts=pulumi.ResourceOptions(parent=self, depends_on=[self.workload])
+            f"{name}-hpa", metadata=self._metadata(spec.name), spec=self._autoscaler_spec(), opts=pulumi.ResourceOptions(parent=self, depends_on=[*self._inherited_depends_on, self.workload])
         )
         self.disruption_budget = k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb",
