@@ -49,6 +49,7 @@ def preview(
     stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name; config is read from <stackConfigDir>/Pulumi.<stack>.yaml.")] = "dev",
     cwd: Annotated[Path, typer.Option("--cwd", "-C", help="The Pulumi project directory (holding Pulumi.yaml).")] = Path("."),
     json_file: Annotated[Optional[Path], typer.Option("--json", help="Write the full plan (URN, type, name, parent, inputs, options of every resource; stack outputs) to this file.")] = None,
+    render_k8s: Annotated[Optional[Path], typer.Option("--render-k8s", help="Write every Kubernetes object of the stack as YAML to this directory, one file per object (<namespace>/<kind>-<name>.yaml).")] = None,
 ) -> None:
     """Preview a stack through the real Pulumi SDK with mocked providers: no credentials, no Pulumi CLI, no network.
 
@@ -80,6 +81,11 @@ def preview(
         json_file.parent.mkdir(parents=True, exist_ok=True)
         json_file.write_text(json.dumps(plan.to_json(), indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
         console.print(f"Plan written to [bold]{json_file}[/] ({len(plan.resources)} resources).")
+    if render_k8s is not None:
+        from .preview.render_k8s import render_kubernetes
+
+        written = render_kubernetes(plan, render_k8s)
+        console.print(f"Kubernetes manifests written to [bold]{render_k8s}[/] ({len(written)} objects).")
 
 
 def main() -> None:

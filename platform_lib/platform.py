@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import pulumi
 import pulumi_aws as aws
@@ -38,6 +38,10 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
         outputs.update(deploy_teams(config))
     if sites:
         outputs.update(deploy_static_sites(sites))
+    if config.components.model_endpoints and config.endpoints:
+        namespaces = {team: info["namespace"] for team, info in (outputs.get("teams") or {}).items() if "namespace" in info}
+        endpoints = deploy_model_endpoints(config, namespaces)
+        outputs["modelEndpoints"] = {key: {"service": endpoint.service_dns, "loadBalancer": endpoint.load_balancer_hostname} for key, endpoint in endpoints.items()}
     return outputs
 
 
@@ -228,3 +232,42 @@ def deploy_static_sites(sites: list[tuple[str, StaticSiteArgs]]) -> dict[str, An
         site = StaticSite(name, args)
         outputs[name] = {"url": site.url, "bucketName": site.bucket_name, "distributionId": site.distribution_id}
     return {"staticSites": outputs}
+
+
+def deploy_model_endpoints(config: PlatformConfig, namespaces: Mapping[str, pulumi.Resource | pulumi.Output[Any]] | None = None) -> dict[str, Any]:
+    """Deploy every ``mlplat:endpoints`` entry as a ``ModelEndpoint`` in its team's namespace.
+
+    Args:
+        config: the validated stack config; each endpoint's team exists (checked when the config
+            is loaded, see :func:`platform_lib.config.endpoint_issues`).
+        namespaces: by team name, the team's Namespace resource or an output derived from it (e.g.
+            ``TeamNamespace.namespace_name``), when the stack creates them: every object of the
+            endpoint then waits for its team's namespace.
+
+    Returns:
+        The ``ModelEndpoint`` components by ``<team>/<endpoint name>``.
+
+    Raises:
+        ConfigError: an endpoint names a team the stack does not define.
+    """
+    from .config import endpoint_issues
+    from .errors import ConfigError
+    from .k8s.model_endpoint import ModelEndpoint
+
+    unknown = [issue for issue in endpoint_issues(config) if issue.path.endswith(".team")]
+    if unknown:
+        raise ConfigError("model endpoints name unknown teams", unknown)
+    endpoints: dict[str, Any] = {}
+    for endpoint in config.endpoints:
+        team = config.team(endpoint.team)
+        labels = {**config.standard_tags(), "team": team.name}
+        values = {**endpoint.model_dump(exclude={"team"}), "namespace": team.name, "environment": config.environment.value, "labels": labels}
+        depends: list[Any] = []
+        if namespaces and team.name in namespaces:
+            namespace = namespaces[team.name]
+            # An output in depends_on counts the resources it was derived from (pulumi.runtime._depends_on).
+            depends.append(namespace if isinstance(namespace, pulumi.Resource) else pulumi.Output.from_input(namespace).apply(lambda _: None))
+        endpoints[f"{team.name}/{endpoint.name}"] = ModelEndpoint(
+            f"{team.name}-{endpoint.name}", values, pulumi.ResourceOptions(depends_on=depends)
+        )
+    return endpoints

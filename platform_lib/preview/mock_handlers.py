@@ -232,3 +232,28 @@ def _s3_object(context: MockContext) -> tuple[str, dict[str, Any]]:
 def _cloudfront_invalidation(context: MockContext) -> tuple[str, dict[str, Any]]:
     # What the provider's create returns: a first deploy invalidates nothing.
     return f"{context.inputs.get('distributionId')}-content", {"invalidationId": "", "invalidatedPaths": []}
+
+
+# --- ModelEndpoint (platform_lib/k8s/model_endpoint.py) -----------------------------------------
+
+
+@resource_state("kubernetes:networking.k8s.io/v1:Ingress")
+def _alb_ingress(context: MockContext) -> tuple[str, dict[str, Any]]:
+    """An Ingress with the ALB the AWS Load Balancer Controller provisions recorded in its status.
+
+    The controller names the load balancer ``k8s-<namespace>-<ingress>-<hash>`` (namespace and name
+    cut to 8 alphanumeric characters) and its DNS name is ``[internal-]<name>-<id>.<region>.elb.amazonaws.com``
+    (source: aws-load-balancer-controller, ingress group naming; Elastic Load Balancing DNS names).
+    """
+    resource_id, state = _kubernetes(context)
+    metadata = state["metadata"]
+    annotations = metadata.get("annotations") or {}
+
+    def short(text: str) -> str:
+        return "".join(ch for ch in text if ch.isalnum())[:8]
+
+    scheme = annotations.get("alb.ingress.kubernetes.io/scheme", "internal")
+    prefix = "internal-" if scheme == "internal" else ""
+    name = f"k8s-{short(metadata.get('namespace') or 'default')}-{short(metadata['name'])}-{context.digest(10)}"
+    hostname = f"{prefix}{name}-{int(context.digest(8, 'alb'), 16) % 10**10}.{context.region}.elb.amazonaws.com"
+    return resource_id, {**state, "status": {"loadBalancer": {"ingress": [{"hostname": hostname}]}}}
