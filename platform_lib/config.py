@@ -253,7 +253,7 @@ class PlatformConfig(Model):
 
     environment: Environment
     cloud: Cloud = Cloud.AWS
-    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-?\d+$")
+    region: str = Field(pattern=r"^[a-z]+(-[a-z]+)*-?\d+$")  # us-east-1 (AWS), europe-west4 (GCP)
     tags: Tags
     protect: bool | None = None
     retain_on_delete: bool | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import pulumi
 
@@ -82,6 +82,22 @@ class Grant:
     document: Any = None
 
 
+@runtime_checkable
+class GrantableBucket(Protocol):
+    """What every data bucket offers, on any cloud: the AWS ``DataBucket`` (grants to an
+    ``aws.iam.Role``) and the GCP ``DataBucket`` (grants to a ``gcp.serviceaccount.Account`` or an
+    IAM member string). Platform code that wires grants (``deploy_gpu_boxes``) depends only on this.
+    """
+
+    grants: list[Grant]
+
+    def grant_read(self, principal: Any, prefix: str = "") -> Grant: ...
+
+    def grant_read_write(self, principal: Any, prefix: str = "") -> Grant: ...
+
+    def grant(self, principal: Any, access: AccessLevel | str, prefix: str = "") -> Grant: ...
+
+
 class BucketGrants:
     """The grant interface shared by the AWS and GCP data buckets (a mixin for their components).
 
@@ -116,7 +132,7 @@ class BucketGrants:
         """
         from .errors import ComponentArgsError, Issue
 
-        label = f"{self.grant_component}({getattr(self, '_name', '?')})"
+        label = f"{self.grant_component}({getattr(self, 'pulumi_resource_name', '?')})"
         try:
             level = AccessLevel(access)
         except ValueError:

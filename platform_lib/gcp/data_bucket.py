@@ -155,8 +155,14 @@ class DataBucket(BucketGrants, pulumi.ComponentResource):
         self.register_outputs({"bucketName": self.bucket_name, "url": self.url})
 
     def _grant(self, principal: Any, access: AccessLevel, prefix: str) -> Grant:
-        member, label = _member_of(principal, f"{self.grant_component}({self._name})")
-        resource_name = f"{self._name}-{_slug(label)}-{access.value}" + (f"-{_slug(prefix.rstrip('/'), 20)}" if prefix else "")
+        component = f"{self.grant_component}({self.pulumi_resource_name})"
+        member, label = _member_of(principal, component)
+        resource_name = f"{self.pulumi_resource_name}-{_slug(label)}-{access.value}" + (f"-{_slug(prefix.rstrip('/'), 20)}" if prefix else "")
+        if resource_name in {r.pulumi_resource_name for g in self.grants for r in g.resources}:
+            raise ComponentArgsError(
+                f"invalid grant on {component}; nothing was created",
+                [Issue(f"{component}.grant", f"{label} {access.value} {prefix or '<whole bucket>'}", "each grant once per bucket")],
+            )
         condition = None
         if prefix:
             condition = {
@@ -172,7 +178,7 @@ class DataBucket(BucketGrants, pulumi.ComponentResource):
             condition=condition,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        grant = Grant(bucket=self._name, principal=label, access=access, prefix=prefix, resources=[binding])
+        grant = Grant(bucket=self.pulumi_resource_name, principal=label, access=access, prefix=prefix, resources=[binding])
         self.grants.append(grant)
         return grant
 
@@ -180,7 +186,7 @@ class DataBucket(BucketGrants, pulumi.ComponentResource):
 def _member_of(principal: Any, component: str) -> tuple[pulumi.Input[str], str]:
     """The IAM member string of a principal, and a readable label for names."""
     if isinstance(principal, gcp.serviceaccount.Account):
-        return principal.member, principal._name
+        return principal.member, principal.pulumi_resource_name
     if isinstance(principal, str) and principal.startswith(MEMBER_KINDS):
         return principal, principal.split(":", 1)[-1].split("@")[0].split("/")[-1]
     raise ComponentArgsError(
