@@ -341,10 +341,35 @@ def gpu_box_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[I
             value = getattr(box, field_name)
             if value not in (None, 0):
                 issues.append(Issue(f"{path}.{to_camel(field_name)}", value if not isinstance(value, BaseModel) else value.model_dump(), f"no value: {to_camel(field_name)} is not used on {config.cloud.value}"))
+        issues.extend(_gpu_type_issues(config.cloud, box, path))
         for grant_index, grant in enumerate(box.grants):
             if grant.bucket not in bucket_names:
                 issues.append(Issue(f"{path}.grants[{grant_index}].bucket", grant.bucket, f"a bucket this stack defines ({', '.join(bucket_names) or 'none defined'})"))
     return issues
+
+
+def _gpu_type_issues(cloud: Cloud, box: GpuBox, path: str) -> list[Issue]:
+    """The box components' own GPU checks, run on config so a bad type fails before any resource."""
+    try:
+        if cloud is Cloud.AWS and box.instance_type is not None:
+            from .aws.gpu_training_box import check_instance_type
+
+            try:
+                check_instance_type(box.instance_type)
+            except ValueError as error:
+                return [Issue(f"{path}.instanceType", box.instance_type, str(error))]
+        elif cloud is Cloud.GCP and box.machine_type is not None:
+            from .gcp.gpu_training_box import Accelerator, check_machine_type, resolve_accelerator
+
+            try:
+                check_machine_type(box.machine_type)
+            except ValueError as error:
+                return [Issue(f"{path}.machineType", box.machine_type, str(error))]
+            accelerator = Accelerator(type=box.accelerator.type, count=box.accelerator.count) if box.accelerator else None
+            resolve_accelerator(box.machine_type, accelerator)
+    except ValueError as error:
+        return [Issue(f"{path}.accelerator", box.accelerator.model_dump() if box.accelerator else None, str(error))]
+    return []
 
 
 def _stack_config_values(namespace: str) -> dict[str, Any]:

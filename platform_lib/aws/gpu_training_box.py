@@ -88,6 +88,17 @@ def gpu_families() -> list[str]:
     return sorted({t.split(".")[0] for t in EC2_GPU_INSTANCE_TYPES})
 
 
+def check_instance_type(instance_type: str) -> str:
+    """Return the instance type if it has NVIDIA GPUs; else raise ``ValueError`` saying what would do."""
+    if instance_type not in EC2_GPU_INSTANCE_TYPES:
+        family = instance_type.split(".")[0]
+        if family in gpu_families():
+            sizes = ", ".join(t for t in EC2_GPU_INSTANCE_TYPES if t.startswith(f"{family}."))
+            raise ValueError(f"a size of {family} with GPUs ({sizes})")
+        raise ValueError(f"an EC2 instance type with NVIDIA GPUs, from the families {', '.join(gpu_families())} (e.g. g5.xlarge)")
+    return instance_type
+
+
 class GpuTrainingBoxArgs(BaseModel):
     """Arguments of the AWS :class:`GpuTrainingBox`.
 
@@ -134,14 +145,7 @@ class GpuTrainingBoxArgs(BaseModel):
     @field_validator("instance_type")
     @classmethod
     def _gpu_instance_type(cls, value: str) -> str:
-        if value not in EC2_GPU_INSTANCE_TYPES:
-            family = value.split(".")[0]
-            known = ", ".join(gpu_families())
-            if family in gpu_families():
-                sizes = ", ".join(t for t in EC2_GPU_INSTANCE_TYPES if t.startswith(f"{family}."))
-                raise ValueError(f"a size of {family} with GPUs ({sizes})")
-            raise ValueError(f"an EC2 instance type with NVIDIA GPUs, from the families {known} (e.g. g5.xlarge)")
-        return value
+        return check_instance_type(value)
 
     @field_validator("idle_stop_minutes")
     @classmethod
@@ -243,8 +247,8 @@ class GpuTrainingBox(pulumi.ComponentResource):
                 "volume_size": validated.root_volume_gib,
                 "volume_type": "gp3",
                 "encrypted": True,
-                "kms_key_id": validated.kms_key_id,
                 "delete_on_termination": True,
+                **({"kms_key_id": validated.kms_key_id} if validated.kms_key_id else {}),
             },
             instance_market_options=market,
             hibernation=validated.spot and validated.spot_interruption_behavior == "hibernate",

@@ -121,10 +121,7 @@ def resolve_accelerator(machine_type: str, accelerator: Accelerator | None) -> t
     if fixed is not None:
         implied = Accelerator(type=fixed.accelerator, count=fixed.counts[0])
         if accelerator is not None and accelerator != implied:
-            raise ValueError(
-                f"{machine_type} comes with {implied.count} x {implied.type}; "
-                f"omit accelerator or set exactly that (got {accelerator.count} x {accelerator.type})"
-            )
+            raise ValueError(f"no accelerator, or exactly {implied.count} x {implied.type}: {machine_type} comes with those GPUs")
         return implied, False
     match = _N1.match(machine_type)
     assert match is not None
@@ -134,7 +131,7 @@ def resolve_accelerator(machine_type: str, accelerator: Accelerator | None) -> t
     if option is None:
         raise ValueError(f"an accelerator type that attaches to N1 ({', '.join(N1_GPUS)}); got {accelerator.type!r}")
     if accelerator.count not in option.counts:
-        raise ValueError(f"{', '.join(map(str, option.counts))} x {option.accelerator} on {machine_type}; got {accelerator.count}")
+        raise ValueError(f"a count of {', '.join(map(str, option.counts))} for {option.accelerator} on N1 (GCE allows no other counts)")
     vcpus = int(match.group(2))
     limit = option.max_vcpus[option.counts.index(accelerator.count)]
     if vcpus > limit:
@@ -273,7 +270,7 @@ class GpuTrainingBox(pulumi.ComponentResource):
             project=validated.project,
             boot_disk={
                 "initialize_params": {"image": validated.image, "size": validated.boot_disk_gib, "type": "pd-balanced"},
-                "kms_key_self_link": validated.kms_key_name,
+                **({"kms_key_self_link": validated.kms_key_name} if validated.kms_key_name else {}),
             },
             attached_disks=attached_disks,
             guest_accelerators=[{"type": accelerator.type, "count": accelerator.count}] if listed else None,
