@@ -276,3 +276,21 @@ def test_the_same_grant_twice_is_refused():
     error = preview_error(program)
     assert isinstance(error.__cause__, ComponentArgsError)
     assert len(error.plan.by_type("aws:iam/rolePolicy:RolePolicy")) == 1
+
+
+@pytest.mark.parametrize("access", ["read", "read-write"])
+@pytest.mark.parametrize("prefix", ["", "features/daily/"])
+def test_grant_documents_pass_the_iam_policy_validator_of_moto(access, prefix):
+    boto3 = pytest.importorskip("boto3")
+    moto = pytest.importorskip("moto")
+    with moto.mock_aws():
+        iam = boto3.client("iam", region_name="us-east-1")
+        iam.create_role(RoleName="trainer", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+        document = json.dumps(s3_grant_policy_document(BUCKET_ARN, KEY_ARN, access, prefix))
+        iam.put_role_policy(RoleName="trainer", PolicyName="grant", PolicyDocument=document)
+        assert json.loads(json.dumps(iam.get_role_policy(RoleName="trainer", PolicyName="grant")["PolicyDocument"])) == json.loads(document)
+        # The validator is real: a malformed statement is refused.
+        broken = json.loads(document)
+        broken["Statement"][0]["Effect"] = "Permit"
+        with pytest.raises(iam.exceptions.MalformedPolicyDocumentException):
+            iam.put_role_policy(RoleName="trainer", PolicyName="broken", PolicyDocument=json.dumps(broken))
