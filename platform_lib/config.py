@@ -359,39 +359,48 @@ def gpu_box_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[I
             issues.append(Issue(f"{path}.team", box.team, f"one of the stack's teams ({', '.join(team_names) or 'none defined'})"))
         for field_name in required:
             if getattr(box, field_name) is None:
-                issues.append(Issue(f"{path}.{to_camel(field_name)}", None, f"a value: a {config.cloud.value} GPU box needs {', '.join(to_camel(f) for f in required)}"))
+                issues.append(Issue(f"{path}.{to_camel(field_name)}", None, f"a value: GPU boxes on {config.cloud.value} need {', '.join(to_camel(f) for f in required)}"))
         for field_name in foreign:
             value = getattr(box, field_name)
             if value not in (None, 0):
                 issues.append(Issue(f"{path}.{to_camel(field_name)}", value if not isinstance(value, BaseModel) else value.model_dump(), f"no value: {to_camel(field_name)} is not used on {config.cloud.value}"))
-        issues.extend(_gpu_type_issues(config.cloud, box, path))
+        reported = {issue.path for issue in issues}
+        issues.extend(issue for issue in _gpu_type_issues(config, box, path) if issue.path not in reported)
         for grant_index, grant in enumerate(box.grants):
             if grant.bucket not in bucket_names:
                 issues.append(Issue(f"{path}.grants[{grant_index}].bucket", grant.bucket, f"a bucket this stack defines ({', '.join(bucket_names) or 'none defined'})"))
     return issues
 
 
-def _gpu_type_issues(cloud: Cloud, box: GpuBox, path: str) -> list[Issue]:
-    """The box components' own GPU checks, run on config so a bad type fails before any resource."""
+def _gpu_type_issues(config: PlatformConfig, box: GpuBox, path: str) -> list[Issue]:
+    """The box component's own argument checks (GPU tables, sizes, idle minutes), run on config.
+
+    So a bad ``mlplat:gpuBoxes`` entry fails before any resource is registered, with the config
+    key path rather than the component argument name.
+    """
+    import pydantic
+
+    tags = {**config.standard_tags(), "team": box.team}
+    if config.cloud is Cloud.AWS:
+        from .aws.gpu_training_box import CONFIG_KEYS, GpuTrainingBoxArgs, args_from_config
+
+        model, values = GpuTrainingBoxArgs, args_from_config(box, tags, config.protect_resources)
+    else:
+        from .gcp.gpu_training_box import CONFIG_KEYS, GpuTrainingBoxArgs, args_from_config  # type: ignore[assignment]
+
+        model, values = GpuTrainingBoxArgs, args_from_config(box, tags, config.protect_resources, None)
     try:
-        if cloud is Cloud.AWS and box.instance_type is not None:
-            from .aws.gpu_training_box import check_instance_type
-
-            try:
-                check_instance_type(box.instance_type)
-            except ValueError as error:
-                return [Issue(f"{path}.instanceType", box.instance_type, str(error))]
-        elif cloud is Cloud.GCP and box.machine_type is not None:
-            from .gcp.gpu_training_box import Accelerator, check_machine_type, resolve_accelerator
-
-            try:
-                check_machine_type(box.machine_type)
-            except ValueError as error:
-                return [Issue(f"{path}.machineType", box.machine_type, str(error))]
-            accelerator = Accelerator(type=box.accelerator.type, count=box.accelerator.count) if box.accelerator else None
-            resolve_accelerator(box.machine_type, accelerator)
-    except ValueError as error:
-        return [Issue(f"{path}.accelerator", box.accelerator.model_dump() if box.accelerator else None, str(error))]
+        model.model_validate(values)
+    except pydantic.ValidationError as error:
+        issues = []
+        for detail in error.errors(include_url=False):
+            field_name = str(detail["loc"][0]) if detail["loc"] else ""
+            key = CONFIG_KEYS.get(field_name, to_camel(field_name))
+            value = getattr(box, field_name, detail.get("input")) if field_name not in ("tags", "labels") else box.team
+            if isinstance(value, BaseModel):
+                value = value.model_dump()
+            issues.append(Issue(f"{path}.{key}", value, detail["msg"].removeprefix("Value error, ")))
+        return issues
     return []
 
 

@@ -14,6 +14,12 @@ import pulumi_aws as aws
 
 from .config import Cloud, Cluster, PlatformConfig
 from .aws.data_bucket import AccessLogBucket, DataBucket
+from .aws.gpu_training_box import GpuTrainingBox as AwsGpuTrainingBox
+from .aws.gpu_training_box import args_from_config as aws_box_args
+from .gcp.data_bucket import DataBucket as GcsDataBucket
+from .gcp.data_bucket import TeamWorkloadIdentity
+from .gcp.gpu_training_box import GpuTrainingBox as GceGpuTrainingBox
+from .gcp.gpu_training_box import args_from_config as gce_box_args
 from .grants import GrantableBucket
 from .k8s.team_namespace import TeamNamespace
 
@@ -196,8 +202,6 @@ def deploy_gcp_teams(config: PlatformConfig, buckets: dict[str, GrantableBucket]
     Returns:
         ``{"teams": {team: {"serviceAccount", "buckets": {bucket: {"name", "url"}}}}}``.
     """
-    from .gcp.data_bucket import DataBucket, TeamWorkloadIdentity
-
     project = _gcp_project()
     labels = config.standard_tags()
     identities = {
@@ -208,7 +212,7 @@ def deploy_gcp_teams(config: PlatformConfig, buckets: dict[str, GrantableBucket]
     for team in config.teams:
         team_buckets: dict[str, Any] = {}
         for bucket_config in team.buckets:
-            bucket = DataBucket(
+            bucket = GcsDataBucket(
                 bucket_config.name,
                 {
                     "location": config.region,
@@ -254,36 +258,10 @@ def deploy_gpu_boxes(config: PlatformConfig, buckets: dict[str, GrantableBucket]
     for box_config in config.gpu_boxes:
         tags = {**config.standard_tags(), "team": box_config.team}
         if config.cloud is Cloud.AWS:
-            from .aws.gpu_training_box import GpuTrainingBox as AwsGpuTrainingBox
-
-            box = AwsGpuTrainingBox(box_config.name, {
-                "instance_type": box_config.instance_type,
-                "subnet_id": box_config.subnet_id,
-                "vpc_id": box_config.vpc_id,
-                "root_volume_gib": box_config.root_volume_gib,
-                "data_volume_gib": box_config.data_volume_gib,
-                "spot": box_config.spot,
-                "idle_stop_minutes": box_config.idle_stop_minutes,
-                "tags": tags,
-                "protect": config.protect_resources,
-            })
+            box = AwsGpuTrainingBox(box_config.name, aws_box_args(box_config, tags, config.protect_resources))
             principal, summary = box.role, {"instanceId": box.instance_id, "roleArn": box.role_arn}
         else:
-            from .gcp.gpu_training_box import GpuTrainingBox as GceGpuTrainingBox
-
-            box = GceGpuTrainingBox(box_config.name, {
-                "machine_type": box_config.machine_type,
-                "accelerator": box_config.accelerator.model_dump() if box_config.accelerator else None,
-                "zone": box_config.zone,
-                "subnetwork": box_config.subnetwork,
-                "project": _gcp_project(),
-                "boot_disk_gib": box_config.root_volume_gib,
-                "data_disk_gib": box_config.data_volume_gib,
-                "spot": box_config.spot,
-                "max_run_hours": box_config.max_run_hours,
-                "labels": tags,
-                "protect": config.protect_resources,
-            })
+            box = GceGpuTrainingBox(box_config.name, gce_box_args(box_config, tags, config.protect_resources, _gcp_project()))
             principal, summary = box.service_account, {"instanceName": box.instance_name, "serviceAccount": box.service_account_email}
         grants = [buckets[g.bucket].grant(principal, g.access, g.prefix) for g in box_config.grants]
         summary["grants"] = [f"{g.access.value} {g.bucket}/{g.prefix}" for g in grants]

@@ -18,7 +18,7 @@ from platform_lib.testing import find, find_all, preview
 
 AWS_NETWORK = {"subnet_id": "subnet-0123456789abcdef0", "vpc_id": "vpc-0123456789abcdef0"}
 TAGS = {"team": "fraud", "cost-center": "cc-4100", "environment": "dev", "managed-by": "pulumi"}
-GCE_NETWORK = {"zone": "europe-west4-a", "subnetwork": "ml-private"}
+GCE_NETWORK = {"zone": "europe-west4-a", "subnetwork": "ml-private", "labels": {"team": "fraud", "cost-center": "cc-4100"}}
 
 
 def _aws(**overrides):
@@ -26,7 +26,7 @@ def _aws(**overrides):
 
 
 def _gce(**overrides):
-    return preview(lambda: GceBox("tune", {"machine_type": "g2-standard-8", **GCE_NETWORK, **overrides}))
+    return preview(lambda: GceBox("tune", {"machine_type": "g2-standard-8", **GCE_NETWORK, "labels": TAGS, **overrides}))
 
 
 def _component_error(program) -> tuple[ComponentArgsError, list[str]]:
@@ -136,15 +136,28 @@ def test_aws_children_are_parented_to_the_component():
     ("inf2.xlarge", "NVIDIA GPUs"),
 ])
 def test_aws_non_gpu_instance_type_is_refused_before_anything_is_registered(instance_type, expected):
-    error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": instance_type, **AWS_NETWORK}))
+    error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": instance_type, **AWS_NETWORK, "tags": TAGS}))
     assert registered == []
     assert [(issue.path, issue.value) for issue in error.issues] == [("GpuTrainingBox(tune).instance_type", instance_type)]
     assert expected in str(error)
 
 
 def test_aws_idle_minutes_must_fit_the_metric_period():
-    error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": "g5.xlarge", **AWS_NETWORK, "idle_stop_minutes": 7}))
+    error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": TAGS, "idle_stop_minutes": 7}))
     assert registered == [] and error.issues[0].path == "GpuTrainingBox(tune).idle_stop_minutes"
+
+
+def test_aws_box_needs_the_standard_tags():
+    error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": {"team": "fraud"}}))
+    assert registered == [] and error.issues[0].path == "GpuTrainingBox(tune).tags" and "cost-center" in str(error)
+
+
+def test_config_root_volume_below_the_dlami_minimum_is_a_config_error():
+    assert _config_issues(_dev_values(rootVolumeGib=60)) == [("mlplat:gpuBoxes[0].rootVolumeGib", 60)]
+
+
+def test_config_idle_minutes_off_the_metric_period_is_a_config_error():
+    assert _config_issues(_dev_values(idleStopMinutes=7)) == [("mlplat:gpuBoxes[0].idleStopMinutes", 7)]
 
 
 def test_aws_table_counts_match_the_documented_sizes():

@@ -120,7 +120,8 @@ class GpuTrainingBoxArgs(BaseModel):
         ami_id: a fixed AMI id instead of the SSM parameter.
         replace_on_ami_change: replace the instance when the AMI changes (off: new AMIs apply
             only to new boxes).
-        tags: tags for every child (the standard tags; ``Name`` is added).
+        tags: tags for every child: the standard tags, at least ``team`` and ``cost-center``
+            (``Name`` is added).
         protect: ``protect`` on the data volume, and instance termination protection.
     """
 
@@ -139,13 +140,21 @@ class GpuTrainingBoxArgs(BaseModel):
     ami_ssm_parameter: str = Field(default=DEFAULT_AMI_PARAMETER, pattern=r"^/[A-Za-z0-9_./-]+$")
     ami_id: str | None = Field(default=None, pattern=r"^ami-[0-9a-f]{8,17}$")
     replace_on_ami_change: bool = False
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str]
     protect: bool = False
 
     @field_validator("instance_type")
     @classmethod
     def _gpu_instance_type(cls, value: str) -> str:
         return check_instance_type(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _standard_tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        missing = [key for key in ("team", "cost-center") if not tags.get(key)]
+        if missing:
+            raise ValueError(f"tags including the standard keys {', '.join(missing)} (environment and managed-by too, as build_platform sets them)")
+        return tags
 
     @field_validator("idle_stop_minutes")
     @classmethod
@@ -163,6 +172,28 @@ class GpuTrainingBoxArgs(BaseModel):
     @property
     def gpu(self) -> GpuInstance:
         return EC2_GPU_INSTANCE_TYPES[self.instance_type]
+
+
+#: Component argument -> ``mlplat:gpuBoxes[*]`` key, so config errors name the key a user wrote.
+CONFIG_KEYS = {
+    "instance_type": "instanceType", "subnet_id": "subnetId", "vpc_id": "vpcId", "root_volume_gib": "rootVolumeGib",
+    "data_volume_gib": "dataVolumeGib", "spot": "spot", "idle_stop_minutes": "idleStopMinutes", "tags": "team",
+}
+
+
+def args_from_config(box: Any, tags: dict[str, str], protect: bool) -> dict[str, Any]:
+    """The component arguments for one ``mlplat:gpuBoxes`` entry (a :class:`platform_lib.config.GpuBox`)."""
+    return {
+        "instance_type": box.instance_type,
+        "subnet_id": box.subnet_id,
+        "vpc_id": box.vpc_id,
+        "root_volume_gib": box.root_volume_gib,
+        "data_volume_gib": box.data_volume_gib,
+        "spot": box.spot,
+        "idle_stop_minutes": box.idle_stop_minutes,
+        "tags": tags,
+        "protect": protect,
+    }
 
 
 def ec2_assume_role_policy() -> str:

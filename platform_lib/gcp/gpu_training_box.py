@@ -156,7 +156,7 @@ class GpuTrainingBoxArgs(BaseModel):
             Google-managed encryption.
         spot: Spot provisioning: cheaper, preemptible; the VM is stopped (not deleted) on preemption.
         max_run_hours: stop the VM after this many hours of running (``maxRunDuration``); 0 for no limit.
-        labels: GCP labels (the standard tags).
+        labels: GCP labels: the standard tags, at least ``team`` and ``cost-center``.
         secure_boot: Shielded VM secure boot. Opt out only for an image whose GPU driver is
             not signed.
         protect: deletion protection on the VM and ``protect`` on the data disk.
@@ -175,9 +175,17 @@ class GpuTrainingBoxArgs(BaseModel):
     kms_key_name: str | None = None
     spot: bool = False
     max_run_hours: int = Field(default=0, ge=0, le=720)
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str]
     secure_boot: bool = True
     protect: bool = False
+
+    @field_validator("labels")
+    @classmethod
+    def _standard_labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        missing = [key for key in ("team", "cost-center") if not labels.get(key)]
+        if missing:
+            raise ValueError(f"labels including the standard keys {', '.join(missing)}")
+        return labels
 
     @field_validator("machine_type")
     @classmethod
@@ -191,6 +199,30 @@ class GpuTrainingBoxArgs(BaseModel):
         if machine_type is not None:  # else machine_type already failed and was reported
             resolve_accelerator(machine_type, value)
         return value
+
+
+#: Component argument -> ``mlplat:gpuBoxes[*]`` key, so config errors name the key a user wrote.
+CONFIG_KEYS = {
+    "machine_type": "machineType", "accelerator": "accelerator", "zone": "zone", "subnetwork": "subnetwork",
+    "boot_disk_gib": "rootVolumeGib", "data_disk_gib": "dataVolumeGib", "spot": "spot", "max_run_hours": "maxRunHours", "labels": "team",
+}
+
+
+def args_from_config(box: Any, labels: dict[str, str], protect: bool, project: str | None) -> dict[str, Any]:
+    """The component arguments for one ``mlplat:gpuBoxes`` entry (a :class:`platform_lib.config.GpuBox`)."""
+    return {
+        "machine_type": box.machine_type,
+        "accelerator": box.accelerator.model_dump() if box.accelerator else None,
+        "zone": box.zone,
+        "subnetwork": box.subnetwork,
+        "project": project,
+        "boot_disk_gib": box.root_volume_gib,
+        "data_disk_gib": box.data_volume_gib,
+        "spot": box.spot,
+        "max_run_hours": box.max_run_hours,
+        "labels": labels,
+        "protect": protect,
+    }
 
 
 def _account_id(name: str) -> str:
