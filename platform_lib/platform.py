@@ -200,7 +200,7 @@ def deploy_gcp_teams(config: PlatformConfig, buckets: dict[str, GrantableBucket]
             for :func:`deploy_gpu_boxes`.
 
     Returns:
-        ``{"teams": {team: {"serviceAccount", "buckets": {bucket: {"name", "url"}}}}}``.
+        ``{"teams": {team: {"googleServiceAccount", "buckets": {bucket: {"name", "url"}}}}}``.
     """
     project = _gcp_project()
     labels = config.standard_tags()
@@ -226,7 +226,7 @@ def deploy_gcp_teams(config: PlatformConfig, buckets: dict[str, GrantableBucket]
                 bucket.grant(identities[access.team].account, access.access, access.prefix)
             buckets[bucket_config.name] = bucket
             team_buckets[bucket_config.name] = {"name": bucket.bucket_name, "url": bucket.url}
-        teams[team.name] = {"serviceAccount": identities[team.name].email, "buckets": team_buckets}
+        teams[team.name] = {"googleServiceAccount": identities[team.name].email, "buckets": team_buckets}
     return {"teams": teams}
 
 

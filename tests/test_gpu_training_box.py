@@ -309,3 +309,36 @@ def test_a_gcp_stack_with_a_bad_accelerator_count_registers_nothing(repo_root):
     assert isinstance(error, ConfigError)
     assert [(i.path, i.value) for i in error.issues] == [("mlplat:gpuBoxes[0].accelerator", {"type": "nvidia-tesla-t4", "count": 3})]
     assert [r.type for r in caught.value.plan.resources if r.type != "pulumi:pulumi:Stack"] == []
+
+
+# --- the shipped stacks ------------------------------------------------------------------
+
+
+def test_dev_stack_box_role_gets_exactly_its_configured_grants(repo_root):
+    plan, _ = run_preview(repo_root, "dev")
+    (box,) = plan.by_type("mlplat:aws:GpuTrainingBox")
+    role = find(plan, "aws:iam/role:Role", "fraud-finetune-role")
+    assert role.parent == box.urn
+    policies = [p for p in plan.by_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.outputs["name"]]
+    bucket_arn = find(plan, "aws:s3/bucket:Bucket", "fraud-features-dev").outputs["arn"]
+    resources = sorted(
+        statement["Resource"] for p in policies for statement in json.loads(p.inputs["policy"])["Statement"] if statement["Sid"].endswith("Objects") and statement["Sid"] != "ListObjects"
+    )
+    assert resources == [f"{bucket_arn}/*", f"{bucket_arn}/checkpoints/*"]
+    instance = find(plan, "aws:ec2/instance:Instance", "fraud-finetune-instance")
+    assert instance.inputs["tags"]["team"] == "fraud" and instance.inputs["tags"]["environment"] == "dev"
+    assert plan.outputs["gpuBoxes"]["fraud-finetune"]["grants"] == ["read fraud-features-dev/", "read-write fraud-features-dev/checkpoints/"]
+
+
+def test_gcp_dev_stack_has_a_gcs_bucket_a_gce_box_and_workload_identity(repo_root):
+    plan, _ = run_preview(repo_root, "gcp-dev")
+    assert len(plan.by_type("mlplat:gcp:DataBucket")) == 2 and len(plan.by_type("mlplat:gcp:GpuTrainingBox")) == 1
+    assert not plan.by_type("mlplat:k8s:TeamNamespace") and not [r for r in plan.resources if r.type.startswith("aws:")]
+    box_email = find(plan, "gcp:serviceaccount/account:Account", "fraud-finetune-sa").outputs["email"]
+    box_bindings = {(b.inputs["role"], "condition" in b.inputs) for b in plan.by_type("gcp:storage/bucketIAMMember:BucketIAMMember") if b.inputs["member"] == f"serviceAccount:{box_email}"}
+    assert box_bindings == {("roles/storage.objectViewer", False), ("roles/storage.objectUser", True)}
+    members = sorted(b.inputs["member"] for b in plan.by_type("gcp:serviceaccount/iAMMember:IAMMember"))
+    assert members == ["serviceAccount:ml-platform-dev.svc.id.goog[fraud/workload]", "serviceAccount:ml-platform-dev.svc.id.goog[search/workload]"]
+    vm = find(plan, "gcp:compute/instance:Instance").inputs
+    assert vm["scheduling"]["provisioningModel"] == "SPOT" and vm["scheduling"]["maxRunDuration"] == {"seconds": 12 * 3600}
+    assert vm["labels"]["team"] == "fraud"
