@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -13,7 +14,6 @@ from platform_lib.errors import ComponentArgsError
 from platform_lib.gcp.gpu_training_box import BOX_SCOPES
 from platform_lib.gcp.gpu_training_box import GpuTrainingBox as GceBox
 from platform_lib.preview import PreviewError, run_preview
-from platform_lib.preview.mocks import PlatformMocks
 from platform_lib.testing import find, find_all, preview
 
 AWS_NETWORK = {"subnet_id": "subnet-0123456789abcdef0", "vpc_id": "vpc-0123456789abcdef0"}
@@ -50,12 +50,14 @@ def test_aws_instance_is_private_imdsv2_encrypted_and_on_the_dlami():
     assert inputs["associatePublicIpAddress"] is False
     assert inputs["metadataOptions"]["httpTokens"] == "required"
     assert inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1
-    assert inputs["rootBlockDevice"] == {"volumeSize": 150, "volumeType": "gp3", "encrypted": True, "deleteOnTermination": True}
+    assert inputs["rootBlockDevice"] == {"volumeSize": 150, "volumeType": "gp3", "encrypted": True, "deleteOnTermination": True, "tags": {**TAGS, "Name": "tune-root"}}
+    assert "volumeTags" not in inputs
     assert inputs["iamInstanceProfile"] == find(plan, "aws:iam/instanceProfile:InstanceProfile").outputs["name"]
     assert inputs["vpcSecurityGroupIds"] == [find(plan, "aws:ec2/securityGroup:SecurityGroup").id]
     assert inputs["tags"] == {**TAGS, "Name": "tune"}
-    expected_ami = PlatformMocks().call(type("Args", (), {"token": "aws:ssm/getParameter:getParameter", "args": {"name": DEFAULT_AMI_PARAMETER}})())["value"]
-    assert inputs["ami"] == expected_ami and expected_ami.startswith("ami-0")
+    assert re.fullmatch(r"ami-0[0-9a-f]{16}", inputs["ami"])  # the mocked value of DEFAULT_AMI_PARAMETER
+    other = find(_aws(ami_ssm_parameter=DEFAULT_AMI_PARAMETER.replace("22.04", "24.04")), "aws:ec2/instance:Instance").inputs["ami"]
+    assert other != inputs["ami"]
     assert instance.options.ignore_changes == ["ami"]
     assert "instanceMarketOptions" not in inputs
 

@@ -71,8 +71,11 @@ EC2_GPU_INSTANCE_TYPES: dict[str, GpuInstance] = {
     **_sizes("NVIDIA B200", 179, "p6-b200", {"48xlarge": 8}),
 }
 
-#: The Deep Learning AMI (Base, OSS NVIDIA driver, Ubuntu 22.04) public SSM parameter.
-DEFAULT_AMI_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-ubuntu-22.04/latest/ami-id"
+#: The public SSM parameter of "Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04)". The
+#: name follows the DLAMI Developer Guide rule ("Finding the ID of a DLAMI": the AMI name without
+#: "deep", "learning" and "ami"); that page's own example omits "gpu", so check the parameter with
+#: ``aws ssm get-parameter`` before a first ``pulumi up``, or set ``ami_ssm_parameter``.
+DEFAULT_AMI_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id"
 
 #: The AWS managed policy Session Manager needs on an instance (AWS Systems Manager User Guide,
 #: "Configure instance permissions required for Systems Manager").
@@ -107,7 +110,8 @@ class GpuTrainingBoxArgs(BaseModel):
         subnet_id: a private subnet (``subnet-...``); it needs a NAT gateway or VPC endpoints for
             SSM (``ssm``, ``ssmmessages``, ``ec2messages``) and S3.
         vpc_id: the subnet's VPC (``vpc-...``), for the security group.
-        root_volume_gib: root volume size in GiB (gp3, encrypted); the DLAMI needs at least 75 GiB.
+        root_volume_gib: root volume size in GiB (gp3, encrypted); at least 75 GiB, a platform floor
+            so the DLAMI's CUDA stack, conda caches and containers fit.
         data_volume_gib: data volume size in GiB (gp3, encrypted); 0 for none.
         kms_key_id: a KMS key ARN for the volumes; ``None`` for the AWS managed ``aws/ebs`` key.
         spot: launch as a persistent Spot request.
@@ -279,6 +283,7 @@ class GpuTrainingBox(pulumi.ComponentResource):
                 "volume_type": "gp3",
                 "encrypted": True,
                 "delete_on_termination": True,
+                "tags": {**tags, "Name": f"{name}-root"},
                 **({"kms_key_id": validated.kms_key_id} if validated.kms_key_id else {}),
             },
             instance_market_options=market,
@@ -286,8 +291,9 @@ class GpuTrainingBox(pulumi.ComponentResource):
             disable_api_termination=validated.protect,
             instance_initiated_shutdown_behavior="stop",
             monitoring=False,
+            # Root volume tags go in root_block_device: the provider documents that volume_tags
+            # fights the tags of a separately attached aws.ebs.Volume (the data volume).
             tags=tags,
-            volume_tags=tags,
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=[] if validated.replace_on_ami_change else ["ami"]),
         )
 
