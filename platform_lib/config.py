@@ -185,6 +185,7 @@ class Components(Model):
     data_buckets: bool = True
     team_namespaces: bool = True
     gpu_boxes: bool = True
+    static_sites: bool = True
 
 
 class BoxBucketGrant(Model):
@@ -257,6 +258,31 @@ class GpuBox(Model):
     grants: list[BoxBucketGrant] = Field(default_factory=list)
 
 
+class StaticSiteConfig(Model):
+    """One static web site on S3 and CloudFront (see :class:`platform_lib.aws.static_site.StaticSite`).
+
+    Attributes:
+        name: the site's name, unique in the stack; also the component's name.
+        site_dir: the directory of the site's files, relative to the project directory (the one
+            holding ``Pulumi.yaml``), e.g. ``examples/static-site/site``.
+        domain_name: the site's host name; needs ``hostedZoneId`` or ``certificateArn``.
+        hosted_zone_id: the Route 53 zone of ``domainName`` (DNS validation and alias records).
+        certificate_arn: an existing ACM certificate in us-east-1 for ``domainName``.
+        html_ttl_seconds: cache lifetime of HTML and other non-fingerprinted files, in seconds.
+        asset_ttl_seconds: cache lifetime of fingerprinted assets, in seconds.
+        content_security_policy: the ``Content-Security-Policy`` header; omit to send none.
+    """
+
+    name: str = Field(min_length=2, max_length=40, pattern=_DNS_LABEL)
+    site_dir: str = Field(min_length=1)
+    domain_name: str | None = None
+    hosted_zone_id: str | None = None
+    certificate_arn: str | None = None
+    html_ttl_seconds: int = Field(default=60, ge=0)
+    asset_ttl_seconds: int = Field(default=31_536_000, ge=0)
+    content_security_policy: str | None = None
+
+
 class PlatformConfig(Model):
     """The whole ``mlplat`` namespace of one stack.
 
@@ -270,6 +296,7 @@ class PlatformConfig(Model):
         cluster: the Kubernetes cluster for team namespaces.
         teams: the ML teams.
         components: which component families to deploy.
+        static_sites: static web sites on S3 and CloudFront.
         monthly_budget_usd: the environment's monthly budget in US dollars, for cost policies.
         gpu_boxes: the teams' GPU training boxes.
     """
@@ -283,6 +310,7 @@ class PlatformConfig(Model):
     cluster: Cluster | None = None
     teams: list[Team] = Field(default_factory=list)
     components: Components = Field(default_factory=Components)
+    static_sites: list[StaticSiteConfig] = Field(default_factory=list)
     monthly_budget_usd: float = Field(default=10_000, gt=0)
     gpu_boxes: list[GpuBox] = Field(default_factory=list)
 
@@ -333,6 +361,21 @@ def cross_reference_issues(config: PlatformConfig, namespace: str = NAMESPACE) -
     issues.extend(gpu_box_issues(config, namespace))
     if config.components.team_namespaces and config.teams and config.cluster is None:
         issues.append(Issue(f"{namespace}:cluster", None, "a cluster block (name, and oidcProviderArn and oidcIssuer for IRSA) when team namespaces are deployed"))
+    issues.extend(_static_site_issues(config, namespace))
+    return issues
+
+
+def _static_site_issues(config: PlatformConfig, namespace: str) -> list[Issue]:
+    """Repeated site names, and a domain with neither a zone nor a certificate."""
+    issues: list[Issue] = []
+    seen: set[str] = set()
+    for index, site in enumerate(config.static_sites):
+        path = f"{namespace}:staticSites[{index}]"
+        if site.name in seen:
+            issues.append(Issue(f"{path}.name", site.name, "a site name not used by another site"))
+        seen.add(site.name)
+        if site.domain_name and not site.hosted_zone_id and not site.certificate_arn:
+            issues.append(Issue(f"{path}.domainName", site.domain_name, "hostedZoneId or certificateArn with it (the certificate is needed for the domain)"))
     return issues
 
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -22,6 +23,8 @@ from .gcp.gpu_training_box import GpuTrainingBox as GceGpuTrainingBox
 from .gcp.gpu_training_box import args_from_config as gce_box_args
 from .grants import GrantableBucket
 from .k8s.team_namespace import TeamNamespace
+from .aws.static_site import StaticSite, StaticSiteArgs
+from .errors import ComponentArgsError, validate_args
 
 #: The name of every team's workload ServiceAccount (the subject of its IRSA trust policy).
 WORKLOAD_SERVICE_ACCOUNT = "workload"
@@ -37,6 +40,7 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
         Stack outputs by name (plain values or ``pulumi.Output``).
     """
     outputs: dict[str, Any] = {"environment": config.environment.value, "region": config.region}
+    sites = static_site_args(config) if config.components.static_sites else []  # validated before anything is registered
     buckets: dict[str, GrantableBucket] = {}
     if config.components.data_buckets or config.components.team_namespaces:
         outputs.update(deploy_teams(config, buckets))
@@ -45,6 +49,8 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
             outputs.setdefault("teams", {}).setdefault(team, {}).update(gcp_outputs)
     if config.components.gpu_boxes and config.gpu_boxes:
         outputs.update(deploy_gpu_boxes(config, buckets))
+    if sites:
+        outputs.update(deploy_static_sites(sites))
     return outputs
 
 
@@ -170,6 +176,8 @@ def deploy_teams(config: PlatformConfig, buckets: dict[str, GrantableBucket] | N
                 service_account_name=WORKLOAD_SERVICE_ACCOUNT,
                 irsa_role_arn=roles[team.name].arn if team.name in roles else None,
                 egress_https_cidrs=cluster.egress_https_cidrs if cluster is not None else [],
+                protect=config.protect_resources,
+                retain_on_delete=config.retain_resources,
             )
             teams[team.name]["namespace"] = namespace.namespace_name
             teams[team.name]["serviceAccount"] = namespace.service_account_name
@@ -267,3 +275,62 @@ def deploy_gpu_boxes(config: PlatformConfig, buckets: dict[str, GrantableBucket]
         summary["grants"] = [f"{g.access.value} {g.bucket}/{g.prefix}" for g in grants]
         boxes[box_config.name] = summary
     return {"gpuBoxes": boxes}
+
+
+def project_directory() -> Path:
+    """The directory holding the running project's ``Pulumi.yaml`` (the engine's root directory,
+    else the nearest one above the working directory)."""
+    root = pulumi.runtime.get_root_directory() if hasattr(pulumi.runtime, "get_root_directory") else None
+    if root and (Path(root) / "Pulumi.yaml").is_file():  # under mocks it is a placeholder string
+        return Path(root)
+    here = Path.cwd().resolve()
+    for directory in (here, *here.parents):
+        if (directory / "Pulumi.yaml").is_file():
+            return directory
+    return here
+
+
+def static_site_args(config: PlatformConfig) -> list[tuple[str, StaticSiteArgs]]:
+    """Validate every ``mlplat:staticSites`` entry as :class:`StaticSiteArgs`, before any resource.
+
+    ``siteDir`` is relative to the project directory. Sites get the standard tags, and the
+    stack's protect / retain-on-delete settings for their bucket and distribution.
+
+    Raises:
+        ComponentArgsError: a site's directory is missing or empty, or another argument is invalid.
+    """
+    root = project_directory()
+    tags = config.standard_tags()
+    sites = []
+    for site in config.static_sites:
+        values = {
+            "site_dir": root / site.site_dir,
+            "domain_name": site.domain_name,
+            "hosted_zone_id": site.hosted_zone_id,
+            "certificate_arn": site.certificate_arn,
+            "html_ttl_seconds": site.html_ttl_seconds,
+            "asset_ttl_seconds": site.asset_ttl_seconds,
+            "content_security_policy": site.content_security_policy,
+            "tags": tags,
+            "protect": config.protect_resources,
+            "retain_on_delete": config.retain_resources,
+        }
+        args = validate_args(StaticSiteArgs, "StaticSite", site.name, values)
+        problems = args.cross_field_issues(f"StaticSite({site.name})")
+        if problems:
+            raise ComponentArgsError(f"invalid arguments for StaticSite({site.name!r}); nothing was created", problems)
+        sites.append((site.name, args))
+    return sites
+
+
+def deploy_static_sites(sites: list[tuple[str, StaticSiteArgs]]) -> dict[str, Any]:
+    """Register one :class:`StaticSite` per validated site.
+
+    Returns:
+        ``{"staticSites": {name: {"url", "bucketName", "distributionId"}}}``.
+    """
+    outputs: dict[str, Any] = {}
+    for name, args in sites:
+        site = StaticSite(name, args)
+        outputs[name] = {"url": site.url, "bucketName": site.bucket_name, "distributionId": site.distribution_id}
+    return {"staticSites": outputs}

@@ -294,3 +294,11 @@ def test_grant_documents_pass_the_iam_policy_validator_of_moto(access, prefix):
         broken["Statement"][0]["Effect"] = "Permit"
         with pytest.raises(iam.exceptions.MalformedPolicyDocumentException):
             iam.put_role_policy(RoleName="trainer", PolicyName="broken", PolicyDocument=json.dumps(broken))
+
+
+def test_name_and_argument_problems_are_reported_together():
+    error = preview_error(lambda: DataBucket("Bad_Name", environment="prod", tags=TAGS, force_destroy=True, abort_incomplete_multipart_upload_days=0))
+    paths = sorted(issue.path for issue in error.__cause__.issues)
+    assert paths == ["DataBucket(Bad_Name).abort_incomplete_multipart_upload_days", "DataBucket(Bad_Name).name"]
+    error = preview_error(lambda: DataBucket("Bad_Name", environment="prod", tags=TAGS, force_destroy=True))
+    assert sorted(issue.path for issue in error.__cause__.issues) == ["DataBucket(Bad_Name)", "DataBucket(Bad_Name).name"]

@@ -140,7 +140,7 @@ def test_stack_outputs_give_each_team_its_names_and_arns(stack):
 
 def test_prod_protects_and_retains_buckets_and_keys_dev_does_not(stack):
     name, _, plan, _ = stack
-    stateful = plan.by_type("aws:s3/bucket:Bucket") + plan.by_type("aws:kms/key:Key") + plan.by_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    stateful = plan.by_type("aws:s3/bucket:Bucket") + plan.by_type("aws:kms/key:Key") + plan.by_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock") + plan.by_type("kubernetes:core/v1:Namespace")
     assert stateful
     expected = name == "prod"
     assert all(r.options.protect is expected and r.options.retain_on_delete is expected for r in stateful), name

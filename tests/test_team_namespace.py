@@ -59,6 +59,17 @@ def test_namespace_is_labelled_for_pod_security_standards(plan):
     assert one(plan, "Namespace", "fraud").inputs["metadata"]["name"] == "fraud"
 
 
+def test_prod_namespace_is_protected_and_retained_its_objects_are_not(plan):
+    namespace = one(plan, "Namespace", "fraud")
+    assert namespace.options.protect and namespace.options.retain_on_delete
+    assert not one(plan, "ResourceQuota", "fraud-quota").options.protect
+
+
+def test_dev_namespace_is_not_protected():
+    namespace = one(preview(make(environment="dev")), "Namespace", "fraud")
+    assert not namespace.options.protect and not namespace.options.retain_on_delete
+
+
 def test_baseline_enforcement_still_audits_and_warns_restricted():
     labels = one(preview(make(pod_security="baseline", pod_security_version="v1.31")), "Namespace", "fraud").inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
@@ -175,3 +186,14 @@ def test_bad_arguments_raise_before_anything_is_registered(overrides, path):
     assert isinstance(cause, ComponentArgsError)
     assert any(issue.path == path for issue in cause.issues), [str(i) for i in cause.issues]
     assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_every_object_is_valid_against_the_kubernetes_openapi_schema(plan):
+    """Strict validation (unknown fields refused) against the Kubernetes 1.33 schemas, offline."""
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    objects = [r.inputs for r in plan.resources if r.type.startswith("kubernetes:")]
+    assert len(objects) == 10
+    for manifest in objects:
+        kubernetes_validate.validate(manifest, "1.33.0", strict=True)
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate({**objects[0], "spec": {"finalizer": []}}, "1.33.0", strict=True)

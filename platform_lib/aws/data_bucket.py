@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 
 import pulumi
 import pulumi_aws as aws
@@ -230,6 +230,9 @@ class _Args(BaseModel):
         return self.environment is Environment.PROD if self.retain_on_delete is None else self.retain_on_delete
 
 
+_ArgsT = TypeVar("_ArgsT", bound=_Args)
+
+
 class DataBucketArgs(_Args):
     """Arguments of :class:`DataBucket`.
 
@@ -284,12 +287,18 @@ class DataBucketArgs(_Args):
         return self
 
 
-def _check_logical_name(component: str, name: str) -> None:
+def _validate(model: type[_ArgsT], component: str, name: str, values: Any) -> _ArgsT:
+    """Validate the logical name and the args together, so every problem is reported at once."""
+    issues: list[Issue] = []
     if not _BUCKET_LOGICAL_NAME.match(name):
-        raise ComponentArgsError(
-            f"invalid arguments for {component}({name!r}); nothing was created",
-            [Issue(f"{component}({name}).name", name, "3-55 lowercase letters, digits and '-' (the bucket's physical name is derived from it)")],
-        )
+        issues.append(Issue(f"{component}({name}).name", name, "3-55 lowercase letters, digits and '-' (the bucket's physical name is derived from it)"))
+    try:
+        validated = validate_args(model, component, name, values)
+    except ComponentArgsError as error:
+        issues.extend(error.issues)
+    if issues:
+        raise ComponentArgsError(f"invalid arguments for {component}({name!r}); nothing was created", issues)
+    return validated
 
 
 def _resource_options(parent: pulumi.Resource, protect: bool, retain: bool, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
@@ -349,8 +358,7 @@ class DataBucket(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         **kwargs: Any,
     ) -> None:
-        _check_logical_name("DataBucket", name)
-        self.args = validate_args(DataBucketArgs, "DataBucket", name, args if args is not None else kwargs)
+        self.args = _validate(DataBucketArgs, "DataBucket", name, args if args is not None else kwargs)
         super().__init__(self.TYPE, name, None, opts)
         a = self.args
         tags = a.standard_tags()
@@ -554,8 +562,7 @@ class AccessLogBucket(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         **kwargs: Any,
     ) -> None:
-        _check_logical_name("AccessLogBucket", name)
-        self.args = validate_args(AccessLogBucketArgs, "AccessLogBucket", name, args if args is not None else kwargs)
+        self.args = _validate(AccessLogBucketArgs, "AccessLogBucket", name, args if args is not None else kwargs)
         super().__init__(self.TYPE, name, None, opts)
         a = self.args
         protect, retain = a.protect_resources, a.retain_resources

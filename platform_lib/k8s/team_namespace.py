@@ -146,6 +146,10 @@ class TeamNamespaceArgs(BaseModel):
             (CIS Kubernetes Benchmark 5.1.6); IRSA does not need it.
         egress_https_cidrs: CIDRs pods may reach on TCP 443 (e.g. the VPC's S3 and STS endpoints);
             empty (default) means no egress beyond DNS and the namespace.
+        protect: ``protect`` on the Namespace (deleting a namespace deletes every workload and
+            volume claim in it); ``None`` means on in prod.
+        retain_on_delete: leave the Namespace in the cluster when it leaves the program; ``None``
+            means on in prod.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
@@ -168,6 +172,8 @@ class TeamNamespaceArgs(BaseModel):
     irsa_role_arn: Any = None
     automount_service_account_token: bool = False
     egress_https_cidrs: list[str] = Field(default_factory=list)
+    protect: bool | None = None
+    retain_on_delete: bool | None = None
 
     @field_validator("labels")
     @classmethod
@@ -211,6 +217,14 @@ class TeamNamespaceArgs(BaseModel):
     @property
     def container_memory_max(self) -> float:
         return self.max_container_memory_gib if self.max_container_memory_gib is not None else self.quota.memory_gib
+
+    @property
+    def protect_namespace(self) -> bool:
+        return self.environment is Environment.PROD if self.protect is None else self.protect
+
+    @property
+    def retain_namespace(self) -> bool:
+        return self.environment is Environment.PROD if self.retain_on_delete is None else self.retain_on_delete
 
     def standard_labels(self) -> dict[str, str]:
         return {**self.labels, "environment": self.environment.value, "managed-by": "pulumi"}
@@ -277,7 +291,7 @@ class TeamNamespace(pulumi.ComponentResource):
                     "pod-security.kubernetes.io/warn-version": a.pod_security_version,
                 },
             },
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=a.protect_namespace, retain_on_delete=a.retain_namespace),
         )
         self.namespace_name = self.namespace.metadata.apply(lambda m: m["name"] if isinstance(m, dict) else m.name)
 

@@ -160,7 +160,9 @@ class PreviewError(Exception):
 
 @contextlib.contextmanager
 def _program_environment(program_dir: Path):
-    """Make the program importable and its directory current, as the language host does."""
+    """Make the program importable and its directory current, as the Python language host does:
+    with ``main`` set, the program runs as a script from that directory (source: pulumi/pulumi
+    pull request 12086, "Python module support", and issue 20305)."""
     previous_cwd = os.getcwd()
     sys.path.insert(0, str(program_dir))
     os.chdir(program_dir)
@@ -201,6 +203,8 @@ def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_re
     finally:
         logger.removeHandler(handler)
         loop = asyncio.get_event_loop()
+        # The SDK sends RPCs through the loop's default executor: join its threads before closing.
+        loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
 
 
