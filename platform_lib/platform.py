@@ -213,7 +213,7 @@ def deploy_gcp_teams(config: PlatformConfig, buckets: dict[str, GrantableBucket]
     project = _gcp_project()
     labels = config.standard_tags()
     identities = {
-        team.name: TeamWorkloadIdentity(team.name, project=project, namespace=team.name, kubernetes_service_account=WORKLOAD_SERVICE_ACCOUNT)
+        team.name: TeamWorkloadIdentity(team.name, {"project": project, "namespace": team.name, "kubernetes_service_account": WORKLOAD_SERVICE_ACCOUNT})
         for team in config.teams
     }
     teams: dict[str, Any] = {}
@@ -247,7 +247,8 @@ def deploy_gpu_boxes(config: PlatformConfig, buckets: dict[str, GrantableBucket]
             config validation has already checked every granted bucket is defined.
 
     Returns:
-        ``{"gpuBoxes": {box: {"instanceId" | "instanceName", "identity", "grants": [...]}}}``.
+        ``{"gpuBoxes": {box: {"instanceId", "roleArn" (AWS) or "instanceName", "serviceAccount" (GCP),
+        "grants": ["<access> <bucket>/<prefix>", ...]}}}``.
 
     Raises:
         ConfigError: a granted bucket was not deployed (``components.dataBuckets`` off).
@@ -266,10 +267,10 @@ def deploy_gpu_boxes(config: PlatformConfig, buckets: dict[str, GrantableBucket]
     for box_config in config.gpu_boxes:
         tags = {**config.standard_tags(), "team": box_config.team}
         if config.cloud is Cloud.AWS:
-            box = AwsGpuTrainingBox(box_config.name, aws_box_args(box_config, tags, config.protect_resources))
+            box = AwsGpuTrainingBox(box_config.name, aws_box_args(box_config, tags, config.protect_resources, config.retain_resources))
             principal, summary = box.role, {"instanceId": box.instance_id, "roleArn": box.role_arn}
         else:
-            box = GceGpuTrainingBox(box_config.name, gce_box_args(box_config, tags, config.protect_resources, _gcp_project()))
+            box = GceGpuTrainingBox(box_config.name, gce_box_args(box_config, tags, config.protect_resources, _gcp_project(), config.retain_resources))
             principal, summary = box.service_account, {"instanceName": box.instance_name, "serviceAccount": box.service_account_email}
         grants = [buckets[g.bucket].grant(principal, g.access, g.prefix) for g in box_config.grants]
         summary["grants"] = [f"{g.access.value} {g.bucket}/{g.prefix}" for g in grants]

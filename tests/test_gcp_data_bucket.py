@@ -12,6 +12,7 @@ from platform_lib.preview import PreviewError
 from platform_lib.testing import find, find_all, preview
 
 PROJECT = "ml-platform-dev"
+LABELS = {"team": "fraud", "cost-center": "cc-4100"}
 
 
 def _bucket_and_account(**grant_calls):
@@ -44,7 +45,7 @@ def test_bucket_is_private_versioned_with_lifecycle_and_soft_delete():
 
 def test_customer_managed_key_sets_default_kms_key():
     key = "projects/ml-platform-dev/locations/europe-west4/keyRings/data/cryptoKeys/features"
-    plan = preview(lambda: DataBucket("features", {"location": "europe-west4", "kms_key_name": key}))
+    plan = preview(lambda: DataBucket("features", {"location": "europe-west4", "labels": LABELS, "kms_key_name": key}))
     assert find(plan, "gcp:storage/bucket:Bucket").inputs["encryption"] == {"defaultKmsKeyName": key}
 
 
@@ -107,7 +108,7 @@ def test_the_same_grant_twice_is_refused():
 
 def test_invalid_arguments_register_nothing():
     with pytest.raises(PreviewError) as caught:
-        preview(lambda: DataBucket("features", {"location": "europe-west4", "soft_delete_days": 3}))
+        preview(lambda: DataBucket("features", {"location": "europe-west4", "labels": LABELS, "soft_delete_days": 3}))
     assert [issue.path for issue in caught.value.__cause__.issues] == ["DataBucket(features).soft_delete_days"]
     assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]
 
@@ -118,7 +119,7 @@ def test_both_clouds_buckets_offer_the_same_grant_interface():
     seen = {}
 
     def program():
-        seen["gcp"] = DataBucket("features", {"location": "europe-west4"})
+        seen["gcp"] = DataBucket("features", {"location": "europe-west4", "labels": LABELS})
         seen["aws"] = AwsDataBucket("features-aws", environment="dev", tags={"team": "fraud", "cost-center": "cc-4100"})
 
     preview(program)
@@ -126,10 +127,24 @@ def test_both_clouds_buckets_offer_the_same_grant_interface():
 
 
 def test_workload_identity_binds_the_team_kubernetes_service_account():
-    plan = preview(lambda: TeamWorkloadIdentity("fraud", project=PROJECT, namespace="fraud", kubernetes_service_account="workload"))
+    plan = preview(lambda: TeamWorkloadIdentity("fraud", {"project": PROJECT, "namespace": "fraud", "kubernetes_service_account": "workload"}))
     account = find(plan, "gcp:serviceaccount/account:Account")
     binding = find(plan, "gcp:serviceaccount/iAMMember:IAMMember")
     assert account.inputs["accountId"] == "fraud-workload"
     assert binding.inputs["role"] == "roles/iam.workloadIdentityUser"
     assert binding.inputs["member"] == f"serviceAccount:{PROJECT}.svc.id.goog[fraud/workload]"
     assert binding.inputs["serviceAccountId"] == account.outputs["name"]
+
+
+def test_bucket_needs_the_standard_labels():
+    with pytest.raises(PreviewError) as caught:
+        preview(lambda: DataBucket("features", {"location": "europe-west4", "labels": {"team": "fraud"}}))
+    assert [issue.path for issue in caught.value.__cause__.issues] == ["DataBucket(features).labels"]
+    assert "cost-center" in str(caught.value.__cause__)
+
+
+def test_workload_identity_with_a_bad_namespace_registers_nothing():
+    with pytest.raises(PreviewError) as caught:
+        preview(lambda: TeamWorkloadIdentity("fraud", {"project": PROJECT, "namespace": "Fraud_Team", "kubernetes_service_account": "workload"}))
+    assert [issue.path for issue in caught.value.__cause__.issues] == ["TeamWorkloadIdentity(fraud).namespace"]
+    assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]

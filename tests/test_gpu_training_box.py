@@ -62,6 +62,20 @@ def test_aws_instance_is_private_imdsv2_encrypted_and_on_the_dlami():
     assert "instanceMarketOptions" not in inputs
 
 
+def test_aws_containers_get_instance_metadata_only_when_asked():
+    assert find(_aws(metadata_hop_limit=2), "aws:ec2/instance:Instance").inputs["metadataOptions"]["httpPutResponseHopLimit"] == 2
+    error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": TAGS, "metadata_hop_limit": 5}))
+    assert registered == [] and error.issues[0].path == "GpuTrainingBox(tune).metadata_hop_limit"
+
+
+def test_data_volumes_follow_protect_and_retain():
+    volume = find(_aws(protect=True, retain_on_delete=True), "aws:ebs/volume:Volume")
+    assert (volume.options.protect, volume.options.retain_on_delete) == (True, True)
+    disk = find(_gce(protect=True, retain_on_delete=True), "gcp:compute/disk:Disk")
+    assert (disk.options.protect, disk.options.retain_on_delete) == (True, True)
+    assert find(_gce(protect=True), "gcp:compute/instance:Instance").inputs["deletionProtection"] is True
+
+
 def test_aws_ami_change_replaces_only_when_asked():
     assert find(_aws(replace_on_ami_change=True), "aws:ec2/instance:Instance").options.ignore_changes == []
     assert find(_aws(ami_id="ami-0123456789abcdef0"), "aws:ec2/instance:Instance").inputs["ami"] == "ami-0123456789abcdef0"

@@ -8,7 +8,7 @@ What it registers (children of the component, named from its name):
 - ``<name>-sg``: a security group with **no inbound rules** (access is Session Manager, not
   SSH) and outbound HTTPS (443) only, which is what SSM, S3 and package mirrors need.
 - ``<name>-instance``: the instance in a private subnet, no public IP, IMDSv2 required (hop limit
-  1), an encrypted gp3 root volume; on Spot with ``spot=True``. Its AMI is a Deep Learning AMI
+  1 unless ``metadata_hop_limit=2``), an encrypted gp3 root volume; on Spot with ``spot=True``. Its AMI is a Deep Learning AMI
   read from the public SSM parameter (AWS DLAMI Developer Guide, "Finding the ID of a DLAMI":
   ``/aws/service/deeplearning/ami/<arch>/<ami type>/latest/ami-id``). A new AMI behind the
   parameter does not replace a running box (``ignore_changes=["ami"]``) unless
@@ -126,7 +126,11 @@ class GpuTrainingBoxArgs(BaseModel):
             only to new boxes).
         tags: tags for every child: the standard tags, at least ``team`` and ``cost-center``
             (``Name`` is added).
+        metadata_hop_limit: the IMDSv2 PUT response hop limit: 1 (default) keeps instance
+            credentials on the host; 2 lets containers with bridge networking reach them (Amazon
+            EC2 User Guide, "Configure the instance metadata options": hop limit 2 for containers).
         protect: ``protect`` on the data volume, and instance termination protection.
+        retain_on_delete: keep the data volume when it leaves the program.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -145,7 +149,9 @@ class GpuTrainingBoxArgs(BaseModel):
     ami_id: str | None = Field(default=None, pattern=r"^ami-[0-9a-f]{8,17}$")
     replace_on_ami_change: bool = False
     tags: dict[str, str]
+    metadata_hop_limit: Literal[1, 2] = 1
     protect: bool = False
+    retain_on_delete: bool = False
 
     @field_validator("instance_type")
     @classmethod
@@ -185,7 +191,7 @@ CONFIG_KEYS = {
 }
 
 
-def args_from_config(box: Any, tags: dict[str, str], protect: bool) -> dict[str, Any]:
+def args_from_config(box: Any, tags: dict[str, str], protect: bool, retain_on_delete: bool = False) -> dict[str, Any]:
     """The component arguments for one ``mlplat:gpuBoxes`` entry (a :class:`platform_lib.config.GpuBox`)."""
     return {
         "instance_type": box.instance_type,
@@ -197,6 +203,7 @@ def args_from_config(box: Any, tags: dict[str, str], protect: bool) -> dict[str,
         "idle_stop_minutes": box.idle_stop_minutes,
         "tags": tags,
         "protect": protect,
+        "retain_on_delete": retain_on_delete,
     }
 
 
@@ -277,7 +284,7 @@ class GpuTrainingBox(pulumi.ComponentResource):
             vpc_security_group_ids=[self.security_group.id],
             associate_public_ip_address=False,
             iam_instance_profile=self.instance_profile.name,
-            metadata_options={"http_tokens": "required", "http_endpoint": "enabled", "http_put_response_hop_limit": 1, "instance_metadata_tags": "disabled"},
+            metadata_options={"http_tokens": "required", "http_endpoint": "enabled", "http_put_response_hop_limit": validated.metadata_hop_limit, "instance_metadata_tags": "disabled"},
             root_block_device={
                 "volume_size": validated.root_volume_gib,
                 "volume_type": "gp3",
@@ -307,7 +314,7 @@ class GpuTrainingBox(pulumi.ComponentResource):
                 encrypted=True,
                 kms_key_id=validated.kms_key_id,
                 tags={**tags, "Name": f"{name}-data"},
-                opts=pulumi.ResourceOptions(parent=self, protect=validated.protect),
+                opts=pulumi.ResourceOptions(parent=self, protect=validated.protect, retain_on_delete=validated.retain_on_delete),
             )
             aws.ec2.VolumeAttachment(
                 f"{name}-data-attachment",

@@ -47,7 +47,8 @@ class DataBucketArgs(BaseModel):
 
     Attributes:
         location: the bucket location, a region (``europe-west4``) or multi-region (``EU``).
-        labels: labels for the bucket (the standard tags as GCP labels).
+        labels: labels for the bucket: the standard tags as GCP labels, at least ``team`` and
+            ``cost-center``.
         versioning: keep non-current object versions.
         noncurrent_version_days: delete non-current versions this many days after they
             became non-current (1 to 3650).
@@ -63,7 +64,7 @@ class DataBucketArgs(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     location: str = Field(min_length=2, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str]
     versioning: bool = True
     noncurrent_version_days: int = Field(default=30, ge=1, le=3650)
     soft_delete_days: int = Field(default=7, ge=0, le=90)
@@ -82,6 +83,9 @@ class DataBucketArgs(BaseModel):
     @field_validator("labels")
     @classmethod
     def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = [key for key in ("team", "cost-center") if not value.get(key)]
+        if missing:
+            raise ValueError(f"labels including the standard keys {', '.join(missing)}")
         for key, label in value.items():
             if not re.fullmatch(r"[a-z][a-z0-9_-]{0,62}", key) or not re.fullmatch(r"[a-z0-9_-]{0,63}", label):
                 raise ValueError(f"GCP labels: lowercase keys and values of letters, digits, '_' and '-' (bad: {key}={label})")
@@ -205,32 +209,55 @@ def workload_identity_member(project: str, namespace: str, service_account: str)
     return f"serviceAccount:{project}.svc.id.goog[{namespace}/{service_account}]"
 
 
+class TeamWorkloadIdentityArgs(BaseModel):
+    """Arguments of :class:`TeamWorkloadIdentity`.
+
+    Attributes:
+        project: the GCP project id hosting the GKE cluster (its workload pool is
+            ``<project>.svc.id.goog``); 6-30 characters (GCP project id rules).
+        namespace: the team's Kubernetes namespace (a DNS label).
+        kubernetes_service_account: the KSA name in that namespace (a DNS label).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    project: str = Field(pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
+    namespace: str = Field(max_length=63, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    kubernetes_service_account: str = Field(max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+
+
 class TeamWorkloadIdentity(pulumi.ComponentResource):
     """A team's Google service account that its Kubernetes service account impersonates.
 
-    Registers a ``gcp.serviceaccount.Account`` and a ``roles/iam.workloadIdentityUser`` binding on
-    it for ``serviceAccount:<project>.svc.id.goog[<namespace>/<ksa>]``. Grant buckets to
-    :attr:`account`; pods running as the KSA (annotated
-    ``iam.gke.io/gcp-service-account: <account email>``) then get exactly those grants.
+    Registers a ``gcp.serviceaccount.Account`` (``<name>-workload``) and a
+    ``roles/iam.workloadIdentityUser`` binding on it for
+    ``serviceAccount:<project>.svc.id.goog[<namespace>/<ksa>]``. Grant buckets to :attr:`account`;
+    pods running as the KSA (annotated ``iam.gke.io/gcp-service-account: <account email>``) then
+    get exactly those grants.
 
     Args:
-        name: the logical name (the team's name).
-        project: the GCP project id that hosts the GKE cluster's workload pool.
-        namespace: the team's Kubernetes namespace.
-        kubernetes_service_account: the KSA name in that namespace.
+        name: the logical name (the team's name; at most 21 characters are used in the account id).
+        args: a :class:`TeamWorkloadIdentityArgs` or a mapping of its fields.
+
+    Attributes:
+        account: the ``gcp.serviceaccount.Account``; email: its e-mail (``Output[str]``);
+        member: the Kubernetes service account's IAM member string.
+
+    Raises:
+        ComponentArgsError: an invalid project, namespace or KSA name; nothing was registered.
     """
 
-    def __init__(self, name: str, project: str, namespace: str, kubernetes_service_account: str, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: TeamWorkloadIdentityArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        validated = validate_args(TeamWorkloadIdentityArgs, "TeamWorkloadIdentity", name, args)
         super().__init__("mlplat:gcp:TeamWorkloadIdentity", name, None, opts)
-        account_id = f"{name[:20]}-workload"
         self.account = gcp.serviceaccount.Account(
             f"{name}-workload",
-            account_id=account_id,
-            display_name=f"Workload identity of team {name} ({namespace}/{kubernetes_service_account})",
-            project=project,
+            account_id=f"{name[:21].rstrip('-')}-workload",
+            display_name=f"Workload identity of team {name} ({validated.namespace}/{validated.kubernetes_service_account})",
+            project=validated.project,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.member = workload_identity_member(project, namespace, kubernetes_service_account)
+        self.member = workload_identity_member(validated.project, validated.namespace, validated.kubernetes_service_account)
         self.binding = gcp.serviceaccount.IAMMember(
             f"{name}-workload-identity-user",
             service_account_id=self.account.name,

@@ -160,6 +160,7 @@ class GpuTrainingBoxArgs(BaseModel):
         secure_boot: Shielded VM secure boot. Opt out only for an image whose GPU driver is
             not signed.
         protect: deletion protection on the VM and ``protect`` on the data disk.
+        retain_on_delete: keep the data disk when it leaves the program.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -178,6 +179,7 @@ class GpuTrainingBoxArgs(BaseModel):
     labels: dict[str, str]
     secure_boot: bool = True
     protect: bool = False
+    retain_on_delete: bool = False
 
     @field_validator("labels")
     @classmethod
@@ -208,7 +210,7 @@ CONFIG_KEYS = {
 }
 
 
-def args_from_config(box: Any, labels: dict[str, str], protect: bool, project: str | None) -> dict[str, Any]:
+def args_from_config(box: Any, labels: dict[str, str], protect: bool, project: str | None, retain_on_delete: bool = False) -> dict[str, Any]:
     """The component arguments for one ``mlplat:gpuBoxes`` entry (a :class:`platform_lib.config.GpuBox`)."""
     return {
         "machine_type": box.machine_type,
@@ -222,6 +224,7 @@ def args_from_config(box: Any, labels: dict[str, str], protect: bool, project: s
         "max_run_hours": box.max_run_hours,
         "labels": labels,
         "protect": protect,
+        "retain_on_delete": retain_on_delete,
     }
 
 
@@ -279,7 +282,7 @@ class GpuTrainingBox(pulumi.ComponentResource):
                 labels=validated.labels,
                 disk_encryption_key={"kms_key_self_link": validated.kms_key_name} if validated.kms_key_name else None,
                 project=validated.project,
-                opts=pulumi.ResourceOptions(parent=self, protect=validated.protect),
+                opts=pulumi.ResourceOptions(parent=self, protect=validated.protect, retain_on_delete=validated.retain_on_delete),
             )
             attached_disks.append({"source": self.data_disk.self_link, "device_name": "data", "mode": "READ_WRITE"})
 
