@@ -238,6 +238,7 @@ class GpuBox(Model):
         spot: run on Spot capacity (interruptible, cheaper).
         idle_stop_minutes: stop the box after this many minutes of low utilisation (AWS); 0 to keep it running.
         max_run_hours: GCE ``maxRunDuration`` in hours; the box stops after it (0: no limit).
+        egress_https_cidrs: AWS: where the box may connect on TCP 443 (default 0.0.0.0/0 via NAT).
         grants: the bucket access the box's role or service account receives.
     """
 
@@ -255,6 +256,7 @@ class GpuBox(Model):
     spot: bool = False
     idle_stop_minutes: int = Field(default=60, ge=0, le=1440)
     max_run_hours: int = Field(default=0, ge=0, le=720)
+    egress_https_cidrs: list[str] | None = None
     grants: list[BoxBucketGrant] = Field(default_factory=list)
 
 
@@ -391,7 +393,7 @@ def gpu_box_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[I
     if config.cloud is Cloud.AWS:
         required, foreign = ("instance_type", "subnet_id", "vpc_id"), ("machine_type", "accelerator", "zone", "subnetwork", "max_run_hours")
     else:
-        required, foreign = ("machine_type", "zone", "subnetwork"), ("instance_type", "subnet_id", "vpc_id")
+        required, foreign = ("machine_type", "zone", "subnetwork"), ("instance_type", "subnet_id", "vpc_id", "egress_https_cidrs")
     seen: set[str] = set()
     for index, box in enumerate(config.gpu_boxes):
         path = f"{namespace}:gpuBoxes[{index}]"

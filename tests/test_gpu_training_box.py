@@ -88,6 +88,12 @@ def test_aws_security_group_has_no_inbound_rules_and_https_out_only():
     assert group["vpcId"] == AWS_NETWORK["vpc_id"]
 
 
+def test_aws_egress_can_be_narrowed_to_the_vpc():
+    group = find(_aws(egress_https_cidrs=["10.20.0.0/16"]), "aws:ec2/securityGroup:SecurityGroup").inputs
+    assert group["egress"][0]["cidrBlocks"] == ["10.20.0.0/16"] and group["ingress"] == []
+    assert _config_issues(_dev_values(egressHttpsCidrs=["10.20.0.0/33"])) == [("mlplat:gpuBoxes[0].egressHttpsCidrs", ["10.20.0.0/33"])]
+
+
 def test_aws_role_is_for_ec2_with_session_manager_only():
     plan = _aws()
     role = find(plan, "aws:iam/role:Role")

@@ -126,6 +126,9 @@ class GpuTrainingBoxArgs(BaseModel):
             only to new boxes).
         tags: tags for every child: the standard tags, at least ``team`` and ``cost-center``
             (``Name`` is added).
+        egress_https_cidrs: where the box may connect on TCP 443. Default ``0.0.0.0/0`` (through
+            the subnet's NAT: package indexes, model hubs, SSM and S3 public endpoints); narrow it
+            to the VPC CIDR when the VPC has SSM, S3 and STS endpoints and no internet is wanted.
         metadata_hop_limit: the IMDSv2 PUT response hop limit: 1 (default) keeps instance
             credentials on the host; 2 lets containers with bridge networking reach them (Amazon
             EC2 User Guide, "Configure the instance metadata options": hop limit 2 for containers).
@@ -149,6 +152,7 @@ class GpuTrainingBoxArgs(BaseModel):
     ami_id: str | None = Field(default=None, pattern=r"^ami-[0-9a-f]{8,17}$")
     replace_on_ami_change: bool = False
     tags: dict[str, str]
+    egress_https_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"], min_length=1)
     metadata_hop_limit: Literal[1, 2] = 1
     protect: bool = False
     retain_on_delete: bool = False
@@ -165,6 +169,18 @@ class GpuTrainingBoxArgs(BaseModel):
         if missing:
             raise ValueError(f"tags including the standard keys {', '.join(missing)} (environment and managed-by too, as build_platform sets them)")
         return tags
+
+    @field_validator("egress_https_cidrs")
+    @classmethod
+    def _cidrs(cls, cidrs: list[str]) -> list[str]:
+        import ipaddress
+
+        for cidr in cidrs:
+            try:
+                ipaddress.IPv4Network(cidr, strict=True)
+            except ValueError:
+                raise ValueError(f"IPv4 CIDR blocks such as 10.20.0.0/16 (bad: {cidr!r})") from None
+        return cidrs
 
     @field_validator("idle_stop_minutes")
     @classmethod
@@ -188,6 +204,7 @@ class GpuTrainingBoxArgs(BaseModel):
 CONFIG_KEYS = {
     "instance_type": "instanceType", "subnet_id": "subnetId", "vpc_id": "vpcId", "root_volume_gib": "rootVolumeGib",
     "data_volume_gib": "dataVolumeGib", "spot": "spot", "idle_stop_minutes": "idleStopMinutes", "tags": "team",
+    "egress_https_cidrs": "egressHttpsCidrs",
 }
 
 
@@ -201,6 +218,7 @@ def args_from_config(box: Any, tags: dict[str, str], protect: bool, retain_on_de
         "data_volume_gib": box.data_volume_gib,
         "spot": box.spot,
         "idle_stop_minutes": box.idle_stop_minutes,
+        **({"egress_https_cidrs": box.egress_https_cidrs} if box.egress_https_cidrs else {}),
         "tags": tags,
         "protect": protect,
         "retain_on_delete": retain_on_delete,
@@ -261,7 +279,7 @@ class GpuTrainingBox(pulumi.ComponentResource):
             vpc_id=validated.vpc_id,
             description=f"GPU training box {name}: no inbound (Session Manager), outbound HTTPS only",
             ingress=[],
-            egress=[{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"], "description": "HTTPS to SSM, S3 and package mirrors"}],
+            egress=[{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": list(validated.egress_https_cidrs), "description": "HTTPS to SSM, S3 and package mirrors"}],
             tags=tags,
             opts=child,
         )
