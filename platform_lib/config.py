@@ -185,8 +185,81 @@ class Components(Model):
 
     data_buckets: bool = True
     team_namespaces: bool = True
+    gpu_boxes: bool = True
     static_sites: bool = True
     model_endpoints: bool = True
+
+
+class BoxBucketGrant(Model):
+    """One bucket access a GPU training box receives.
+
+    Attributes:
+        bucket: the short name of a bucket defined in this stack (``mlplat:teams[*].buckets``).
+        access: ``read`` (list and get) or ``read-write`` (also put and delete).
+        prefix: the object key prefix the access is limited to; "" for the whole bucket.
+    """
+
+    bucket: str = Field(min_length=3, max_length=40)
+    access: Literal["read", "read-write"] = "read"
+    prefix: str = ""
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        from .grants import normalize_prefix
+
+        return normalize_prefix(value)
+
+
+class GpuBoxAccelerator(Model):
+    """The GPUs attached to a GCE box (``guestAccelerators``): an accelerator type and a count."""
+
+    type: str = Field(min_length=1, examples=["nvidia-tesla-t4", "nvidia-l4", "nvidia-tesla-a100"])
+    count: int = Field(ge=1, le=16)
+
+
+class GpuBox(Model):
+    """A team's GPU training box: one VM with GPUs, no public address, access to granted buckets only.
+
+    AWS stacks set ``instanceType``, ``subnetId`` and ``vpcId``; GCP stacks set ``machineType``,
+    ``zone`` and ``subnetwork`` (and ``accelerator`` for N1 machine types). The component's own
+    argument model checks the instance or machine type against its GPU table.
+
+    Attributes:
+        name: the box's name, unique in the stack (a DNS label).
+        team: the owning team (a name from ``mlplat:teams``); it goes in the ``team`` tag.
+        instance_type: AWS EC2 instance type, e.g. ``g5.xlarge``.
+        subnet_id: AWS private subnet id (``subnet-...``); the box gets no public IP.
+        vpc_id: AWS VPC id (``vpc-...``) of that subnet, for the box's security group.
+        machine_type: GCE machine type, e.g. ``g2-standard-8`` or ``n1-standard-8``.
+        accelerator: GCE accelerator type and count.
+        zone: GCE zone, e.g. ``europe-west4-a``.
+        subnetwork: GCE subnetwork self link or name; the box gets no external IP.
+        root_volume_gib: root (boot) disk size in GiB.
+        data_volume_gib: data disk size in GiB; 0 for none.
+        spot: run on Spot capacity (interruptible, cheaper).
+        idle_stop_minutes: stop the box after this many minutes of low utilisation (AWS); 0 to keep it running.
+        max_run_hours: GCE ``maxRunDuration`` in hours; the box stops after it (0: no limit).
+        egress_https_cidrs: AWS: where the box may connect on TCP 443 (default 0.0.0.0/0 via NAT).
+        grants: the bucket access the box's role or service account receives.
+    """
+
+    name: str = Field(min_length=2, max_length=40, pattern=_DNS_LABEL)
+    team: str
+    instance_type: str | None = None
+    subnet_id: str | None = Field(default=None, pattern=r"^subnet-[0-9a-f]{8,17}$")
+    vpc_id: str | None = Field(default=None, pattern=r"^vpc-[0-9a-f]{8,17}$")
+    machine_type: str | None = None
+    accelerator: GpuBoxAccelerator | None = None
+    zone: str | None = Field(default=None, pattern=r"^[a-z]+-[a-z]+\d+-[a-z]$")
+    subnetwork: str | None = None
+    root_volume_gib: int = Field(default=150, ge=50, le=16384)
+    data_volume_gib: int = Field(default=500, ge=0, le=16384)
+    spot: bool = False
+    idle_stop_minutes: int = Field(default=60, ge=0, le=1440)
+    max_run_hours: int = Field(default=0, ge=0, le=720)
+    egress_https_cidrs: list[str] | None = None
+    grants: list[BoxBucketGrant] = Field(default_factory=list)
 
 
 class StaticSiteConfig(Model):
@@ -240,11 +313,12 @@ class PlatformConfig(Model):
         components: which component families to deploy.
         static_sites: static web sites on S3 and CloudFront.
         monthly_budget_usd: the environment's monthly budget in US dollars, for cost policies.
+        gpu_boxes: the teams' GPU training boxes.
     """
 
     environment: Environment
     cloud: Cloud = Cloud.AWS
-    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-?\d+$")
+    region: str = Field(pattern=r"^[a-z]+(-[a-z]+)*-?\d+$")  # us-east-1 (AWS), europe-west4 (GCP)
     tags: Tags
     protect: bool | None = None
     retain_on_delete: bool | None = None
@@ -254,6 +328,7 @@ class PlatformConfig(Model):
     static_sites: list[StaticSiteConfig] = Field(default_factory=list)
     monthly_budget_usd: float = Field(default=10_000, gt=0)
     endpoints: list[Endpoint] = Field(default_factory=list)
+    gpu_boxes: list[GpuBox] = Field(default_factory=list)
 
     @property
     def is_production(self) -> bool:
@@ -299,6 +374,7 @@ def cross_reference_issues(config: PlatformConfig, namespace: str = NAMESPACE) -
             for grant_index, grant in enumerate(bucket.grants):
                 if grant.team not in names:
                     issues.append(Issue(f"{path}.grants[{grant_index}].team", grant.team, f"one of the stack's teams ({', '.join(names)})"))
+    issues.extend(gpu_box_issues(config, namespace))
     if config.components.team_namespaces and config.teams and config.cluster is None:
         issues.append(Issue(f"{namespace}:cluster", None, "a cluster block (name, and oidcProviderArn and oidcIssuer for IRSA) when team namespaces are deployed"))
     issues.extend(_static_site_issues(config, namespace))
@@ -351,6 +427,74 @@ def endpoint_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[
     if config.components.model_endpoints and config.endpoints and config.cluster is None:
         issues.append(Issue(f"{namespace}:cluster", None, "a cluster block when model endpoints are deployed"))
     return issues
+
+
+def gpu_box_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[Issue]:
+    """Problems with ``mlplat:gpuBoxes`` that span keys: names, teams, buckets, per-cloud fields."""
+    issues: list[Issue] = []
+    team_names = [t.name for t in config.teams]
+    bucket_names = [b.name for t in config.teams for b in t.buckets]
+    if config.components.gpu_boxes and config.gpu_boxes and not config.components.data_buckets:
+        granted = any(box.grants for box in config.gpu_boxes)
+        if granted:
+            issues.append(Issue(f"{namespace}:components.dataBuckets", False, "true when GPU boxes are granted buckets"))
+    if config.cloud is Cloud.AWS:
+        required, foreign = ("instance_type", "subnet_id", "vpc_id"), ("machine_type", "accelerator", "zone", "subnetwork", "max_run_hours")
+    else:
+        required, foreign = ("machine_type", "zone", "subnetwork"), ("instance_type", "subnet_id", "vpc_id", "egress_https_cidrs")
+    seen: set[str] = set()
+    for index, box in enumerate(config.gpu_boxes):
+        path = f"{namespace}:gpuBoxes[{index}]"
+        if box.name in seen:
+            issues.append(Issue(f"{path}.name", box.name, "a GPU box name not used by another box in the stack"))
+        seen.add(box.name)
+        if box.team not in team_names:
+            issues.append(Issue(f"{path}.team", box.team, f"one of the stack's teams ({', '.join(team_names) or 'none defined'})"))
+        for field_name in required:
+            if getattr(box, field_name) is None:
+                issues.append(Issue(f"{path}.{to_camel(field_name)}", None, f"a value: GPU boxes on {config.cloud.value} need {', '.join(to_camel(f) for f in required)}"))
+        for field_name in foreign:
+            value = getattr(box, field_name)
+            if value not in (None, 0):
+                issues.append(Issue(f"{path}.{to_camel(field_name)}", value if not isinstance(value, BaseModel) else value.model_dump(), f"no value: {to_camel(field_name)} is not used on {config.cloud.value}"))
+        reported = {issue.path for issue in issues}
+        issues.extend(issue for issue in _gpu_type_issues(config, box, path) if issue.path not in reported)
+        for grant_index, grant in enumerate(box.grants):
+            if grant.bucket not in bucket_names:
+                issues.append(Issue(f"{path}.grants[{grant_index}].bucket", grant.bucket, f"a bucket this stack defines ({', '.join(bucket_names) or 'none defined'})"))
+    return issues
+
+
+def _gpu_type_issues(config: PlatformConfig, box: GpuBox, path: str) -> list[Issue]:
+    """The box component's own argument checks (GPU tables, sizes, idle minutes), run on config.
+
+    So a bad ``mlplat:gpuBoxes`` entry fails before any resource is registered, with the config
+    key path rather than the component argument name.
+    """
+    import pydantic
+
+    tags = {**config.standard_tags(), "team": box.team}
+    if config.cloud is Cloud.AWS:
+        from .aws.gpu_training_box import CONFIG_KEYS, GpuTrainingBoxArgs, args_from_config
+
+        model, values = GpuTrainingBoxArgs, args_from_config(box, tags, config.protect_resources)
+    else:
+        from .gcp.gpu_training_box import CONFIG_KEYS, GpuTrainingBoxArgs, args_from_config  # type: ignore[assignment]
+
+        model, values = GpuTrainingBoxArgs, args_from_config(box, tags, config.protect_resources, None)
+    try:
+        model.model_validate(values)
+    except pydantic.ValidationError as error:
+        issues = []
+        for detail in error.errors(include_url=False):
+            field_name = str(detail["loc"][0]) if detail["loc"] else ""
+            key = CONFIG_KEYS.get(field_name, to_camel(field_name))
+            value = getattr(box, field_name, detail.get("input")) if field_name not in ("tags", "labels") else box.team
+            if isinstance(value, BaseModel):
+                value = value.model_dump()
+            issues.append(Issue(f"{path}.{key}", value, detail["msg"].removeprefix("Value error, ")))
+        return issues
+    return []
 
 
 def _stack_config_values(namespace: str) -> dict[str, Any]:

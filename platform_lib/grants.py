@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import pulumi
 
@@ -80,3 +80,68 @@ class Grant:
     prefix: str
     resources: list[pulumi.Resource] = field(default_factory=list)
     document: Any = None
+
+
+@runtime_checkable
+class GrantableBucket(Protocol):
+    """What every data bucket offers, on any cloud: the AWS ``DataBucket`` (grants to an
+    ``aws.iam.Role``) and the GCP ``DataBucket`` (grants to a ``gcp.serviceaccount.Account`` or an
+    IAM member string). Platform code that wires grants (``deploy_gpu_boxes``) depends only on this.
+    """
+
+    grants: list[Grant]
+
+    def grant_read(self, principal: Any, prefix: str = "") -> Grant: ...
+
+    def grant_read_write(self, principal: Any, prefix: str = "") -> Grant: ...
+
+    def grant(self, principal: Any, access: AccessLevel | str, prefix: str = "") -> Grant: ...
+
+
+class BucketGrants:
+    """The grant interface shared by the AWS and GCP data buckets (a mixin for their components).
+
+    A bucket class inherits from this and implements one method, ``_grant(principal, access,
+    prefix)``, which registers whatever its cloud needs (an IAM role policy on AWS, a conditional
+    IAM member binding on GCP) and returns a :class:`Grant`. ``grant_read`` and
+    ``grant_read_write`` validate the prefix first, so a bad prefix registers nothing.
+
+    Class attributes:
+        grant_component: the component's class name used in error paths (``DataBucket``).
+    """
+
+    grant_component: str = "DataBucket"
+
+    def grant_read(self, principal: Any, prefix: str | None = "") -> Grant:
+        """Let ``principal`` list the bucket and get objects under ``prefix`` ("" for all keys).
+
+        Raises:
+            ComponentArgsError: the prefix has a wildcard or is otherwise not a literal key prefix.
+        """
+        return self.grant(principal, AccessLevel.READ, prefix)
+
+    def grant_read_write(self, principal: Any, prefix: str | None = "") -> Grant:
+        """Like :meth:`grant_read`, and also put and delete objects under ``prefix``."""
+        return self.grant(principal, AccessLevel.READ_WRITE, prefix)
+
+    def grant(self, principal: Any, access: AccessLevel | str, prefix: str | None = "") -> Grant:
+        """Grant ``access`` (``read`` or ``read-write``) under ``prefix`` to ``principal``.
+
+        Raises:
+            ComponentArgsError: the access level or the prefix is invalid; nothing was registered.
+        """
+        from .errors import ComponentArgsError, Issue
+
+        label = f"{self.grant_component}({getattr(self, 'pulumi_resource_name', '?')})"
+        try:
+            level = AccessLevel(access)
+        except ValueError:
+            raise ComponentArgsError(f"invalid grant on {label}; nothing was created", [Issue(f"{label}.grant.access", access, "read or read-write")]) from None
+        try:
+            normalized = normalize_prefix(prefix)
+        except ValueError as error:
+            raise ComponentArgsError(f"invalid grant on {label}; nothing was created", [Issue(f"{label}.grant.prefix", prefix, str(error))]) from None
+        return self._grant(principal, level, normalized)
+
+    def _grant(self, principal: Any, access: AccessLevel, prefix: str) -> Grant:  # pragma: no cover - abstract
+        raise NotImplementedError

@@ -15,6 +15,13 @@ import pulumi_aws as aws
 
 from .config import Cloud, Cluster, PlatformConfig
 from .aws.data_bucket import AccessLogBucket, DataBucket
+from .aws.gpu_training_box import GpuTrainingBox as AwsGpuTrainingBox
+from .aws.gpu_training_box import args_from_config as aws_box_args
+from .gcp.data_bucket import DataBucket as GcsDataBucket
+from .gcp.data_bucket import TeamWorkloadIdentity
+from .gcp.gpu_training_box import GpuTrainingBox as GceGpuTrainingBox
+from .gcp.gpu_training_box import args_from_config as gce_box_args
+from .grants import GrantableBucket
 from .k8s.team_namespace import TeamNamespace
 from .aws.static_site import StaticSite, StaticSiteArgs
 from .errors import ComponentArgsError, validate_args
@@ -34,8 +41,14 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
     """
     outputs: dict[str, Any] = {"environment": config.environment.value, "region": config.region}
     sites = static_site_args(config) if config.components.static_sites else []  # validated before anything is registered
+    buckets: dict[str, GrantableBucket] = {}
     if config.components.data_buckets or config.components.team_namespaces:
-        outputs.update(deploy_teams(config))
+        outputs.update(deploy_teams(config, buckets))
+    if config.cloud is Cloud.GCP and config.components.data_buckets:
+        for team, gcp_outputs in deploy_gcp_teams(config, buckets)["teams"].items():
+            outputs.setdefault("teams", {}).setdefault(team, {}).update(gcp_outputs)
+    if config.components.gpu_boxes and config.gpu_boxes:
+        outputs.update(deploy_gpu_boxes(config, buckets))
     if sites:
         outputs.update(deploy_static_sites(sites))
     if config.components.model_endpoints and config.endpoints:
@@ -91,7 +104,7 @@ def _irsa_role(config: PlatformConfig, cluster: Cluster, team_name: str, tags: d
     )
 
 
-def deploy_teams(config: PlatformConfig) -> dict[str, Any]:
+def deploy_teams(config: PlatformConfig, buckets: dict[str, GrantableBucket] | None = None) -> dict[str, Any]:
     """Register every team's buckets, namespace, workload role and grants.
 
     Per team, when ``components.dataBuckets`` is on and the cloud is AWS: one :class:`DataBucket`
@@ -151,6 +164,8 @@ def deploy_teams(config: PlatformConfig) -> dict[str, Any]:
                     for access in bucket_config.grants:
                         bucket.grant(roles[access.team], access.access, access.prefix)
                 team_buckets[bucket_config.name] = {"name": bucket.bucket_name, "arn": bucket.arn, "kmsKeyArn": bucket.kms_key_arn}
+                if buckets is not None:  # for deploy_gpu_boxes' grants
+                    buckets[bucket_config.name] = bucket
             teams[team.name]["buckets"] = team_buckets
 
     if components.team_namespaces:
@@ -173,6 +188,98 @@ def deploy_teams(config: PlatformConfig) -> dict[str, Any]:
 
     outputs["teams"] = teams
     return outputs
+
+
+# --- GPU training boxes and GCP teams (issue 4) ---------------------------------------------
+
+
+def _gcp_project() -> str:
+    from .preview.mocks import GCP_PROJECT
+
+    return pulumi.Config("gcp").get("project") or GCP_PROJECT
+
+
+def deploy_gcp_teams(config: PlatformConfig, buckets: dict[str, GrantableBucket]) -> dict[str, Any]:
+    """On a GCP stack: per team a Workload Identity service account and its GCS data buckets.
+
+    Each team gets a Google service account bound (``roles/iam.workloadIdentityUser``) to the
+    ``workload`` Kubernetes ServiceAccount of its namespace; it gets read-write on its own buckets
+    and whatever other teams' buckets grant it in config.
+
+    Args:
+        config: the validated stack config (``cloud: gcp``).
+        buckets: filled with each bucket's short name to its :class:`~platform_lib.gcp.data_bucket.DataBucket`,
+            for :func:`deploy_gpu_boxes`.
+
+    Returns:
+        ``{"teams": {team: {"googleServiceAccount", "buckets": {bucket: {"name", "url"}}}}}``.
+    """
+    project = _gcp_project()
+    labels = config.standard_tags()
+    identities = {
+        team.name: TeamWorkloadIdentity(team.name, {"project": project, "namespace": team.name, "kubernetes_service_account": WORKLOAD_SERVICE_ACCOUNT})
+        for team in config.teams
+    }
+    teams: dict[str, Any] = {}
+    for team in config.teams:
+        team_buckets: dict[str, Any] = {}
+        for bucket_config in team.buckets:
+            bucket = GcsDataBucket(
+                bucket_config.name,
+                {
+                    "location": config.region,
+                    "labels": {**labels, "team": team.name},
+                    "protect": config.protect_resources,
+                    "retain_on_delete": config.retain_resources,
+                },
+            )
+            bucket.grant_read_write(identities[team.name].account)
+            for access in bucket_config.grants:
+                bucket.grant(identities[access.team].account, access.access, access.prefix)
+            buckets[bucket_config.name] = bucket
+            team_buckets[bucket_config.name] = {"name": bucket.bucket_name, "url": bucket.url}
+        teams[team.name] = {"googleServiceAccount": identities[team.name].email, "buckets": team_buckets}
+    return {"teams": teams}
+
+
+def deploy_gpu_boxes(config: PlatformConfig, buckets: dict[str, GrantableBucket]) -> dict[str, Any]:
+    """Register ``mlplat:gpuBoxes``: one GPU training box per entry, on the stack's cloud, with its grants.
+
+    Args:
+        config: the validated stack config.
+        buckets: the stack's data buckets by short name (AWS ``DataBucket`` or GCS ``DataBucket``);
+            config validation has already checked every granted bucket is defined.
+
+    Returns:
+        ``{"gpuBoxes": {box: {"instanceId", "roleArn" (AWS) or "instanceName", "serviceAccount" (GCP),
+        "grants": ["<access> <bucket>/<prefix>", ...]}}}``.
+
+    Raises:
+        ConfigError: a granted bucket was not deployed (``components.dataBuckets`` off).
+    """
+    from .errors import ConfigError, Issue
+
+    missing = [
+        Issue(f"mlplat:gpuBoxes[{index}].grants[{grant_index}].bucket", grant.bucket, "a bucket this stack deploys (is components.dataBuckets on?)")
+        for index, box in enumerate(config.gpu_boxes)
+        for grant_index, grant in enumerate(box.grants)
+        if grant.bucket not in buckets
+    ]
+    if missing:
+        raise ConfigError("GPU boxes are granted buckets this stack does not deploy", missing)
+    boxes: dict[str, Any] = {}
+    for box_config in config.gpu_boxes:
+        tags = {**config.standard_tags(), "team": box_config.team}
+        if config.cloud is Cloud.AWS:
+            box = AwsGpuTrainingBox(box_config.name, aws_box_args(box_config, tags, config.protect_resources, config.retain_resources))
+            principal, summary = box.role, {"instanceId": box.instance_id, "roleArn": box.role_arn}
+        else:
+            box = GceGpuTrainingBox(box_config.name, gce_box_args(box_config, tags, config.protect_resources, _gcp_project(), config.retain_resources))
+            principal, summary = box.service_account, {"instanceName": box.instance_name, "serviceAccount": box.service_account_email}
+        grants = [buckets[g.bucket].grant(principal, g.access, g.prefix) for g in box_config.grants]
+        summary["grants"] = [f"{g.access.value} {g.bucket}/{g.prefix}" for g in grants]
+        boxes[box_config.name] = summary
+    return {"gpuBoxes": boxes}
 
 
 def project_directory() -> Path:

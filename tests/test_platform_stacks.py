@@ -13,20 +13,23 @@ from platform_lib.preview import PreviewError, run_preview
 
 from .conftest import REPO_ROOT, SHIPPED_STACKS
 
+# The AWS environment stacks; Pulumi.gcp-dev.yaml (GCS buckets, GCE box) is tested in test_gpu_training_box.py.
+AWS_STACKS = [name for name in SHIPPED_STACKS if not name.startswith("gcp-")]
+
 
 def stack_config(stack: str):
     raw = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
     return parse_platform_config({k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("mlplat:")})
 
 
-@pytest.fixture(scope="module", params=SHIPPED_STACKS)
+@pytest.fixture(scope="module", params=AWS_STACKS)
 def stack(request):
     plan, logs = run_preview(REPO_ROOT, request.param)
     return request.param, stack_config(request.param), plan, logs
 
 
 def test_the_three_stacks_are_shipped():
-    assert SHIPPED_STACKS == ["dev", "prod", "staging"]
+    assert AWS_STACKS == ["dev", "prod", "staging"]
 
 
 def test_one_namespace_per_team_and_one_bucket_per_configured_bucket(stack):
@@ -72,13 +75,16 @@ def test_grants_are_exactly_owner_read_write_plus_config(stack):
         for bucket in team.buckets:
             expected.add((bucket.name, team.name, "read-write", ""))
             expected.update((bucket.name, g.team, g.access, g.prefix) for g in bucket.grants)
+    for box in config.gpu_boxes:  # GPU training boxes' roles (mlplat:gpuBoxes)
+        expected.update((g.bucket, f"{box.name}-role", g.access, g.prefix) for g in box.grants)
     assert _grants(plan) == expected
 
 
 def test_workload_roles_trust_only_their_namespace_service_account(stack):
     _, config, plan, _ = stack
     issuer = config.cluster.oidc_issuer
-    roles = {r.name: r for r in plan.by_type("aws:iam/role:Role")}
+    box_roles = {f"{box.name}-role" for box in config.gpu_boxes}
+    roles = {r.name: r for r in plan.by_type("aws:iam/role:Role") if r.name not in box_roles}
     assert sorted(roles) == sorted(f"{t.name}-workload" for t in config.teams)
     for team in config.teams:
         trust = json.loads(roles[f"{team.name}-workload"].inputs["assumeRolePolicy"])
@@ -147,7 +153,7 @@ def test_irsa_trust_policy_document_is_pure():
 
 
 def test_components_switch_families_off():
-    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:components": {"dataBuckets": False, "teamNamespaces": True}})
+    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:components": {"dataBuckets": False, "teamNamespaces": True}, "mlplat:gpuBoxes": []})
     assert not plan.by_type("mlplat:aws:DataBucket") and not plan.by_type("mlplat:aws:AccessLogBucket")
     assert len(plan.by_type("mlplat:k8s:TeamNamespace")) == 2
     plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:components": {"dataBuckets": True, "teamNamespaces": False}})
@@ -156,14 +162,14 @@ def test_components_switch_families_off():
 
 def test_no_access_log_bucket_when_no_bucket_logs():
     teams = [{"name": "fraud", "identityGroup": "g", "quota": {"cpu": 1, "memoryGib": 1}, "buckets": [{"name": "fraud-raw", "accessLogging": False}]}]
-    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:teams": teams})
+    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:teams": teams, "mlplat:gpuBoxes": []})
     assert not plan.by_type("mlplat:aws:AccessLogBucket")
     assert not plan.by_type("aws:s3/bucketLogging:BucketLogging")
     assert "accessLogBucket" not in plan.outputs
 
 
 def test_without_oidc_no_roles_no_grants_and_a_warning():
-    plan, logs = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:cluster": {"name": "ml-dev"}})
+    plan, logs = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:cluster": {"name": "ml-dev"}, "mlplat:gpuBoxes": []})
     assert not plan.by_type("aws:iam/role:Role") and not plan.by_type("aws:iam/rolePolicy:RolePolicy")
     assert any(level == "warning" and "without grants" in message for level, message in logs)
     assert all("annotations" not in r.inputs["metadata"] for r in plan.by_type("kubernetes:core/v1:ServiceAccount"))

@@ -136,6 +136,45 @@ def _gcp_service_account(context: MockContext) -> tuple[str, dict[str, Any]]:
     return f"projects/{project}/serviceAccounts/{email}", {"email": email, "member": f"serviceAccount:{email}", "name": f"projects/{project}/serviceAccounts/{email}", "uniqueId": str(int(context.digest(12), 16)), "project": project}
 
 
+# --- GpuTrainingBox (AWS and GCP) and the GCS DataBucket -------------------------------------
+
+
+@invoke_result("aws:ssm/getParameter:getParameter")
+def _ssm_parameter(args: dict[str, Any], mocks: PlatformMocks) -> dict[str, Any]:
+    """Public SSM parameters; an AMI parameter (``.../ami-id``) answers a stable ``ami-`` id."""
+    import hashlib
+
+    name = args.get("name", "")
+    value = f"ami-0{hashlib.sha256(f'{mocks.region}{name}'.encode()).hexdigest()[:16]}" if name.endswith("ami-id") else "mock-value"
+    return {"name": name, "value": value, "insecureValue": value, "type": "String", "arn": f"arn:aws:ssm:{mocks.region}::parameter{name}", "version": 1, "id": name, "withDecryption": False}
+
+
+@resource_state("aws:ec2/instance:Instance")
+def _ec2_instance(context: MockContext) -> tuple[str, dict[str, Any]]:
+    resource_id, state = _ec2(context)
+    state.update(availabilityZone=f"{context.region}a", publicIp="", instanceState="running")
+    return resource_id, state
+
+
+@resource_state("aws:ebs/volume:Volume")
+def _ebs_volume(context: MockContext) -> tuple[str, dict[str, Any]]:
+    volume_id = f"vol-0{context.digest(16)}"
+    return volume_id, {"arn": f"arn:aws:ec2:{context.region}:{ACCOUNT_ID}:volume/{volume_id}", **_aws_tags(context)}
+
+
+@resource_state("gcp:compute/instance:Instance", "gcp:compute/disk:Disk")
+def _gce_zonal(context: MockContext) -> tuple[str, dict[str, Any]]:
+    name = context.physical_name(context.inputs.get("name"))
+    project = context.inputs.get("project") or context.gcp_project
+    zone = context.inputs.get("zone") or "europe-west4-a"
+    kind = "instances" if context.type.endswith("Instance") else "disks"
+    self_link = f"https://www.googleapis.com/compute/v1/projects/{project}/zones/{zone}/{kind}/{name}"
+    state = {"name": name, "project": project, "zone": zone, "selfLink": self_link}
+    if kind == "instances":
+        state.update(instanceId=str(int(context.digest(12), 16)), currentStatus="RUNNING")
+    return f"projects/{project}/zones/{zone}/{kind}/{name}", state
+
+
 # --- DataBucket / AccessLogBucket (platform_lib/aws/data_bucket.py) ---------------------------------
 
 

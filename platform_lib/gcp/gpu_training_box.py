@@ -1,0 +1,328 @@
+"""``mlplat:gcp:GpuTrainingBox``: a GCE VM with GPUs for fine-tuning, reachable through OS Login only.
+
+What it registers (children of the component, named from its name):
+
+- ``<name>-sa``: a dedicated service account. The VM never runs as the Compute Engine default
+  service account, and its access scopes are Cloud Storage read-write, Logging write and
+  Monitoring write, never ``cloud-platform``; IAM grants (``DataBucket.grant_read(box.service_account)``)
+  then decide which bucket and prefix it may touch.
+- ``<name>-data`` (unless ``data_disk_gib`` is 0): a ``pd-balanced`` data disk, kept when the VM
+  is replaced.
+- ``<name>-vm``: the instance. Shielded VM (secure boot, vTPM, integrity monitoring), no external
+  IP (no ``accessConfigs``), OS Login and blocked project SSH keys in metadata,
+  ``onHostMaintenance: TERMINATE`` (VMs with GPUs cannot live-migrate; GCE docs "GPU machine
+  types" / "Handle GPU host maintenance events"), optional Spot provisioning and ``maxRunDuration``.
+
+The machine type and accelerators are checked against :data:`GCE_GPU_MACHINE_TYPES` before
+anything is registered.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_gcp as gcp
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from ..errors import validate_args
+
+
+@dataclass(frozen=True)
+class GpuOption:
+    """An accelerator type and the counts a machine type allows.
+
+    Attributes:
+        accelerator: the GCE accelerator type (``nvidia-l4``).
+        counts: the allowed GPU counts.
+        max_vcpus: for N1 machine types, the most vCPUs allowed with each count.
+        attached: True for accelerator-optimized types (A2, A3, G2): the GPUs come with the
+            machine type and are not listed in ``guestAccelerators``.
+    """
+
+    accelerator: str
+    counts: tuple[int, ...]
+    max_vcpus: tuple[int, ...] = ()
+    attached: bool = True
+
+
+def _fixed(accelerator: str, count: int) -> GpuOption:
+    return GpuOption(accelerator, (count,))
+
+
+#: Accelerator-optimized machine types and the GPUs they come with. Source: Google Cloud,
+#: Compute Engine docs, "GPU machine types" (A3, A2 and G2 tables), checked 2026-11.
+GCE_GPU_MACHINE_TYPES: dict[str, GpuOption] = {
+    **{f"a2-highgpu-{n}g": _fixed("nvidia-tesla-a100", n) for n in (1, 2, 4, 8)},
+    "a2-megagpu-16g": _fixed("nvidia-tesla-a100", 16),
+    **{f"a2-ultragpu-{n}g": _fixed("nvidia-a100-80gb", n) for n in (1, 2, 4, 8)},
+    **{f"a3-highgpu-{n}g": _fixed("nvidia-h100-80gb", n) for n in (1, 2, 4, 8)},
+    "a3-megagpu-8g": _fixed("nvidia-h100-mega-80gb", 8),
+    "a3-ultragpu-8g": _fixed("nvidia-h200-141gb", 8),
+    **{f"g2-standard-{v}": _fixed("nvidia-l4", 1) for v in (4, 8, 12, 16, 32)},
+    "g2-standard-24": _fixed("nvidia-l4", 2),
+    "g2-standard-48": _fixed("nvidia-l4", 4),
+    "g2-standard-96": _fixed("nvidia-l4", 8),
+}
+
+#: GPUs that attach to N1 machine types, with the allowed counts and the most vCPUs per count.
+#: Source: Compute Engine docs, "GPU machine types", "N1 general-purpose machine types" table.
+N1_GPUS: dict[str, GpuOption] = {
+    "nvidia-tesla-t4": GpuOption("nvidia-tesla-t4", (1, 2, 4), (48, 48, 96), attached=False),
+    "nvidia-tesla-v100": GpuOption("nvidia-tesla-v100", (1, 2, 4, 8), (12, 24, 48, 96), attached=False),
+    "nvidia-tesla-p100": GpuOption("nvidia-tesla-p100", (1, 2, 4), (16, 32, 96), attached=False),
+    "nvidia-tesla-p4": GpuOption("nvidia-tesla-p4", (1, 2, 4), (24, 48, 96), attached=False),
+}
+
+_N1 = re.compile(r"^n1-(standard|highmem|highcpu)-(\d+)$")
+
+#: The access scopes of the box's service account: what it may call at all; IAM decides the rest.
+BOX_SCOPES = (
+    "https://www.googleapis.com/auth/devstorage.read_write",
+    "https://www.googleapis.com/auth/logging.write",
+    "https://www.googleapis.com/auth/monitoring.write",
+)
+
+#: Deep Learning VM image family with CUDA (project ``deeplearning-platform-release``).
+DEFAULT_IMAGE = "projects/deeplearning-platform-release/global/images/family/common-cu121-debian-11-py310"
+
+
+class Accelerator(BaseModel):
+    """A GPU type and count (``guestAccelerators``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str = Field(min_length=1)
+    count: int = Field(ge=1, le=16)
+
+
+def check_machine_type(machine_type: str) -> str:
+    """Raise ``ValueError`` unless the machine type has GPUs or takes attached GPUs (N1)."""
+    if machine_type in GCE_GPU_MACHINE_TYPES or _N1.match(machine_type):
+        return machine_type
+    families = "a2-highgpu-*, a2-megagpu-16g, a2-ultragpu-*, a3-highgpu-*, a3-megagpu-8g, a3-ultragpu-8g, g2-standard-*, or n1-* with an attached GPU"
+    raise ValueError(f"a GPU machine type ({families}); {machine_type!r} has no GPUs")
+
+
+def resolve_accelerator(machine_type: str, accelerator: Accelerator | None) -> tuple[Accelerator, bool]:
+    """Check a machine type and accelerator pair against the GPU tables.
+
+    Returns:
+        The accelerator the VM gets, and whether it must be listed in ``guestAccelerators``.
+
+    Raises:
+        ValueError: the machine type has no GPUs, or the accelerator type or count is not one
+            it allows; the message lists what would be accepted.
+    """
+    check_machine_type(machine_type)
+    fixed = GCE_GPU_MACHINE_TYPES.get(machine_type)
+    if fixed is not None:
+        implied = Accelerator(type=fixed.accelerator, count=fixed.counts[0])
+        if accelerator is not None and accelerator != implied:
+            raise ValueError(f"no accelerator, or exactly {implied.count} x {implied.type}: {machine_type} comes with those GPUs")
+        return implied, False
+    match = _N1.match(machine_type)
+    assert match is not None
+    if accelerator is None:
+        raise ValueError(f"an accelerator (type and count) for {machine_type}: N1 machine types get GPUs attached ({', '.join(N1_GPUS)})")
+    option = N1_GPUS.get(accelerator.type)
+    if option is None:
+        raise ValueError(f"an accelerator type that attaches to N1 ({', '.join(N1_GPUS)}); got {accelerator.type!r}")
+    if accelerator.count not in option.counts:
+        raise ValueError(f"a count of {', '.join(map(str, option.counts))} for {option.accelerator} on N1 (GCE allows no other counts)")
+    vcpus = int(match.group(2))
+    limit = option.max_vcpus[option.counts.index(accelerator.count)]
+    if vcpus > limit:
+        raise ValueError(f"at most {limit} vCPUs with {accelerator.count} x {accelerator.type}; {machine_type} has {vcpus}")
+    return accelerator, True
+
+
+class GpuTrainingBoxArgs(BaseModel):
+    """Arguments of the GCP :class:`GpuTrainingBox`.
+
+    Attributes:
+        machine_type: a GCE machine type with GPUs (see :data:`GCE_GPU_MACHINE_TYPES`) or an
+            N1 type with ``accelerator``.
+        accelerator: the GPU type and count; required for N1, optional (must match) otherwise.
+        zone: the zone (``europe-west4-a``); the GPU type must be offered there.
+        subnetwork: the subnetwork (name or self link); reach the internet through Cloud NAT.
+        project: the project id; ``None`` for the provider's project.
+        image: the boot image (Deep Learning VM family by default).
+        boot_disk_gib: boot disk size in GiB (at least 50: Deep Learning VM images need it).
+        data_disk_gib: data disk size in GiB; 0 for none.
+        kms_key_name: a Cloud KMS key for the disks (customer-managed encryption); ``None`` for
+            Google-managed encryption.
+        spot: Spot provisioning: cheaper, preemptible; the VM is stopped (not deleted) on preemption.
+        max_run_hours: stop the VM after this many hours of running (``maxRunDuration``); 0 for no limit.
+        labels: GCP labels: the standard tags, at least ``team`` and ``cost-center``.
+        secure_boot: Shielded VM secure boot. Opt out only for an image whose GPU driver is
+            not signed.
+        protect: deletion protection on the VM and ``protect`` on the data disk.
+        retain_on_delete: keep the data disk when it leaves the program.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    machine_type: str = Field(min_length=1)
+    accelerator: Accelerator | None = Field(default=None, validate_default=True)
+    zone: str = Field(pattern=r"^[a-z]+-[a-z]+\d+-[a-z]$")
+    subnetwork: str = Field(min_length=1)
+    project: str | None = None
+    image: str = DEFAULT_IMAGE
+    boot_disk_gib: int = Field(default=150, ge=50, le=65536)
+    data_disk_gib: int = Field(default=500, ge=0, le=65536)
+    kms_key_name: str | None = None
+    spot: bool = False
+    max_run_hours: int = Field(default=0, ge=0, le=720)
+    labels: dict[str, str]
+    secure_boot: bool = True
+    protect: bool = False
+    retain_on_delete: bool = False
+
+    @field_validator("labels")
+    @classmethod
+    def _standard_labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        missing = [key for key in ("team", "cost-center") if not labels.get(key)]
+        if missing:
+            raise ValueError(f"labels including the standard keys {', '.join(missing)}")
+        return labels
+
+    @field_validator("machine_type")
+    @classmethod
+    def _machine_type(cls, value: str) -> str:
+        return check_machine_type(value)
+
+    @field_validator("accelerator")
+    @classmethod
+    def _accelerator(cls, value: Accelerator | None, info: ValidationInfo) -> Accelerator | None:
+        machine_type = info.data.get("machine_type")
+        if machine_type is not None:  # else machine_type already failed and was reported
+            resolve_accelerator(machine_type, value)
+        return value
+
+
+#: Component argument -> ``mlplat:gpuBoxes[*]`` key, so config errors name the key a user wrote.
+CONFIG_KEYS = {
+    "machine_type": "machineType", "accelerator": "accelerator", "zone": "zone", "subnetwork": "subnetwork",
+    "boot_disk_gib": "rootVolumeGib", "data_disk_gib": "dataVolumeGib", "spot": "spot", "max_run_hours": "maxRunHours", "labels": "team",
+}
+
+
+def args_from_config(box: Any, labels: dict[str, str], protect: bool, project: str | None, retain_on_delete: bool = False) -> dict[str, Any]:
+    """The component arguments for one ``mlplat:gpuBoxes`` entry (a :class:`platform_lib.config.GpuBox`)."""
+    return {
+        "machine_type": box.machine_type,
+        "accelerator": box.accelerator.model_dump() if box.accelerator else None,
+        "zone": box.zone,
+        "subnetwork": box.subnetwork,
+        "project": project,
+        "boot_disk_gib": box.root_volume_gib,
+        "data_disk_gib": box.data_volume_gib,
+        "spot": box.spot,
+        "max_run_hours": box.max_run_hours,
+        "labels": labels,
+        "protect": protect,
+        "retain_on_delete": retain_on_delete,
+    }
+
+
+def _account_id(name: str) -> str:
+    """A service account id (6-30 characters, ``[a-z][-a-z0-9]*[a-z0-9]``) from the box name."""
+    base = re.sub(r"[^a-z0-9-]", "-", name.lower())[:26].strip("-")
+    return f"{base}-box" if len(base) >= 2 else f"gpu-box-{base}".strip("-")
+
+
+class GpuTrainingBox(pulumi.ComponentResource):
+    """A GCE GPU VM for one team, with its own service account and no external IP.
+
+    Args:
+        name: the logical name; children are ``<name>-sa``, ``<name>-data``, ``<name>-vm``.
+        args: a :class:`GpuTrainingBoxArgs` or a mapping of its fields.
+        opts: resource options for the component.
+
+    Attributes:
+        service_account: the box's ``gcp.serviceaccount.Account``; pass it to
+            ``DataBucket.grant_read`` / ``grant_read_write``.
+        instance: the ``gcp.compute.Instance``.
+        accelerator: the GPUs the VM gets (type and count), as validated.
+        service_account_email, instance_name: ``Output[str]``.
+
+    Raises:
+        ComponentArgsError: a non-GPU machine type, an accelerator count the machine type does
+            not allow, or any other bad argument; nothing was registered.
+    """
+
+    def __init__(self, name: str, args: GpuTrainingBoxArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        validated = validate_args(GpuTrainingBoxArgs, "GpuTrainingBox", name, args)
+        accelerator, listed = resolve_accelerator(validated.machine_type, validated.accelerator)
+        super().__init__("mlplat:gcp:GpuTrainingBox", name, None, opts)
+        self.args = validated
+        self.accelerator = accelerator
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.service_account = gcp.serviceaccount.Account(
+            f"{name}-sa",
+            account_id=_account_id(name),
+            display_name=f"GPU training box {name}",
+            description="Dedicated identity of an mlplat GPU training box; bucket access comes only from DataBucket grants.",
+            project=validated.project,
+            opts=child,
+        )
+
+        attached_disks = []
+        self.data_disk = None
+        if validated.data_disk_gib:
+            self.data_disk = gcp.compute.Disk(
+                f"{name}-data",
+                zone=validated.zone,
+                size=validated.data_disk_gib,
+                type="pd-balanced",
+                labels=validated.labels,
+                disk_encryption_key={"kms_key_self_link": validated.kms_key_name} if validated.kms_key_name else None,
+                project=validated.project,
+                opts=pulumi.ResourceOptions(parent=self, protect=validated.protect, retain_on_delete=validated.retain_on_delete),
+            )
+            attached_disks.append({"source": self.data_disk.self_link, "device_name": "data", "mode": "READ_WRITE"})
+
+        interruptible = validated.spot or validated.max_run_hours > 0
+        scheduling: dict[str, Any] = {
+            "on_host_maintenance": "TERMINATE",
+            "automatic_restart": not validated.spot,
+            "provisioning_model": "SPOT" if validated.spot else "STANDARD",
+            "preemptible": validated.spot,
+        }
+        if interruptible:
+            scheduling["instance_termination_action"] = "STOP"
+        if validated.max_run_hours:
+            scheduling["max_run_duration"] = {"seconds": validated.max_run_hours * 3600}
+
+        self.instance = gcp.compute.Instance(
+            f"{name}-vm",
+            machine_type=validated.machine_type,
+            zone=validated.zone,
+            project=validated.project,
+            boot_disk={
+                "initialize_params": {"image": validated.image, "size": validated.boot_disk_gib, "type": "pd-balanced"},
+                **({"kms_key_self_link": validated.kms_key_name} if validated.kms_key_name else {}),
+            },
+            attached_disks=attached_disks,
+            guest_accelerators=[{"type": accelerator.type, "count": accelerator.count}] if listed else None,
+            network_interfaces=[{"subnetwork": validated.subnetwork}],
+            scheduling=scheduling,
+            shielded_instance_config={"enable_secure_boot": validated.secure_boot, "enable_vtpm": True, "enable_integrity_monitoring": True},
+            metadata={"enable-oslogin": "TRUE", "block-project-ssh-keys": "TRUE", "install-nvidia-driver": "True"},
+            service_account={"email": self.service_account.email, "scopes": list(BOX_SCOPES)},
+            labels=validated.labels,
+            deletion_protection=validated.protect,
+            allow_stopping_for_update=True,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["bootDisk.initializeParams.image"]),
+        )
+        self.service_account_email = self.service_account.email
+        self.instance_name = self.instance.name
+        self.register_outputs({
+            "serviceAccountEmail": self.service_account_email,
+            "instanceName": self.instance_name,
+            "accelerator": {"type": accelerator.type, "count": accelerator.count},
+        })

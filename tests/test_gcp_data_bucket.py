@@ -1,0 +1,150 @@
+"""The GCS DataBucket: secure defaults, grants as (conditional) IAM bindings, Workload Identity."""
+
+from __future__ import annotations
+
+import pulumi_gcp as gcp
+import pytest
+
+from platform_lib.errors import ComponentArgsError
+from platform_lib.gcp.data_bucket import DataBucket, TeamWorkloadIdentity, object_prefix_condition
+from platform_lib.grants import AccessLevel, GrantableBucket
+from platform_lib.preview import PreviewError
+from platform_lib.testing import find, find_all, preview
+
+PROJECT = "ml-platform-dev"
+LABELS = {"team": "fraud", "cost-center": "cc-4100"}
+
+
+def _bucket_and_account(**grant_calls):
+    holder = {}
+
+    def program():
+        bucket = DataBucket("features", {"location": "europe-west4", "labels": {"team": "fraud", "cost-center": "cc-4100"}})
+        account = gcp.serviceaccount.Account("trainer", account_id="trainer")
+        holder["bucket"], holder["account"] = bucket, account
+        for call in grant_calls.get("calls", []):
+            call(bucket, account)
+
+    return program, holder
+
+
+def test_bucket_is_private_versioned_with_lifecycle_and_soft_delete():
+    program, _ = _bucket_and_account()
+    bucket = find(preview(program), "gcp:storage/bucket:Bucket").inputs
+    assert bucket["uniformBucketLevelAccess"] is True
+    assert bucket["publicAccessPrevention"] == "enforced"
+    assert bucket["versioning"] == {"enabled": True}
+    assert bucket["softDeletePolicy"] == {"retentionDurationSeconds": 7 * 86400}
+    actions = {rule["action"]["type"]: rule["condition"] for rule in bucket["lifecycleRules"]}
+    assert actions["Delete"]["daysSinceNoncurrentTime"] == 30
+    assert actions["AbortIncompleteMultipartUpload"] == {"age": 7}
+    assert bucket["forceDestroy"] is False
+    assert "encryption" not in bucket
+    assert bucket["labels"] == {"team": "fraud", "cost-center": "cc-4100"}
+
+
+def test_customer_managed_key_sets_default_kms_key():
+    key = "projects/ml-platform-dev/locations/europe-west4/keyRings/data/cryptoKeys/features"
+    plan = preview(lambda: DataBucket("features", {"location": "europe-west4", "labels": LABELS, "kms_key_name": key}))
+    assert find(plan, "gcp:storage/bucket:Bucket").inputs["encryption"] == {"defaultKmsKeyName": key}
+
+
+def test_whole_bucket_read_is_an_unconditional_object_viewer_binding():
+    program, _ = _bucket_and_account(calls=[lambda b, a: b.grant_read(a)])
+    binding = find(preview(program), "gcp:storage/bucketIAMMember:BucketIAMMember")
+    assert binding.name == "features-trainer-read"
+    assert binding.inputs["role"] == "roles/storage.objectViewer"
+    assert binding.inputs["member"] == f"serviceAccount:trainer@{PROJECT}.iam.gserviceaccount.com"
+    assert "condition" not in binding.inputs
+
+
+def test_prefix_read_write_is_an_object_user_binding_limited_to_the_prefix():
+    program, holder = _bucket_and_account(calls=[lambda b, a: b.grant_read_write(a, prefix="checkpoints")])
+    plan = preview(program)
+    bucket_name = find(plan, "gcp:storage/bucket:Bucket").outputs["name"]
+    binding = find(plan, "gcp:storage/bucketIAMMember:BucketIAMMember")
+    assert binding.name == "features-trainer-read-write-checkpoints"
+    assert binding.inputs["role"] == "roles/storage.objectUser"
+    expression = binding.inputs["condition"]["expression"]
+    assert expression == object_prefix_condition(bucket_name, "checkpoints/")
+    assert f'resource.name.startsWith("projects/_/buckets/{bucket_name}/objects/checkpoints/")' in expression
+    assert 'api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("checkpoints/")' in expression
+    grant = holder["bucket"].grants[0]
+    assert (grant.access, grant.prefix, grant.principal) == (AccessLevel.READ_WRITE, "checkpoints/", "trainer")
+
+
+def test_member_strings_are_accepted_as_principals():
+    program, _ = _bucket_and_account(calls=[lambda b, a: b.grant_read("group:ml-fraud@example.com", prefix="shared/")])
+    binding = find(preview(program), "gcp:storage/bucketIAMMember:BucketIAMMember")
+    assert binding.inputs["member"] == "group:ml-fraud@example.com"
+
+
+@pytest.mark.parametrize(
+    ("principal", "prefix", "path"),
+    [
+        ("serviceAccount:x@p.iam.gserviceaccount.com", "raw/*", "DataBucket(features).grant.prefix"),
+        ("serviceAccount:x@p.iam.gserviceaccount.com", "raw/?", "DataBucket(features).grant.prefix"),
+        ("allUsers", "", "DataBucket(features).grant.principal"),
+        ("allAuthenticatedUsers", "", "DataBucket(features).grant.principal"),
+    ],
+)
+def test_bad_grants_raise_a_clear_error_and_register_no_binding(principal, prefix, path):
+    program, _ = _bucket_and_account(calls=[lambda b, a: b.grant_read(principal, prefix=prefix)])
+    with pytest.raises(PreviewError) as caught:
+        preview(program)
+    error = caught.value.__cause__
+    assert isinstance(error, ComponentArgsError)
+    assert [issue.path for issue in error.issues] == [path]
+    assert "nothing was created" in str(error)
+    assert find_all(caught.value.plan, "gcp:storage/bucketIAMMember:BucketIAMMember") == []
+
+
+def test_the_same_grant_twice_is_refused():
+    program, _ = _bucket_and_account(calls=[lambda b, a: b.grant_read(a), lambda b, a: b.grant_read(a)])
+    with pytest.raises(PreviewError) as caught:
+        preview(program)
+    assert "each grant once per bucket" in str(caught.value.__cause__)
+
+
+def test_invalid_arguments_register_nothing():
+    with pytest.raises(PreviewError) as caught:
+        preview(lambda: DataBucket("features", {"location": "europe-west4", "labels": LABELS, "soft_delete_days": 3}))
+    assert [issue.path for issue in caught.value.__cause__.issues] == ["DataBucket(features).soft_delete_days"]
+    assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_both_clouds_buckets_offer_the_same_grant_interface():
+    from platform_lib.aws.data_bucket import DataBucket as AwsDataBucket
+
+    seen = {}
+
+    def program():
+        seen["gcp"] = DataBucket("features", {"location": "europe-west4", "labels": LABELS})
+        seen["aws"] = AwsDataBucket("features-aws", environment="dev", tags={"team": "fraud", "cost-center": "cc-4100"})
+
+    preview(program)
+    assert isinstance(seen["gcp"], GrantableBucket) and isinstance(seen["aws"], GrantableBucket)
+
+
+def test_workload_identity_binds_the_team_kubernetes_service_account():
+    plan = preview(lambda: TeamWorkloadIdentity("fraud", {"project": PROJECT, "namespace": "fraud", "kubernetes_service_account": "workload"}))
+    account = find(plan, "gcp:serviceaccount/account:Account")
+    binding = find(plan, "gcp:serviceaccount/iAMMember:IAMMember")
+    assert account.inputs["accountId"] == "fraud-workload"
+    assert binding.inputs["role"] == "roles/iam.workloadIdentityUser"
+    assert binding.inputs["member"] == f"serviceAccount:{PROJECT}.svc.id.goog[fraud/workload]"
+    assert binding.inputs["serviceAccountId"] == account.outputs["name"]
+
+
+def test_bucket_needs_the_standard_labels():
+    with pytest.raises(PreviewError) as caught:
+        preview(lambda: DataBucket("features", {"location": "europe-west4", "labels": {"team": "fraud"}}))
+    assert [issue.path for issue in caught.value.__cause__.issues] == ["DataBucket(features).labels"]
+    assert "cost-center" in str(caught.value.__cause__)
+
+
+def test_workload_identity_with_a_bad_namespace_registers_nothing():
+    with pytest.raises(PreviewError) as caught:
+        preview(lambda: TeamWorkloadIdentity("fraud", {"project": PROJECT, "namespace": "Fraud_Team", "kubernetes_service_account": "workload"}))
+    assert [issue.path for issue in caught.value.__cause__.issues] == ["TeamWorkloadIdentity(fraud).namespace"]
+    assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]
