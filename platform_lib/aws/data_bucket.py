@@ -44,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..config import Environment
 from ..errors import ComponentArgsError, Issue, validate_args
 from ..grants import AccessLevel, Grant, normalize_prefix
+from ..tagging import require_standard_keys
 
 __all__ = [
     "AccessLogBucket",
@@ -202,9 +203,7 @@ class _Args(BaseModel):
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
-        missing = [key for key in ("team", "cost-center") if not tags.get(key)]
-        if missing:
-            raise ValueError(f"tags including the standard keys {', '.join(missing)} (non-empty)")
+        require_standard_keys(tags, "tags")
         bad = [key for key in tags if not _TAG_KEY.match(key) or key.startswith("aws:")]
         if bad:
             raise ValueError(f"tag keys of 1-128 allowed characters, not starting with 'aws:' (bad: {', '.join(bad)})")

@@ -36,6 +36,7 @@ import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import validate_args
+from ..tagging import require_standard_keys
 
 
 @dataclass(frozen=True)
@@ -165,10 +166,7 @@ class GpuTrainingBoxArgs(BaseModel):
     @field_validator("tags")
     @classmethod
     def _standard_tags(cls, tags: dict[str, str]) -> dict[str, str]:
-        missing = [key for key in ("team", "cost-center") if not tags.get(key)]
-        if missing:
-            raise ValueError(f"tags including the standard keys {', '.join(missing)} (environment and managed-by too, as build_platform sets them)")
-        return tags
+        return dict(require_standard_keys(tags, "tags"))
 
     @field_validator("egress_https_cidrs")
     @classmethod

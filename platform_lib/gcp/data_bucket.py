@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import ComponentArgsError, Issue, validate_args
 from ..grants import AccessLevel, BucketGrants, Grant
+from ..tagging import require_standard_keys
 
 #: The predefined role a grant of each access level binds ("IAM roles for Cloud Storage").
 ROLE_FOR_ACCESS = {AccessLevel.READ: "roles/storage.objectViewer", AccessLevel.READ_WRITE: "roles/storage.objectUser"}
@@ -83,9 +84,7 @@ class DataBucketArgs(BaseModel):
     @field_validator("labels")
     @classmethod
     def _labels(cls, value: dict[str, str]) -> dict[str, str]:
-        missing = [key for key in ("team", "cost-center") if not value.get(key)]
-        if missing:
-            raise ValueError(f"labels including the standard keys {', '.join(missing)}")
+        require_standard_keys(value, "labels")
         for key, label in value.items():
             if not re.fullmatch(r"[a-z][a-z0-9_-]{0,62}", key) or not re.fullmatch(r"[a-z0-9_-]{0,63}", label):
                 raise ValueError(f"GCP labels: lowercase keys and values of letters, digits, '_' and '-' (bad: {key}={label})")

@@ -28,6 +28,7 @@ import pulumi_gcp as gcp
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ..errors import validate_args
+from ..tagging import require_standard_keys
 
 
 @dataclass(frozen=True)
@@ -184,10 +185,7 @@ class GpuTrainingBoxArgs(BaseModel):
     @field_validator("labels")
     @classmethod
     def _standard_labels(cls, labels: dict[str, str]) -> dict[str, str]:
-        missing = [key for key in ("team", "cost-center") if not labels.get(key)]
-        if missing:
-            raise ValueError(f"labels including the standard keys {', '.join(missing)}")
-        return labels
+        return dict(require_standard_keys(labels, "labels"))
 
     @field_validator("machine_type")
     @classmethod

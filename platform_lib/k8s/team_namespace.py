@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..config import Environment, TeamQuota, check_egress_cidrs
 from ..errors import ComponentArgsError, Issue, validate_args
+from ..tagging import require_standard_keys
 
 __all__ = [
     "TEAM_ROLE_RULES",
@@ -178,9 +179,7 @@ class TeamNamespaceArgs(BaseModel):
     @field_validator("labels")
     @classmethod
     def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
-        missing = [key for key in ("team", "cost-center") if not labels.get(key)]
-        if missing:
-            raise ValueError(f"labels including the standard keys {', '.join(missing)} (non-empty)")
+        require_standard_keys(labels, "labels")
         bad = [f"{k}={v}" for k, v in labels.items() if not _LABEL_KEY.match(k) or not _LABEL_VALUE.match(v)]
         if bad:
             raise ValueError(f"Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: {', '.join(bad)})")
