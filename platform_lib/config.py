@@ -286,10 +286,25 @@ def parse_platform_config(values: dict[str, Any], namespace: str = NAMESPACE) ->
         config = None
     if config is not None:
         issues.extend(cross_reference_issues(config, namespace))
+    issues = [_with_suggestion(issue, namespace) for issue in issues]
     if issues:
         raise ConfigError(f"invalid stack configuration for {pulumi.get_stack() if _in_program() else 'stack'}", issues)
     assert config is not None
     return config
+
+
+def _with_suggestion(issue: Issue, namespace: str) -> Issue:
+    """Add "did you mean" to an unknown top-level key that is close to a known one."""
+    import difflib
+
+    if not issue.expected.startswith("no such key") or issue.path.count(":") != 1 or "." in issue.path or "[" in issue.path:
+        return issue
+    key = issue.path.split(":", 1)[1]
+    known = [field.alias or name for name, field in PlatformConfig.model_fields.items()]
+    close = difflib.get_close_matches(key, known, n=1)
+    if not close:
+        return issue
+    return Issue(issue.path, issue.value, f"no such key; did you mean {namespace}:{close[0]}?")
 
 
 def _in_program() -> bool:

@@ -70,6 +70,56 @@ def _format_location(prefix: str, location: tuple[Any, ...]) -> str:
     return path
 
 
+_EXPECTED_BY_TYPE = {
+    "missing": "a value (this key is required)",
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping of keys to values",
+    "model_type": "a mapping of keys to values",
+    "model_attributes_type": "a mapping of keys to values",
+}
+
+
+def _expected(detail: Mapping[str, Any], known_keys: Any = None) -> str:
+    """What was expected, in words, for one pydantic error detail."""
+    kind = detail["type"]
+    context = detail.get("ctx") or {}
+    if kind in _EXPECTED_BY_TYPE:
+        return _EXPECTED_BY_TYPE[kind]
+    if kind == "extra_forbidden":
+        return "no such key (unknown keys are rejected; check the spelling)"
+    if kind == "string_pattern_mismatch":
+        return f"a string matching {context.get('pattern')}"
+    if kind == "string_too_short":
+        return f"a string of at least {context.get('min_length')} characters"
+    if kind == "string_too_long":
+        return f"a string of at most {context.get('max_length')} characters"
+    if kind == "too_short":
+        return f"at least {context.get('min_length')} items"
+    if kind == "too_long":
+        return f"at most {context.get('max_length')} items"
+    bounds = {"greater_than": "greater than", "greater_than_equal": "at least", "less_than": "less than", "less_than_equal": "at most"}
+    for name, words in bounds.items():
+        if kind == name:
+            limit = next(iter(context.values()), "?")
+            if isinstance(limit, float) and limit.is_integer():
+                limit = int(limit)
+            return f"a number {words} {limit}"
+    if kind in ("literal_error", "enum"):
+        return f"one of {context.get('expected')}"
+    message = str(detail["msg"])
+    for lead in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(lead)
+    return message
+
+
 def issues_from_validation_error(
     error: pydantic.ValidationError, prefix: str = "", separator: str = "."
 ) -> list[Issue]:
@@ -91,10 +141,7 @@ def issues_from_validation_error(
         else:
             path = _format_location(prefix, location)
         value = _MISSING if detail["type"] == "missing" else detail.get("input")
-        expected = detail["msg"]
-        for lead in ("Value error, ", "Assertion failed, "):
-            expected = expected.removeprefix(lead)
-        issues.append(Issue(path=path or prefix, value=value, expected=expected))
+        issues.append(Issue(path=path or prefix, value=value, expected=_expected(detail)))
     return issues
 
 

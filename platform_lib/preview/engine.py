@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import json
 import logging
 import os
 import runpy
@@ -70,6 +71,14 @@ def struct_to_plain(struct: Any) -> dict[str, Any]:
     return to_plain(json_format.MessageToDict(struct)) if struct is not None else {}
 
 
+def _alias_text(alias: Any) -> str:
+    """An alias as text: its URN, or its spec's set fields (``name=old type=... noParent=True``)."""
+    fields = json_format.MessageToDict(alias)
+    if "urn" in fields:
+        return fields["urn"]
+    return " ".join(f"{key}={value}" for key, value in fields.get("spec", {}).items() if value not in ("", None))
+
+
 class RecordingMonitor(sdk_mocks.MockMonitor):
     """The SDK's ``MockMonitor``, recording every registration with its options."""
 
@@ -79,16 +88,24 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self._by_urn: dict[str, PlannedResource] = {}
         self._on_register = on_register
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the Pulumi engine would give: the parent's whole qualified type chain, and no
+        stack prefix for the stack's direct children (the SDK's MockMonitor keeps only the last
+        parent type and includes the stack's)."""
+        qualified = type_
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != "pulumi:pulumi:Stack":
+                qualified = f"{parent_type}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), qualified, name])
+
     def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
         inputs = struct_to_plain(request.object) if request.type != "pulumi:pulumi:Stack" else {}
         dependencies = list(request.dependencies)
         for property_dependencies in request.propertyDependencies.values():
             dependencies.extend(u for u in property_dependencies.urns if u not in dependencies)
-        aliases = [str(a) for a in request.aliasURNs] + [
-            spec.urn or f"name={spec.name} type={spec.type} parent={spec.parentUrn or ('<root>' if spec.noParent else '')}".strip()
-            for spec in request.aliases
-        ]
+        aliases = [str(a) for a in request.aliasURNs] + [_alias_text(a) for a in request.aliases]
         timeouts = request.customTimeouts
         record = PlannedResource(
             urn=response.urn,
@@ -143,7 +160,9 @@ class PreviewError(Exception):
 
 @contextlib.contextmanager
 def _program_environment(program_dir: Path):
-    """Make the program importable and its directory current, as the language host does."""
+    """Make the program importable and its directory current, as the Python language host does:
+    with ``main`` set, the program runs as a script from that directory (source: pulumi/pulumi
+    pull request 12086, "Python module support", and issue 20305)."""
     previous_cwd = os.getcwd()
     sys.path.insert(0, str(program_dir))
     os.chdir(program_dir)
@@ -214,12 +233,43 @@ def run_preview(
             :class:`~platform_lib.errors.PlatformError` for user mistakes) and ``error.plan``
             holds whatever was registered before it.
     """
-    import json
-
     stack_settings = load_stack(project_dir, stack)
-    for key, value in (config_overrides or {}).items():
-        stack_settings.config[key] = value if isinstance(value, str) else json.dumps(value)
+    stack_settings.config.update(_config_text(config_overrides))
+    return _run_isolated(stack_settings, program, on_register)
 
+
+def run_program(
+    program: Callable[[], Any],
+    *,
+    config: dict[str, Any] | None = None,
+    project: str = "test-project",
+    stack: str = "dev",
+) -> tuple[Plan, list[tuple[str, str]]]:
+    """Run a callable as a Pulumi program with mocked providers, with no project files on disk.
+
+    Args:
+        program: builds the resources (e.g. constructs a component).
+        config: fully qualified config keys (``mlplat:environment``, ``aws:region``) to values;
+            non-string values are passed as JSON, as the Pulumi CLI does.
+        project: the project name used in URNs.
+        stack: the stack name used in URNs.
+
+    Returns:
+        The plan and the logged messages, as :func:`run_preview` does.
+
+    Raises:
+        PreviewError: the program raised; ``error.__cause__`` is the original exception.
+    """
+    stack_settings = StackSettings(project_dir=Path.cwd(), project=project, stack=stack, program_dir=Path.cwd(), config=_config_text(config))
+    return _run_isolated(stack_settings, program, None)
+
+
+def _config_text(values: dict[str, Any] | None) -> dict[str, str]:
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in (values or {}).items()}
+
+
+def _run_isolated(stack_settings: StackSettings, program: Callable[[], Any] | None, on_register: ProgressCallback | None) -> tuple[Plan, list[tuple[str, str]]]:
+    """Run on a new thread in a fresh context, so no SDK state is shared between runs."""
     result: dict[str, Any] = {}
 
     def target() -> None:
@@ -229,7 +279,7 @@ def run_preview(
             result["error"] = error
 
     context = contextvars.Context()
-    thread = threading.Thread(target=lambda: context.run(target), name=f"preview-{stack}")
+    thread = threading.Thread(target=lambda: context.run(target), name=f"preview-{stack_settings.stack}")
     thread.start()
     thread.join()
     if "error" in result:

@@ -1,0 +1,104 @@
+"""Readable console output of a preview: the resource tree, counts by type, and stack outputs."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from .plan import Plan, PlannedResource
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def _label(resource: PlannedResource) -> Text:
+    label = Text()
+    style = "bold cyan" if not resource.custom else "white"
+    label.append(resource.type, style=style)
+    label.append("  ")
+    label.append(resource.name, style="bold" if not resource.custom else "")
+    flags = []
+    if resource.options.protect:
+        flags.append("protect")
+    if resource.options.retain_on_delete:
+        flags.append("retain")
+    if resource.options.delete_before_replace:
+        flags.append("delete-before-replace")
+    if flags:
+        label.append(f"  [{', '.join(flags)}]", style="yellow")
+    return label
+
+
+def resource_tree(plan: Plan) -> Tree:
+    """The plan as a tree: the stack, its components, and each component's children."""
+    children: dict[str, list[PlannedResource]] = {}
+    roots: list[PlannedResource] = []
+    for resource in plan.resources:
+        if resource.parent:
+            children.setdefault(resource.parent, []).append(resource)
+        else:
+            roots.append(resource)
+    stack = next((r for r in roots if r.type == STACK_TYPE), None)
+    tree = Tree(Text(f"{STACK_TYPE}  {plan.project}-{plan.stack}", style="bold magenta"))
+
+    def add(node: Tree, resource: PlannedResource) -> None:
+        branch = node.add(_label(resource))
+        for child in children.get(resource.urn, []):
+            add(branch, child)
+
+    top_level = children.get(stack.urn, []) if stack else []
+    top_level += [r for r in roots if r is not stack]
+    for resource in top_level:
+        add(tree, resource)
+    return tree
+
+
+def type_counts(plan: Plan) -> Table:
+    """A table of how many resources of each type the plan registers, components first."""
+    counts = Counter(r.type for r in plan.resources if r.type != STACK_TYPE)
+    components = {r.type for r in plan.resources if not r.custom}
+    table = Table(title="Resources by type", title_justify="left", show_edge=False)
+    table.add_column("type")
+    table.add_column("kind")
+    table.add_column("count", justify="right")
+    for type_token, count in sorted(counts.items(), key=lambda item: (item[0] not in components, item[0])):
+        table.add_row(type_token, "component" if type_token in components else "resource", str(count))
+    table.add_section()
+    table.add_row("total", "", str(sum(counts.values())), style="bold")
+    return table
+
+
+def _format_output(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, indent=2, sort_keys=True)
+    return str(value)
+
+
+def outputs_table(plan: Plan) -> Table:
+    """The stack outputs, one row each, nested values as indented JSON."""
+    table = Table(title="Stack outputs", title_justify="left", show_edge=False)
+    table.add_column("name", style="bold")
+    table.add_column("value")
+    for name in sorted(plan.outputs):
+        table.add_row(name, _format_output(plan.outputs[name]))
+    return table
+
+
+def print_plan(console: Console, plan: Plan, logs: list[tuple[str, str]]) -> None:
+    """Print the tree, the counts, the outputs and the program's warnings and errors."""
+    console.print(resource_tree(plan))
+    console.print()
+    console.print(type_counts(plan))
+    console.print()
+    if plan.outputs:
+        console.print(outputs_table(plan))
+        console.print()
+    notes = [(level, message) for level, message in logs if level in ("warning", "error")]
+    if notes:
+        console.print(Group(*(Text(f"{level}: {message}", style="yellow" if level == "warning" else "red") for level, message in notes)))
+        console.print()

@@ -1,0 +1,39 @@
+"""Shared fixtures: the repository root and a factory for small Pulumi projects on disk."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (REPO_ROOT / "stacks").glob("Pulumi.*.yaml"))
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture
+def make_project(tmp_path: Path):
+    """Write a Pulumi Python project: ``make_project(program_source, {stack: config}, main=None)``."""
+
+    def make(program: str, stacks: dict[str, dict], *, name: str = "team-project", main: str | None = None, project_config: dict | None = None) -> Path:
+        project = {"name": name, "runtime": "python"}
+        program_dir = tmp_path
+        if main is not None:
+            project["main"] = main
+            program_dir = tmp_path / main
+            program_dir.mkdir(parents=True, exist_ok=True)
+        if project_config is not None:
+            project["config"] = project_config
+        (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump(project))
+        (program_dir / "__main__.py").write_text(textwrap.dedent(program))
+        for stack, config in stacks.items():
+            (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+        return tmp_path
+
+    return make

@@ -1,0 +1,69 @@
+"""``mlplat preview``: exit codes, the printed tree and counts, and the --json plan."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from platform_lib.cli import EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, app
+
+from .conftest import SHIPPED_STACKS
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False, env={"COLUMNS": "200", "NO_COLOR": "1"})
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_preview_of_each_shipped_stack_succeeds_and_writes_the_plan(repo_root, tmp_path, stack):
+    plan_file = tmp_path / "plan.json"
+    result = invoke("preview", "--cwd", str(repo_root), "--stack", stack, "--json", str(plan_file))
+    assert result.exit_code == 0, result.output
+    assert f"pulumi:pulumi:Stack  ml-platform-{stack}" in result.output
+    assert "Resources by type" in result.output and "Stack outputs" in result.output
+    plan = json.loads(plan_file.read_text())
+    assert plan["stack"] == stack and plan["project"] == "ml-platform"
+    resources = plan["resources"]
+    assert resources[0]["type"] == "pulumi:pulumi:Stack"
+    urns = {r["urn"] for r in resources}
+    for resource in resources[1:]:
+        assert resource["parent"] in urns
+        assert set(resource["options"]) >= {"protect", "retain_on_delete", "depends_on", "delete_before_replace", "aliases"}
+    total = len(resources) - 1
+    total_row = next(line for line in result.output.splitlines() if line.strip().startswith("total"))
+    assert total_row.split()[-1] == str(total)
+    environment = yaml.safe_load((repo_root / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]["mlplat:environment"]
+    assert plan["outputs"]["environment"] == environment
+
+
+def test_unknown_stack_exits_2_and_lists_stacks(repo_root):
+    result = invoke("preview", "--cwd", str(repo_root), "--stack", "qa")
+    assert result.exit_code == EXIT_USER_ERROR
+    assert "unknown stack 'qa'" in result.output and "stacks: " in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_config_exits_2_with_every_problem_and_registers_nothing(make_project, repo_root):
+    stack_file = repo_root / "stacks" / "Pulumi.dev.yaml"
+    config = yaml.safe_load(stack_file.read_text())["config"]
+    config["mlplat:environment"] = "qa"
+    config["mlplat:teams"][0]["quota"]["gpu"] = -1
+    project = make_project((repo_root / "stacks" / "__main__.py").read_text(), {"dev": config}, name="ml-platform")
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev")
+    assert result.exit_code == EXIT_USER_ERROR
+    assert "mlplat:environment: got 'qa'; expected one of 'dev', 'staging' or 'prod'" in result.output
+    assert "mlplat:teams[0].quota.gpu: got -1; expected a number at least 0" in result.output
+    assert "No resources were registered." in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_bug_in_the_program_exits_1_with_its_traceback(make_project):
+    project = make_project("raise RuntimeError('a bug in the program')\n", {"dev": {}})
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev")
+    assert result.exit_code == EXIT_INTERNAL_ERROR
+    assert "RuntimeError: a bug in the program" in result.output

@@ -1,0 +1,92 @@
+"""Stack config validation: every problem at once, each with key path, value and expectation."""
+
+from __future__ import annotations
+
+import pytest
+
+from platform_lib.config import Environment, parse_platform_config
+from platform_lib.errors import ConfigError
+
+BASE = {
+    "environment": "dev",
+    "region": "us-east-1",
+    "tags": {"team": "ml-platform", "cost-center": "cc-4100"},
+    "cluster": {"name": "ml-dev"},
+    "teams": [
+        {"name": "fraud", "identityGroup": "ml-fraud", "quota": {"cpu": 8, "memoryGib": 32, "gpu": 1}, "buckets": [{"name": "fraud-features"}]},
+        {"name": "risk", "identityGroup": "ml-risk", "quota": {"cpu": 4, "memoryGib": 16}},
+    ],
+}
+
+
+def parse_errors(values: dict) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_platform_config(values)
+    return [str(issue) for issue in caught.value.issues]
+
+
+def with_team(**changes) -> dict:
+    team = {**BASE["teams"][0], **changes}
+    return {**BASE, "teams": [team, BASE["teams"][1]]}
+
+
+def test_valid_config_parses_with_defaults():
+    config = parse_platform_config(BASE)
+    assert config.environment is Environment.DEV
+    assert config.team("fraud").quota.gpu == 1
+    assert config.team("risk").quota.gpu == 0
+    assert config.team("fraud").pod_security == "restricted"
+    assert config.standard_tags() == {"team": "ml-platform", "cost-center": "cc-4100", "environment": "dev", "managed-by": "pulumi"}
+    assert (config.protect_resources, config.retain_resources) == (False, False)
+
+
+def test_prod_protects_and_retains_by_default_and_explicit_setting_wins():
+    prod = parse_platform_config({**BASE, "environment": "prod"})
+    assert (prod.protect_resources, prod.retain_resources) == (True, True)
+    opted_out = parse_platform_config({**BASE, "environment": "prod", "protect": "false"})
+    assert opted_out.protect_resources is False
+
+
+def test_values_arrive_as_config_text_like_the_pulumi_cli_passes_them():
+    config = parse_platform_config({**BASE, "teams": '[{"name": "a1", "identityGroup": "g", "quota": {"cpu": 1, "memoryGib": 1}}]', "monthlyBudgetUsd": "1500", "protect": "true"})
+    assert config.teams[0].name == "a1"
+    assert config.monthly_budget_usd == 1500
+    assert config.protect_resources is True
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({**BASE, "environment": "qa"}, "mlplat:environment: got 'qa'; expected one of 'dev', 'staging' or 'prod'"),
+        ({k: v for k, v in BASE.items() if k != "region"}, "mlplat:region: got <missing>; expected a value (this key is required)"),
+        ({**BASE, "regon": "us-east-1"}, "mlplat:regon: got 'us-east-1'; expected no such key; did you mean mlplat:region?"),
+        ({**BASE, "tags": {"team": "x"}}, "mlplat:tags.cost-center: got <missing>; expected a value (this key is required)"),
+        (with_team(name="Fraud_Team"), "mlplat:teams[0].name: got 'Fraud_Team'; expected a string matching ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"),
+        (with_team(quota={"cpu": -2, "memoryGib": 8}), "mlplat:teams[0].quota.cpu: got -2; expected a number greater than 0"),
+        (with_team(quota={"cpu": 2, "memoryGib": 8, "gpu": "two"}), "mlplat:teams[0].quota.gpu: got 'two'; expected a whole number"),
+        (with_team(quota={"cpu": 2, "memoryGib": 8, "gpus": 1}), "mlplat:teams[0].quota.gpus: got 1; expected no such key (unknown keys are rejected; check the spelling)"),
+        (with_team(buckets=[{"name": "ok-bucket", "grants": [{"team": "risk", "prefix": "raw/*"}]}]), "mlplat:teams[0].buckets[0].grants[0].prefix: got 'raw/*'; expected a key prefix without wildcards ('*' or '?'): grants are scoped to one literal prefix"),
+        (with_team(buckets=[{"name": "ok-bucket", "grants": [{"team": "risk", "access": "admin"}]}]), "mlplat:teams[0].buckets[0].grants[0].access: got 'admin'; expected one of 'read' or 'read-write'"),
+        (with_team(buckets=[{"name": "ok-bucket", "grants": [{"team": "nobody"}]}]), "mlplat:teams[0].buckets[0].grants[0].team: got 'nobody'; expected one of the stack's teams (fraud, risk)"),
+        ({**BASE, "teams": [BASE["teams"][0], {**BASE["teams"][1], "name": "fraud"}]}, "mlplat:teams[1].name: got 'fraud'; expected a team name not used by another team"),
+        ({**BASE, "teams": [BASE["teams"][0], {**BASE["teams"][1], "buckets": [{"name": "fraud-features"}]}]}, "mlplat:teams[1].buckets[0].name: got 'fraud-features'; expected a bucket name unique in the stack (team 'fraud' has it too)"),
+        ({k: v for k, v in BASE.items() if k != "cluster"}, "mlplat:cluster: got None; expected a cluster block (name, and oidcProviderArn and oidcIssuer for IRSA) when team namespaces are deployed"),
+        ({**BASE, "teams": "[{not json"}, "mlplat:teams: got '[{not json'; expected valid YAML/JSON structure (Expecting property name enclosed in double quotes)"),
+    ],
+    ids=["enum", "missing", "typo", "nested-missing", "pattern", "bound", "type", "unknown-nested", "wildcard-prefix", "access-level", "unknown-grantee", "duplicate-team", "duplicate-bucket", "no-cluster", "bad-json"],
+)
+def test_each_kind_of_bad_config_names_path_value_and_expectation(values, expected):
+    assert expected in parse_errors(values)
+
+
+def test_every_problem_is_reported_at_once():
+    values = {**BASE, "environment": "qa", "regon": "x", "teams": [{**BASE["teams"][0], "quota": {"cpu": 0, "memoryGib": -1}}]}
+    messages = parse_errors(values)
+    assert sorted(m.split(": got")[0] for m in messages) == [
+        "mlplat:environment", "mlplat:regon", "mlplat:teams[0].quota.cpu", "mlplat:teams[0].quota.memoryGib",
+    ]
+
+
+def test_irsa_settings_must_come_together():
+    messages = parse_errors({**BASE, "cluster": {"name": "c", "oidcIssuer": "oidc.eks.us-east-1.amazonaws.com/id/ABC"}})
+    assert messages == ["mlplat:cluster: got {'name': 'c', 'oidcIssuer': 'oidc.eks.us-east-1.amazonaws.com/id/ABC'}; expected oidcProviderArn and oidcIssuer set together (both are needed for IRSA), or neither"]
