@@ -34,6 +34,7 @@ from typing import Any
 
 import grpc
 import jsonschema
+import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
@@ -208,6 +209,7 @@ class PolicyGate:
             raise PolicyGateError(f"{self.pack_dir} is not a Python policy pack (PulumiPolicy.yaml and __main__.py are needed)")
         self.project, self.stack, self.organization = project, stack, organization
         self.timings: dict[str, Any] = {}
+        self._current_stack = stack
         started = time.perf_counter()
         env = dict(os.environ)
         library_root = str(Path(__file__).resolve().parents[2])
@@ -231,6 +233,9 @@ class PolicyGate:
             self.close()
             raise PolicyGateError(f"policy pack {self.pack_dir} did not answer: {error}") from None
         self.startup_seconds = time.perf_counter() - started
+        # The CLI reports the version in PulumiPolicy.yaml; the Python SDK always answers 0.0.1.
+        declared = (yaml.safe_load((self.pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8")) or {}).get("version")
+        self.pack_version = str(declared or self.info.version)
 
     def _read_port(self) -> int:
         result: dict[str, str] = {}
@@ -264,6 +269,7 @@ class PolicyGate:
         ``plan.violations`` is set to the result as well, so ``--json`` carries it.
         """
         self.configure(policy_config, stack=plan.stack, stack_config=stack_config)
+        self._current_stack = plan.stack
         by_urn = {r.urn: r for r in plan.resources}
         rules = {r.name: r for r in catalogue()}
         stack_urn = next((r.urn for r in plan.resources if r.type == "pulumi:pulumi:Stack"), "")
@@ -313,14 +319,14 @@ class PolicyGate:
             found.append({
                 "policy": diagnostic.policyName,
                 "pack": diagnostic.policyPackName,
-                "pack_version": diagnostic.policyPackVersion,
+                "pack_version": self.pack_version,
                 "level": _LEVELS.get(diagnostic.enforcementLevel, "advisory"),
                 "severity": _SEVERITIES.get(diagnostic.severity, "") or (rule.severity if rule else ""),
                 "message": message or diagnostic.description,
                 "description": diagnostic.description,
                 "urn": urn,
                 "resource_type": subject.type if subject else "pulumi:pulumi:Stack",
-                "resource_name": subject.name if subject else self.stack,
+                "resource_name": subject.name if subject else self._current_stack,
                 "controls": list(rule.controls) if rule else [],
                 "remediation": rule.remediation if rule else "",
             })
