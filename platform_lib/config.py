@@ -134,6 +134,20 @@ class Team(Model):
     pod_security: Literal["restricted", "baseline"] = "restricted"
 
 
+def check_egress_cidrs(cidrs: list[str]) -> list[str]:
+    """Validate CIDR blocks for an egress allow-list: each a network address, none the whole internet."""
+    import ipaddress
+
+    for cidr in cidrs:
+        try:
+            network = ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            raise ValueError(f"CIDR blocks such as 10.0.0.0/16 ({cidr!r} is not one)") from None
+        if network.prefixlen == 0:
+            raise ValueError("CIDR blocks narrower than the whole internet (0.0.0.0/0 and ::/0 are refused)")
+    return cidrs
+
+
 class Cluster(Model):
     """The Kubernetes cluster the team namespaces live in.
 
@@ -143,11 +157,20 @@ class Cluster(Model):
             workload identity roles.
         oidc_issuer: the issuer URL without ``https://`` (e.g.
             ``oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE``).
+        egress_https_cidrs: CIDRs every team namespace may reach on TCP 443 past its default-deny
+            egress policy: typically the cluster VPC's CIDR, where its S3 and STS interface
+            endpoints live (IRSA and data buckets need them). 0.0.0.0/0 is refused.
     """
 
     name: str = Field(min_length=1, max_length=100)
     oidc_provider_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/.+$")
     oidc_issuer: str | None = Field(default=None, pattern=r"^[a-z0-9.-]+(/[A-Za-z0-9._-]+)*$")
+    egress_https_cidrs: list[str] = Field(default_factory=list)
+
+    @field_validator("egress_https_cidrs")
+    @classmethod
+    def _cidrs(cls, cidrs: list[str]) -> list[str]:
+        return check_egress_cidrs(cidrs)
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> "Cluster":

@@ -134,3 +134,21 @@ def _gcp_service_account(context: MockContext) -> tuple[str, dict[str, Any]]:
     account_id = context.inputs.get("accountId") or context.physical_name(max_length=30)
     email = f"{account_id}@{project}.iam.gserviceaccount.com"
     return f"projects/{project}/serviceAccounts/{email}", {"email": email, "member": f"serviceAccount:{email}", "name": f"projects/{project}/serviceAccounts/{email}", "uniqueId": str(int(context.digest(12), 16)), "project": project}
+
+
+# --- DataBucket / AccessLogBucket (platform_lib/aws/data_bucket.py) ---------------------------------
+
+
+@resource_state(
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketLogging:BucketLogging",
+    "aws:s3/bucketPolicy:BucketPolicy",
+)
+def _s3_bucket_setting(context: MockContext) -> tuple[str, dict[str, Any]]:
+    """A bucket's setting resource: the provider uses the bucket name as its id, and it has no ARN."""
+    bucket = context.inputs.get("bucket") or context.physical_name()
+    return bucket, {}

@@ -1,0 +1,52 @@
+"""The fraud team's own infrastructure, built from ml-platform components.
+
+A feature store bucket and a model bucket, a namespace for the team's training jobs, and a
+workload role the namespace's ServiceAccount assumes (IRSA), granted read-write on features and
+read-write on models under ``candidates/``; an analysts' role (managed elsewhere, given by name)
+may read the published models.
+
+    pip install ml-platform
+    pulumi stack select dev && pulumi preview      # or offline: mlplat preview --stack dev
+"""
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from platform_lib.aws.data_bucket import DataBucket
+from platform_lib.config import TeamQuota
+from platform_lib.k8s.team_namespace import TeamNamespace
+from platform_lib.platform import irsa_trust_policy_document
+
+config = pulumi.Config()
+team = config.require("team")
+environment = config.require("environment")
+tags = {"team": team, "cost-center": config.require("costCenter")}
+quota = TeamQuota.model_validate(config.require_object("quota"))
+
+features = DataBucket(f"{team}-features", environment=environment, tags=tags, noncurrent_version_expiration_days=30)
+models = DataBucket(f"{team}-models", environment=environment, tags=tags)
+
+trust = irsa_trust_policy_document(config.require("oidcProviderArn"), config.require("oidcIssuer"), namespace=team, service_account="trainer")
+trainer = aws.iam.Role(f"{team}-trainer", assume_role_policy=json.dumps(trust), tags={**tags, "environment": environment, "managed-by": "pulumi"})
+
+features.grant_read_write(trainer)
+models.grant_read_write(trainer, prefix="candidates/")
+models.grant_read("fraud-analysts", prefix="published/")
+
+namespace = TeamNamespace(
+    team,
+    environment=environment,
+    labels=tags,
+    identity_group=config.require("identityGroup"),
+    quota=quota,
+    service_account_name="trainer",
+    irsa_role_arn=trainer.arn,
+    egress_https_cidrs=[config.require("vpcCidr")],
+)
+
+pulumi.export("featuresBucket", features.bucket_name)
+pulumi.export("modelsBucket", models.bucket_name)
+pulumi.export("namespace", namespace.namespace_name)
+pulumi.export("trainerRoleArn", trainer.arn)

@@ -1,0 +1,1 @@
+"""Kubernetes components of the platform."""

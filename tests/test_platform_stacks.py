@@ -1,0 +1,176 @@
+"""The shipped stacks (dev, staging, prod) composed by deploy_teams: buckets, namespaces, IRSA, grants."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from platform_lib.config import ConfigError, parse_platform_config
+from platform_lib.platform import irsa_trust_policy_document
+from platform_lib.preview import PreviewError, run_preview
+
+from .conftest import REPO_ROOT, SHIPPED_STACKS
+
+
+def stack_config(stack: str):
+    raw = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return parse_platform_config({k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("mlplat:")})
+
+
+@pytest.fixture(scope="module", params=SHIPPED_STACKS)
+def stack(request):
+    plan, logs = run_preview(REPO_ROOT, request.param)
+    return request.param, stack_config(request.param), plan, logs
+
+
+def test_the_three_stacks_are_shipped():
+    assert SHIPPED_STACKS == ["dev", "prod", "staging"]
+
+
+def test_one_namespace_per_team_and_one_bucket_per_configured_bucket(stack):
+    _, config, plan, logs = stack
+    assert sorted(r.inputs["metadata"]["name"] for r in plan.by_type("kubernetes:core/v1:Namespace")) == sorted(t.name for t in config.teams)
+    assert sorted(r.name for r in plan.by_type("mlplat:aws:DataBucket")) == sorted(b.name for t in config.teams for b in t.buckets)
+    assert len(plan.by_type("mlplat:aws:AccessLogBucket")) == 1
+    assert not [message for level, message in logs if level in ("warning", "error")]
+
+
+def test_bucket_tags_name_the_owning_team(stack):
+    name, config, plan, _ = stack
+    owner = {b.name: t.name for t in config.teams for b in t.buckets}
+    for bucket in plan.by_type("aws:s3/bucket:Bucket"):
+        if bucket.name in owner:
+            assert bucket.inputs["tags"] == {"team": owner[bucket.name], "cost-center": "cc-4100", "environment": name, "managed-by": "pulumi"}
+
+
+def _role_arns(plan):
+    return {r.name.removesuffix("-workload"): r.outputs["arn"] for r in plan.by_type("aws:iam/role:Role")}
+
+
+def _grants(plan):
+    """(bucket, team, access, prefix) of every RolePolicy, read back from the registered inputs."""
+    buckets = {r.urn: r.name for r in plan.by_type("mlplat:aws:DataBucket")}
+    role_names = {r.outputs["name"]: r.name.removesuffix("-workload") for r in plan.by_type("aws:iam/role:Role")}
+    found = set()
+    for policy in plan.by_type("aws:iam/rolePolicy:RolePolicy"):
+        document = json.loads(policy.inputs["policy"])
+        statements = {s["Sid"]: s for s in document["Statement"]}
+        access = "read-write" if "ReadWriteObjects" in statements else "read"
+        objects = statements.get("ReadWriteObjects") or statements["ReadObjects"]
+        bucket_arn = statements["ListObjects"]["Resource"]
+        prefix = objects["Resource"].removeprefix(f"{bucket_arn}/").removesuffix("*")
+        found.add((buckets[policy.parent], role_names[policy.inputs["role"]], access, prefix))
+    return found
+
+
+def test_grants_are_exactly_owner_read_write_plus_config(stack):
+    _, config, plan, _ = stack
+    expected = set()
+    for team in config.teams:
+        for bucket in team.buckets:
+            expected.add((bucket.name, team.name, "read-write", ""))
+            expected.update((bucket.name, g.team, g.access, g.prefix) for g in bucket.grants)
+    assert _grants(plan) == expected
+
+
+def test_workload_roles_trust_only_their_namespace_service_account(stack):
+    _, config, plan, _ = stack
+    issuer = config.cluster.oidc_issuer
+    roles = {r.name: r for r in plan.by_type("aws:iam/role:Role")}
+    assert sorted(roles) == sorted(f"{t.name}-workload" for t in config.teams)
+    for team in config.teams:
+        trust = json.loads(roles[f"{team.name}-workload"].inputs["assumeRolePolicy"])
+        (statement,) = trust["Statement"]
+        assert statement["Principal"] == {"Federated": config.cluster.oidc_provider_arn}
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Condition"] == {
+            "StringEquals": {f"{issuer}:sub": f"system:serviceaccount:{team.name}:workload", f"{issuer}:aud": "sts.amazonaws.com"}
+        }
+
+
+def test_service_accounts_carry_their_teams_role_arn(stack):
+    _, config, plan, _ = stack
+    arns = _role_arns(plan)
+    for account in plan.by_type("kubernetes:core/v1:ServiceAccount"):
+        metadata = account.inputs["metadata"]
+        assert metadata["annotations"]["eks.amazonaws.com/role-arn"] == arns[metadata["namespace"]]
+
+
+def test_quota_comes_from_team_config(stack):
+    _, config, plan, _ = stack
+    quotas = {r.inputs["metadata"]["namespace"]: r.inputs["spec"]["hard"] for r in plan.by_type("kubernetes:core/v1:ResourceQuota")}
+    for team in config.teams:
+        assert quotas[team.name]["requests.nvidia.com/gpu"] == str(team.quota.gpu)
+        assert quotas[team.name]["pods"] == str(team.quota.pods)
+        assert quotas[team.name]["requests.memory"] == f"{int(team.quota.memory_gib)}Gi"
+
+
+def test_https_egress_goes_to_the_cluster_cidrs(stack):
+    _, config, plan, _ = stack
+    policies = [r for r in plan.by_type("kubernetes:networking.k8s.io/v1:NetworkPolicy") if r.inputs["metadata"]["name"] == "allow-https-egress"]
+    assert len(policies) == len(config.teams)
+    for policy in policies:
+        assert policy.inputs["spec"]["egress"][0]["to"] == [{"ipBlock": {"cidr": c}} for c in config.cluster.egress_https_cidrs]
+
+
+def test_stack_outputs_give_each_team_its_names_and_arns(stack):
+    _, config, plan, _ = stack
+    teams = plan.outputs["teams"]
+    assert sorted(teams) == sorted(t.name for t in config.teams)
+    arns = _role_arns(plan)
+    bucket_arns = {r.name: r.outputs["arn"] for r in plan.by_type("aws:s3/bucket:Bucket")}
+    for team in config.teams:
+        out = teams[team.name]
+        assert out["namespace"] == team.name and out["serviceAccount"] == "workload"
+        assert out["workloadRoleArn"] == arns[team.name]
+        assert sorted(out["buckets"]) == sorted(b.name for b in team.buckets)
+        for bucket in team.buckets:
+            assert out["buckets"][bucket.name]["arn"] == bucket_arns[bucket.name]
+            assert out["buckets"][bucket.name]["kmsKeyArn"].startswith("arn:aws:kms:us-east-1:123456789012:key/")
+    assert plan.outputs["accessLogBucket"].startswith("access-logs-")
+
+
+def test_prod_protects_and_retains_buckets_and_keys_dev_does_not(stack):
+    name, _, plan, _ = stack
+    stateful = plan.by_type("aws:s3/bucket:Bucket") + plan.by_type("aws:kms/key:Key") + plan.by_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock") + plan.by_type("kubernetes:core/v1:Namespace")
+    assert stateful
+    expected = name == "prod"
+    assert all(r.options.protect is expected and r.options.retain_on_delete is expected for r in stateful), name
+
+
+def test_irsa_trust_policy_document_is_pure():
+    document = irsa_trust_policy_document("arn:aws:iam::123456789012:oidc-provider/oidc.example/id/X", "oidc.example/id/X", "fraud", "workload")
+    condition = document["Statement"][0]["Condition"]["StringEquals"]
+    assert condition == {"oidc.example/id/X:sub": "system:serviceaccount:fraud:workload", "oidc.example/id/X:aud": "sts.amazonaws.com"}
+
+
+def test_components_switch_families_off():
+    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:components": {"dataBuckets": False, "teamNamespaces": True}})
+    assert not plan.by_type("mlplat:aws:DataBucket") and not plan.by_type("mlplat:aws:AccessLogBucket")
+    assert len(plan.by_type("mlplat:k8s:TeamNamespace")) == 2
+    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:components": {"dataBuckets": True, "teamNamespaces": False}})
+    assert plan.by_type("mlplat:aws:DataBucket") and not plan.by_type("mlplat:k8s:TeamNamespace")
+
+
+def test_no_access_log_bucket_when_no_bucket_logs():
+    teams = [{"name": "fraud", "identityGroup": "g", "quota": {"cpu": 1, "memoryGib": 1}, "buckets": [{"name": "fraud-raw", "accessLogging": False}]}]
+    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:teams": teams})
+    assert not plan.by_type("mlplat:aws:AccessLogBucket")
+    assert not plan.by_type("aws:s3/bucketLogging:BucketLogging")
+    assert "accessLogBucket" not in plan.outputs
+
+
+def test_without_oidc_no_roles_no_grants_and_a_warning():
+    plan, logs = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:cluster": {"name": "ml-dev"}})
+    assert not plan.by_type("aws:iam/role:Role") and not plan.by_type("aws:iam/rolePolicy:RolePolicy")
+    assert any(level == "warning" and "without grants" in message for level, message in logs)
+    assert all("annotations" not in r.inputs["metadata"] for r in plan.by_type("kubernetes:core/v1:ServiceAccount"))
+
+
+def test_wildcard_egress_cidr_in_config_is_a_config_error():
+    with pytest.raises(PreviewError) as caught:
+        run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:cluster": {"name": "ml-dev", "egressHttpsCidrs": ["0.0.0.0/0"]}})
+    assert isinstance(caught.value.__cause__, ConfigError)
+    assert "mlplat:cluster.egressHttpsCidrs" in str(caught.value.__cause__)

@@ -1,0 +1,199 @@
+"""TeamNamespace: PSS labels, quota values, LimitRange, RBAC, network policies, IRSA, bad args."""
+
+from __future__ import annotations
+
+import pytest
+
+from platform_lib.config import TeamQuota
+from platform_lib.errors import ComponentArgsError
+from platform_lib.k8s.team_namespace import TEAM_ROLE_RULES, TeamNamespace, cpu_quantity, memory_quantity
+from platform_lib.preview import PreviewError, run_preview
+
+from .conftest import REPO_ROOT
+
+LABELS = {"team": "fraud", "cost-center": "cc-4100"}
+QUOTA = TeamQuota(cpu=16, memory_gib=64, gpu=2, pods=40, load_balancers=1, storage_gib=200)
+ROLE_ARN = "arn:aws:iam::123456789012:role/fraud-workload"
+
+
+def preview(program):
+    plan, _ = run_preview(REPO_ROOT, "dev", program=program)
+    return plan
+
+
+def one(plan, kind, name):
+    found = [r for r in plan.resources if r.type.endswith(f":{kind}") and r.name == name]
+    assert len(found) == 1, [(r.type, r.name) for r in plan.resources]
+    return found[0]
+
+
+def make(**overrides):
+    values = {"environment": "prod", "labels": LABELS, "identity_group": "ml-fraud-engineers", "quota": QUOTA, **overrides}
+    return lambda: TeamNamespace("fraud", **values)
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return preview(make(irsa_role_arn=ROLE_ARN, egress_https_cidrs=["10.20.0.0/16"]))
+
+
+@pytest.mark.parametrize(
+    ("vcpu", "quantity"), [(16, "16"), (0.5, "500m"), (1.25, "1250m"), (0.0004, "1m"), (2.0, "2"), (0.1, "100m")]
+)
+def test_cpu_quantity(vcpu, quantity):
+    assert cpu_quantity(vcpu) == quantity
+
+
+@pytest.mark.parametrize(("gib", "quantity"), [(64, "64Gi"), (0.5, "512Mi"), (0.25, "256Mi"), (1.5, "1536Mi"), (2000, "2000Gi")])
+def test_memory_quantity(gib, quantity):
+    assert memory_quantity(gib) == quantity
+
+
+def test_namespace_is_labelled_for_pod_security_standards(plan):
+    labels = one(plan, "Namespace", "fraud").inputs["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert labels["pod-security.kubernetes.io/enforce-version"] == "latest"
+    assert labels["pod-security.kubernetes.io/audit"] == "restricted"
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+    assert {k: labels[k] for k in ("team", "cost-center", "environment", "managed-by")} == {**LABELS, "environment": "prod", "managed-by": "pulumi"}
+    assert one(plan, "Namespace", "fraud").inputs["metadata"]["name"] == "fraud"
+
+
+def test_prod_namespace_is_protected_and_retained_its_objects_are_not(plan):
+    namespace = one(plan, "Namespace", "fraud")
+    assert namespace.options.protect and namespace.options.retain_on_delete
+    assert not one(plan, "ResourceQuota", "fraud-quota").options.protect
+
+
+def test_dev_namespace_is_not_protected():
+    namespace = one(preview(make(environment="dev")), "Namespace", "fraud")
+    assert not namespace.options.protect and not namespace.options.retain_on_delete
+
+
+def test_baseline_enforcement_still_audits_and_warns_restricted():
+    labels = one(preview(make(pod_security="baseline", pod_security_version="v1.31")), "Namespace", "fraud").inputs["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.31"
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+
+
+def test_quota_values_in_kubernetes_quantities(plan):
+    quota = one(plan, "ResourceQuota", "fraud-quota")
+    assert quota.inputs["metadata"]["namespace"] == "fraud"
+    assert quota.inputs["spec"]["hard"] == {
+        "requests.cpu": "16",
+        "limits.cpu": "32",
+        "requests.memory": "64Gi",
+        "limits.memory": "128Gi",
+        "requests.nvidia.com/gpu": "2",
+        "pods": "40",
+        "services.loadbalancers": "1",
+        "services.nodeports": "0",
+        "requests.storage": "200Gi",
+        "persistentvolumeclaims": "20",
+    }
+
+
+def test_limit_range_gives_defaults_and_a_maximum(plan):
+    (limit,) = one(plan, "LimitRange", "fraud-limits").inputs["spec"]["limits"]
+    assert limit["type"] == "Container"
+    assert limit["defaultRequest"] == {"cpu": "100m", "memory": "256Mi"}
+    assert limit["default"] == {"cpu": "1", "memory": "1Gi"}
+    assert limit["max"] == {"cpu": "16", "memory": "64Gi"}
+
+
+def test_role_lists_explicit_verbs_and_resources(plan):
+    rules = one(plan, "Role", "fraud-member").inputs["rules"]
+    assert len(rules) == len(TEAM_ROLE_RULES)
+    for rule in rules:
+        assert "*" not in rule["verbs"] and "*" not in rule["resources"] and "*" not in rule["apiGroups"]
+    granted = {(group, resource, verb) for rule in rules for group in rule["apiGroups"] for resource in rule["resources"] for verb in rule["verbs"]}
+    assert ("apps", "deployments", "create") in granted
+    assert ("batch", "jobs", "delete") in granted
+    # The team cannot widen its own namespace.
+    assert not any(resource in ("roles", "rolebindings", "resourcequotas", "limitranges", "networkpolicies") and verb in ("create", "update", "patch", "delete") for _, resource, verb in granted)
+
+
+def test_role_binding_binds_the_identity_group(plan):
+    binding = one(plan, "RoleBinding", "fraud-member")
+    assert binding.inputs["subjects"] == [{"kind": "Group", "name": "ml-fraud-engineers", "apiGroup": "rbac.authorization.k8s.io"}]
+    assert binding.inputs["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "team-member"}
+    assert binding.inputs["metadata"]["namespace"] == "fraud"
+
+
+def test_default_deny_covers_ingress_and_egress(plan):
+    spec = one(plan, "NetworkPolicy", "fraud-default-deny").inputs["spec"]
+    assert spec == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+def test_dns_is_allowed_to_kube_dns_only(plan):
+    spec = one(plan, "NetworkPolicy", "fraud-allow-dns").inputs["spec"]
+    assert spec["policyTypes"] == ["Egress"]
+    (rule,) = spec["egress"]
+    assert rule["to"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]
+    assert sorted((p["protocol"], p["port"]) for p in rule["ports"]) == [("TCP", 53), ("UDP", 53)]
+
+
+def test_traffic_inside_the_namespace_and_https_egress_to_listed_cidrs(plan):
+    same = one(plan, "NetworkPolicy", "fraud-allow-same-namespace").inputs["spec"]
+    assert same["ingress"] == [{"from": [{"podSelector": {}}]}]
+    assert same["egress"] == [{"to": [{"podSelector": {}}]}]
+    https = one(plan, "NetworkPolicy", "fraud-allow-https-egress").inputs["spec"]
+    assert https["egress"] == [{"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}], "ports": [{"protocol": "TCP", "port": 443}]}]
+
+
+def test_no_https_egress_policy_without_cidrs():
+    plan = preview(make())
+    assert not [r for r in plan.resources if r.name == "fraud-allow-https-egress"]
+    assert "annotations" not in one(plan, "ServiceAccount", "fraud-workload").inputs["metadata"]
+
+
+def test_service_account_is_annotated_for_irsa_and_does_not_mount_the_api_token(plan):
+    account = one(plan, "ServiceAccount", "fraud-workload")
+    assert account.inputs["metadata"]["name"] == "workload"
+    assert account.inputs["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": ROLE_ARN}
+    assert account.inputs["automountServiceAccountToken"] is False
+
+
+def test_every_child_is_parented_to_the_component(plan):
+    component = one(plan, "TeamNamespace", "fraud")
+    children = plan.children_of(component.urn)
+    assert len(children) == 10
+    assert all(r.inputs["metadata"]["labels"]["team"] == "fraud" for r in children)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "path"),
+    [
+        ({"labels": {"team": "fraud"}}, "TeamNamespace(fraud).labels"),
+        ({"labels": {**LABELS, "note": "has spaces"}}, "TeamNamespace(fraud).labels"),
+        ({"quota": {"cpu": -1, "memory_gib": 8}}, "TeamNamespace(fraud).quota.cpu"),
+        ({"quota": {"cpu": 4}}, "TeamNamespace(fraud).quota.memoryGib"),
+        ({"pod_security": "privileged"}, "TeamNamespace(fraud).pod_security"),
+        ({"identity_group": ""}, "TeamNamespace(fraud).identity_group"),
+        ({"irsa_role_arn": "arn:aws:iam::123:user/x"}, "TeamNamespace(fraud).irsa_role_arn"),
+        ({"egress_https_cidrs": ["0.0.0.0/0"]}, "TeamNamespace(fraud).egress_https_cidrs"),
+        ({"egress_https_cidrs": ["10.0.0.1/8"]}, "TeamNamespace(fraud).egress_https_cidrs"),
+        ({"namespace": "Fraud_Team"}, "TeamNamespace(fraud).namespace"),
+        ({"default_cpu_limit": 32}, "TeamNamespace(fraud)"),
+        ({"allow_privileged": True}, "TeamNamespace(fraud).allow_privileged"),
+    ],
+)
+def test_bad_arguments_raise_before_anything_is_registered(overrides, path):
+    with pytest.raises(PreviewError) as caught:
+        preview(make(**overrides))
+    cause = caught.value.__cause__
+    assert isinstance(cause, ComponentArgsError)
+    assert any(issue.path == path for issue in cause.issues), [str(i) for i in cause.issues]
+    assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_every_object_is_valid_against_the_kubernetes_openapi_schema(plan):
+    """Strict validation (unknown fields refused) against the Kubernetes 1.33 schemas, offline."""
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    objects = [r.inputs for r in plan.resources if r.type.startswith("kubernetes:")]
+    assert len(objects) == 10
+    for manifest in objects:
+        kubernetes_validate.validate(manifest, "1.33.0", strict=True)
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate({**objects[0], "spec": {"finalizer": []}}, "1.33.0", strict=True)
