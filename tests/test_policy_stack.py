@@ -93,3 +93,17 @@ def test_stack_cost_within_budget():
         ("estimated compute cost 8,281.12 USD per month exceeds the budget of 8,000.00 USD "
          "(largest: box-1 (g5.12xlarge) 4,140.56; box-0 (g5.12xlarge) 4,140.56)", None)]
     assert rule.run_stack(boxes, ENVIRONMENT_VALUES["prod"]) == []
+
+
+def _encryption(algorithm, bucket="logs-1"):
+    return r("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "enc",
+             {"bucket": bucket, "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": algorithm}}]})
+
+
+def test_sse_kms_required_except_on_access_log_targets():
+    rule = get_rule("s3-sse-kms")
+    encryption = _encryption("AES256")
+    assert rule.run_stack([encryption]) == [("encryption configuration 'enc' uses AES256, not aws:kms", encryption.urn)]
+    logging = r("aws:s3/bucketLogging:BucketLogging", "data-logging", {"bucket": "data-1", "targetBucket": "logs-1"})
+    assert rule.run_stack([encryption, logging]) == []
+    assert rule.run_stack([_encryption("aws:kms")]) == []

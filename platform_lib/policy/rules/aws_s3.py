@@ -3,7 +3,7 @@ Best Practices controls for Amazon S3"; checkov's AWS policy index)."""
 
 from __future__ import annotations
 
-from ..catalogue import ADVISORY_IN_DEV, resource_policy
+from ..catalogue import ADVISORY_IN_DEV, resource_policy, stack_policy
 from ..helpers import allow_statements, as_list, get, is_public_principal, policy_document, statements
 
 BUCKET = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
@@ -93,21 +93,30 @@ def tls_only_policy(resource, config):
         yield f"bucket policy '{resource.name}' has no Deny statement for aws:SecureTransport = false"
 
 
-@resource_policy(
+LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
+
+
+@stack_policy(
     "s3-sse-kms",
-    description="S3 default encryption uses AWS KMS keys (aws:kms or aws:kms:dsse), not only SSE-S3.",
+    description="S3 default encryption uses AWS KMS keys (aws:kms or aws:kms:dsse), except on server access log target buckets, which only support SSE-S3.",
     severity="high",
     remediation="Set rules[0].applyServerSideEncryptionByDefault.sseAlgorithm to 'aws:kms' with a customer managed key, and bucketKeyEnabled true.",
     controls=("AWS FSBP S3.17", "CKV_AWS_145"),
-    types=ENCRYPTION,
     levels=ADVISORY_IN_DEV,
     tags=("s3",),
 )
-def sse_kms(resource, config):
-    algorithms = [get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm") for rule in as_list(get(resource.props, "rules"))]
-    if not any(a in ("aws:kms", "aws:kms:dsse") for a in algorithms):
+def sse_kms(resources, config):
+    # Server access logs can only be delivered to a bucket encrypted with SSE-S3 (source: Amazon S3
+    # User Guide, "Enabling Amazon S3 server access logging": destination bucket encryption).
+    log_targets = {str(get(r.props, "targetBucket")) for r in resources if r.type in LOGGING and get(r.props, "targetBucket")}
+    for resource in (r for r in resources if r.type in ENCRYPTION):
+        algorithms = [get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm") for rule in as_list(get(resource.props, "rules"))]
+        if any(a in ("aws:kms", "aws:kms:dsse") for a in algorithms):
+            continue
+        if str(get(resource.props, "bucket")) in log_targets and algorithms == ["AES256"]:
+            continue
         found = ", ".join(str(a) for a in algorithms if a) or "none"
-        yield f"encryption configuration '{resource.name}' uses {found}, not aws:kms"
+        yield f"encryption configuration '{resource.name}' uses {found}, not aws:kms", resource.urn
 
 
 @resource_policy(
