@@ -107,3 +107,12 @@ def test_sse_kms_required_except_on_access_log_targets():
     logging = r("aws:s3/bucketLogging:BucketLogging", "data-logging", {"bucket": "data-1", "targetBucket": "logs-1"})
     assert rule.run_stack([encryption, logging]) == []
     assert rule.run_stack([_encryption("aws:kms")]) == []
+
+
+def test_companions_match_by_dependency_when_ids_are_unknown_during_a_real_preview():
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+    bucket = r("aws:s3/bucket:Bucket", "data", unknown_checking_proxy({"bucket": UNKNOWN_STRING_VALUE}))
+    companions = [r(t, t.rsplit(":", 1)[-1], unknown_checking_proxy({**BASE[t], "bucket": UNKNOWN_STRING_VALUE}), deps=[bucket.urn]) for t in S3[:3]]
+    assert get_rule("s3-bucket-companions").run_stack([bucket, *companions]) == []
+    assert get_rule("s3-bucket-companions").run_stack([bucket, *companions[1:]]) == [("bucket 'data' has no public access block", bucket.urn)]

@@ -8,8 +8,11 @@ through the dependency the companion's input creates (``bucket=bucket.id``,
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
+
+from pulumi_policy.proxy import UnknownValueError
 
 from ..catalogue import ADVISORY_IN_DEV, Resource, stack_policy
 from ..helpers import as_list, containers, get, parse_quantity, pod_spec, scaled
@@ -22,13 +25,35 @@ QUOTA = "kubernetes:core/v1:ResourceQuota"
 LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
 
 
-def _bucket_names(bucket: Resource) -> set[str]:
-    return {str(v) for v in (get(bucket.props, "bucket"), get(bucket.props, "id")) if v}
+def known(resource: Resource, *path: str) -> Any:
+    """The value at ``path``, or None when absent or unknown during a real preview (an id not yet
+    assigned), so that matching falls back to dependencies instead of aborting the policy."""
+    try:
+        return get(resource.props, *path)
+    except UnknownValueError:
+        return None
 
 
-def _companions(resources, bucket: Resource, types) -> list[Resource]:
-    names = _bucket_names(bucket)
-    return [r for r in resources if r.type in types and (bucket.urn in r.dependencies or str(get(r.props, "bucket", default="")) in names)]
+class CompanionIndex:
+    """Resources of some types, found by the URNs they depend on and by their ``bucket`` value."""
+
+    def __init__(self, resources: Sequence[Resource], types: Sequence[str]):
+        self.by_dependency: dict[str, dict[str, list[Resource]]] = defaultdict(lambda: defaultdict(list))
+        self.by_bucket: dict[str, dict[str, list[Resource]]] = defaultdict(lambda: defaultdict(list))
+        for resource in resources:
+            if resource.type in types:
+                for urn in resource.dependencies:
+                    self.by_dependency[urn][resource.type].append(resource)
+                value = known(resource, "bucket")
+                if value:
+                    self.by_bucket[str(value)][resource.type].append(resource)
+
+    def of(self, bucket: Resource, types: Sequence[str]) -> list[Resource]:
+        names = {str(v) for v in (known(bucket, "bucket"), known(bucket, "id")) if v}
+        found = [r for t in types for r in self.by_dependency.get(bucket.urn, {}).get(t, [])]
+        seen = {id(r) for r in found}
+        found += [r for name in names for t in types for r in self.by_bucket.get(name, {}).get(t, []) if id(r) not in seen]
+        return found
 
 
 @stack_policy(
@@ -40,9 +65,10 @@ def _companions(resources, bucket: Resource, types) -> list[Resource]:
     tags=("s3",),
 )
 def bucket_companions(resources, config):
+    index = CompanionIndex(resources, PUBLIC_ACCESS_BLOCK + ENCRYPTION + VERSIONING)
     for bucket in (r for r in resources if r.type in BUCKET):
         missing = [label for label, types in (("public access block", PUBLIC_ACCESS_BLOCK), ("encryption configuration", ENCRYPTION), ("versioning", VERSIONING))
-                   if not _companions(resources, bucket, types)]
+                   if not index.of(bucket, types)]
         if missing:
             yield f"bucket '{bucket.name}' has no {', no '.join(missing)}", bucket.urn
 
@@ -56,8 +82,9 @@ def bucket_companions(resources, config):
     tags=("s3",),
 )
 def bucket_tls_only(resources, config):
+    index = CompanionIndex(resources, BUCKET_POLICY)
     for bucket in (r for r in resources if r.type in BUCKET):
-        policies = _companions(resources, bucket, BUCKET_POLICY)
+        policies = index.of(bucket, BUCKET_POLICY)
         if not any(_denies_insecure_transport(s) for p in policies for s in statements(policy_document(get(p.props, "policy")))):
             yield f"bucket '{bucket.name}' has no bucket policy denying aws:SecureTransport = false", bucket.urn
 
@@ -72,18 +99,14 @@ def bucket_tls_only(resources, config):
     tags=("s3",),
 )
 def bucket_lifecycle(resources, config):
+    index = CompanionIndex(resources, LIFECYCLE)
     for bucket in (r for r in resources if r.type in BUCKET):
-        if not _companions(resources, bucket, LIFECYCLE):
+        if not index.of(bucket, LIFECYCLE):
             yield f"bucket '{bucket.name}' has no lifecycle configuration", bucket.urn
 
 
 def _namespace_name(namespace: Resource) -> str | None:
-    return get(namespace.props, "metadata", "name")
-
-
-def _in_namespace(resource: Resource, namespace: Resource) -> bool:
-    name = _namespace_name(namespace)
-    return get(resource.props, "metadata", "namespace") == name if name else namespace.urn in resource.dependencies
+    return known(namespace, "metadata", "name")
 
 
 @stack_policy(
@@ -95,9 +118,17 @@ def _in_namespace(resource: Resource, namespace: Resource) -> bool:
     tags=("kubernetes",),
 )
 def namespace_quota_and_limits(resources, config):
+    present: set[tuple[str, str]] = set()
+    for resource in resources:
+        if resource.type in (QUOTA, LIMIT_RANGE):
+            namespace = known(resource, "metadata", "namespace")
+            if namespace:
+                present.add((resource.type, f"name:{namespace}"))
+            present.update((resource.type, f"urn:{urn}") for urn in resource.dependencies)
     for namespace in (r for r in resources if r.type == NAMESPACE):
+        keys = {f"urn:{namespace.urn}"} | ({f"name:{_namespace_name(namespace)}"} if _namespace_name(namespace) else set())
         missing = [kind for kind, token in (("ResourceQuota", QUOTA), ("LimitRange", LIMIT_RANGE))
-                   if not any(r.type == token and _in_namespace(r, namespace) for r in resources)]
+                   if not any((token, key) in present for key in keys)]
         if missing:
             yield f"namespace '{_namespace_name(namespace) or namespace.name}' has no {' and no '.join(missing)}", namespace.urn
 
@@ -152,9 +183,9 @@ def peak_pods(resource: Resource) -> int:
     return 0
 
 
-def _default_requests(resources, namespace: str) -> dict[str, Decimal]:
+def _default_requests(limit_ranges: Sequence[Resource]) -> dict[str, Decimal]:
     defaults: dict[str, Decimal] = {}
-    for limit_range in (r for r in resources if r.type == LIMIT_RANGE and get(r.props, "metadata", "namespace") == namespace):
+    for limit_range in limit_ranges:
         for limit in as_list(get(limit_range.props, "spec", "limits")):
             if get(limit, "type") == "Container":
                 for key, value in dict(get(limit, "defaultRequest", default={})).items():
@@ -208,9 +239,12 @@ def _format(key: str, value: Decimal) -> str:
 )
 def requests_fit_quota(resources, config):
     workloads_by_namespace: dict[str, list[Resource]] = defaultdict(list)
+    limit_ranges: dict[str, list[Resource]] = defaultdict(list)
     for resource in resources:
         if pod_spec(resource.type, resource.props) is not None:
             workloads_by_namespace[str(get(resource.props, "metadata", "namespace", default=""))].append(resource)
+        elif resource.type == LIMIT_RANGE:
+            limit_ranges[str(known(resource, "metadata", "namespace"))].append(resource)
     for quota in (r for r in resources if r.type == QUOTA):
         namespace = str(get(quota.props, "metadata", "namespace", default=""))
         hard = {}
@@ -220,7 +254,7 @@ def requests_fit_quota(resources, config):
                 hard[key] = parse_quantity(value)
         if not hard:
             continue
-        defaults = _default_requests(resources, namespace)
+        defaults = _default_requests(limit_ranges.get(namespace, []))
         used: dict[str, Decimal] = defaultdict(Decimal)
         contributors: dict[str, list[str]] = defaultdict(list)
         for workload in workloads_by_namespace.get(namespace, []):
