@@ -180,3 +180,21 @@ def test_cli_policies_lists_and_writes_the_catalogue(tmp_path):
     assert f"{len(catalogue())} policies." in result.output
     text = (tmp_path / "catalogue.md").read_text()
     assert all(f"## {rule.name}" in text for rule in catalogue())
+
+
+def test_a_pack_that_crashes_reports_its_error(tmp_path):
+    from platform_lib.policy.gate import PolicyGate
+
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (tmp_path / "__main__.py").write_text("raise RuntimeError('no policies for you')\n")
+    with pytest.raises(PolicyGateError, match="(?s)did not print its port.*RuntimeError: no policies for you"):
+        PolicyGate(tmp_path)
+
+
+def test_default_pack_dir_prefers_the_project_pack(tmp_path):
+    from platform_lib.policy.gate import default_pack_dir, shipped_pack_dir
+
+    assert default_pack_dir(tmp_path) == shipped_pack_dir() == PACK
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    assert default_pack_dir(tmp_path) == (tmp_path / "policies").resolve()

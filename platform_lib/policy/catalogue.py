@@ -20,6 +20,7 @@ Kind = Literal["resource", "stack"]
 
 #: The environments the pack's config files cover.
 ENVIRONMENTS = ("dev", "staging", "prod")
+MANDATORY_EVERYWHERE: dict[str, "EnforcementLevel"] = {"dev": "mandatory", "staging": "mandatory", "prod": "mandatory"}
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class PolicyRule:
     kind: Kind
     check: Callable[..., Iterable[Any]]
     resource_types: tuple[str, ...] = ()
-    levels: Mapping[str, EnforcementLevel] = field(default_factory=lambda: {"dev": "mandatory", "staging": "mandatory", "prod": "mandatory"})
+    levels: Mapping[str, EnforcementLevel] = field(default_factory=lambda: dict(MANDATORY_EVERYWHERE))
     config_properties: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
 
@@ -130,7 +131,7 @@ def resource_policy(
 
     def register(check: ResourceCheck) -> ResourceCheck:
         _add(PolicyRule(name, description, severity, remediation, tuple(controls), "resource", check, tuple(types),
-                        dict(levels) if levels else PolicyRule.__dataclass_fields__["levels"].default_factory(), dict(config or {}), tuple(tags)))
+                        dict(levels or MANDATORY_EVERYWHERE), dict(config or {}), tuple(tags)))
         return check
 
     return register
@@ -151,7 +152,7 @@ def stack_policy(
 
     def register(check: StackCheck) -> StackCheck:
         _add(PolicyRule(name, description, severity, remediation, tuple(controls), "stack", check, (),
-                        dict(levels) if levels else PolicyRule.__dataclass_fields__["levels"].default_factory(), dict(config or {}), tuple(tags)))
+                        dict(levels or MANDATORY_EVERYWHERE), dict(config or {}), tuple(tags)))
         return check
 
     return register

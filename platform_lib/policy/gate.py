@@ -221,7 +221,8 @@ class PolicyGate:
             [python or sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(self.pack_dir)],
             cwd=self.pack_dir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        threading.Thread(target=lambda: self._stderr.extend(self._process.stderr), daemon=True).start()
+        self._stderr_reader = threading.Thread(target=lambda: self._stderr.extend(self._process.stderr), daemon=True)
+        self._stderr_reader.start()
         port = self._read_port()
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", _MAX_MESSAGE), ("grpc.max_send_message_length", _MAX_MESSAGE)])
         try:
@@ -244,6 +245,11 @@ class PolicyGate:
         reader.join(STARTUP_TIMEOUT)
         line = result.get("line", "").strip()
         if not line.isdigit():
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+            self._stderr_reader.join(5)
             self.close()
             detail = "".join(self._stderr[-20:]).strip() or line or "no output"
             raise PolicyGateError(f"policy pack {self.pack_dir} did not print its port: {detail}")

@@ -180,6 +180,3 @@ def scaled(value: Any, replicas: int) -> int:
     except (TypeError, ValueError):
         return 0
 
-
-def labels_to_str(values: Sequence[str]) -> str:
-    return ", ".join(sorted(values))
