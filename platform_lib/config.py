@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from .errors import ConfigError, Issue, issues_from_validation_error
+from .k8s.model_endpoint_spec import ModelEndpointSpec
 
 NAMESPACE = "mlplat"
 
@@ -184,6 +185,44 @@ class Components(Model):
 
     data_buckets: bool = True
     team_namespaces: bool = True
+    static_sites: bool = True
+    model_endpoints: bool = True
+
+
+class StaticSiteConfig(Model):
+    """One static web site on S3 and CloudFront (see :class:`platform_lib.aws.static_site.StaticSite`).
+
+    Attributes:
+        name: the site's name, unique in the stack; also the component's name.
+        site_dir: the directory of the site's files, relative to the project directory (the one
+            holding ``Pulumi.yaml``), e.g. ``examples/static-site/site``.
+        domain_name: the site's host name; needs ``hostedZoneId`` or ``certificateArn``.
+        hosted_zone_id: the Route 53 zone of ``domainName`` (DNS validation and alias records).
+        certificate_arn: an existing ACM certificate in us-east-1 for ``domainName``.
+        html_ttl_seconds: cache lifetime of HTML and other non-fingerprinted files, in seconds.
+        asset_ttl_seconds: cache lifetime of fingerprinted assets, in seconds.
+        content_security_policy: the ``Content-Security-Policy`` header; omit to send none.
+    """
+
+    name: str = Field(min_length=2, max_length=40, pattern=_DNS_LABEL)
+    site_dir: str = Field(min_length=1)
+    domain_name: str | None = None
+    hosted_zone_id: str | None = None
+    certificate_arn: str | None = None
+    html_ttl_seconds: int = Field(default=60, ge=0)
+    asset_ttl_seconds: int = Field(default=31_536_000, ge=0)
+    content_security_policy: str | None = None
+
+
+class Endpoint(ModelEndpointSpec):
+    """A model endpoint in a team's namespace (``mlplat:endpoints`` entry); see ``docs/model-endpoint.md``.
+
+    Attributes:
+        team: the owning team (a name from ``mlplat:teams``); the endpoint lives in its namespace.
+        (every other key: :class:`~platform_lib.k8s.model_endpoint_spec.ModelEndpointSpec`)
+    """
+
+    team: str = Field(min_length=2, max_length=40, pattern=_DNS_LABEL)
 
 
 class PlatformConfig(Model):
@@ -199,6 +238,7 @@ class PlatformConfig(Model):
         cluster: the Kubernetes cluster for team namespaces.
         teams: the ML teams.
         components: which component families to deploy.
+        static_sites: static web sites on S3 and CloudFront.
         monthly_budget_usd: the environment's monthly budget in US dollars, for cost policies.
     """
 
@@ -211,7 +251,9 @@ class PlatformConfig(Model):
     cluster: Cluster | None = None
     teams: list[Team] = Field(default_factory=list)
     components: Components = Field(default_factory=Components)
+    static_sites: list[StaticSiteConfig] = Field(default_factory=list)
     monthly_budget_usd: float = Field(default=10_000, gt=0)
+    endpoints: list[Endpoint] = Field(default_factory=list)
 
     @property
     def is_production(self) -> bool:
@@ -259,6 +301,55 @@ def cross_reference_issues(config: PlatformConfig, namespace: str = NAMESPACE) -
                     issues.append(Issue(f"{path}.grants[{grant_index}].team", grant.team, f"one of the stack's teams ({', '.join(names)})"))
     if config.components.team_namespaces and config.teams and config.cluster is None:
         issues.append(Issue(f"{namespace}:cluster", None, "a cluster block (name, and oidcProviderArn and oidcIssuer for IRSA) when team namespaces are deployed"))
+    issues.extend(_static_site_issues(config, namespace))
+    issues.extend(endpoint_issues(config, namespace))
+    return issues
+
+
+def _static_site_issues(config: PlatformConfig, namespace: str) -> list[Issue]:
+    """Repeated site names, and a domain with neither a zone nor a certificate."""
+    issues: list[Issue] = []
+    seen: set[str] = set()
+    for index, site in enumerate(config.static_sites):
+        path = f"{namespace}:staticSites[{index}]"
+        if site.name in seen:
+            issues.append(Issue(f"{path}.name", site.name, "a site name not used by another site"))
+        seen.add(site.name)
+        if site.domain_name and not site.hosted_zone_id and not site.certificate_arn:
+            issues.append(Issue(f"{path}.domainName", site.domain_name, "hostedZoneId or certificateArn with it (the certificate is needed for the domain)"))
+    return issues
+
+
+def endpoint_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[Issue]:
+    """Problems with ``endpoints``: unknown teams, repeated names, too few replicas, quota overruns.
+
+    Each team's endpoints together, at their peak (``maxReplicas`` plus the rollout surge, see
+    :meth:`ModelEndpointSpec.peak_requests`), must fit the team's quota: CPU, memory, GPUs and pods.
+    """
+    issues: list[Issue] = []
+    teams = {team.name: team for team in config.teams}
+    seen: set[tuple[str, str]] = set()
+    peaks: dict[str, list[tuple[int, Any]]] = {}
+    for index, endpoint in enumerate(config.endpoints):
+        path = f"{namespace}:endpoints[{index}]"
+        if endpoint.team not in teams:
+            issues.append(Issue(f"{path}.team", endpoint.team, f"one of the stack's teams ({', '.join(teams) or 'none defined'})"))
+            continue
+        if (endpoint.team, endpoint.name) in seen:
+            issues.append(Issue(f"{path}.name", endpoint.name, f"a name not used by another endpoint of team {endpoint.team!r}"))
+        seen.add((endpoint.team, endpoint.name))
+        if config.environment is not Environment.DEV and endpoint.autoscaling.min_replicas < 2:
+            issues.append(Issue(f"{path}.autoscaling.minReplicas", endpoint.autoscaling.min_replicas, f"at least 2 outside dev ({config.environment.value}), for zero-downtime deploys"))
+        peaks.setdefault(endpoint.team, []).append((index, endpoint.peak_requests()))
+    for team_name, entries in peaks.items():
+        quota = teams[team_name].quota
+        for field, limit, unit in (("cpu", quota.cpu, "vCPU"), ("memory_gib", quota.memory_gib, "GiB"), ("gpu", quota.gpu, "GPUs"), ("pods", quota.pods, "pods")):
+            total = round(sum(getattr(peak, field) for _, peak in entries), 3)
+            if total > limit:
+                where = ", ".join(f"endpoints[{i}]" for i, _ in entries)
+                issues.append(Issue(f"{namespace}:endpoints", f"{total:g} {unit} for team {team_name} ({where})", f"at most the team's quota of {limit:g} {unit} at peak (maxReplicas plus rollout surge)"))
+    if config.components.model_endpoints and config.endpoints and config.cluster is None:
+        issues.append(Issue(f"{namespace}:cluster", None, "a cluster block when model endpoints are deployed"))
     return issues
 
 

@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from pathlib import Path
+from typing import Any, Mapping
 
 import pulumi
 import pulumi_aws as aws
@@ -15,6 +16,8 @@ import pulumi_aws as aws
 from .config import Cloud, Cluster, PlatformConfig
 from .aws.data_bucket import AccessLogBucket, DataBucket
 from .k8s.team_namespace import TeamNamespace
+from .aws.static_site import StaticSite, StaticSiteArgs
+from .errors import ComponentArgsError, validate_args
 
 #: The name of every team's workload ServiceAccount (the subject of its IRSA trust policy).
 WORKLOAD_SERVICE_ACCOUNT = "workload"
@@ -30,8 +33,15 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
         Stack outputs by name (plain values or ``pulumi.Output``).
     """
     outputs: dict[str, Any] = {"environment": config.environment.value, "region": config.region}
+    sites = static_site_args(config) if config.components.static_sites else []  # validated before anything is registered
     if config.components.data_buckets or config.components.team_namespaces:
         outputs.update(deploy_teams(config))
+    if sites:
+        outputs.update(deploy_static_sites(sites))
+    if config.components.model_endpoints and config.endpoints:
+        namespaces = {team: info["namespace"] for team, info in (outputs.get("teams") or {}).items() if "namespace" in info}
+        endpoints = deploy_model_endpoints(config, namespaces)
+        outputs["modelEndpoints"] = {key: {"service": endpoint.service_dns, "loadBalancer": endpoint.load_balancer_hostname} for key, endpoint in endpoints.items()}
     return outputs
 
 
@@ -163,3 +173,101 @@ def deploy_teams(config: PlatformConfig) -> dict[str, Any]:
 
     outputs["teams"] = teams
     return outputs
+
+
+def project_directory() -> Path:
+    """The directory holding the running project's ``Pulumi.yaml`` (the engine's root directory,
+    else the nearest one above the working directory)."""
+    root = pulumi.runtime.get_root_directory() if hasattr(pulumi.runtime, "get_root_directory") else None
+    if root and (Path(root) / "Pulumi.yaml").is_file():  # under mocks it is a placeholder string
+        return Path(root)
+    here = Path.cwd().resolve()
+    for directory in (here, *here.parents):
+        if (directory / "Pulumi.yaml").is_file():
+            return directory
+    return here
+
+
+def static_site_args(config: PlatformConfig) -> list[tuple[str, StaticSiteArgs]]:
+    """Validate every ``mlplat:staticSites`` entry as :class:`StaticSiteArgs`, before any resource.
+
+    ``siteDir`` is relative to the project directory. Sites get the standard tags, and the
+    stack's protect / retain-on-delete settings for their bucket and distribution.
+
+    Raises:
+        ComponentArgsError: a site's directory is missing or empty, or another argument is invalid.
+    """
+    root = project_directory()
+    tags = config.standard_tags()
+    sites = []
+    for site in config.static_sites:
+        values = {
+            "site_dir": root / site.site_dir,
+            "domain_name": site.domain_name,
+            "hosted_zone_id": site.hosted_zone_id,
+            "certificate_arn": site.certificate_arn,
+            "html_ttl_seconds": site.html_ttl_seconds,
+            "asset_ttl_seconds": site.asset_ttl_seconds,
+            "content_security_policy": site.content_security_policy,
+            "tags": tags,
+            "protect": config.protect_resources,
+            "retain_on_delete": config.retain_resources,
+        }
+        args = validate_args(StaticSiteArgs, "StaticSite", site.name, values)
+        problems = args.cross_field_issues(f"StaticSite({site.name})")
+        if problems:
+            raise ComponentArgsError(f"invalid arguments for StaticSite({site.name!r}); nothing was created", problems)
+        sites.append((site.name, args))
+    return sites
+
+
+def deploy_static_sites(sites: list[tuple[str, StaticSiteArgs]]) -> dict[str, Any]:
+    """Register one :class:`StaticSite` per validated site.
+
+    Returns:
+        ``{"staticSites": {name: {"url", "bucketName", "distributionId"}}}``.
+    """
+    outputs: dict[str, Any] = {}
+    for name, args in sites:
+        site = StaticSite(name, args)
+        outputs[name] = {"url": site.url, "bucketName": site.bucket_name, "distributionId": site.distribution_id}
+    return {"staticSites": outputs}
+
+
+def deploy_model_endpoints(config: PlatformConfig, namespaces: Mapping[str, pulumi.Resource | pulumi.Output[Any]] | None = None) -> dict[str, Any]:
+    """Deploy every ``mlplat:endpoints`` entry as a ``ModelEndpoint`` in its team's namespace.
+
+    Args:
+        config: the validated stack config; each endpoint's team exists (checked when the config
+            is loaded, see :func:`platform_lib.config.endpoint_issues`).
+        namespaces: by team name, the team's Namespace resource or an output derived from it (e.g.
+            ``TeamNamespace.namespace_name``), when the stack creates them: every object of the
+            endpoint then waits for its team's namespace.
+
+    Returns:
+        The ``ModelEndpoint`` components by ``<team>/<endpoint name>``.
+
+    Raises:
+        ConfigError: an endpoint names a team the stack does not define.
+    """
+    from .config import endpoint_issues
+    from .errors import ConfigError
+    from .k8s.model_endpoint import ModelEndpoint
+
+    unknown = [issue for issue in endpoint_issues(config) if issue.path.endswith(".team")]
+    if unknown:
+        raise ConfigError("model endpoints name unknown teams", unknown)
+    endpoints: dict[str, Any] = {}
+    for endpoint in config.endpoints:
+        team = config.team(endpoint.team)
+        labels = {**config.standard_tags(), "team": team.name}
+        values = {**endpoint.model_dump(exclude={"team"}), "namespace": team.name, "environment": config.environment.value, "labels": labels}
+        depends: list[Any] = []
+        if namespaces and team.name in namespaces:
+            namespace = namespaces[team.name]
+            # An output in depends_on counts the resources it was derived from (pulumi.runtime._depends_on).
+            depends.append(namespace if isinstance(namespace, pulumi.Resource) else pulumi.Output.from_input(namespace).apply(lambda _: None))
+        endpoints[f"{team.name}/{endpoint.name}"] = ModelEndpoint(
+            f"{team.name}-{endpoint.name}", values, pulumi.ResourceOptions(depends_on=depends)
+        )
+    return endpoints

@@ -67,3 +67,23 @@ def test_a_bug_in_the_program_exits_1_with_its_traceback(make_project):
     result = invoke("preview", "--cwd", str(project), "--stack", "dev")
     assert result.exit_code == EXIT_INTERNAL_ERROR
     assert "RuntimeError: a bug in the program" in result.output
+
+
+def test_nested_stack_outputs_are_printed_as_dotted_paths():
+    from platform_lib.preview.report import flatten_outputs
+
+    rows = flatten_outputs({"teams": {"fraud": {"namespace": "fraud", "buckets": {}}, "risk": {"roles": ["a", "b"]}}, "environment": "prod", "note": None})
+    assert rows == [
+        ("environment", "prod"),
+        ("note", ""),
+        ("teams.fraud.buckets", "{}"),
+        ("teams.fraud.namespace", "fraud"),
+        ("teams.risk.roles", '["a", "b"]'),
+    ]
+
+
+def test_prod_preview_shows_each_teams_workload_role(repo_root):
+    result = invoke("preview", "--cwd", str(repo_root), "--stack", "prod")
+    assert result.exit_code == 0, result.output
+    for team in ("fraud", "recsys", "search", "risk"):
+        assert f"teams.{team}.workloadRoleArn" in result.output

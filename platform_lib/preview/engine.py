@@ -203,6 +203,8 @@ def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_re
     finally:
         logger.removeHandler(handler)
         loop = asyncio.get_event_loop()
+        # The SDK sends RPCs through the loop's default executor: join its threads before closing.
+        loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
 
 

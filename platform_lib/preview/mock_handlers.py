@@ -152,3 +152,108 @@ def _s3_bucket_setting(context: MockContext) -> tuple[str, dict[str, Any]]:
     """A bucket's setting resource: the provider uses the bucket name as its id, and it has no ARN."""
     bucket = context.inputs.get("bucket") or context.physical_name()
     return bucket, {}
+
+
+# --- StaticSite (platform_lib/aws/static_site.py): CloudFront, ACM, Route 53, S3 objects, invalidation ---
+# Formats: CloudFront ids are 13-14 upper-case characters (E2QWRUHAPOMQZL); distribution ARNs have
+# no region (arn:aws:cloudfront::<account>:distribution/<id>); the alias zone id of every
+# distribution is Z2FDTNDATAQYW2 (AWS General Reference, "Amazon CloudFront endpoints").
+
+
+def _cloudfront_id(context: MockContext) -> str:
+    return "E" + context.digest(13, "cloudfront-id").upper()
+
+
+def _uuid(context: MockContext, salt: str = "uuid") -> str:
+    digest = context.digest(32, salt)
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+
+
+@resource_state("aws:cloudfront/distribution:Distribution")
+def _cloudfront_distribution(context: MockContext) -> tuple[str, dict[str, Any]]:
+    distribution_id = _cloudfront_id(context)
+    return distribution_id, {
+        "arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{distribution_id}",
+        "domainName": f"d{context.digest(13, 'domain')}.cloudfront.net",
+        "hostedZoneId": "Z2FDTNDATAQYW2",
+        "status": "Deployed",
+        "etag": f"E{context.digest(13, 'etag').upper()}",
+        **_aws_tags(context),
+    }
+
+
+@resource_state("aws:cloudfront/originAccessControl:OriginAccessControl")
+def _cloudfront_origin_access_control(context: MockContext) -> tuple[str, dict[str, Any]]:
+    return _cloudfront_id(context), {"etag": f"E{context.digest(13, 'etag').upper()}", "name": context.physical_name(context.inputs.get("name"), 64)}
+
+
+@resource_state("aws:cloudfront/cachePolicy:CachePolicy", "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
+def _cloudfront_policy(context: MockContext) -> tuple[str, dict[str, Any]]:
+    return _uuid(context), {"etag": f"E{context.digest(13, 'etag').upper()}", "name": context.physical_name(context.inputs.get("name"), 128)}
+
+
+@resource_state("aws:acm/certificate:Certificate")
+def _acm_certificate(context: MockContext) -> tuple[str, dict[str, Any]]:
+    region = context.inputs.get("region") or context.region
+    arn = f"arn:aws:acm:{region}:{ACCOUNT_ID}:certificate/{_uuid(context)}"
+    domain = context.inputs.get("domainName") or "example.com"
+    return arn, {
+        "arn": arn,
+        "status": "PENDING_VALIDATION",
+        "domainValidationOptions": [{
+            "domainName": domain,
+            "resourceRecordName": f"_{context.digest(32, 'dns-name')}.{domain}.",
+            "resourceRecordType": "CNAME",
+            "resourceRecordValue": f"_{context.digest(32, 'dns-value')}.mhbtsbpdnt.acm-validations.aws.",
+        }],
+        **_aws_tags(context),
+    }
+
+
+@resource_state("aws:acm/certificateValidation:CertificateValidation")
+def _acm_certificate_validation(context: MockContext) -> tuple[str, dict[str, Any]]:
+    return str(context.inputs.get("certificateArn") or context.physical_name()), {}
+
+
+@resource_state("aws:route53/record:Record")
+def _route53_record(context: MockContext) -> tuple[str, dict[str, Any]]:
+    name = str(context.inputs.get("name") or context.physical_name()).rstrip(".")
+    return f"{context.inputs.get('zoneId')}_{name}_{context.inputs.get('type')}", {"fqdn": name}
+
+
+@resource_state("aws:s3/bucketObjectv2:BucketObjectv2")
+def _s3_object(context: MockContext) -> tuple[str, dict[str, Any]]:
+    key = context.inputs.get("key") or context.name
+    bucket = context.inputs.get("bucket") or "bucket"
+    return key, {"arn": f"arn:aws:s3:::{bucket}/{key}", "etag": context.digest(32, str(context.inputs.get("sourceHash"))), "versionId": "", **_aws_tags(context)}
+
+
+@resource_state("pulumi-python:dynamic/mlplat:CloudFrontInvalidation")
+def _cloudfront_invalidation(context: MockContext) -> tuple[str, dict[str, Any]]:
+    # What the provider's create returns: a first deploy invalidates nothing.
+    return f"{context.inputs.get('distributionId')}-content", {"invalidationId": "", "invalidatedPaths": []}
+
+
+# --- ModelEndpoint (platform_lib/k8s/model_endpoint.py) -----------------------------------------
+
+
+@resource_state("kubernetes:networking.k8s.io/v1:Ingress")
+def _alb_ingress(context: MockContext) -> tuple[str, dict[str, Any]]:
+    """An Ingress with the ALB the AWS Load Balancer Controller provisions recorded in its status.
+
+    The controller names the load balancer ``k8s-<namespace>-<ingress>-<hash>`` (namespace and name
+    cut to 8 alphanumeric characters) and its DNS name is ``[internal-]<name>-<id>.<region>.elb.amazonaws.com``
+    (source: aws-load-balancer-controller, ingress group naming; Elastic Load Balancing DNS names).
+    """
+    resource_id, state = _kubernetes(context)
+    metadata = state["metadata"]
+    annotations = metadata.get("annotations") or {}
+
+    def short(text: str) -> str:
+        return "".join(ch for ch in text if ch.isalnum())[:8]
+
+    scheme = annotations.get("alb.ingress.kubernetes.io/scheme", "internal")
+    prefix = "internal-" if scheme == "internal" else ""
+    name = f"k8s-{short(metadata.get('namespace') or 'default')}-{short(metadata['name'])}-{context.digest(10)}"
+    hostname = f"{prefix}{name}-{int(context.digest(8, 'alb'), 16) % 10**10}.{context.region}.elb.amazonaws.com"
+    return resource_id, {**state, "status": {"loadBalancer": {"ingress": [{"hostname": hostname}]}}}

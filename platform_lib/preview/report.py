@@ -73,19 +73,28 @@ def type_counts(plan: Plan) -> Table:
     return table
 
 
-def _format_output(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, indent=2, sort_keys=True)
-    return str(value)
+def flatten_outputs(outputs: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Nested stack outputs as (dotted path, text) rows: ``teams.fraud.workloadRoleArn``."""
+    rows: list[tuple[str, str]] = []
+    for key in sorted(outputs):
+        path = f"{prefix}.{key}" if prefix else key
+        value = outputs[key]
+        if isinstance(value, dict) and value:
+            rows.extend(flatten_outputs(value, path))
+        elif isinstance(value, (dict, list)):
+            rows.append((path, json.dumps(value)))
+        else:
+            rows.append((path, "" if value is None else str(value)))
+    return rows
 
 
 def outputs_table(plan: Plan) -> Table:
-    """The stack outputs, one row each, nested values as indented JSON."""
+    """The stack outputs, one row per leaf value, nested keys joined with dots."""
     table = Table(title="Stack outputs", title_justify="left", show_edge=False)
-    table.add_column("name", style="bold")
-    table.add_column("value")
-    for name in sorted(plan.outputs):
-        table.add_row(name, _format_output(plan.outputs[name]))
+    table.add_column("name", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    for path, text in flatten_outputs(plan.outputs):
+        table.add_row(path, text)
     return table
 
 

@@ -1,0 +1,580 @@
+"""``StaticSite``: a static web site on a private S3 bucket served by CloudFront.
+
+What it builds (type token ``mlplat:aws:StaticSite``):
+
+* a private S3 bucket (all public access blocked, object ownership enforced, SSE-S3
+  encryption), reached only through an Origin Access Control; its bucket policy allows
+  ``s3:GetObject`` to the CloudFront service principal *conditioned on* ``AWS:SourceArn`` being
+  this distribution, and denies any request that is not TLS. Never a public bucket, never the
+  legacy origin access identity (source: Amazon CloudFront Developer Guide, "Restricting access
+  to an Amazon S3 origin");
+* one S3 object per file of ``site_dir``, with its content type from the file extension and a
+  SHA-256 ``source_hash``, so any HTML or CSS change shows as a diff of exactly that object, and
+  a file removed from the directory removes its object;
+* a distribution that redirects HTTP to HTTPS, compresses, serves a default root object and
+  custom error pages, attaches a response-headers policy (HSTS, X-Content-Type-Options,
+  X-Frame-Options, Referrer-Policy, optional Content-Security-Policy), caches HTML briefly and
+  fingerprinted assets for long, and optionally writes access logs;
+* with ``domain_name``: an alias, a TLS certificate from ACM in us-east-1 (CloudFront only
+  accepts certificates from us-east-1; source: CloudFront Developer Guide, "Requirements for
+  using SSL/TLS certificates with CloudFront") validated by DNS in the Route 53 zone, with the
+  minimum protocol ``TLSv1.2_2021``, and A/AAAA alias records;
+* a :class:`~platform_lib.aws.invalidation.CloudFrontInvalidation` (a Pulumi dynamic resource)
+  that invalidates only the paths whose content hash changed. See that module for why a dynamic
+  resource was chosen.
+
+Without a domain the distribution uses CloudFront's default ``*.cloudfront.net`` certificate;
+CloudFront then fixes the viewer security policy at TLSv1 and accepts no other minimum (sources:
+CloudFront API reference, ``ViewerCertificate.MinimumProtocolVersion``; the AWS provider's
+``minimum_protocol_version`` documentation), so TLS 1.2 as a floor needs a domain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+import re
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Mapping, Optional
+
+import pulumi
+import pulumi_aws as aws
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..errors import ComponentArgsError, Issue, validate_args
+from .invalidation import MAX_FILE_PATHS, CloudFrontInvalidation
+
+TYPE_TOKEN = "mlplat:aws:StaticSite"
+
+#: Route 53's hosted zone id for every CloudFront distribution alias target (source: AWS General
+#: Reference, "Amazon CloudFront endpoints and quotas"; also the distribution's ``hosted_zone_id``).
+CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
+#: One year in seconds: the usual ``max-age`` of immutable, fingerprinted assets.
+ONE_YEAR_SECONDS = 31_536_000
+#: Two years in seconds: the HSTS ``max-age`` hstspreload.org recommends.
+TWO_YEARS_SECONDS = 63_072_000
+
+_HOSTNAME = r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+_ZONE_ID = r"^Z[A-Z0-9]{1,31}$"
+_US_EAST_1_CERTIFICATE = r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$"
+_LOG_BUCKET = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\.s3(\.[a-z0-9-]+)?\.amazonaws\.com$"
+
+# Content types the standard library's built-in table lacks or gives an outdated value for.
+# Sources: RFC 9239 (text/javascript), RFC 8081 (font/woff, font/woff2), IANA media types.
+_EXTRA_TYPES = {
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".webp": "image/webp",
+    ".map": "application/json",
+    ".wasm": "application/wasm",
+}
+_TYPES = mimetypes.MimeTypes(filenames=())  # built-in table only: the same answer on every machine
+_CHARSET_TYPES = ("text/", "application/json", "application/javascript", "application/manifest+json", "image/svg+xml", "application/xml")
+
+
+def content_type_for(path: str) -> str:
+    """The ``Content-Type`` to serve a file with, from its extension.
+
+    Text types get ``; charset=utf-8``. Unknown extensions are ``application/octet-stream``.
+    Uses the standard library's built-in table (not the machine's ``/etc/mime.types``), so a
+    preview gives the same answer everywhere, plus RFC 9239 / RFC 8081 types it lacks.
+    """
+    suffix = Path(path).suffix.lower()
+    content_type = _EXTRA_TYPES.get(suffix) or _TYPES.guess_type(f"file{suffix}")[0] or "application/octet-stream"
+    if content_type.startswith(_CHARSET_TYPES):
+        content_type += "; charset=utf-8"
+    return content_type
+
+
+def file_hash(path: Path) -> str:
+    """The hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def url_path(key: str) -> str:
+    """The URL path CloudFront serves an object key at, percent-encoded as invalidations need it
+    (source: CloudFront Developer Guide, "Specifying the objects to invalidate")."""
+    return "/" + urllib.parse.quote(key, safe="/-_.~!$&'()*+,;=:@")
+
+
+@dataclass(frozen=True)
+class SiteFile:
+    """One file of the site.
+
+    Attributes:
+        key: the S3 object key (the path relative to the site directory, with ``/``).
+        path: the file on disk.
+        sha256: the hex SHA-256 of its bytes.
+        content_type: the ``Content-Type`` it is served with.
+        cache_control: the ``Cache-Control`` it is served with.
+        fingerprinted: whether its name carries a content hash (long cache lifetime).
+    """
+
+    key: str
+    path: Path
+    sha256: str
+    content_type: str
+    cache_control: str
+    fingerprinted: bool
+
+
+def list_site_files(site_dir: Path) -> list[Path]:
+    """Every regular file below ``site_dir``, sorted; hidden files and directories (``.git``,
+    ``.DS_Store``) are skipped."""
+    files = []
+    for path in sorted(site_dir.rglob("*")):
+        relative = path.relative_to(site_dir)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if path.is_file():
+            files.append(path)
+    return files
+
+
+class StaticSiteArgs(BaseModel):
+    """Arguments of :class:`StaticSite`.
+
+    Attributes:
+        site_dir: the directory whose files are the site (one S3 object per file).
+        index_document: the default root object, a file of ``site_dir`` (served at ``/``).
+        error_document: the page served, with status 404, for missing paths (S3 answers 403
+            for a missing key when the caller may not list the bucket, so 403 maps to it too);
+            ``None`` to serve CloudFront's own error responses.
+        domain_name: the site's host name (``docs.ml.example.com``); ``None`` for the
+            ``*.cloudfront.net`` name only.
+        hosted_zone_id: the Route 53 public hosted zone of ``domain_name``: used to validate a
+            new ACM certificate by DNS and to create A/AAAA alias records.
+        certificate_arn: an existing ACM certificate in us-east-1 covering ``domain_name``; when
+            absent and a zone is given, a certificate is requested and validated.
+        html_ttl_seconds: how long, in seconds, HTML and any other non-fingerprinted file may be
+            cached by CloudFront and browsers (``Cache-Control: max-age``). Default 60 s.
+        asset_ttl_seconds: how long, in seconds, fingerprinted assets may be cached. Default one
+            year, with ``immutable``.
+        fingerprinted_path_patterns: CloudFront path patterns served by the long-lived cache
+            behaviour (``assets/*``).
+        fingerprint_pattern: a regular expression a file *name* matches when it carries a
+            content hash (``app.3f2a9c1b.css``); such files get the long ``Cache-Control``.
+        content_security_policy: the ``Content-Security-Policy`` header value; ``None`` to send
+            none.
+        hsts_max_age_seconds: ``Strict-Transport-Security`` max-age in seconds (default two years).
+        hsts_include_subdomains: add ``includeSubDomains`` to HSTS.
+        hsts_preload: add ``preload`` to HSTS (only for a registrable domain you control fully).
+        frame_options: ``X-Frame-Options``: ``DENY`` or ``SAMEORIGIN``.
+        referrer_policy: the ``Referrer-Policy`` header value.
+        price_class: the CloudFront price class (edge locations used).
+        access_log_bucket: the S3 bucket *domain name* (``logs.s3.amazonaws.com``) for CloudFront
+            standard access logs; ``None`` for no logs. The bucket must allow ACL writes by the
+            ``awslogsdelivery`` account (source: CloudFront Developer Guide, "Standard logging").
+        access_log_prefix: the key prefix of the log files.
+        max_invalidation_paths: a content change touching more paths than this invalidates
+            ``/*`` instead (CloudFront allows 3,000 file paths in progress at once).
+        tags: tags for every taggable resource (the platform's standard tags).
+        protect: protect the bucket and the distribution from deletion (the platform turns it
+            on in prod). Content objects are never protected: the repository is their source.
+        retain_on_delete: keep the bucket and the distribution in the cloud when they leave
+            the program.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    site_dir: Path
+    index_document: str = Field(default="index.html", min_length=1)
+    error_document: Optional[str] = "404.html"
+    domain_name: Optional[str] = Field(default=None, max_length=253, pattern=_HOSTNAME)
+    hosted_zone_id: Optional[str] = Field(default=None, pattern=_ZONE_ID)
+    certificate_arn: Optional[str] = Field(default=None, pattern=_US_EAST_1_CERTIFICATE)
+    html_ttl_seconds: int = Field(default=60, ge=0)
+    asset_ttl_seconds: int = Field(default=ONE_YEAR_SECONDS, ge=0)
+    fingerprinted_path_patterns: list[str] = Field(default_factory=lambda: ["assets/*"])
+    fingerprint_pattern: str = r"\.[0-9a-f]{8,64}\.[A-Za-z0-9]+$"
+    content_security_policy: Optional[str] = Field(default=None, min_length=1)
+    hsts_max_age_seconds: int = Field(default=TWO_YEARS_SECONDS, ge=0)
+    hsts_include_subdomains: bool = True
+    hsts_preload: bool = False
+    frame_options: Literal["DENY", "SAMEORIGIN"] = "DENY"
+    referrer_policy: Literal[
+        "no-referrer", "no-referrer-when-downgrade", "origin", "origin-when-cross-origin",
+        "same-origin", "strict-origin", "strict-origin-when-cross-origin", "unsafe-url",
+    ] = "strict-origin-when-cross-origin"
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
+    access_log_bucket: Optional[str] = Field(default=None, pattern=_LOG_BUCKET)
+    access_log_prefix: str = ""
+    max_invalidation_paths: int = Field(default=100, ge=1, le=MAX_FILE_PATHS)
+    tags: dict[str, str] = Field(default_factory=dict)
+    protect: bool = False
+    retain_on_delete: bool = False
+
+    @field_validator("site_dir", mode="before")
+    @classmethod
+    def _site_dir(cls, value: Any) -> Path:
+        if not isinstance(value, (str, Path)) or str(value) == "":
+            raise ValueError("a path to the directory holding the site's files")
+        path = Path(value)
+        if not path.exists():
+            raise ValueError(f"an existing directory holding the site's files ({path.resolve()} does not exist)")
+        if not path.is_dir():
+            raise ValueError(f"a directory holding the site's files ({path.resolve()} is not a directory)")
+        if not list_site_files(path):
+            raise ValueError("a directory holding at least one file (it is empty; hidden files are skipped)")
+        return path
+
+    @field_validator("fingerprint_pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as error:
+            raise ValueError(f"a valid regular expression ({error})") from None
+        return value
+
+    @field_validator("fingerprinted_path_patterns")
+    @classmethod
+    def _path_patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not pattern or pattern.startswith("/") or pattern in ("*", "/*"):
+                raise ValueError("CloudFront path patterns relative to the root, such as 'assets/*' (not '*', which is the default behaviour)")
+        return value
+
+    def cross_field_issues(self, label: str) -> list[Issue]:
+        """Problems spanning several arguments (pydantic cannot name the field for these)."""
+        issues = []
+        files = {f.relative_to(self.site_dir).as_posix() for f in list_site_files(self.site_dir)}
+        if self.index_document not in files:
+            issues.append(Issue(f"{label}.index_document", self.index_document, f"a file of site_dir {str(self.site_dir)!r}"))
+        if self.error_document is not None and self.error_document not in files:
+            issues.append(Issue(f"{label}.error_document", self.error_document, f"a file of site_dir {str(self.site_dir)!r}, or None for CloudFront's own error pages"))
+        if self.domain_name and not self.hosted_zone_id and not self.certificate_arn:
+            issues.append(Issue(f"{label}.domain_name", self.domain_name, "hosted_zone_id (to request and DNS-validate an ACM certificate) or certificate_arn (an ACM certificate in us-east-1) with it"))
+        if not self.domain_name:
+            for field in ("hosted_zone_id", "certificate_arn"):
+                if getattr(self, field):
+                    issues.append(Issue(f"{label}.{field}", getattr(self, field), "set together with domain_name"))
+        return issues
+
+
+class StaticSite(pulumi.ComponentResource):
+    """A static web site: private S3 origin, CloudFront, content objects, changed-path invalidation.
+
+    Args:
+        name: the component's logical name; children are named ``<name>-<part>``.
+        args: a :class:`StaticSiteArgs` or a mapping of its fields; or give the fields as
+            keyword arguments instead.
+        opts: resource options. Content objects and the invalidation tracker are never
+            protected nor retained, whatever ``opts`` says, so removing a file deletes its object.
+
+    Raises:
+        ComponentArgsError: any invalid argument (missing or empty site directory, a domain
+            without a zone or certificate, a TTL below zero, ...), before anything is registered.
+
+    Attributes:
+        bucket_name: the S3 bucket's name.
+        bucket_arn: the S3 bucket's ARN.
+        distribution_id: the CloudFront distribution id.
+        distribution_arn: the distribution ARN (the ``AWS:SourceArn`` of the bucket policy).
+        distribution_domain_name: ``dxxxx.cloudfront.net``.
+        url: ``https://<domain_name or distribution domain>/``.
+        object_hashes: URL path to the hex SHA-256 of its content (the invalidation's input).
+        files: the site's files as :class:`SiteFile` (plain values, known at construction).
+        invalidation: the :class:`CloudFrontInvalidation` resource.
+    """
+
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+    distribution_id: pulumi.Output[str]
+    distribution_arn: pulumi.Output[str]
+    distribution_domain_name: pulumi.Output[str]
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: StaticSiteArgs | Mapping[str, Any] | None = None, opts: Optional[pulumi.ResourceOptions] = None, **kwargs: Any):
+        validated = validate_args(StaticSiteArgs, "StaticSite", name, args if args is not None else kwargs)
+        issues = validated.cross_field_issues(f"StaticSite({name})")
+        if issues:
+            raise ComponentArgsError(f"invalid arguments for StaticSite({name!r}); nothing was created", issues)
+        self.args = validated
+        self.files = self._read_files(validated)
+        super().__init__(TYPE_TOKEN, name, None, opts)
+
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=validated.protect or None, retain_on_delete=validated.retain_on_delete or None)
+        tags = dict(validated.tags)
+
+        bucket = aws.s3.Bucket(f"{name}-content", force_destroy=False, tags=tags, opts=stateful)
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-content-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-content-ownership",
+            bucket=bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-content-encryption",
+            bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}, "bucket_key_enabled": True}],
+            opts=child,
+        )
+
+        origin_access = aws.cloudfront.OriginAccessControl(
+            f"{name}-origin-access",
+            description=f"CloudFront access to the {name} site bucket",
+            origin_access_control_origin_type="s3",
+            signing_behavior="always",
+            signing_protocol="sigv4",
+            opts=child,
+        )
+        html_cache = self._cache_policy(f"{name}-html-cache", validated.html_ttl_seconds, "HTML and other files that keep their name", child)
+        asset_cache = self._cache_policy(f"{name}-asset-cache", validated.asset_ttl_seconds, "fingerprinted assets (content hash in the name)", child)
+        headers = aws.cloudfront.ResponseHeadersPolicy(
+            f"{name}-security-headers",
+            comment=f"Security headers of the {name} site",
+            security_headers_config=self._security_headers(validated),
+            opts=child,
+        )
+
+        certificate_arn = self._certificate(name, validated, child) if validated.domain_name else None
+        origin_id = f"{name}-s3"
+        behaviour = {
+            "target_origin_id": origin_id,
+            "viewer_protocol_policy": "redirect-to-https",
+            "allowed_methods": ["GET", "HEAD"],
+            "cached_methods": ["GET", "HEAD"],
+            "compress": True,
+            "response_headers_policy_id": headers.id,
+        }
+        error_responses = []
+        if validated.error_document:
+            for code in (403, 404):
+                error_responses.append({
+                    "error_code": code,
+                    "response_code": 404,
+                    "response_page_path": url_path(validated.error_document),
+                    "error_caching_min_ttl": validated.html_ttl_seconds,
+                })
+        viewer_certificate: dict[str, Any]
+        if certificate_arn is not None:
+            viewer_certificate = {"acm_certificate_arn": certificate_arn, "ssl_support_method": "sni-only", "minimum_protocol_version": "TLSv1.2_2021"}
+        else:
+            # The provider refuses any minimum protocol but TLSv1 with the default certificate.
+            viewer_certificate = {"cloudfront_default_certificate": True}
+        logging_config = None
+        if validated.access_log_bucket:
+            logging_config = {"bucket": validated.access_log_bucket, "prefix": validated.access_log_prefix, "include_cookies": False}
+
+        distribution = aws.cloudfront.Distribution(
+            f"{name}-distribution",
+            enabled=True,
+            comment=f"{name} static site",
+            is_ipv6_enabled=True,
+            http_version="http2and3",
+            price_class=validated.price_class,
+            default_root_object=validated.index_document,
+            aliases=[validated.domain_name] if validated.domain_name else None,
+            origins=[{"domain_name": bucket.bucket_regional_domain_name, "origin_id": origin_id, "origin_access_control_id": origin_access.id}],
+            default_cache_behavior={**behaviour, "cache_policy_id": html_cache.id},
+            ordered_cache_behaviors=[{**behaviour, "path_pattern": pattern, "cache_policy_id": asset_cache.id} for pattern in validated.fingerprinted_path_patterns],
+            custom_error_responses=error_responses or None,
+            restrictions={"geo_restriction": {"restriction_type": "none"}},
+            viewer_certificate=viewer_certificate,
+            logging_config=logging_config,
+            tags=tags,
+            opts=stateful,
+        )
+
+        policy = aws.s3.BucketPolicy(
+            f"{name}-content-policy",
+            bucket=bucket.id,
+            policy=pulumi.Output.all(bucket.arn, distribution.arn).apply(lambda values: bucket_policy_document(values[0], values[1])),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+        )
+
+        content_opts = pulumi.ResourceOptions(parent=self, protect=False, retain_on_delete=False)
+        objects = []
+        for site_file in self.files:
+            objects.append(aws.s3.BucketObjectv2(
+                f"{name}-{site_file.key}",
+                bucket=bucket.id,
+                key=site_file.key,
+                source=pulumi.FileAsset(str(site_file.path)),
+                source_hash=site_file.sha256,
+                content_type=site_file.content_type,
+                cache_control=site_file.cache_control,
+                tags=tags or None,
+                opts=content_opts,
+            ))
+        self.object_hashes = object_hashes(self.files, validated.index_document)
+        self.invalidation = CloudFrontInvalidation(
+            f"{name}-invalidation",
+            distribution_id=distribution.id,
+            object_hashes=self.object_hashes,
+            max_paths=validated.max_invalidation_paths,
+            opts=pulumi.ResourceOptions(parent=self, protect=False, retain_on_delete=False, depends_on=[*objects, policy]),
+        )
+
+        if validated.domain_name and validated.hosted_zone_id:
+            for record_type in ("A", "AAAA"):
+                aws.route53.Record(
+                    f"{name}-alias-{record_type.lower()}",
+                    zone_id=validated.hosted_zone_id,
+                    name=validated.domain_name,
+                    type=record_type,
+                    aliases=[{"name": distribution.domain_name, "zone_id": distribution.hosted_zone_id, "evaluate_target_health": False}],
+                    opts=child,
+                )
+
+        self.bucket_name = bucket.bucket
+        self.bucket_arn = bucket.arn
+        self.distribution_id = distribution.id
+        self.distribution_arn = distribution.arn
+        self.distribution_domain_name = distribution.domain_name
+        host = pulumi.Output.from_input(validated.domain_name) if validated.domain_name else distribution.domain_name
+        self.url = host.apply(lambda value: f"https://{value}/")
+        self.register_outputs({
+            "bucketName": self.bucket_name,
+            "bucketArn": self.bucket_arn,
+            "distributionId": self.distribution_id,
+            "distributionArn": self.distribution_arn,
+            "distributionDomainName": self.distribution_domain_name,
+            "url": self.url,
+            "objectHashes": self.object_hashes,
+        })
+
+    @staticmethod
+    def _read_files(args: StaticSiteArgs) -> list[SiteFile]:
+        fingerprint = re.compile(args.fingerprint_pattern)
+        files = []
+        for path in list_site_files(args.site_dir):
+            key = path.relative_to(args.site_dir).as_posix()
+            fingerprinted = bool(fingerprint.search(path.name))
+            if fingerprinted:
+                cache_control = f"public, max-age={args.asset_ttl_seconds}, immutable"
+            else:
+                cache_control = f"public, max-age={args.html_ttl_seconds}, must-revalidate"
+            files.append(SiteFile(key, path, file_hash(path), content_type_for(key), cache_control, fingerprinted))
+        return files
+
+    @staticmethod
+    def _cache_policy(resource_name: str, ttl_seconds: int, what: str, opts: pulumi.ResourceOptions) -> aws.cloudfront.CachePolicy:
+        # The object's own Cache-Control decides within [0, ttl]; without one, ttl applies.
+        return aws.cloudfront.CachePolicy(
+            resource_name,
+            comment=f"Caches {what} for at most {ttl_seconds} s",
+            min_ttl=0,
+            default_ttl=ttl_seconds,
+            max_ttl=ttl_seconds,
+            parameters_in_cache_key_and_forwarded_to_origin={
+                "cookies_config": {"cookie_behavior": "none"},
+                "headers_config": {"header_behavior": "none"},
+                "query_strings_config": {"query_string_behavior": "none"},
+                # CloudFront refuses compressed variants in the key of a policy that caches nothing
+                # (CloudFront Developer Guide, "Serving compressed files": compression needs caching).
+                "enable_accept_encoding_brotli": ttl_seconds > 0,
+                "enable_accept_encoding_gzip": ttl_seconds > 0,
+            },
+            opts=opts,
+        )
+
+    @staticmethod
+    def _security_headers(args: StaticSiteArgs) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "strict_transport_security": {
+                "access_control_max_age_sec": args.hsts_max_age_seconds,
+                "include_subdomains": args.hsts_include_subdomains,
+                "preload": args.hsts_preload,
+                "override": True,
+            },
+            "content_type_options": {"override": True},
+            "frame_options": {"frame_option": args.frame_options, "override": True},
+            "referrer_policy": {"referrer_policy": args.referrer_policy, "override": True},
+        }
+        if args.content_security_policy:
+            config["content_security_policy"] = {"content_security_policy": args.content_security_policy, "override": True}
+        return config
+
+    def _certificate(self, name: str, args: StaticSiteArgs, child: pulumi.ResourceOptions) -> pulumi.Input[str]:
+        if args.certificate_arn:
+            return args.certificate_arn
+        # CloudFront only uses certificates from us-east-1, whatever the stack's region.
+        us_east_1 = aws.Provider(f"{name}-us-east-1", region="us-east-1", opts=child)
+        in_us_east_1 = pulumi.ResourceOptions(parent=self, provider=us_east_1)
+        certificate = aws.acm.Certificate(
+            f"{name}-certificate",
+            domain_name=args.domain_name,
+            validation_method="DNS",
+            region="us-east-1",
+            tags=dict(args.tags),
+            opts=in_us_east_1,
+        )
+        option = certificate.domain_validation_options.apply(lambda options: options[0])
+        record = aws.route53.Record(
+            f"{name}-certificate-dns",
+            zone_id=args.hosted_zone_id,
+            name=option.resource_record_name,
+            type=option.resource_record_type,
+            records=[option.resource_record_value],
+            ttl=300,
+            allow_overwrite=True,
+            opts=child,
+        )
+        validation = aws.acm.CertificateValidation(
+            f"{name}-certificate-validation",
+            certificate_arn=certificate.arn,
+            validation_record_fqdns=[record.fqdn],
+            region="us-east-1",
+            opts=in_us_east_1,
+        )
+        return validation.certificate_arn
+
+
+def object_hashes(files: list[SiteFile], index_document: str) -> dict[str, str]:
+    """URL path to content hash for every file; the index document is also served at ``/``."""
+    hashes = {url_path(f.key): f.sha256 for f in files}
+    for f in files:
+        if f.key == index_document:
+            hashes["/"] = f.sha256
+    return dict(sorted(hashes.items()))
+
+
+def bucket_policy_document(bucket_arn: str, distribution_arn: str) -> str:
+    """The site bucket's policy: ``s3:GetObject`` for this distribution only, TLS only.
+
+    Source: CloudFront Developer Guide, "Restricting access to an Amazon S3 origin" (the
+    ``cloudfront.amazonaws.com`` principal with an ``AWS:SourceArn`` condition), and AWS
+    Foundational Security Best Practices S3.5 ("S3 buckets should require requests to use SSL").
+    """
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AllowCloudFrontDistributionRead",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": "s3:GetObject",
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }, sort_keys=False)

@@ -1,0 +1,463 @@
+"""The validated shape of a model endpoint: one pydantic model shared by the component and the stack config.
+
+:class:`ModelEndpointSpec` is what a stack's ``mlplat:endpoints`` entry and the
+:class:`~platform_lib.k8s.model_endpoint.ModelEndpoint` component's arguments have in common. It
+imports neither Pulumi nor the stack config, so ``platform_lib.config`` can use it without a cycle.
+Keys are camelCase in YAML (``minReplicas``) and snake_case in Python (``min_replicas``).
+
+Units: CPU in vCPU, memory in GiB, durations in seconds, shares of traffic in percent.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+#: Kubernetes object names are DNS-1035 labels (Service names must be); 40 characters leaves room
+#: for the ``-canary`` / ``-analysis`` suffixes within the 63-character limit.
+_NAME = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+#: An OCI digest as registries return it (OCI image spec, "Digests": sha256 is the registered algorithm).
+_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+#: A repository path: lowercase components separated by ``/``, with an optional registry host and port
+#: (OCI distribution spec, "Pulling manifests": ``[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*``).
+_REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$")
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_IMAGE_EXPECTED = "an image pinned by digest: <repository>[:<tag>]@sha256:<64 hex digits>"
+
+
+class SpecModel(BaseModel):
+    """Base of the endpoint models: camelCase keys, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class ImageReference:
+    """An image reference split into its parts. ``tag`` is ``None`` when only the digest is given."""
+
+    repository: str
+    tag: str | None
+    digest: str
+
+    def __str__(self) -> str:
+        return f"{self.repository}{':' + self.tag if self.tag else ''}@{self.digest}"
+
+
+def parse_image(reference: str) -> ImageReference:
+    """Split ``repository[:tag]@sha256:<hex>``; raise ``ValueError`` saying what is missing."""
+    if "@" not in reference:
+        has_tag = ":" in reference.rsplit("/", 1)[-1]
+        raise ValueError(f"{_IMAGE_EXPECTED} ({'a tag alone can be moved to another image' if has_tag else 'neither tag nor digest was given'})")
+    name, _, digest = reference.partition("@")
+    if not _DIGEST.match(digest):
+        raise ValueError(f"{_IMAGE_EXPECTED} (the digest {digest!r} is not sha256:<64 lowercase hex digits>)")
+    repository, tag = name, None
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        repository, _, tag = name.rpartition(":")
+        if not _TAG.match(tag):
+            raise ValueError(f"{_IMAGE_EXPECTED} (the tag {tag!r} is not a valid tag)")
+    if not _REPOSITORY.match(repository):
+        raise ValueError(f"{_IMAGE_EXPECTED} (the repository {repository!r} is not a valid repository path)")
+    return ImageReference(repository, tag, digest)
+
+
+class ModelIdentity(SpecModel):
+    """What is served, for the audit trail (labels and annotations on every object and pod).
+
+    Attributes:
+        name: the model's name (a label value: at most 63 characters).
+        version: the model's version as the team names it, e.g. ``2.4.0``.
+        registry_version: the version in the model registry (MLflow or SageMaker model package version).
+        git_sha: the commit of the serving code the image was built from (7 to 40 hex digits).
+    """
+
+    name: str = Field(min_length=1, max_length=63, pattern=r"^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$")
+    version: str = Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9]([-A-Za-z0-9._]*[A-Za-z0-9])?$")
+    registry_version: str = Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9]([-A-Za-z0-9._]*[A-Za-z0-9])?$")
+    git_sha: str = Field(pattern=r"^[0-9a-f]{7,40}$")
+
+
+class Resources(SpecModel):
+    """Per-pod compute. Requests are what the scheduler and the namespace quota count.
+
+    Attributes:
+        cpu: CPU request in vCPU (``0.5`` = ``500m``).
+        memory_gib: memory request in GiB; the memory limit equals it (no overcommit of memory, so the
+            kubelet never OOM-kills a pod that stays within its request).
+        cpu_limit: CPU limit in vCPU; defaults to twice the request.
+        gpu: whole NVIDIA GPUs per pod (``nvidia.com/gpu``, request equals limit as the device plugin
+            requires); 0 for CPU serving.
+    """
+
+    cpu: float = Field(default=0.5, gt=0, le=64)
+    memory_gib: float = Field(default=1.0, gt=0, le=512)
+    cpu_limit: float | None = Field(default=None, gt=0, le=128)
+    gpu: int = Field(default=0, ge=0, le=8)
+
+    @model_validator(mode="after")
+    def _limit_covers_request(self) -> "Resources":
+        if self.cpu_limit is not None and self.cpu_limit < self.cpu:
+            raise ValueError(f"cpuLimit ({self.cpu_limit} vCPU) at least the cpu request ({self.cpu} vCPU)")
+        return self
+
+    @property
+    def effective_cpu_limit(self) -> float:
+        return self.cpu_limit if self.cpu_limit is not None else self.cpu * 2
+
+
+class GpuPlacement(SpecModel):
+    """Where GPU pods may run; used only when ``resources.gpu`` > 0.
+
+    Attributes:
+        node_selector: node labels GPU pods require (default: the NVIDIA GPU feature discovery label).
+        tolerations: taint keys tolerated with ``operator: Exists, effect: NoSchedule``
+            (default: ``nvidia.com/gpu``, the taint EKS GPU node groups conventionally carry).
+    """
+
+    node_selector: dict[str, str] = Field(default_factory=lambda: {"nvidia.com/gpu.present": "true"})
+    tolerations: list[str] = Field(default_factory=lambda: ["nvidia.com/gpu"])
+
+
+class Autoscaling(SpecModel):
+    """The HorizontalPodAutoscaler (autoscaling/v2) on CPU utilisation.
+
+    Attributes:
+        min_replicas: the fewest pods; at least 2 outside dev (checked by the endpoint).
+        max_replicas: the most pods the autoscaler may run.
+        target_cpu_utilization_percent: the average CPU use, in percent of the CPU request, the
+            autoscaler steers towards.
+        scale_down_stabilization_seconds: how long the autoscaler looks back before removing pods
+            (the Kubernetes default is 300 seconds).
+    """
+
+    min_replicas: int = Field(default=2, ge=1, le=1000)
+    max_replicas: int = Field(default=6, ge=1, le=1000)
+    target_cpu_utilization_percent: int = Field(default=70, ge=10, le=100)
+    scale_down_stabilization_seconds: int = Field(default=300, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _min_at_most_max(self) -> "Autoscaling":
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"minReplicas ({self.min_replicas}) at most maxReplicas ({self.max_replicas})")
+        return self
+
+
+class Probes(SpecModel):
+    """HTTP health endpoints of the model server.
+
+    Attributes:
+        readiness_path: answers 200 once the model is loaded and the pod can take traffic.
+        liveness_path: answers 200 while the process is healthy; failing it restarts the container.
+        startup_seconds: the longest a model may take to load before liveness checks begin
+            (the startup probe's ``failureThreshold`` x ``periodSeconds``).
+    """
+
+    readiness_path: str = Field(default="/ready", pattern=r"^/[\x21-\x7e]*$")
+    liveness_path: str = Field(default="/healthz", pattern=r"^/[\x21-\x7e]*$")
+    startup_seconds: int = Field(default=300, ge=10, le=3600)
+
+
+class CanaryStep(SpecModel):
+    """One canary step: send ``weight`` percent of the traffic to the new version, then wait.
+
+    Attributes:
+        weight: the canary's share of traffic, in percent (0 to 100).
+        pause_seconds: how long to hold this weight while the analysis runs; ``None`` holds it until
+            someone promotes the rollout (``kubectl argo rollouts promote``).
+    """
+
+    weight: int = Field(ge=0, le=100)
+    pause_seconds: int | None = Field(default=300, ge=0, le=86400)
+
+
+class Analysis(SpecModel):
+    """The metric that gates a canary: measured every ``interval_seconds`` on the canary's pods only.
+
+    The query may use ``{{args.namespace}}``, ``{{args.service}}`` and ``{{args.track}}`` (``canary``),
+    which the Rollout fills in (Argo Rollouts analysis arguments).
+
+    Attributes:
+        name: the metric's name in the AnalysisTemplate.
+        query: the PromQL query; its first sample is ``result[0]``.
+        success_condition: an Argo Rollouts expression on ``result``, e.g. ``result[0] >= 0.92``.
+        interval_seconds: seconds between measurements.
+        failure_limit: failed measurements tolerated; one more aborts the rollout and sends all
+            traffic back to the stable version.
+        min_request_count: the fewest requests the canary must have served in each interval. Checked
+            as a metric of its own, so a canary that receives no traffic fails instead of passing.
+    """
+
+    name: str = Field(default="model-quality", pattern=_NAME, max_length=63)
+    query: str = Field(min_length=1, max_length=4000)
+    success_condition: str = Field(min_length=1, max_length=500)
+    interval_seconds: int = Field(default=60, ge=10, le=3600)
+    failure_limit: int = Field(default=2, ge=0, le=100)
+    min_request_count: int = Field(default=100, ge=1, le=10_000_000)
+
+    @field_validator("query", "success_condition")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a non-blank value")
+        return value.strip()
+
+
+class Canary(SpecModel):
+    """A canary rollout with metric-gated automatic rollback (Argo Rollouts ``canary`` strategy).
+
+    Attributes:
+        steps: traffic weights in strictly increasing order, each with its pause.
+        analysis: the metric gate, run in the background from the first step to full promotion.
+    """
+
+    steps: list[CanaryStep] = Field(min_length=1, max_length=20)
+    analysis: Analysis
+
+    @field_validator("steps")
+    @classmethod
+    def _increasing(cls, steps: list[CanaryStep]) -> list[CanaryStep]:
+        weights = [step.weight for step in steps]
+        for before, after in zip(weights, weights[1:]):
+            if after <= before:
+                raise ValueError(f"weights strictly increasing from step to step (got {weights})")
+        return steps
+
+
+class AbTest(SpecModel):
+    """An A/B comparison of the new model version (B) with the running one (A).
+
+    The split holds until someone promotes B or aborts (``kubectl argo rollouts promote|abort``).
+
+    Attributes:
+        split: ``weight`` sends ``weight`` percent of requests to B; ``header`` sends the requests
+            whose ``header_name`` equals ``header_value`` to B.
+        weight: B's share of traffic in percent, for a weight split.
+        header_name: the HTTP header for a header split.
+        header_value: the exact header value routed to B.
+        analysis: an optional business-metric gate that aborts B when it fails.
+    """
+
+    split: Literal["weight", "header"] = "weight"
+    weight: int = Field(default=50, ge=1, le=99)
+    header_name: str = Field(default="x-model-variant", pattern=r"^[A-Za-z0-9-]{1,64}$")
+    header_value: str = Field(default="b", min_length=1, max_length=128)
+    analysis: Analysis | None = None
+
+
+class SloObjectives(SpecModel):
+    """The endpoint's service level objectives; each becomes an alert in the PrometheusRule.
+
+    Attributes:
+        error_rate_percent: the highest share of requests answered 5xx, in percent.
+        latency_p99_seconds: the highest 99th percentile request latency, in seconds.
+        quality_metric: a gauge the model server exports with its online quality (e.g. precision
+            measured on labelled feedback).
+        quality_objective: the lowest acceptable value of ``quality_metric``.
+        quality_windows_seconds: the two evaluation windows; the alert fires when the average is
+            below the objective over both (a short window for speed, a long one against noise).
+    """
+
+    error_rate_percent: float = Field(default=1.0, gt=0, le=100)
+    latency_p99_seconds: float = Field(default=0.5, gt=0, le=600)
+    quality_metric: str = Field(default="model_precision", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    quality_objective: float = Field(default=0.9, ge=0)
+    quality_windows_seconds: tuple[int, int] = (3600, 21600)
+
+    @field_validator("quality_windows_seconds")
+    @classmethod
+    def _short_then_long(cls, windows: tuple[int, int]) -> tuple[int, int]:
+        if not 60 <= windows[0] < windows[1]:
+            raise ValueError("two windows in seconds, the first at least 60 and shorter than the second")
+        return windows
+
+
+class Observability(SpecModel):
+    """Metrics, alerts and traces.
+
+    Attributes:
+        metrics_path: the HTTP path Prometheus scrapes on the serving port.
+        scrape_interval_seconds: the ServiceMonitor's scrape interval.
+        request_metric: the request counter (Prometheus convention ``http_requests_total`` with a
+            ``code`` label).
+        latency_metric: the request duration histogram, without ``_bucket``.
+        prometheus_labels: labels the Prometheus Operator selects ServiceMonitors and PrometheusRules
+            by (kube-prometheus-stack selects ``release: <release name>``).
+        prometheus_namespace: the namespace Prometheus scrapes from (allowed in by the endpoint's
+            NetworkPolicy on the serving port).
+        collector_namespace: the OpenTelemetry Collector's namespace (allowed out on the OTLP port).
+        otlp_endpoint: where the pods send traces and metrics (OTLP over gRPC).
+        trace_sample_ratio: the share of root traces sampled (0 to 1), parent-based.
+        slo: the objectives alerted on.
+    """
+
+    metrics_path: str = Field(default="/metrics", pattern=r"^/[\x21-\x7e]*$")
+    scrape_interval_seconds: int = Field(default=30, ge=5, le=300)
+    request_metric: str = Field(default="http_requests_total", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    latency_metric: str = Field(default="http_request_duration_seconds", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    prometheus_labels: dict[str, str] = Field(default_factory=lambda: {"release": "kube-prometheus-stack"})
+    prometheus_namespace: str = Field(default="monitoring", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
+    collector_namespace: str = Field(default="observability", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
+    otlp_endpoint: str = Field(default="http://opentelemetry-collector.observability.svc.cluster.local:4317", pattern=r"^https?://[^\s]+$")
+    trace_sample_ratio: float = Field(default=0.1, ge=0, le=1)
+    slo: SloObjectives = Field(default_factory=SloObjectives)
+
+
+class Exposure(SpecModel):
+    """How clients reach the endpoint: an Ingress served by the AWS Load Balancer Controller (an ALB).
+
+    Attributes:
+        enabled: create the Ingress; ``False`` keeps the endpoint reachable only inside the cluster.
+            A canary or A/B test needs the Ingress (the ALB splits the traffic).
+        internet_facing: the named opt-out from the secure default, an ``internal`` load balancer.
+        host: the host name routed to the endpoint; ``None`` routes every host.
+        certificate_arn: an ACM certificate; with it the ALB listens on HTTPS 443 only.
+        load_balancer_source_cidrs: where the ALB's nodes are (the VPC's CIDRs): with ``target-type:
+            ip`` the pods see the ALB's private addresses, and the endpoint's NetworkPolicy admits
+            these on the serving port. Defaults to the RFC 1918 private ranges.
+        client_namespaces: namespaces whose pods may call the Service directly (the endpoint's own
+            namespace always may).
+    """
+
+    enabled: bool = True
+    internet_facing: bool = False
+    host: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
+    certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
+    load_balancer_source_cidrs: list[str] = Field(default_factory=lambda: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"], min_length=1)
+    client_namespaces: list[str] = Field(default_factory=list)
+
+    @field_validator("load_balancer_source_cidrs")
+    @classmethod
+    def _cidrs(cls, cidrs: list[str]) -> list[str]:
+        import ipaddress
+
+        for cidr in cidrs:
+            try:
+                network = ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise ValueError(f"CIDR blocks such as 10.0.0.0/16 (got {cidr!r})") from None
+            if network.prefixlen == 0:
+                raise ValueError(f"CIDR blocks narrower than {cidr} (the whole internet is not a load balancer)")
+        return cidrs
+
+    @field_validator("client_namespaces")
+    @classmethod
+    def _namespaces(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name) or len(name) > 63:
+                raise ValueError(f"namespace names (DNS labels; got {name!r})")
+        return names
+
+
+@dataclass(frozen=True)
+class PeakRequests:
+    """The most an endpoint can request at once, rollout surge included. Units: vCPU, GiB, GPUs, pods."""
+
+    pods: int
+    cpu: float
+    memory_gib: float
+    gpu: int
+
+
+class ModelEndpointSpec(SpecModel):
+    """One model endpoint: what to serve, how big, how to roll it out and how to watch it.
+
+    Attributes:
+        name: the Kubernetes name of the endpoint's objects (a DNS-1035 label of at most 40
+            characters); the Service ``<name>`` is what clients call.
+        model: the model's identity, for the audit trail.
+        image: the serving image, pinned by digest (``repo[:tag]@sha256:...``).
+        port: the container's HTTP port (serving, probes and metrics).
+        resources: per-pod requests and limits.
+        gpu_placement: node selector and tolerations for GPU pods.
+        autoscaling: the HorizontalPodAutoscaler's bounds and target.
+        max_surge: extra pods a rolling update may add (at least 1; ``maxUnavailable`` is always 0).
+        probes: health endpoints.
+        canary: a canary rollout with analysis; renders an Argo Rollouts Rollout.
+        ab_test: an A/B split between the running and the new version; renders a Rollout too.
+        observability: metrics, alerts and traces.
+        exposure: the load balancer in front of the endpoint.
+        service_account_name: the pod's ServiceAccount (e.g. the team's ``workload`` account with its
+            IRSA role); ``None`` uses the namespace default. The Kubernetes API token is never
+            mounted: a model server does not call the API, and the IRSA web identity token is
+            injected separately (Amazon EKS user guide, "IAM roles for service accounts").
+        run_as_user: the non-root UID the container runs as.
+        env: extra environment variables for the model server.
+    """
+
+    name: str = Field(min_length=2, max_length=40, pattern=_NAME)
+    model: ModelIdentity
+    image: str
+    port: int = Field(default=8080, ge=1024, le=65535)
+    resources: Resources = Field(default_factory=Resources)
+    gpu_placement: GpuPlacement = Field(default_factory=GpuPlacement)
+    autoscaling: Autoscaling = Field(default_factory=Autoscaling)
+    max_surge: int = Field(default=1, ge=1, le=100)
+    probes: Probes = Field(default_factory=Probes)
+    canary: Canary | None = None
+    ab_test: AbTest | None = None
+    observability: Observability = Field(default_factory=Observability)
+    exposure: Exposure = Field(default_factory=Exposure)
+    service_account_name: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)
+    run_as_user: int = Field(default=65532, ge=1, le=2147483647)
+    env: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("image")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        parse_image(value)
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
+        for key in env:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+                raise ValueError(f"environment variable names made of letters, digits and _ (got {key!r})")
+            if key.startswith("OTEL_"):
+                raise ValueError(f"no OTEL_* variables ({key!r}): set them through observability")
+        return env
+
+    @model_validator(mode="after")
+    def _one_strategy(self) -> "ModelEndpointSpec":
+        if self.canary is not None and self.ab_test is not None:
+            raise ValueError("either canary or abTest, not both (one Rollout runs one strategy at a time)")
+        if self.progressive and not self.exposure.enabled:
+            raise ValueError("exposure.enabled true for a canary or A/B test: the load balancer splits the traffic")
+        return self
+
+    @property
+    def image_reference(self) -> ImageReference:
+        return parse_image(self.image)
+
+    @property
+    def progressive(self) -> bool:
+        """True when the endpoint is an Argo Rollouts Rollout (canary or A/B) rather than a Deployment."""
+        return self.canary is not None or self.ab_test is not None
+
+    def peak_requests(self) -> PeakRequests:
+        """The most this endpoint can request at once, for quota planning.
+
+        A Deployment peaks at ``maxReplicas + maxSurge`` pods. A Rollout keeps the stable ReplicaSet at
+        full size while the canary grows, and at full promotion both are at full size until the old
+        one is scaled down (``scaleDownDelaySeconds``; Argo Rollouts docs, "Canary" and "Traffic
+        Management"), so it peaks at ``2 x maxReplicas`` pods.
+        """
+        replicas = self.autoscaling.max_replicas
+        pods = replicas * 2 if self.progressive else replicas + self.max_surge
+        return PeakRequests(
+            pods=pods,
+            cpu=round(pods * self.resources.cpu, 3),
+            memory_gib=round(pods * self.resources.memory_gib, 3),
+            gpu=pods * self.resources.gpu,
+        )
+
+
+def startup_failure_threshold(startup_seconds: int, period_seconds: int) -> int:
+    """The startup probe's failureThreshold giving at least ``startup_seconds`` to start."""
+    return max(1, math.ceil(startup_seconds / period_seconds))

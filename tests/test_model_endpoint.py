@@ -1,0 +1,518 @@
+"""ModelEndpoint: zero-downtime settings, autoscaling, pod security, probes, audit trail, canary
+analysis, A/B routing, observability, bad input, and the endpoints of the shipped stacks."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+
+from platform_lib.config import parse_platform_config
+from platform_lib.errors import ComponentArgsError, ConfigError
+from platform_lib.k8s.model_endpoint import ALERTS, ModelEndpoint
+from platform_lib.preview import PreviewError, run_preview
+from platform_lib.testing import find, find_all, preview
+from tests.conftest import REPO_ROOT
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+IMAGE = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud/detector:2.4.0@{DIGEST}"
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout"
+ANALYSIS = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate"
+SERVICE = "kubernetes:core/v1:Service"
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
+PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+BASE = {
+    "name": "fraud-detector",
+    "namespace": "fraud",
+    "environment": "prod",
+    "labels": {"team": "fraud", "cost-center": "cc-4100", "environment": "prod", "managed-by": "pulumi"},
+    "model": {"name": "fraud-xgb", "version": "2.4.0", "registryVersion": "17", "gitSha": "4e1d9c7b2a3f5e6d7c8b9a0f1e2d3c4b5a6f7e8d"},
+    "image": IMAGE,
+    "resources": {"cpu": 1, "memoryGib": 2},
+    "autoscaling": {"minReplicas": 3, "maxReplicas": 12, "targetCpuUtilizationPercent": 65},
+}
+CANARY = {
+    "steps": [{"weight": 5, "pauseSeconds": 600}, {"weight": 20, "pauseSeconds": 900}, {"weight": 50, "pauseSeconds": None}],
+    "analysis": {
+        "name": "precision",
+        "query": 'avg(model_precision{namespace="{{args.namespace}}",service="{{args.service}}",track="{{args.track}}"})',
+        "successCondition": "result[0] >= 0.92",
+        "intervalSeconds": 120,
+        "failureLimit": 2,
+        "minRequestCount": 200,
+    },
+}
+
+
+def args(**changes):
+    values = copy.deepcopy(BASE)
+    values.update(copy.deepcopy(changes))
+    return values
+
+
+def build(values, name="fraud-detector"):
+    return preview(lambda: ModelEndpoint(name, values))
+
+
+def pod_spec(workload) -> dict:
+    return workload.inputs["spec"]["template"]["spec"]
+
+
+def container(workload) -> dict:
+    (only,) = pod_spec(workload)["containers"]
+    return only
+
+
+@pytest.fixture(scope="module")
+def deployment_plan():
+    return build(args())
+
+
+@pytest.fixture(scope="module")
+def canary_plan():
+    return build(args(canary=CANARY))
+
+
+# --- the base case: a Deployment ---------------------------------------------------------------
+
+
+def test_component_type_and_children_are_parented_and_named_from_it(deployment_plan):
+    component = find(deployment_plan, "mlplat:k8s:ModelEndpoint")
+    children = deployment_plan.children_of(component.urn)
+    assert sorted(c.type for c in children) == sorted([DEPLOYMENT, SERVICE, INGRESS, HPA, PDB, NETWORK_POLICY, SERVICE_MONITOR, PROMETHEUS_RULE])
+    assert all(c.name.startswith("fraud-detector-") for c in children)
+    assert all(c.inputs["metadata"]["namespace"] == "fraud" for c in children)
+    assert component.outputs["workloadKind"] == "Deployment"
+    assert component.outputs["peakRequests"] == {"pods": 13, "cpu": 13, "memoryGib": 26, "gpu": 0}
+    assert not find_all(deployment_plan, ROLLOUT)
+
+
+def test_deployment_rolls_out_with_zero_downtime(deployment_plan):
+    deployment = find(deployment_plan, DEPLOYMENT)
+    spec = deployment.inputs["spec"]
+    assert spec["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+    assert spec["replicas"] == 3
+    assert spec["minReadySeconds"] > 0
+    # The autoscaler owns the replica count after creation.
+    assert deployment.options.ignore_changes == ["spec.replicas"]
+    assert spec["selector"]["matchLabels"] == {"app.kubernetes.io/name": "fraud-detector", "app.kubernetes.io/instance": "fraud-detector"}
+    hook = container(deployment)["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert pod_spec(deployment)["terminationGracePeriodSeconds"] > hook > 0
+
+
+def test_disruption_budget_always_allows_one_eviction(deployment_plan):
+    budget = find(deployment_plan, PDB).inputs["spec"]
+    assert budget["maxUnavailable"] == 1 and "minAvailable" not in budget
+    assert budget["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+    labels = find(deployment_plan, DEPLOYMENT).inputs["spec"]["template"]["metadata"]["labels"]
+    assert budget["selector"]["matchLabels"].items() <= labels.items()
+
+
+def test_autoscaler_is_autoscaling_v2_on_cpu_utilisation(deployment_plan):
+    hpa = find(deployment_plan, HPA)
+    spec = hpa.inputs["spec"]
+    assert hpa.inputs["apiVersion"] == "autoscaling/v2"
+    assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "fraud-detector"}
+    assert (spec["minReplicas"], spec["maxReplicas"]) == (3, 12)
+    assert spec["metrics"] == [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 65}}}]
+    assert spec["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 300
+
+
+def test_pods_spread_across_zones_and_nodes(deployment_plan):
+    spread = {c["topologyKey"]: c for c in pod_spec(find(deployment_plan, DEPLOYMENT))["topologySpreadConstraints"]}
+    zone = spread["topology.kubernetes.io/zone"]
+    assert (zone["maxSkew"], zone["whenUnsatisfiable"]) == (1, "DoNotSchedule")
+    assert zone["labelSelector"]["matchLabels"]["app.kubernetes.io/name"] == "fraud-detector"
+    assert zone["matchLabelKeys"] == ["pod-template-hash"]
+    assert spread["kubernetes.io/hostname"]["whenUnsatisfiable"] == "ScheduleAnyway"
+
+
+def test_pod_meets_the_restricted_pod_security_standard(deployment_plan):
+    deployment = find(deployment_plan, DEPLOYMENT)
+    pod = pod_spec(deployment)
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert pod["automountServiceAccountToken"] is False
+    security = container(deployment)["securityContext"]
+    assert security["runAsNonRoot"] is True and security["runAsUser"] > 0
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert security["readOnlyRootFilesystem"] is True
+    assert "hostNetwork" not in pod and "hostPID" not in pod
+
+
+def test_requests_limits_and_probes(deployment_plan):
+    server = container(find(deployment_plan, DEPLOYMENT))
+    assert server["image"] == IMAGE
+    assert server["resources"] == {"requests": {"cpu": "1000m", "memory": "2048Mi"}, "limits": {"cpu": "2000m", "memory": "2048Mi"}}
+    ready, live, startup = server["readinessProbe"], server["livenessProbe"], server["startupProbe"]
+    assert ready["httpGet"] == {"path": "/ready", "port": "http", "scheme": "HTTP"}
+    assert live["httpGet"]["path"] == "/healthz" and startup["httpGet"]["path"] == "/healthz"
+    assert (ready["periodSeconds"], ready["failureThreshold"]) == (5, 3)
+    assert (live["periodSeconds"], live["failureThreshold"]) == (10, 3)
+    assert startup["failureThreshold"] * startup["periodSeconds"] >= 300
+    assert server["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+
+
+def test_every_object_and_pod_carries_the_audit_trail(deployment_plan):
+    expected_annotations = {
+        "mlplat.io/model-name": "fraud-xgb",
+        "mlplat.io/model-version": "2.4.0",
+        "mlplat.io/model-registry-version": "17",
+        "mlplat.io/git-sha": "4e1d9c7b2a3f5e6d7c8b9a0f1e2d3c4b5a6f7e8d",
+        "mlplat.io/image-digest": DIGEST,
+        "mlplat.io/image": IMAGE,
+    }
+    expected_labels = {"team": "fraud", "cost-center": "cc-4100", "environment": "prod", "app.kubernetes.io/version": "2.4.0", "mlplat.io/model-name": "fraud-xgb", "mlplat.io/model-version": "2.4.0"}
+    objects = [r for r in deployment_plan.resources if r.type.startswith("kubernetes:")]
+    template = find(deployment_plan, DEPLOYMENT).inputs["spec"]["template"]["metadata"]
+    for metadata in [o.inputs["metadata"] for o in objects] + [template]:
+        assert expected_annotations.items() <= metadata["annotations"].items()
+        assert expected_labels.items() <= metadata["labels"].items()
+
+
+def test_pods_carry_the_opentelemetry_settings(deployment_plan):
+    env = {e["name"]: e["value"] for e in container(find(deployment_plan, DEPLOYMENT))["env"]}
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://opentelemetry-collector.observability.svc.cluster.local:4317"
+    assert env["OTEL_SERVICE_NAME"] == "fraud-detector"
+    assert env["OTEL_PROPAGATORS"].split(",")[0] == "tracecontext"  # W3C Trace Context
+    attributes = dict(pair.split("=", 1) for pair in env["OTEL_RESOURCE_ATTRIBUTES"].split(","))
+    assert attributes["service.version"] == "2.4.0" and attributes["deployment.environment.name"] == "prod"
+    assert env["OTEL_TRACES_SAMPLER"] == "parentbased_traceidratio"
+
+
+def test_ingress_is_an_internal_alb_by_default(deployment_plan):
+    ingress = find(deployment_plan, INGRESS).inputs
+    annotations = ingress["metadata"]["annotations"]
+    assert ingress["spec"]["ingressClassName"] == "alb"
+    assert annotations["alb.ingress.kubernetes.io/scheme"] == "internal"
+    assert annotations["alb.ingress.kubernetes.io/target-type"] == "ip"
+    assert annotations["alb.ingress.kubernetes.io/healthcheck-path"] == "/ready"
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend == {"name": "fraud-detector", "port": {"name": "http"}}
+    service = find(deployment_plan, SERVICE).inputs
+    assert service["metadata"]["name"] == "fraud-detector" and service["spec"]["type"] == "ClusterIP"
+
+
+def test_component_reports_the_internal_load_balancer_hostname(deployment_plan):
+    hostname = find(deployment_plan, "mlplat:k8s:ModelEndpoint").outputs["loadBalancerHostname"]
+    assert hostname.startswith("internal-k8s-fraud-frauddet-") and hostname.endswith(".us-east-1.elb.amazonaws.com")
+
+
+def test_internet_facing_https_is_an_explicit_opt_out():
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/abcd-1234"
+    plan = build(args(exposure={"internetFacing": True, "certificateArn": arn, "host": "fraud.example.com"}))
+    ingress = find(plan, INGRESS).inputs
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/scheme"] == "internet-facing"
+    assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == arn
+    assert annotations["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTPS": 443}]'
+    assert ingress["spec"]["rules"][0]["host"] == "fraud.example.com"
+    assert find(plan, "mlplat:k8s:ModelEndpoint").outputs["loadBalancerHostname"].startswith("k8s-fraud-frauddet-")
+
+
+def test_cluster_only_endpoint_has_no_ingress_and_admits_no_load_balancer():
+    plan = build(args(exposure={"enabled": False}))
+    assert not find_all(plan, INGRESS)
+    assert find(plan, "mlplat:k8s:ModelEndpoint").outputs.get("loadBalancerHostname") is None
+    sources = find(plan, NETWORK_POLICY).inputs["spec"]["ingress"][0]["from"]
+    assert all("ipBlock" not in source for source in sources)
+
+
+def test_network_policy_admits_load_balancer_prometheus_and_clients_only():
+    plan = build(args(exposure={"loadBalancerSourceCidrs": ["10.20.0.0/16"], "clientNamespaces": ["risk"]}))
+    policy = find(plan, NETWORK_POLICY).inputs["spec"]
+    assert policy["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "fraud-detector", "app.kubernetes.io/instance": "fraud-detector"}
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    (ingress,) = policy["ingress"]
+    assert ingress["ports"] == [{"protocol": "TCP", "port": 8080}]
+    assert ingress["from"] == [
+        {"ipBlock": {"cidr": "10.20.0.0/16"}},
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}},
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "risk"}}},
+    ]
+    assert policy["egress"] == [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}}], "ports": [{"protocol": "TCP", "port": 4317}]}]
+
+
+def test_network_policy_refuses_the_whole_internet_as_load_balancer():
+    with pytest.raises(PreviewError) as raised:
+        build(args(exposure={"loadBalancerSourceCidrs": ["0.0.0.0/0"]}))
+    assert any(i.path == "ModelEndpoint(fraud-detector).exposure.loadBalancerSourceCidrs" for i in raised.value.__cause__.issues)
+
+
+def test_gpu_pods_request_gpus_with_tolerations_and_node_selector():
+    plan = build(args(resources={"cpu": 4, "memoryGib": 16, "gpu": 1}))
+    deployment = find(plan, DEPLOYMENT)
+    resources = container(deployment)["resources"]
+    assert resources["requests"]["nvidia.com/gpu"] == resources["limits"]["nvidia.com/gpu"] == "1"
+    assert pod_spec(deployment)["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert pod_spec(deployment)["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+
+
+def test_cpu_pods_have_no_gpu_placement(deployment_plan):
+    pod = pod_spec(find(deployment_plan, DEPLOYMENT))
+    assert "tolerations" not in pod and "nodeSelector" not in pod
+    assert "nvidia.com/gpu" not in container(find(deployment_plan, DEPLOYMENT))["resources"]["limits"]
+
+
+def test_service_monitor_and_slo_alerts(deployment_plan):
+    monitor = find(deployment_plan, SERVICE_MONITOR).inputs
+    assert (monitor["apiVersion"], monitor["kind"]) == ("monitoring.coreos.com/v1", "ServiceMonitor")
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "30s", "scheme": "http"}]
+    root = find(deployment_plan, SERVICE).inputs["metadata"]["labels"]
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= root.items()
+
+    rule = find(deployment_plan, PROMETHEUS_RULE).inputs
+    assert (rule["apiVersion"], rule["kind"]) == ("monitoring.coreos.com/v1", "PrometheusRule")
+    alerts = {r["alert"]: r for r in rule["spec"]["groups"][0]["rules"]}
+    assert set(alerts) == set(ALERTS)
+    errors = alerts["ModelEndpointHighErrorRate"]["expr"]
+    assert 'code=~"5.."' in errors and "[5m]" in errors and "[1h]" in errors and "> 0.01" in errors
+    latency = alerts["ModelEndpointHighLatencyP99"]["expr"]
+    assert latency.startswith("histogram_quantile(0.99,") and "http_request_duration_seconds_bucket" in latency and "> 0.5" in latency
+    quality = alerts["ModelEndpointQualityBelowObjective"]["expr"]
+    assert "avg_over_time(model_precision{" in quality and "[3600s]" in quality and "[21600s]" in quality and quality.count("< 0.9") == 2
+    assert alerts["ModelEndpointHighErrorRate"]["labels"]["severity"] == "page"
+
+
+# --- canary: an Argo Rollout with analysis ----------------------------------------------------------
+
+
+def test_canary_renders_a_rollout_in_place_of_the_deployment(canary_plan):
+    assert not find_all(canary_plan, DEPLOYMENT)
+    rollout = find(canary_plan, ROLLOUT)
+    assert (rollout.inputs["apiVersion"], rollout.inputs["kind"]) == ("argoproj.io/v1alpha1", "Rollout")
+    assert rollout.inputs["metadata"]["name"] == "fraud-detector"
+    assert rollout.options.ignore_changes == ["spec.replicas"]
+    services = {s.inputs["metadata"]["name"] for s in find_all(canary_plan, SERVICE)}
+    assert services == {"fraud-detector", "fraud-detector-stable", "fraud-detector-canary"}
+    canary = rollout.inputs["spec"]["strategy"]["canary"]
+    assert (canary["stableService"], canary["canaryService"]) == ("fraud-detector-stable", "fraud-detector-canary")
+    # The same restricted, probed pod template as the Deployment.
+    security = container(rollout)["securityContext"]
+    assert security["allowPrivilegeEscalation"] is False and security["capabilities"] == {"drop": ["ALL"]}
+    assert {"readinessProbe", "livenessProbe", "startupProbe"} <= container(rollout).keys()
+    assert pod_spec(rollout)["topologySpreadConstraints"][0]["matchLabelKeys"] == ["rollouts-pod-template-hash"]
+    hpa = find(canary_plan, HPA).inputs["spec"]["scaleTargetRef"]
+    assert hpa == {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": "fraud-detector"}
+
+
+def test_rollout_steps_follow_the_canary_weights_and_pauses(canary_plan):
+    steps = find(canary_plan, ROLLOUT).inputs["spec"]["strategy"]["canary"]["steps"]
+    assert steps == [
+        {"setWeight": 5}, {"pause": {"duration": "600s"}},
+        {"setWeight": 20}, {"pause": {"duration": "900s"}},
+        {"setWeight": 50}, {"pause": {}},
+    ]
+
+
+def test_alb_splits_the_traffic(canary_plan):
+    canary = find(canary_plan, ROLLOUT).inputs["spec"]["strategy"]["canary"]
+    ingress = find(canary_plan, INGRESS).inputs
+    assert canary["trafficRouting"] == {"alb": {"ingress": ingress["metadata"]["name"], "rootService": "fraud-detector", "servicePort": 80}}
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend == {"name": "fraud-detector", "port": {"name": "use-annotation"}}
+    assert canary["canaryMetadata"] == {"labels": {"track": "canary"}}
+    assert canary["stableMetadata"] == {"labels": {"track": "stable"}}
+
+
+def test_analysis_gates_the_canary_and_needs_traffic(canary_plan):
+    rollout = find(canary_plan, ROLLOUT)
+    template = find(canary_plan, ANALYSIS)
+    analysis = rollout.inputs["spec"]["strategy"]["canary"]["analysis"]
+    assert analysis["templates"] == [{"templateName": template.inputs["metadata"]["name"]}]
+    assert analysis["startingStep"] == 1
+    assert {"name": "track", "value": "canary"} in analysis["args"]
+    assert template.urn in rollout.options.depends_on
+    metrics = {m["name"]: m for m in template.inputs["spec"]["metrics"]}
+    precision = metrics["precision"]
+    assert precision["provider"]["prometheus"]["query"] == CANARY["analysis"]["query"]
+    assert precision["successCondition"] == "result[0] >= 0.92"
+    assert (precision["interval"], precision["failureLimit"]) == ("120s", 2)
+    requests = metrics["request-count"]
+    assert requests["successCondition"] == "result[0] >= 200"
+    query = requests["provider"]["prometheus"]["query"]
+    assert query.startswith("sum(increase(http_requests_total{") and 'track="{{args.track}}"' in query and "[120s]" in query
+    # With no traffic the query answers 0, not an empty vector, so the condition fails.
+    assert query.endswith("or vector(0)")
+    assert metrics["error-rate"]["successCondition"] == "result[0] <= 0.01"
+    assert metrics["latency-p99"]["successCondition"] == "result[0] <= 0.5"
+    monitor = find(canary_plan, SERVICE_MONITOR).inputs["spec"]
+    assert "track" in monitor["podTargetLabels"]
+    stable = next(s for s in find_all(canary_plan, SERVICE) if s.inputs["metadata"]["name"] == "fraud-detector-stable")
+    assert not monitor["selector"]["matchLabels"].items() <= stable.inputs["metadata"]["labels"].items()  # pods scraped once
+
+
+def test_canary_peak_counts_the_full_surge(canary_plan):
+    peak = find(canary_plan, "mlplat:k8s:ModelEndpoint").outputs["peakRequests"]
+    assert peak == {"pods": 24, "cpu": 24, "memoryGib": 48, "gpu": 0}
+
+
+def test_ab_test_by_header_routes_matching_requests_to_b():
+    plan = build(args(abTest={"split": "header", "headerName": "x-model-variant", "headerValue": "v2"}))
+    canary = find(plan, ROLLOUT).inputs["spec"]["strategy"]["canary"]
+    assert canary["trafficRouting"]["managedRoutes"] == [{"name": "ab-header"}]
+    assert canary["steps"] == [
+        {"setCanaryScale": {"replicas": 3}},
+        {"setHeaderRoute": {"name": "ab-header", "match": [{"headerName": "x-model-variant", "headerValue": {"exact": "v2"}}]}},
+        {"pause": {}},
+    ]
+    assert not find_all(plan, ANALYSIS) and "analysis" not in canary
+
+
+def test_ab_test_by_weight_holds_the_split_with_its_business_metric():
+    analysis = {"name": "conversion", "query": "sum(rate(orders_total{track=\"{{args.track}}\"}[10m]))", "successCondition": "result[0] >= 0.05"}
+    plan = build(args(abTest={"split": "weight", "weight": 30, "analysis": analysis}))
+    canary = find(plan, ROLLOUT).inputs["spec"]["strategy"]["canary"]
+    assert canary["steps"] == [{"setWeight": 30}, {"pause": {}}]
+    assert "managedRoutes" not in canary["trafficRouting"]
+    metrics = {m["name"] for m in find(plan, ANALYSIS).inputs["spec"]["metrics"]}
+    assert {"conversion", "request-count"} <= metrics
+
+
+# --- bad input: a clear error and nothing registered -------------------------------------------------
+
+
+def _steps(*weights):
+    return {"steps": [{"weight": w} for w in weights], "analysis": CANARY["analysis"]}
+
+
+BAD_INPUTS = {
+    "canary weight above 100": (args(canary=_steps(10, 150)), "ModelEndpoint(fraud-detector).canary.steps[1].weight", "at most 100"),
+    "canary weight below 0": (args(canary=_steps(-5, 50)), "ModelEndpoint(fraud-detector).canary.steps[0].weight", "at least 0"),
+    "canary weights not increasing": (args(canary=_steps(10, 50, 30)), "ModelEndpoint(fraud-detector).canary.steps", "strictly increasing"),
+    "canary weights repeated": (args(canary=_steps(20, 20)), "ModelEndpoint(fraud-detector).canary.steps", "strictly increasing"),
+    "analysis without a query": (args(canary={"steps": [{"weight": 10}], "analysis": {"successCondition": "result[0] > 0.9"}}), "ModelEndpoint(fraud-detector).canary.analysis.query", "this key is required"),
+    "analysis with a blank query": (args(canary={"steps": [{"weight": 10}], "analysis": {"query": "   ", "successCondition": "result[0] > 0.9"}}), "ModelEndpoint(fraud-detector).canary.analysis.query", "non-blank"),
+    "canary without analysis": (args(canary={"steps": [{"weight": 10}]}), "ModelEndpoint(fraud-detector).canary.analysis", "this key is required"),
+    "image without tag or digest": (args(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud/detector"), "ModelEndpoint(fraud-detector).image", "pinned by digest"),
+    "image with a tag only": (args(image="ghcr.io/acme/fraud-detector:2.4.0"), "ModelEndpoint(fraud-detector).image", "pinned by digest"),
+    "image with a short digest": (args(image="ghcr.io/acme/fraud-detector@sha256:abc"), "ModelEndpoint(fraud-detector).image", "pinned by digest"),
+    "min replicas above max": (args(autoscaling={"minReplicas": 8, "maxReplicas": 4}), "ModelEndpoint(fraud-detector).autoscaling", "minReplicas (8) at most maxReplicas (4)"),
+    "one replica in prod": (args(autoscaling={"minReplicas": 1, "maxReplicas": 4}), "ModelEndpoint(fraud-detector)", "minReplicas at least 2 outside dev"),
+    "canary and A/B together": (args(canary=CANARY, abTest={"split": "weight"}), "ModelEndpoint(fraud-detector)", "either canary or abTest"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS), ids=list(BAD_INPUTS))
+def test_bad_input_is_refused_before_anything_is_registered(case):
+    values, path, expected = BAD_INPUTS[case]
+    with pytest.raises(PreviewError) as raised:
+        build(values)
+    error = raised.value.__cause__
+    assert isinstance(error, ComponentArgsError)
+    assert any(issue.path == path and expected in issue.expected for issue in error.issues), [str(i) for i in error.issues]
+    assert "nothing was created" in str(error)
+    assert [r.type for r in raised.value.plan.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_one_replica_is_fine_in_dev():
+    plan = build(args(environment="dev", autoscaling={"minReplicas": 1, "maxReplicas": 2}))
+    assert find(plan, DEPLOYMENT).inputs["spec"]["replicas"] == 1
+
+
+def test_digest_only_image_is_accepted():
+    image = f"ghcr.io/acme/fraud-detector@{DIGEST}"
+    plan = build(args(image=image))
+    assert container(find(plan, DEPLOYMENT))["image"] == image
+    assert find(plan, DEPLOYMENT).inputs["metadata"]["annotations"]["mlplat.io/image-digest"] == DIGEST
+
+
+# --- stack config -------------------------------------------------------------------------------------
+
+
+def _config(**overrides):
+    values = {
+        "environment": "prod",
+        "region": "us-east-1",
+        "tags": {"team": "ml-platform", "cost-center": "cc-4100"},
+        "cluster": {"name": "ml-prod"},
+        "teams": [{"name": "fraud", "identityGroup": "g", "quota": {"cpu": 32, "memoryGib": 64, "pods": 40}}],
+        "endpoints": [{k: v for k, v in args(canary=CANARY, autoscaling={"minReplicas": 2, "maxReplicas": 8}).items() if k not in ("namespace", "environment", "labels")} | {"team": "fraud"}],
+    }
+    values.update(overrides)
+    return values
+
+
+def test_config_accepts_an_endpoint_within_quota():
+    config = parse_platform_config(_config())
+    assert config.endpoints[0].peak_requests().cpu == 16
+
+
+def test_config_refuses_an_endpoint_of_an_unknown_team():
+    values = _config()
+    values["endpoints"][0]["team"] = "payments"
+    with pytest.raises(ConfigError) as raised:
+        parse_platform_config(values)
+    assert any(i.path == "mlplat:endpoints[0].team" and "fraud" in i.expected for i in raised.value.issues)
+
+
+def test_config_refuses_endpoints_above_the_team_quota():
+    values = _config()
+    values["endpoints"][0]["autoscaling"] = {"minReplicas": 2, "maxReplicas": 20}  # 40 pods x 1 vCPU at peak
+    with pytest.raises(ConfigError) as raised:
+        parse_platform_config(values)
+    messages = [str(i) for i in raised.value.issues if i.path == "mlplat:endpoints"]
+    assert any("40 vCPU for team fraud" in m and "quota of 32 vCPU" in m for m in messages), messages
+
+
+def test_config_refuses_one_replica_outside_dev():
+    values = _config()
+    values["endpoints"][0]["autoscaling"] = {"minReplicas": 1, "maxReplicas": 4}
+    with pytest.raises(ConfigError) as raised:
+        parse_platform_config(values)
+    assert any(i.path == "mlplat:endpoints[0].autoscaling.minReplicas" for i in raised.value.issues)
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_shipped_stacks_deploy_endpoints_in_their_teams_namespaces_within_quota(stack):
+    plan, _ = run_preview(REPO_ROOT, stack)
+    endpoints = find_all(plan, "mlplat:k8s:ModelEndpoint")
+    assert endpoints
+    import yaml
+
+    config = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+    quotas = {t["name"]: t["quota"] for t in config["mlplat:teams"]}
+    used: dict[str, float] = {}
+    for endpoint in endpoints:
+        team = endpoint.name.split("-")[0]
+        for child in plan.children_of(endpoint.urn):
+            assert child.inputs["metadata"]["namespace"] == team
+        used[team] = used.get(team, 0) + endpoint.outputs["peakRequests"]["cpu"]
+        assert endpoint.outputs["peakRequests"]["memoryGib"] <= quotas[team]["memoryGib"]
+    for team, cpu in used.items():
+        assert cpu <= quotas[team]["cpu"]
+
+
+def test_prod_ships_the_fraud_detection_model_by_canary_with_analysis():
+    plan, _ = run_preview(REPO_ROOT, "prod")
+    rollout = next(r for r in find_all(plan, ROLLOUT) if r.inputs["metadata"]["name"] == "fraud-detector")
+    assert rollout.inputs["metadata"]["namespace"] == "fraud"
+    canary = rollout.inputs["spec"]["strategy"]["canary"]
+    weights = [s["setWeight"] for s in canary["steps"] if "setWeight" in s]
+    assert weights == sorted(weights) and weights[0] <= 10
+    template = next(r for r in find_all(plan, ANALYSIS) if r.inputs["metadata"]["namespace"] == "fraud")
+    metrics = {m["name"]: m for m in template.inputs["spec"]["metrics"]}
+    assert metrics["request-count"]["successCondition"] == "result[0] >= 200"
+    assert metrics["precision"]["successCondition"] == "result[0] >= 0.92"
+    assert math.isclose(float(find(plan, HPA, "fraud-fraud-detector-hpa").inputs["spec"]["minReplicas"]), 3)
+
+
+def test_endpoint_objects_wait_for_their_team_namespace():
+    plan, _ = run_preview(REPO_ROOT, "prod")
+    namespace = next(r for r in plan.resources if r.type == "kubernetes:core/v1:Namespace" and r.outputs["metadata"]["name"] == "fraud")
+    endpoint = find(plan, "mlplat:k8s:ModelEndpoint", "fraud-fraud-detector")
+    children = [c for c in plan.children_of(endpoint.urn) if c.custom]
+    assert len(children) == 11
+    for child in children:
+        assert namespace.urn in child.options.depends_on, child.name
