@@ -28,7 +28,8 @@ PACK = REPO_ROOT / "policies"
 #: What the insecure program must produce, exactly: (policy, resource name, level).
 INSECURE_EXPECTED = {
     ("s3-no-public-acl", "public-data"), ("s3-no-force-destroy-in-prod", "public-data"),
-    ("s3-bucket-companions", "public-data"), ("s3-bucket-tls-only", "public-data"), ("s3-bucket-lifecycle", "public-data"),
+    ("s3-bucket-companions", "public-data"), ("s3-bucket-versioning", "public-data"), ("s3-bucket-tls-only", "public-data"),
+    ("s3-bucket-lifecycle", "public-data"),
     ("iam-no-wildcard-action", "admin-ish"), ("iam-no-wildcard-resource", "admin-ish"), ("iam-no-administrator-access", "admin-ish"),
     ("ec2-no-admin-ports-from-anywhere", "ssh-open"), ("ec2-imdsv2-required", "gpu-box"), ("ec2-no-public-ip", "gpu-box"),
     ("k8s-run-as-non-root", "miner"), ("k8s-no-privilege-escalation", "miner"), ("k8s-drop-all-capabilities", "miner"),
@@ -94,9 +95,10 @@ def test_stack_policy_through_grpc_with_dev_levels(policy_gate):
     violations = run_gate(plan, pack_dir=PACK, gate=policy_gate, stack_config={"mlplat:environment": "dev"})
     bucket = plan.by_type("aws:s3/bucket:Bucket")[0]
     assert sorted((v["policy"], v["level"], v["urn"], v["message"]) for v in violations) == [
-        ("s3-bucket-companions", "mandatory", bucket.urn, "bucket 'logs' has no encryption configuration, no versioning"),
+        ("s3-bucket-companions", "mandatory", bucket.urn, "bucket 'logs' has no encryption configuration"),
         ("s3-bucket-lifecycle", "advisory", bucket.urn, "bucket 'logs' has no lifecycle configuration"),
         ("s3-bucket-tls-only", "mandatory", bucket.urn, "bucket 'logs' has no bucket policy denying aws:SecureTransport = false"),
+        ("s3-bucket-versioning", "advisory", bucket.urn, "bucket 'logs' has no versioning"),
     ]
 
 

@@ -25,13 +25,19 @@ S3 = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketSe
 
 def test_bucket_with_all_companions_passes():
     _, resources = bucket_stack(*S3)
-    for name in ("s3-bucket-companions", "s3-bucket-tls-only", "s3-bucket-lifecycle"):
+    for name in ("s3-bucket-companions", "s3-bucket-versioning", "s3-bucket-tls-only", "s3-bucket-lifecycle"):
         assert get_rule(name).run_stack(resources) == []
 
 
 def test_bucket_without_public_access_block():
     bucket, resources = bucket_stack(*S3[1:])
     assert get_rule("s3-bucket-companions").run_stack(resources) == [("bucket 'data' has no public access block", bucket.urn)]
+
+
+def test_bucket_without_versioning():
+    bucket, resources = bucket_stack(S3[0], S3[1], S3[3], S3[4])
+    assert get_rule("s3-bucket-companions").run_stack(resources) == []
+    assert get_rule("s3-bucket-versioning").run_stack(resources) == [("bucket 'data' has no versioning", bucket.urn)]
 
 
 def test_bucket_policy_without_tls_deny():

@@ -58,19 +58,35 @@ class CompanionIndex:
 
 @stack_policy(
     "s3-bucket-companions",
-    description="Every S3 bucket has its public access block, default encryption and versioning resources.",
+    description="Every S3 bucket has its public access block and default encryption resources.",
     severity="high",
-    remediation="Create the bucket through platform_lib's DataBucket, which adds BucketPublicAccessBlock, BucketServerSideEncryptionConfiguration and BucketVersioning.",
-    controls=("AWS FSBP S3.8", "AWS FSBP S3.17", "AWS FSBP S3.14"),
+    remediation="Create the bucket through platform_lib's DataBucket, which adds BucketPublicAccessBlock and BucketServerSideEncryptionConfiguration.",
+    controls=("AWS FSBP S3.8", "AWS FSBP S3.17", "CKV2_AWS_6"),
     tags=("s3",),
 )
 def bucket_companions(resources, config):
-    index = CompanionIndex(resources, PUBLIC_ACCESS_BLOCK + ENCRYPTION + VERSIONING)
+    index = CompanionIndex(resources, PUBLIC_ACCESS_BLOCK + ENCRYPTION)
     for bucket in (r for r in resources if r.type in BUCKET):
-        missing = [label for label, types in (("public access block", PUBLIC_ACCESS_BLOCK), ("encryption configuration", ENCRYPTION), ("versioning", VERSIONING))
+        missing = [label for label, types in (("public access block", PUBLIC_ACCESS_BLOCK), ("encryption configuration", ENCRYPTION))
                    if not index.of(bucket, types)]
         if missing:
             yield f"bucket '{bucket.name}' has no {', no '.join(missing)}", bucket.urn
+
+
+@stack_policy(
+    "s3-bucket-versioning",
+    description="Every S3 bucket has a versioning resource (its status is checked by s3-versioning-enabled).",
+    severity="medium",
+    remediation="Add an aws.s3.BucketVersioning with status 'Enabled' (DataBucket does this).",
+    controls=("AWS FSBP S3.14", "CKV_AWS_21"),
+    levels=ADVISORY_IN_DEV,
+    tags=("s3",),
+)
+def bucket_versioning(resources, config):
+    index = CompanionIndex(resources, VERSIONING)
+    for bucket in (r for r in resources if r.type in BUCKET):
+        if not index.of(bucket, VERSIONING):
+            yield f"bucket '{bucket.name}' has no versioning", bucket.urn
 
 
 @stack_policy(
