@@ -124,10 +124,12 @@ def main() -> None:
     console.print(table)
     if policy_rows:
         policy_table = Table(title="Policy evaluation through the Analyzer gRPC protocol")
-        for column in ("teams", "resources", "policy s", "ms / resource", "violations"):
+        for column in ("teams", "resources", "policy s", "ms / resource", "Analyze ms / resource", "AnalyzeStack s", "pack start s", "violations"):
             policy_table.add_column(column, justify="right")
         for teams, row in policy_rows:
-            policy_table.add_row(str(teams), str(row["resources"] - 1), f"{row['policy_seconds']:.2f}", f"{1000 * row['policy_seconds'] / max(row['resources'] - 1, 1):.2f}", str(row.get("violations", "")))
+            policy_table.add_row(str(teams), str(row["resources"] - 1), f"{row['policy_seconds']:.2f}", f"{1000 * row['policy_seconds'] / max(row['resources'] - 1, 1):.2f}",
+                                 f"{row.get('analyze_per_resource_ms', 0):.2f}", f"{row.get('analyze_stack_seconds', 0):.2f}",
+                                 f"{row.get('policy_startup_seconds', 0):.2f}", str(row.get("violations", "")))
         console.print(policy_table)
 
 

@@ -1,8 +1,8 @@
 """The ``mlplat`` command line.
 
 Exit codes: 0 success; 1 an internal error (a bug: the traceback is printed); 2 a user error
-(bad stack config, bad component arguments, no such project or stack), printed without a
-traceback.
+(bad stack config, bad component arguments, no such project or stack, a bad policy pack or policy
+config), printed without a traceback; 3 the policy pack reported mandatory violations.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .errors import PlatformError
 EXIT_OK = 0
 EXIT_INTERNAL_ERROR = 1
 EXIT_USER_ERROR = 2
+EXIT_POLICY_VIOLATIONS = 3
 
 app = typer.Typer(
     name="mlplat",
@@ -48,12 +49,20 @@ def _fail_user(message: str) -> typer.Exit:
 def preview(
     stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name; config is read from <stackConfigDir>/Pulumi.<stack>.yaml.")] = "dev",
     cwd: Annotated[Path, typer.Option("--cwd", "-C", help="The Pulumi project directory (holding Pulumi.yaml).")] = Path("."),
-    json_file: Annotated[Optional[Path], typer.Option("--json", help="Write the full plan (URN, type, name, parent, inputs, options of every resource; stack outputs) to this file.")] = None,
+    json_file: Annotated[Optional[Path], typer.Option("--json", help="Write the full plan (URN, type, name, parent, inputs, options of every resource; stack outputs; policy violations) to this file.")] = None,
+    sarif_file: Annotated[Optional[Path], typer.Option("--sarif", help="Write the policy violations as SARIF 2.1.0 (for code scanning on pull requests).")] = None,
+    markdown_file: Annotated[Optional[Path], typer.Option("--markdown", help="Write a Markdown summary of the policy check (for a pull-request comment).")] = None,
     render_k8s: Annotated[Optional[Path], typer.Option("--render-k8s", help="Write every Kubernetes object of the stack as YAML to this directory, one file per object (<namespace>/<kind>-<name>.yaml).")] = None,
+    policy_pack: Annotated[Optional[Path], typer.Option("--policy-pack", help="The policy pack directory; default: <project>/policies when it exists, else the pack shipped with platform_lib.")] = None,
+    no_policy: Annotated[bool, typer.Option("--no-policy", help="Do not run the policy pack.")] = False,
 ) -> None:
     """Preview a stack through the real Pulumi SDK with mocked providers: no credentials, no Pulumi CLI, no network.
 
-    Prints the resource tree (component, then its children), a count by type and the stack outputs.
+    Prints the resource tree (component, then its children), a count by type and the stack outputs,
+    then judges the stack with the policy pack over Pulumi's Analyzer protocol, as
+    `pulumi preview --policy-pack` does, with policies/config/<environment>.json as its config.
+
+    Exit codes: 0 no mandatory violation; 1 internal error; 2 user error; 3 mandatory policy violations.
     """
     from .preview import PreviewError, ProjectError, run_preview
     from .preview.report import print_plan
@@ -77,6 +86,8 @@ def preview(
         raise typer.Exit(EXIT_INTERNAL_ERROR) from None
 
     print_plan(console, plan, logs)
+    if not no_policy:
+        _judge(plan, cwd, stack, policy_pack, sarif_file, markdown_file)
     if json_file is not None:
         json_file.parent.mkdir(parents=True, exist_ok=True)
         json_file.write_text(json.dumps(plan.to_json(), indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
@@ -86,6 +97,45 @@ def preview(
 
         written = render_kubernetes(plan, render_k8s)
         console.print(f"Kubernetes manifests written to [bold]{render_k8s}[/] ({len(written)} objects).")
+    if not no_policy and any(v.get("level") == "mandatory" for v in plan.violations):
+        raise typer.Exit(EXIT_POLICY_VIOLATIONS)
+
+
+def _judge(plan, cwd: Path, stack: str, policy_pack: Optional[Path], sarif_file: Optional[Path], markdown_file: Optional[Path]) -> None:
+    """Run the policy gate on the plan, print the violations and write the requested reports."""
+    from .policy.gate import PolicyGateError, default_pack_dir, run_gate
+    from .policy.report import print_violations, to_markdown, to_sarif
+    from .preview import load_stack
+
+    pack_dir = policy_pack or default_pack_dir(cwd)
+    try:
+        with console.status(f"Running policy pack {pack_dir} …", spinner="dots"):
+            violations = run_gate(plan, pack_dir=pack_dir, stack_config=load_stack(cwd, stack).config)
+    except PolicyGateError as error:
+        raise _fail_user(str(error)) from None
+    print_violations(console, violations, pack=str(pack_dir))
+    for path, text in ((sarif_file, lambda: json.dumps(to_sarif(violations, stack=stack), indent=2)),
+                       (markdown_file, lambda: to_markdown(violations, stack=stack))):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text() + ("\n" if path == sarif_file else ""), encoding="utf-8")
+            console.print(f"Written [bold]{path}[/].")
+
+
+@app.command()
+def policies(
+    markdown_file: Annotated[Optional[Path], typer.Option("--markdown", help="Write the catalogue (every policy with its description, levels, controls and remediation) as Markdown.")] = None,
+) -> None:
+    """List every policy of the pack with its kind, severity, enforcement level per environment and controls."""
+    from .policy.catalogue import catalogue
+    from .policy.report import catalogue_markdown, catalogue_table
+
+    console.print(catalogue_table())
+    console.print(f"{len(catalogue())} policies.")
+    if markdown_file is not None:
+        markdown_file.parent.mkdir(parents=True, exist_ok=True)
+        markdown_file.write_text(catalogue_markdown(), encoding="utf-8")
+        console.print(f"Catalogue written to [bold]{markdown_file}[/].")
 
 
 def main() -> None:

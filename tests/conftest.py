@@ -37,3 +37,14 @@ def make_project(tmp_path: Path):
         return tmp_path
 
     return make
+
+
+# ---------------------------------------------------------------- policy pack (one per session)
+
+@pytest.fixture(scope="session")
+def policy_gate():
+    """The shipped policy pack, started once as a subprocess and driven over gRPC by every test."""
+    from platform_lib.policy.gate import PolicyGate
+
+    with PolicyGate(REPO_ROOT / "policies", project="ml-platform", stack="test") as gate:
+        yield gate

@@ -1,0 +1,9 @@
+"""The platform's policies: a catalogue of checks, the CrossGuard pack built from it, the offline
+gate that runs the pack over Pulumi's Analyzer gRPC protocol, and its reports.
+
+Importing this package does not start anything; only ``policies/__main__.py`` builds a PolicyPack.
+"""
+
+from .catalogue import CATALOGUE, PolicyRule, Resource, catalogue, get_rule
+
+__all__ = ["CATALOGUE", "PolicyRule", "Resource", "catalogue", "get_rule"]

@@ -1,0 +1,387 @@
+"""The offline policy gate: run the policy pack over Pulumi's Analyzer gRPC protocol.
+
+It does what the Pulumi CLI does for ``pulumi preview --policy-pack DIR
+--policy-pack-config FILE``, with the plan of the credential-free preview instead of an engine:
+
+1. start the pack's program as the CLI's Python policy host does: ``python -u -m pulumi.policy
+   <engine address> <pack dir>`` in the pack directory, with ``PULUMI_PROJECT``,
+   ``PULUMI_STACK``, ``PULUMI_ORGANIZATION``, ``PULUMI_DRY_RUN=true`` and ``PULUMI_CONFIG`` (the
+   stack config as JSON) in the environment (source: ``pulumi/policy/__main__.py`` in the SDK and
+   ``PolicyPack.__init__`` in pulumi_policy, which prints the port of its Analyzer server);
+2. read the port from the program's first line of output and connect an ``AnalyzerStub``;
+3. ``GetAnalyzerInfo`` and ``GetPluginInfo``; resolve the policy config file against the pack's
+   policies (``all`` key, per-policy level, config properties with their schema defaults,
+   validated against each policy's config schema) and send it with ``Configure``;
+   ``ConfigureStack`` with the stack's name, project and config;
+4. ``Analyze`` for every resource of the plan (type, properties, URN, name, options, provider),
+   then ``AnalyzeStack`` with all of them (with parent, dependencies and property dependencies);
+5. stop the program.
+
+Violations come back as plain dicts (:data:`VIOLATION_KEYS`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import grpc
+import jsonschema
+import yaml
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from ..errors import PlatformError
+from ..preview.plan import Plan, PlannedResource
+from .catalogue import catalogue
+
+#: The keys of every violation dict.
+VIOLATION_KEYS = ("policy", "pack", "pack_version", "level", "severity", "message", "description", "urn",
+                  "resource_type", "resource_name", "controls", "remediation")
+
+_LEVELS = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory", analyzer_pb2.DISABLED: "disabled", analyzer_pb2.REMEDIATE: "remediate"}
+_LEVEL_VALUES = {v: k for k, v in _LEVELS.items()}
+_SEVERITIES = {analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "", analyzer_pb2.POLICY_SEVERITY_LOW: "low", analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
+               analyzer_pb2.POLICY_SEVERITY_HIGH: "high", analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical"}
+_MAX_MESSAGE = 400 * 1024 * 1024
+#: Seconds to wait for the pack to print its port (importing the SDK takes about a second).
+STARTUP_TIMEOUT = 60.0
+
+
+class PolicyGateError(PlatformError):
+    """The pack could not be started, configured or run (bad pack dir, bad config file, a crash)."""
+
+
+def default_pack_dir(project_dir: Path | str) -> Path:
+    """``<project>/policies`` when it holds a PulumiPolicy.yaml, else the pack shipped with platform_lib."""
+    candidate = Path(project_dir) / "policies"
+    if (candidate / "PulumiPolicy.yaml").is_file():
+        return candidate.resolve()
+    return shipped_pack_dir()
+
+
+def shipped_pack_dir() -> Path:
+    """The ``policies/`` directory next to the installed ``platform_lib`` package (source checkout)."""
+    return Path(__file__).resolve().parents[2] / "policies"
+
+
+def config_file_for(pack_dir: Path | str, environment: str) -> Path | None:
+    """``<pack>/config/<environment>.json`` when it exists."""
+    path = Path(pack_dir) / "config" / f"{environment}.json"
+    return path if path.is_file() else None
+
+
+def load_policy_config(path: Path | str | None) -> dict[str, Any]:
+    """Read a ``--policy-pack-config`` JSON file ({} for None)."""
+    if path is None:
+        return {}
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise PolicyGateError(f"policy config {path}: {error}") from None
+    if not isinstance(document, dict):
+        raise PolicyGateError(f"policy config {path}: expected a JSON object of policy names")
+    return document
+
+
+def resolve_policy_config(info: analyzer_pb2.AnalyzerInfo, document: Mapping[str, Any]) -> dict[str, analyzer_pb2.PolicyConfig]:
+    """The ``Configure`` request's map, built from a policy config document as the Pulumi CLI does.
+
+    Order: the pack's declared level; ``"all"``; the policy's own entry (a level string, or an
+    object with ``enforcementLevel`` and config properties). Properties start from the schema's
+    defaults and are validated against the policy's config schema.
+
+    Raises:
+        PolicyGateError: unknown policy names, unknown levels, or values the schema rejects.
+    """
+    policies = {p.name: p for p in info.policies}
+    unknown = sorted(set(document) - set(policies) - {"all"})
+    if unknown:
+        raise PolicyGateError(f"policy config names policies the pack {info.name!r} does not have: {', '.join(unknown)}")
+    result: dict[str, analyzer_pb2.PolicyConfig] = {}
+    problems: list[str] = []
+    for name, policy in policies.items():
+        level = _LEVELS[policy.enforcementLevel]
+        properties: dict[str, Any] = {}
+        schema_properties = json_format.MessageToDict(policy.configSchema.properties) if policy.HasField("configSchema") else {}
+        for key, schema in schema_properties.items():
+            if "default" in schema:
+                properties[key] = schema["default"]
+        for entry in (document.get("all"), document.get(name)):
+            if isinstance(entry, str):
+                level = entry
+            elif isinstance(entry, dict):
+                level = entry.get("enforcementLevel", level)
+                properties.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
+        if level not in _LEVEL_VALUES:
+            problems.append(f"{name}: enforcement level {level!r} is not one of {', '.join(_LEVEL_VALUES)}")
+            continue
+        schema = {"type": "object", "properties": schema_properties, "additionalProperties": False,
+                  "required": list(policy.configSchema.required) if policy.HasField("configSchema") else []}
+        for error in jsonschema.Draft7Validator(schema).iter_errors(properties):
+            where = ".".join(str(p) for p in error.absolute_path) or "(config)"
+            problems.append(f"{name}: {where}: {error.message}")
+        config = analyzer_pb2.PolicyConfig(enforcementLevel=_LEVEL_VALUES[level])
+        config.properties.update(properties)
+        result[name] = config
+    if problems:
+        raise PolicyGateError("policy config is not valid:\n  " + "\n  ".join(problems))
+    return result
+
+
+def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(dict(values))
+    return struct
+
+
+def resource_properties(resource: PlannedResource) -> dict[str, Any]:
+    """The properties the engine would hand the analyzer: the inputs after the provider's Check.
+
+    Offline, the provider's autonaming is taken from the mocked state: ``metadata.name`` for
+    Kubernetes objects.
+    """
+    props = dict(resource.inputs)
+    if resource.custom and resource.type.startswith("kubernetes:"):
+        name = (resource.outputs.get("metadata") or {}).get("name")
+        metadata = dict(props.get("metadata") or {})
+        if name and not metadata.get("name"):
+            metadata["name"] = name
+            props["metadata"] = metadata
+    return props
+
+
+def _options(resource: PlannedResource) -> analyzer_pb2.AnalyzerResourceOptions:
+    options = resource.options
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=options.protect,
+        ignoreChanges=list(options.ignore_changes),
+        deleteBeforeReplace=options.delete_before_replace,
+        deleteBeforeReplaceDefined=True,
+        aliases=list(options.aliases),
+        parent=resource.parent,
+    )
+
+
+def _provider(resource: PlannedResource, by_urn: Mapping[str, PlannedResource]) -> analyzer_pb2.AnalyzerProviderResource | None:
+    reference = resource.options.provider
+    if not reference:
+        return None
+    urn = reference.rsplit("::", 1)[0]  # a provider reference is "<urn>::<id>"
+    provider = by_urn.get(urn)
+    if provider is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(type=provider.type, properties=_struct(provider.inputs), urn=provider.urn, name=provider.name)
+
+
+class PolicyGate:
+    """One running policy pack. Use as a context manager, or call :meth:`close`.
+
+    Args:
+        pack_dir: the policy pack directory (holding ``PulumiPolicy.yaml`` and ``__main__.py``).
+        project: the Pulumi project name given to the pack (``PULUMI_PROJECT``).
+        stack: the stack name (``PULUMI_STACK``).
+        stack_config: fully qualified stack config keys to string values (``PULUMI_CONFIG``).
+        python: the interpreter running the pack; the current one by default.
+
+    Attributes:
+        info: the pack's ``AnalyzerInfo`` (name, version, policies).
+        plugin_version: the policy SDK version the pack reports.
+        startup_seconds: time from process start to a connected stub.
+        timings: after :meth:`analyze`, seconds spent in ``Analyze`` (total, and per resource) and
+            in ``AnalyzeStack``.
+
+    Raises:
+        PolicyGateError: no pack at ``pack_dir``, or the pack did not start.
+    """
+
+    def __init__(self, pack_dir: Path | str, *, project: str = "ml-platform", stack: str = "dev",
+                 stack_config: Mapping[str, str] | None = None, organization: str = "organization", python: str | None = None):
+        self.pack_dir = Path(pack_dir).resolve()
+        if not (self.pack_dir / "PulumiPolicy.yaml").is_file() or not (self.pack_dir / "__main__.py").is_file():
+            raise PolicyGateError(f"{self.pack_dir} is not a Python policy pack (PulumiPolicy.yaml and __main__.py are needed)")
+        self.project, self.stack, self.organization = project, stack, organization
+        self.timings: dict[str, Any] = {}
+        self._current_stack = stack
+        started = time.perf_counter()
+        env = dict(os.environ)
+        library_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (library_root, env.get("PYTHONPATH", "")) if p)
+        env.update(PULUMI_PROJECT=project, PULUMI_STACK=stack, PULUMI_ORGANIZATION=organization, PULUMI_DRY_RUN="true",
+                   PULUMI_CONFIG=json.dumps(dict(stack_config or {})), PYTHONUNBUFFERED="1")
+        self._stderr: list[str] = []
+        self._process = subprocess.Popen(
+            [python or sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(self.pack_dir)],
+            cwd=self.pack_dir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        self._stderr_reader = threading.Thread(target=lambda: self._stderr.extend(self._process.stderr), daemon=True)
+        self._stderr_reader.start()
+        port = self._read_port()
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", _MAX_MESSAGE), ("grpc.max_send_message_length", _MAX_MESSAGE)])
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=STARTUP_TIMEOUT)
+            self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+            self.info: analyzer_pb2.AnalyzerInfo = self._stub.GetAnalyzerInfo(empty_pb2.Empty())
+            self.plugin_version: str = self._stub.GetPluginInfo(empty_pb2.Empty()).version
+        except (grpc.RpcError, grpc.FutureTimeoutError) as error:
+            self.close()
+            raise PolicyGateError(f"policy pack {self.pack_dir} did not answer: {error}") from None
+        self.startup_seconds = time.perf_counter() - started
+        # The CLI reports the version in PulumiPolicy.yaml; the Python SDK always answers 0.0.1.
+        declared = (yaml.safe_load((self.pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8")) or {}).get("version")
+        self.pack_version = str(declared or self.info.version)
+
+    def _read_port(self) -> int:
+        result: dict[str, str] = {}
+        reader = threading.Thread(target=lambda: result.setdefault("line", self._process.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(STARTUP_TIMEOUT)
+        line = result.get("line", "").strip()
+        if not line.isdigit():
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+            self._stderr_reader.join(5)
+            self.close()
+            detail = "".join(self._stderr[-20:]).strip() or line or "no output"
+            raise PolicyGateError(f"policy pack {self.pack_dir} did not print its port: {detail}")
+        return int(line)
+
+    # ------------------------------------------------------------------ running
+
+    def configure(self, policy_config: Mapping[str, Any] | None = None, *, stack: str | None = None,
+                  stack_config: Mapping[str, str] | None = None, stack_tags: Mapping[str, str] | None = None) -> None:
+        """Send ``Configure`` (policy levels and values) and ``ConfigureStack``."""
+        self._stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=resolve_policy_config(self.info, policy_config or {})))
+        try:
+            self._stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=stack or self.stack, project=self.project, organization=self.organization, dry_run=True,
+                config=dict(stack_config or {}), tags=dict(stack_tags or {})))
+        except grpc.RpcError as error:  # older SDKs do not implement it; the CLI ignores that too
+            if error.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+
+    def analyze(self, plan: Plan, policy_config: Mapping[str, Any] | None = None, *, stack_config: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """Judge a plan: Configure, Analyze each resource, AnalyzeStack. Returns the violations.
+
+        ``plan.violations`` is set to the result as well, so ``--json`` carries it.
+        """
+        self.configure(policy_config, stack=plan.stack, stack_config=stack_config)
+        self._current_stack = plan.stack
+        by_urn = {r.urn: r for r in plan.resources}
+        rules = {r.name: r for r in catalogue()}
+        stack_urn = next((r.urn for r in plan.resources if r.type == "pulumi:pulumi:Stack"), "")
+        violations: list[dict[str, Any]] = []
+        analyzed = [r for r in plan.resources if r.type != "pulumi:pulumi:Stack"]
+        try:
+            started = time.perf_counter()
+            per_resource: list[float] = []
+            for resource in analyzed:
+                begin = time.perf_counter()
+                response = self._stub.Analyze(analyzer_pb2.AnalyzeRequest(
+                    type=resource.type, properties=_struct(resource_properties(resource)), urn=resource.urn, name=resource.name,
+                    options=_options(resource), provider=_provider(resource, by_urn)))
+                per_resource.append(time.perf_counter() - begin)
+                violations += self._violations(response.diagnostics, resource, by_urn, rules, stack_urn)
+            analyze_seconds = time.perf_counter() - started
+            begin = time.perf_counter()
+            stack_request = analyzer_pb2.AnalyzeStackRequest(resources=[
+                analyzer_pb2.AnalyzerResource(
+                    type=r.type, properties=_struct(resource_properties(r)), urn=r.urn, name=r.name, options=_options(r),
+                    provider=_provider(r, by_urn), parent=r.parent, dependencies=list(r.options.depends_on))
+                for r in plan.resources])
+            response = self._stub.AnalyzeStack(stack_request)
+            stack_seconds = time.perf_counter() - begin
+        except grpc.RpcError as error:
+            raise PolicyGateError(f"policy pack {self.info.name} failed: {error.details() if hasattr(error, 'details') else error}") from None
+        violations += self._violations(response.diagnostics, None, by_urn, rules, stack_urn)
+        self.timings = {
+            "resources": len(analyzed),
+            "analyze_seconds": analyze_seconds,
+            "analyze_per_resource_ms": (analyze_seconds / len(analyzed) * 1000) if analyzed else 0.0,
+            "analyze_max_ms": max(per_resource, default=0.0) * 1000,
+            "analyze_stack_seconds": stack_seconds,
+        }
+        plan.violations = violations
+        return violations
+
+    def _violations(self, diagnostics: Iterable[Any], resource: PlannedResource | None, by_urn, rules, stack_urn: str) -> list[dict[str, Any]]:
+        found = []
+        for diagnostic in diagnostics:
+            urn = diagnostic.urn or (resource.urn if resource else stack_urn)
+            subject = by_urn.get(urn)
+            message = diagnostic.message
+            if message.startswith(diagnostic.description):
+                message = message[len(diagnostic.description):].lstrip("\n")
+            rule = rules.get(diagnostic.policyName)
+            found.append({
+                "policy": diagnostic.policyName,
+                "pack": diagnostic.policyPackName,
+                "pack_version": self.pack_version,
+                "level": _LEVELS.get(diagnostic.enforcementLevel, "advisory"),
+                "severity": _SEVERITIES.get(diagnostic.severity, "") or (rule.severity if rule else ""),
+                "message": message or diagnostic.description,
+                "description": diagnostic.description,
+                "urn": urn,
+                "resource_type": subject.type if subject else "pulumi:pulumi:Stack",
+                "resource_name": subject.name if subject else self._current_stack,
+                "controls": list(rule.controls) if rule else [],
+                "remediation": rule.remediation if rule else "",
+            })
+        return found
+
+    def close(self) -> None:
+        """Stop the pack's process (SIGTERM, then SIGKILL after 5 seconds)."""
+        channel = getattr(self, "_channel", None)
+        if channel is not None:
+            channel.close()
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        for stream in (self._process.stdout, self._process.stderr):
+            if stream is not None:
+                stream.close()
+
+    def __enter__(self) -> "PolicyGate":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def mandatory_violations(violations: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The violations that block a deployment."""
+    return [v for v in violations if v.get("level") == "mandatory"]
+
+
+def environment_of(stack_config: Mapping[str, str], stack: str) -> str:
+    """The stack's environment (``mlplat:environment``), else the stack name."""
+    return str(stack_config.get("mlplat:environment") or stack)
+
+
+def run_gate(plan: Plan, *, pack_dir: Path | str, stack_config: Mapping[str, str] | None = None,
+             policy_config_file: Path | str | None = None, gate: PolicyGate | None = None) -> list[dict[str, Any]]:
+    """Judge one plan with the pack in ``pack_dir``, starting (and stopping) a pack unless ``gate`` is given.
+
+    The policy config file defaults to ``<pack>/config/<environment>.json``.
+    """
+    stack_config = dict(stack_config or {})
+    if policy_config_file is None:
+        policy_config_file = config_file_for(pack_dir, environment_of(stack_config, plan.stack))
+    document = load_policy_config(policy_config_file)
+    if gate is not None:
+        return gate.analyze(plan, document, stack_config=stack_config)
+    with PolicyGate(pack_dir, project=plan.project, stack=plan.stack, stack_config=stack_config) as own:
+        return own.analyze(plan, document, stack_config=stack_config)

@@ -1,0 +1,99 @@
+"""The CrossGuard policy pack built from the catalogue.
+
+:func:`build_policies` turns every :class:`~platform_lib.policy.catalogue.PolicyRule` into a
+``pulumi_policy`` ``ResourceValidationPolicy`` or ``StackValidationPolicy``; :func:`serve` builds
+the ``PolicyPack``, which starts the Analyzer gRPC server, prints its port and never returns, so
+only ``policies/__main__.py`` calls it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    PolicyPack,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationPolicy,
+)
+
+from .catalogue import PolicyRule, Resource, catalogue
+
+PACK_NAME = "mlplat-policies"
+PACK_DESCRIPTION = "ml-platform guardrails: S3, IAM, EC2, Compute Engine, CloudFront, Kubernetes Pod Security Standards, tags and cost."
+
+_FRAMEWORKS = {
+    "AWS FSBP": "AWS Foundational Security Best Practices",
+    "CIS AWS": "CIS Amazon Web Services Foundations Benchmark",
+    "CIS GCP": "CIS Google Cloud Platform Foundation Benchmark",
+    "CIS Kubernetes": "CIS Kubernetes Benchmark",
+    "PSS": "Kubernetes Pod Security Standards",
+    "CKV": "checkov",
+}
+
+
+def framework_of(rule: PolicyRule) -> PolicyComplianceFramework | None:
+    """The compliance framework of the rule's first control (e.g. S3.8 of AWS FSBP)."""
+    for control in rule.controls:
+        for prefix, name in _FRAMEWORKS.items():
+            if control.startswith(prefix):
+                return PolicyComplianceFramework(name=name, reference=control.removeprefix(prefix).strip(" :") or control)
+    return None
+
+
+def _resource_validator(rule: PolicyRule):
+    def validate(args, report_violation) -> None:
+        resource = Resource(type=args.resource_type, name=args.name, urn=args.urn, props=args.props)
+        for message in rule.run(resource, args.get_config()):
+            report_violation(message, None)
+
+    return validate
+
+
+def _stack_validator(rule: PolicyRule):
+    def validate(args, report_violation) -> None:
+        resources = [
+            Resource(type=r.resource_type, name=r.name, urn=r.urn, props=r.props,
+                     parent=r.parent.urn if r.parent is not None else "",
+                     dependencies=tuple(d.urn for d in r.dependencies))
+            for r in args.resources
+        ]
+        for message, urn in rule.run_stack(resources, args.get_config()):
+            report_violation(message, urn)
+
+    return validate
+
+
+def build_policy(rule: PolicyRule) -> Any:
+    """The ``pulumi_policy`` policy object of one rule."""
+    common = dict(
+        enforcement_level=EnforcementLevel(rule.default_level),
+        config_schema=PolicyConfigSchema(properties={k: dict(v) for k, v in rule.config_properties.items()}) if rule.config_properties else None,
+        severity=Severity(rule.severity),
+        framework=framework_of(rule),
+        tags=list(rule.tags) + list(rule.controls),
+        remediation_steps=rule.remediation,
+    )
+    if rule.kind == "resource":
+        return ResourceValidationPolicy(rule.name, rule.description, validate=_resource_validator(rule), **common)
+    return StackValidationPolicy(rule.name, rule.description, validate=_stack_validator(rule), **common)
+
+
+def build_policies() -> list[Any]:
+    """Every policy of the pack, ready for ``PolicyPack(policies=...)``."""
+    return [build_policy(rule) for rule in catalogue()]
+
+
+def serve() -> None:  # pragma: no cover - runs in the pack's own process, exercised through the gate
+    """Build the PolicyPack: start the Analyzer gRPC server on 127.0.0.1, print its port, serve forever."""
+    PolicyPack(
+        name=PACK_NAME,
+        policies=build_policies(),
+        enforcement_level=EnforcementLevel.MANDATORY,
+        description=PACK_DESCRIPTION,
+        provider="aws",
+        tags=["aws", "gcp", "kubernetes", "ml-platform"],
+    )

@@ -1,0 +1,192 @@
+"""IAM policies: identity policies and role trust policies (control ids: AWS Security Hub FSBP
+"controls for IAM"; CIS AWS Foundations Benchmark v3.0; checkov's AWS policy index)."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from ..catalogue import resource_policy
+from ..helpers import allow_statements, as_list, get, is_public_principal, policy_document, policy_documents_of, principal_values
+
+IDENTITY_POLICY_TYPES = ("aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy",
+                         "aws:iam/groupPolicy:GroupPolicy", "aws:iam/role:Role")
+ATTACHMENT_TYPES = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+                    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment")
+ROLE = ("aws:iam/role:Role",)
+
+#: AWS managed policies that grant full administrator or full IAM access.
+ADMIN_MANAGED_POLICIES = ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")
+
+#: Actions that support no resource-level permissions, so "Resource": "*" is the only choice
+#: (source: AWS Service Authorization Reference, actions whose "Resource types" column is empty).
+UNSCOPABLE_ACTIONS = (
+    "sts:GetCallerIdentity", "s3:ListAllMyBuckets", "ecr:GetAuthorizationToken", "cloudwatch:PutMetricData",
+    "cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "ec2:Describe*", "logs:DescribeLogGroups",
+    "xray:PutTraceSegments", "xray:PutTelemetryRecords", "kms:ListAliases", "kms:ListKeys", "kms:CreateKey",
+    "iam:ListRoles", "iam:ListPolicies", "autoscaling:Describe*", "elasticloadbalancing:Describe*", "tag:GetResources",
+    "sagemaker:ListModels", "eks:ListClusters", "eks:DescribeAddonVersions", "ssm:DescribeParameters",
+)
+
+
+def _actions(statement) -> list[str]:
+    return [str(a) for a in as_list(get(statement, "Action"))]
+
+
+def _resources(statement) -> list[str]:
+    return [str(r) for r in as_list(get(statement, "Resource"))]
+
+
+def _sid(statement, index: int) -> str:
+    return str(get(statement, "Sid", default=index))
+
+
+def _allows(resource):
+    for path, document in policy_documents_of(resource.props, resource.type):
+        for index, statement in enumerate(allow_statements(document)):
+            yield path, index, statement
+
+
+def _managed_policy_name(arn: str) -> str | None:
+    marker = ":iam::aws:policy/"
+    return arn.split(marker, 1)[1].rsplit("/", 1)[-1] if marker in arn else None
+
+
+@resource_policy(
+    "iam-no-wildcard-action",
+    description="An IAM policy allows no '*' action and no whole-service wildcard such as 's3:*'.",
+    severity="high",
+    remediation="List the actions the workload needs (e.g. s3:GetObject, s3:ListBucket); platform_lib.grants produces such lists.",
+    controls=("AWS FSBP IAM.21", "CKV_AWS_63", "CKV_AWS_290"),
+    types=IDENTITY_POLICY_TYPES,
+    tags=("iam",),
+)
+def no_wildcard_action(resource, config):
+    for path, index, statement in _allows(resource):
+        wild = [a for a in _actions(statement) if a == "*" or a.endswith(":*")]
+        if wild:
+            yield f"{path} statement {_sid(statement, index)} allows wildcard actions {', '.join(wild)}"
+
+
+def _scopable(action: str) -> bool:
+    return not any(fnmatchcase(action, pattern) for pattern in UNSCOPABLE_ACTIONS)
+
+
+@resource_policy(
+    "iam-no-wildcard-resource",
+    description="An IAM policy does not allow actions that support resource-level permissions on Resource '*'.",
+    severity="high",
+    remediation="Name the ARNs (bucket, bucket/prefix/*, key); keep '*' only for actions without resource types (sts:GetCallerIdentity, ec2:Describe*).",
+    controls=("CKV_AWS_355", "CKV_AWS_288"),
+    types=IDENTITY_POLICY_TYPES,
+    tags=("iam",),
+)
+def no_wildcard_resource(resource, config):
+    for path, index, statement in _allows(resource):
+        if "*" not in _resources(statement):
+            continue
+        scopable = [a for a in _actions(statement) if _scopable(a)]
+        if scopable:
+            yield f"{path} statement {_sid(statement, index)} allows {', '.join(scopable)} on Resource '*'"
+
+
+@resource_policy(
+    "iam-no-administrator-access",
+    description="No IAM policy grants '*' on '*' and no AdministratorAccess or PowerUserAccess managed policy is attached.",
+    severity="critical",
+    remediation="Replace administrator access with a least-privilege policy for the workload's own resources.",
+    controls=("AWS FSBP IAM.1", "CIS AWS 1.16", "CKV_AWS_62", "CKV_AWS_274"),
+    types=IDENTITY_POLICY_TYPES + ATTACHMENT_TYPES,
+    tags=("iam",),
+)
+def no_administrator_access(resource, config):
+    if resource.type in ATTACHMENT_TYPES:
+        name = _managed_policy_name(str(get(resource.props, "policyArn", default="")))
+        if name in ("AdministratorAccess", "PowerUserAccess"):
+            yield f"'{resource.name}' attaches the AWS managed policy {name}"
+        return
+    for arn in as_list(get(resource.props, "managedPolicyArns")):
+        name = _managed_policy_name(str(arn))
+        if name in ("AdministratorAccess", "PowerUserAccess"):
+            yield f"role '{resource.name}' attaches the AWS managed policy {name}"
+    for path, index, statement in _allows(resource):
+        if "*" in _actions(statement) and "*" in _resources(statement):
+            yield f"{path} statement {_sid(statement, index)} allows '*' on '*' (full administrator access)"
+
+
+@resource_policy(
+    "iam-no-iam-full-access",
+    description="No IAM policy allows 'iam:*' and no IAMFullAccess managed policy is attached (a path to privilege escalation).",
+    severity="critical",
+    remediation="Grant the few IAM read actions needed, or none; manage IAM through the platform's own stacks.",
+    controls=("CKV_AWS_286", "CKV_AWS_287", "AWS FSBP IAM.1"),
+    types=IDENTITY_POLICY_TYPES + ATTACHMENT_TYPES,
+    tags=("iam",),
+)
+def no_iam_full_access(resource, config):
+    arns = [get(resource.props, "policyArn", default="")] if resource.type in ATTACHMENT_TYPES else as_list(get(resource.props, "managedPolicyArns"))
+    for arn in arns:
+        if _managed_policy_name(str(arn)) == "IAMFullAccess":
+            yield f"'{resource.name}' attaches the AWS managed policy IAMFullAccess"
+    for path, index, statement in _allows(resource):
+        if any(a.lower() == "iam:*" for a in _actions(statement)):
+            yield f"{path} statement {_sid(statement, index)} allows iam:*"
+
+
+def _trust_allows(resource):
+    document = policy_document(get(resource.props, "assumeRolePolicy"))
+    for index, statement in enumerate(allow_statements(document)):
+        yield index, statement
+
+
+@resource_policy(
+    "iam-no-public-trust-principal",
+    description="An IAM role's trust policy does not let any AWS principal ('*') assume it.",
+    severity="critical",
+    remediation="Name the trusted account, role or OIDC provider in Principal; add sts:ExternalId or aws:PrincipalOrgID conditions for cross-account trust.",
+    controls=("CKV_AWS_60",),
+    types=ROLE,
+    tags=("iam",),
+)
+def no_public_trust(resource, config):
+    for index, statement in _trust_allows(resource):
+        if is_public_principal(statement):
+            yield f"trust policy statement {_sid(statement, index)} of role '{resource.name}' allows Principal '*'"
+
+
+@resource_policy(
+    "iam-no-any-service-trust-principal",
+    description="An IAM role's trust policy names specific AWS services, not a wildcard service principal.",
+    severity="high",
+    remediation="Name the service (ec2.amazonaws.com, sagemaker.amazonaws.com) in Principal.Service.",
+    controls=("CKV_AWS_61",),
+    types=ROLE,
+    tags=("iam",),
+)
+def no_any_service_trust(resource, config):
+    for index, statement in _trust_allows(resource):
+        wild = [s for s in principal_values(statement).get("Service", []) if "*" in s]
+        if wild:
+            yield f"trust policy statement {_sid(statement, index)} of role '{resource.name}' trusts service principal {', '.join(wild)}"
+
+
+@resource_policy(
+    "iam-oidc-trust-requires-subject",
+    description="A role trusted by an OIDC provider (IRSA, CI) restricts the token subject with an exact ':sub' condition.",
+    severity="high",
+    remediation="Add Condition StringEquals '<issuer>:sub' = 'system:serviceaccount:<namespace>:<name>' and '<issuer>:aud' = 'sts.amazonaws.com'.",
+    controls=("AWS EKS User Guide: IRSA role trust policy", "CKV_AWS_358"),
+    types=ROLE,
+    tags=("iam",),
+)
+def oidc_trust_requires_subject(resource, config):
+    for index, statement in _trust_allows(resource):
+        if not principal_values(statement).get("Federated"):
+            continue
+        if "sts:AssumeRoleWithWebIdentity" not in _actions(statement):
+            continue
+        subjects = []
+        for operator in ("StringEquals", "StringLike"):
+            block = get(statement, "Condition", operator, default={})
+            subjects += [str(v) for key in block if str(key).endswith(":sub") for v in as_list(block[key])]
+        if not subjects or any(s.strip() in ("*", "") or s.endswith(":*") for s in subjects):
+            yield f"trust policy statement {_sid(statement, index)} of role '{resource.name}' lets any subject of the OIDC provider assume it"

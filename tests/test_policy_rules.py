@@ -1,0 +1,221 @@
+"""Every policy: the compliant base passes, and a mutation fails with the exact policy and message.
+
+The checks run as plain functions (``PolicyRule.run``); tests/test_policy_gate.py runs them through
+the real pack over gRPC.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from platform_lib.policy.catalogue import catalogue, get_rule
+from platform_lib.policy.environments import ENVIRONMENT_VALUES
+
+from .policy_fixtures import BASE, BUCKET_URN, container, pod, resource, set_json
+
+PROD = ENVIRONMENT_VALUES["prod"]
+
+
+def violations(subject, config=PROD) -> list[tuple[str, str]]:
+    """(policy, message) of every resource policy on one resource."""
+    return [(rule.name, message) for rule in catalogue() if rule.kind == "resource" for message in rule.run(subject, config)]
+
+
+@pytest.mark.parametrize("type_token", sorted(BASE))
+def test_base_fixture_is_compliant(type_token):
+    assert violations(resource(type_token)) == []
+
+
+def _add_statement(statement):
+    return lambda document: document["Statement"].append(statement)
+
+
+CASES = [
+    # S3
+    ("s3-public-access-block-all-flags", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+     lambda p: p.update(blockPublicPolicy=False, restrictPublicBuckets=None),
+     "public access block 'subject' does not set blockPublicPolicy, restrictPublicBuckets to true"),
+    ("s3-no-public-acl", "aws:s3/bucket:Bucket", lambda p: p.update(acl="public-read"), "'subject' uses the public canned ACL 'public-read'"),
+    ("s3-no-public-acl", "aws:s3/bucketAcl:BucketAcl",
+     lambda p: p.update(acl=None, accessControlPolicy={"grants": [{"grantee": {"type": "Group", "uri": "http://acs.amazonaws.com/groups/global/AllUsers"}, "permission": "READ"}]}),
+     "'subject' grants READ to AllUsers"),
+    ("s3-no-public-principal", "aws:s3/bucketPolicy:BucketPolicy",
+     set_json("policy", _add_statement({"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"})),
+     "bucket policy 'subject' statement Open allows Principal '*'"),
+    ("s3-tls-only-bucket-policy", "aws:s3/bucketPolicy:BucketPolicy", set_json("policy", lambda d: d["Statement"].pop(0)),
+     "bucket policy 'subject' has no Deny statement for aws:SecureTransport = false"),
+    ("s3-versioning-enabled", "aws:s3/bucketVersioning:BucketVersioning", lambda p: p["versioningConfiguration"].update(status="Suspended"),
+     "versioning 'subject' has status Suspended, not Enabled"),
+    ("s3-lifecycle-rules", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", lambda p: p["rules"][0].update(status="Disabled"),
+     "lifecycle configuration 'subject' has no Enabled rule"),
+    ("s3-lifecycle-rules", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", lambda p: p["rules"][0].pop("abortIncompleteMultipartUpload"),
+     "lifecycle configuration 'subject' does not abort incomplete multipart uploads"),
+    ("s3-no-force-destroy-in-prod", "aws:s3/bucket:Bucket", lambda p: p.update(forceDestroy=True), "bucket 'subject' sets forceDestroy in prod"),
+    # IAM
+    ("iam-no-wildcard-action", "aws:iam/policy:Policy",
+     set_json("policy", _add_statement({"Sid": "All", "Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::data"})),
+     "policy statement All allows wildcard actions s3:*"),
+    ("iam-no-wildcard-resource", "aws:iam/rolePolicy:RolePolicy",
+     set_json("policy", _add_statement({"Sid": "Read", "Effect": "Allow", "Action": ["s3:GetObject", "ec2:DescribeInstances"], "Resource": "*"})),
+     "policy statement Read allows s3:GetObject on Resource '*'"),
+    ("iam-no-administrator-access", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+     lambda p: p.update(policyArn="arn:aws:iam::aws:policy/AdministratorAccess"), "'subject' attaches the AWS managed policy AdministratorAccess"),
+    ("iam-no-iam-full-access", "aws:iam/rolePolicy:RolePolicy",
+     set_json("policy", _add_statement({"Sid": "Iam", "Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::123456789012:role/x"})),
+     "policy statement Iam allows iam:*"),
+    ("iam-no-public-trust-principal", "aws:iam/role:Role",
+     set_json("assumeRolePolicy", _add_statement({"Sid": "Anyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})),
+     "trust policy statement Anyone of role 'subject' allows Principal '*'"),
+    ("iam-no-any-service-trust-principal", "aws:iam/role:Role",
+     set_json("assumeRolePolicy", _add_statement({"Sid": "Svc", "Effect": "Allow", "Principal": {"Service": "*"}, "Action": "sts:AssumeRole"})),
+     "trust policy statement Svc of role 'subject' trusts service principal *"),
+    ("iam-oidc-trust-requires-subject", "aws:iam/role:Role",
+     set_json("assumeRolePolicy", lambda d: d["Statement"][0]["Condition"]["StringEquals"].pop("oidc.eks.us-east-1.amazonaws.com/id/ABC:sub")),
+     "trust policy statement 0 of role 'subject' lets any subject of the OIDC provider assume it"),
+    # EC2
+    ("ec2-imdsv2-required", "aws:ec2/instance:Instance", lambda p: p["metadataOptions"].update(httpTokens="optional"),
+     "'subject' has metadataOptions.httpTokens optional, not required"),
+    ("ec2-no-public-ip", "aws:ec2/instance:Instance", lambda p: p.update(associatePublicIpAddress=True), "'subject' sets associatePublicIpAddress"),
+    ("ec2-encrypted-volumes", "aws:ec2/instance:Instance", lambda p: p["ebsBlockDevices"][0].update(encrypted=False),
+     "'subject' ebsBlockDevices[0] (/dev/sdf) is not encrypted"),
+    ("ec2-encrypted-volumes", "aws:ebs/volume:Volume", lambda p: p.pop("encrypted"), "volume 'subject' is not encrypted"),
+    ("ec2-instance-type-allowlist", "aws:ec2/instance:Instance", lambda p: p.update(instanceType="p3.8xlarge"),
+     "'subject' uses instance type p3.8xlarge, not in the allowlist (g5.xlarge, g5.2xlarge, g5.12xlarge, g5.48xlarge, g6.xlarge, p4d.24xlarge)"),
+    ("ec2-no-admin-ports-from-anywhere", "aws:ec2/securityGroup:SecurityGroup", lambda p: p["ingress"][1].update(cidrBlocks=["0.0.0.0/0"]),
+     "'subject' ingress[1] opens SSH (22) to 0.0.0.0/0"),
+    ("ec2-no-admin-ports-from-anywhere", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+     lambda p: p.update(ipProtocol="-1", fromPort=None, toPort=None), "'subject' rule opens SSH (22), RDP (3389) to 0.0.0.0/0"),
+    # GCE
+    ("gce-no-external-ip", "gcp:compute/instance:Instance", lambda p: p["networkInterfaces"][0].update(accessConfigs=[{}]),
+     "'subject' networkInterfaces[0] has an external access config"),
+    ("gce-shielded-vm", "gcp:compute/instance:Instance", lambda p: p["shieldedInstanceConfig"].update(enableSecureBoot=False, enableVtpm=False),
+     "'subject' shieldedInstanceConfig does not enable enableSecureBoot, enableVtpm"),
+    ("gce-no-default-service-account", "gcp:compute/instance:Instance",
+     lambda p: p["serviceAccount"].update(email="123456789-compute@developer.gserviceaccount.com"), "'subject' runs as the Compute Engine default service account"),
+    ("gce-no-cloud-platform-scope", "gcp:compute/instance:Instance", lambda p: p["serviceAccount"].update(scopes=["cloud-platform"]),
+     "'subject' requests the cloud-platform scope"),
+    ("gce-os-login-enabled", "gcp:compute/instance:Instance", lambda p: p["metadata"].pop("enable-oslogin"),
+     "'subject' does not set metadata enable-oslogin to TRUE"),
+    ("gce-block-project-ssh-keys", "gcp:compute/instance:Instance", lambda p: p["metadata"].update({"block-project-ssh-keys": "FALSE"}),
+     "'subject' does not set metadata block-project-ssh-keys to TRUE"),
+    ("gce-no-serial-port-access", "gcp:compute/instance:Instance", lambda p: p["metadata"].update({"serial-port-enable": "TRUE"}),
+     "'subject' enables serial port access"),
+    ("gce-gpu-terminate-on-host-maintenance", "gcp:compute/instance:Instance", lambda p: p.pop("scheduling"),
+     "'subject' has GPUs but scheduling.onHostMaintenance is unset (MIGRATE)"),
+    ("gce-machine-type-allowlist", "gcp:compute/instance:Instance", lambda p: p.update(machineType="n1-standard-16", scheduling={"onHostMaintenance": "TERMINATE"}),
+     "'subject' uses machine type n1-standard-16, not in the allowlist (n1-standard-8, g2-standard-8, a2-highgpu-1g, a2-highgpu-8g)"),
+    # CloudFront
+    ("cloudfront-https-only", "aws:cloudfront/distribution:Distribution", lambda p: p["defaultCacheBehavior"].update(viewerProtocolPolicy="allow-all"),
+     "distribution 'subject' defaultCacheBehavior has viewerProtocolPolicy allow-all"),
+    ("cloudfront-minimum-tls-1-2", "aws:cloudfront/distribution:Distribution", lambda p: p.update(viewerCertificate={"cloudfrontDefaultCertificate": True}),
+     "distribution 'subject' uses the default CloudFront certificate, which allows TLSv1"),
+    ("cloudfront-minimum-tls-1-2", "aws:cloudfront/distribution:Distribution", lambda p: p["viewerCertificate"].update(minimumProtocolVersion="TLSv1.1_2016"),
+     "distribution 'subject' has minimumProtocolVersion TLSv1.1_2016, older than TLSv1.2"),
+    ("cloudfront-s3-origin-access-control", "aws:cloudfront/distribution:Distribution", lambda p: p["origins"][0].pop("originAccessControlId"),
+     "distribution 'subject' origin site reads S3 without an origin access control"),
+    ("cloudfront-response-headers-policy", "aws:cloudfront/distribution:Distribution", lambda p: p["defaultCacheBehavior"].pop("responseHeadersPolicyId"),
+     "distribution 'subject' defaultCacheBehavior has no responseHeadersPolicyId"),
+    ("cloudfront-default-root-object", "aws:cloudfront/distribution:Distribution", lambda p: p.pop("defaultRootObject"),
+     "distribution 'subject' has no defaultRootObject"),
+    # Kubernetes pod templates
+    ("k8s-run-as-non-root", "kubernetes:apps/v1:Deployment",
+     lambda p: (pod(p)["securityContext"].pop("runAsNonRoot"), container(p)["securityContext"].pop("runAsNonRoot")),
+     "Deployment 'subject' containers[server] does not set runAsNonRoot: true"),
+    ("k8s-run-as-non-root", "kubernetes:argoproj.io/v1alpha1:Rollout", lambda p: pod(p)["securityContext"].update(runAsUser=0),
+     "Rollout 'subject' sets spec.securityContext.runAsUser 0"),
+    ("k8s-no-privilege-escalation", "kubernetes:argoproj.io/v1alpha1:Rollout", lambda p: container(p)["securityContext"].pop("allowPrivilegeEscalation"),
+     "Rollout 'subject' containers[server] does not set allowPrivilegeEscalation: false"),
+    ("k8s-drop-all-capabilities", "kubernetes:apps/v1:Deployment", lambda p: container(p)["securityContext"].update(capabilities={"drop": ["NET_RAW"], "add": ["SYS_ADMIN"]}),
+     "Deployment 'subject' containers[server] does not drop ALL capabilities"),
+    ("k8s-drop-all-capabilities", "kubernetes:batch/v1:CronJob", lambda p: container(p)["securityContext"]["capabilities"].update(add=["NET_ADMIN"]),
+     "CronJob 'subject' containers[server] adds capabilities NET_ADMIN"),
+    ("k8s-seccomp-runtime-default", "kubernetes:apps/v1:Deployment",
+     lambda p: (pod(p)["securityContext"].pop("seccompProfile"), container(p)["securityContext"].update(seccompProfile={"type": "Unconfined"})),
+     "Deployment 'subject' containers[server] has seccomp profile Unconfined, not RuntimeDefault"),
+    ("k8s-no-privileged-containers", "kubernetes:apps/v1:Deployment", lambda p: container(p)["securityContext"].update(privileged=True),
+     "Deployment 'subject' containers[server] is privileged"),
+    ("k8s-no-host-namespaces", "kubernetes:apps/v1:Deployment", lambda p: pod(p).update(hostNetwork=True, hostPID=True),
+     "Deployment 'subject' sets hostNetwork, hostPID"),
+    ("k8s-no-host-ports", "kubernetes:argoproj.io/v1alpha1:Rollout", lambda p: container(p)["ports"][0].update(hostPort=8080),
+     "Rollout 'subject' containers[server] binds host ports 8080"),
+    ("k8s-no-host-path-volumes", "kubernetes:apps/v1:Deployment", lambda p: pod(p).update(volumes=[{"name": "docker", "hostPath": {"path": "/var/run/docker.sock"}}]),
+     "Deployment 'subject' volume docker mounts hostPath /var/run/docker.sock"),
+    ("k8s-requests-and-limits", "kubernetes:apps/v1:Deployment", lambda p: container(p).update(resources={"requests": {"cpu": "1"}}),
+     "Deployment 'subject' containers[server] has no requests.memory, limits.cpu, limits.memory"),
+    ("k8s-readiness-probe", "kubernetes:argoproj.io/v1alpha1:Rollout", lambda p: container(p).pop("readinessProbe"),
+     "Rollout 'subject' containers[server] has no readinessProbe"),
+    ("k8s-image-not-latest", "kubernetes:apps/v1:Deployment", lambda p: container(p).update(image="registry.example.com/fraud/scorer:latest"),
+     "Deployment 'subject' containers[server] image registry.example.com/fraud/scorer:latest is latest"),
+    ("k8s-image-not-latest", "kubernetes:batch/v1:CronJob", lambda p: container(p).update(image="localhost:5000/trainer"),
+     "CronJob 'subject' containers[server] image localhost:5000/trainer is untagged"),
+    ("k8s-image-pinned-by-digest", "kubernetes:apps/v1:Deployment", lambda p: container(p).update(image="registry.example.com/fraud/scorer:1.4.2"),
+     "Deployment 'subject' containers[server] image registry.example.com/fraud/scorer:1.4.2 is not pinned by digest"),
+    ("k8s-no-default-namespace", "kubernetes:core/v1:Service", lambda p: p["metadata"].update(namespace="default"),
+     "Service 'subject' is in the default namespace"),
+    ("k8s-no-default-namespace", "kubernetes:apps/v1:Deployment", lambda p: p["metadata"].pop("namespace"),
+     "Deployment 'subject' is in the unset (default) namespace"),
+    ("k8s-rbac-no-wildcards", "kubernetes:rbac.authorization.k8s.io/v1:Role", lambda p: p["rules"][0].update(verbs=["*"], resources=["*"]),
+     "Role 'subject' rules[0] uses '*' in resources, verbs"),
+    ("k8s-no-cluster-admin-binding", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", lambda p: p["roleRef"].update(name="cluster-admin"),
+     "RoleBinding 'subject' grants cluster-admin"),
+    ("k8s-no-cluster-admin-binding", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", lambda p: p["subjects"].append({"kind": "Group", "name": "system:masters"}),
+     "RoleBinding 'subject' binds the system:masters group"),
+    # Tags and labels
+    ("aws-required-tags", "aws:ec2/instance:Instance", lambda p: p["tags"].pop("cost-center"),
+     "'subject' (aws:ec2/instance:Instance) lacks tags cost-center"),
+    ("gcp-required-labels", "gcp:compute/instance:Instance", lambda p: p.update(labels={"team": "fraud"}),
+     "'subject' (gcp:compute/instance:Instance) lacks labels cost-center, environment, managed-by"),
+    # Cost
+    ("gpu-instance-within-budget", "aws:ec2/instance:Instance", lambda p: p.update(instanceType="x9.huge"),
+     "'subject' uses x9.huge, which has no known price"),
+    ("gpu-instance-within-budget", "gcp:compute/instance:Instance", lambda p: p["guestAccelerators"][0].update(count=16),
+     "'subject' has 16 GPUs, more than the 8 allowed per instance"),
+]
+
+
+#: Mutations that by nature break a second policy too (message -> the other policy).
+ALSO = {
+    "policy statement Iam allows iam:*": {"iam-no-wildcard-action"},
+    "Deployment 'subject' containers[server] image registry.example.com/fraud/scorer:latest is latest": {"k8s-image-pinned-by-digest"},
+    "CronJob 'subject' containers[server] image localhost:5000/trainer is untagged": {"k8s-image-pinned-by-digest"},
+    "'subject' uses x9.huge, which has no known price": {"ec2-instance-type-allowlist"},
+}
+
+
+@pytest.mark.parametrize(("policy", "type_token", "mutate", "message"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_mutation_violates_exactly_one_policy(policy, type_token, mutate, message):
+    found = violations(resource(type_token, mutate))
+    assert (policy, message) in found
+    assert {name for name, _ in found} == {policy} | ALSO.get(message, set()), found
+
+
+def test_every_resource_policy_has_a_mutation():
+    covered = {case[0] for case in CASES}
+    assert {r.name for r in catalogue() if r.kind == "resource"} <= covered
+
+
+def test_budget_uses_the_environment_config():
+    box = resource("aws:ec2/instance:Instance", lambda p: p.update(instanceType="p4d.24xlarge"))
+    dev = ENVIRONMENT_VALUES["dev"]
+    assert get_rule("gpu-instance-within-budget").run(box, dev) == [
+        "'subject' has 8 GPUs, more than the 1 allowed per instance",
+        "'subject' (p4d.24xlarge) costs 23,924.00 USD per month, over the budget of 3,000.00 USD",
+    ]
+    assert get_rule("gpu-instance-within-budget").run(box, PROD) == []
+
+
+def test_force_destroy_is_allowed_outside_prod():
+    bucket = resource("aws:s3/bucket:Bucket", lambda p: p.update(forceDestroy=True))
+    assert get_rule("s3-no-force-destroy-in-prod").run(bucket, ENVIRONMENT_VALUES["dev"]) == []
+
+
+def test_unscopable_actions_may_use_any_resource():
+    rule = get_rule("iam-no-wildcard-resource")
+    subject = resource("aws:iam/policy:Policy", set_json("policy", _add_statement({"Effect": "Allow", "Action": ["ec2:DescribeInstances", "ecr:GetAuthorizationToken"], "Resource": "*"})))
+    assert rule.run(subject, PROD) == []
+
+
+def test_policy_applies_only_to_its_types():
+    bucket_policy = get_rule("s3-tls-only-bucket-policy")
+    assert bucket_policy.run(resource("aws:s3/bucket:Bucket"), PROD) == []
+    assert BUCKET_URN.endswith("::data")
