@@ -13,8 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
 from .catalogue import PolicyRule, catalogue
 
@@ -42,22 +43,23 @@ def grouped(violations: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[s
     return groups
 
 
-def violations_table(violations: Sequence[Mapping[str, Any]], title: str = "Policy violations") -> Table:
-    """A rich table, one section per resource: level, severity, policy, message."""
-    table = Table(title=title, show_lines=False, title_justify="left")
-    table.add_column("resource", overflow="fold")
-    table.add_column("level")
-    table.add_column("severity")
-    table.add_column("policy")
-    table.add_column("message", overflow="fold")
-    for urn, items in grouped(violations).items():
+def violations_table(violations: Sequence[Mapping[str, Any]], title: str = "Policy violations") -> Group:
+    """The violations grouped by resource: for each resource a heading (logical name and type),
+    then a table of its violations (level and severity, policy, message). Headings outside the
+    table keep the three columns readable in an 80-column CI log."""
+    parts: list[Any] = [Text(title, style="bold")]
+    for _urn, items in grouped(violations).items():
         first = items[0]
-        label = f"{first.get('resource_name')}\n[dim]{first.get('resource_type')}[/]"
-        for index, violation in enumerate(items):
+        heading = Text.assemble(("● ", "red"), (str(first.get("resource_name")), "bold"), "  ", (str(first.get("resource_type")), "dim"))
+        table = Table(show_edge=False, show_header=False, box=None, padding=(0, 1, 0, 3), expand=False)
+        table.add_column("level", no_wrap=True)
+        table.add_column("policy", no_wrap=True, style="cyan")
+        table.add_column("message", overflow="fold")
+        for violation in items:
             level = str(violation.get("level"))
-            table.add_row(label if index == 0 else "", f"[{_LEVEL_STYLE.get(level, '')}]{level}[/]", str(violation.get("severity")),
-                          str(violation.get("policy")), str(violation.get("message")), end_section=index == len(items) - 1)
-    return table
+            table.add_row(Text(f"{level} · {violation.get('severity')}", style=_LEVEL_STYLE.get(level, "")), str(violation.get("policy")), str(violation.get("message")))
+        parts.extend([heading, table])
+    return Group(*parts)
 
 
 def print_violations(console: Console, violations: Sequence[Mapping[str, Any]], *, pack: str = "") -> None:
