@@ -52,11 +52,9 @@ def _peak_rss_mib() -> float:
 def worker_components(teams: int, stack: str) -> dict:
     from platform_lib.preview import run_preview
 
-    base = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
-    overrides = {"mlplat:teams": team_config(teams)}
-    # Only the team-scoped families scale with N; the other families keep the stack's own size.
-    if "mlplat:components" in base:
-        overrides["mlplat:components"] = base["mlplat:components"]
+    # The template's endpoints and GPU boxes name its own teams; the generated teams replace them,
+    # so those families are left out and the team-scoped ones (namespace, bucket, role, grants) scale.
+    overrides = {"mlplat:teams": team_config(teams), "mlplat:endpoints": [], "mlplat:gpuBoxes": []}
     start = time.perf_counter()
     plan, _ = run_preview(REPO_ROOT, stack, config_overrides=overrides)
     wall = time.perf_counter() - start
