@@ -50,6 +50,9 @@ from ..tagging import require_standard_keys
 __all__ = [
     "AccessLogBucket",
     "AccessLogBucketArgs",
+    "DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS",
+    "DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS",
+    "DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS",
     "DataBucket",
     "DataBucketArgs",
     "READ_ACTIONS",
@@ -89,6 +92,10 @@ AbortIncompleteMultipartUploadDays = Annotated[int, Field(ge=1, le=365)]
 #: Waiting period in days before a KMS key is deleted (7-30; source: AWS KMS API
 #: ``ScheduleKeyDeletion``, ``PendingWindowInDays``).
 KmsKeyDeletionWindowDays = Annotated[int, Field(ge=7, le=30)]
+#: Defaults of the three settings above for every platform bucket that keeps versions.
+DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS = 90
+DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS = 7
+DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS = 30
 
 _STANDARD_TAG_KEYS = ("team", "cost-center", "environment", "managed-by")
 # S3 bucket names: 3-63 lowercase letters, digits, hyphens (and dots, not used here); autonaming
@@ -273,9 +280,9 @@ class DataBucketArgs(_Args):
             ``None`` means on in prod.
     """
 
-    noncurrent_version_expiration_days: NoncurrentVersionExpirationDays = 90
-    abort_incomplete_multipart_upload_days: AbortIncompleteMultipartUploadDays = 7
-    kms_key_deletion_window_days: KmsKeyDeletionWindowDays = 30
+    noncurrent_version_expiration_days: NoncurrentVersionExpirationDays = DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS
+    abort_incomplete_multipart_upload_days: AbortIncompleteMultipartUploadDays = DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS
+    kms_key_deletion_window_days: KmsKeyDeletionWindowDays = DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS
     access_log_bucket: Any = None
     access_log_prefix: str | None = None
     force_destroy: bool = False
@@ -593,7 +600,7 @@ class AccessLogBucketArgs(_Args):
     """
 
     log_expiration_days: int = Field(default=365, ge=1, le=3650)
-    abort_incomplete_multipart_upload_days: AbortIncompleteMultipartUploadDays = 7
+    abort_incomplete_multipart_upload_days: AbortIncompleteMultipartUploadDays = DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS
 
 
 class AccessLogBucket(pulumi.ComponentResource):
