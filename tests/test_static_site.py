@@ -70,6 +70,72 @@ def test_bucket_is_private_and_read_only_by_this_distribution(plan):
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
+KEY = "aws:kms/key:Key"
+KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+
+
+def test_bucket_is_encrypted_with_its_own_rotating_kms_key_and_a_bucket_key(plan):
+    key = find(plan, KEY, "docs-content-key")
+    assert key.inputs["enableKeyRotation"] is True and key.inputs["deletionWindowInDays"] == 30
+    assert "policy" not in key.inputs  # the policy is the separate KeyPolicy below
+    assert key.inputs["tags"]["team"] == "ml-platform"
+    encryption = find(plan, ENCRYPTION, "docs-content-encryption")
+    assert encryption.inputs["bucket"] == find(plan, "aws:s3/bucket:Bucket").id
+    assert encryption.inputs["rules"] == [
+        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key.outputs["arn"]}, "bucketKeyEnabled": True}
+    ]
+    assert key.outputs["arn"].startswith("arn:aws:kms:eu-west-1:123456789012:key/")
+    assert find(plan, "mlplat:aws:StaticSite").outputs["kmsKeyArn"] == key.outputs["arn"]
+
+
+def test_key_policy_keeps_iam_working_and_lets_only_this_distribution_decrypt(plan):
+    key = find(plan, KEY, "docs-content-key")
+    distribution = find(plan, DISTRIBUTION)
+    key_policy = find(plan, KEY_POLICY, "docs-content-key-policy")
+    assert key_policy.inputs["keyId"] == key.outputs["keyId"] == key_policy.id
+    root, cloudfront = json.loads(key_policy.inputs["policy"])["Statement"]
+    assert root == {"Sid": "EnableIamPolicies", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}
+    assert cloudfront["Effect"] == "Allow"
+    assert cloudfront["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert cloudfront["Action"] == "kms:Decrypt"
+    assert cloudfront["Condition"] == {"StringEquals": {"AWS:SourceArn": distribution.outputs["arn"]}}
+    assert distribution.outputs["arn"].startswith("arn:aws:cloudfront::123456789012:distribution/E")
+    # No cycle: the policy follows the distribution; the invalidation waits for the policy.
+    assert distribution.urn in key_policy.options.depends_on
+    assert key_policy.urn in find(plan, INVALIDATION).options.depends_on
+
+
+def test_versioning_is_enabled_and_lifecycle_expires_old_versions_and_aborts_uploads(plan):
+    bucket = find(plan, "aws:s3/bucket:Bucket")
+    versioning = find(plan, VERSIONING, "docs-content-versioning")
+    assert versioning.inputs == {"bucket": bucket.id, "versioningConfiguration": {"status": "Enabled"}}
+    lifecycle = find(plan, LIFECYCLE, "docs-content-lifecycle")
+    assert lifecycle.inputs["bucket"] == bucket.id
+    rules = {rule["id"]: rule for rule in lifecycle.inputs["rules"]}
+    assert set(rules) == {"expire-noncurrent-versions", "abort-incomplete-multipart-uploads"}
+    assert all(rule["status"] == "Enabled" and rule["filter"] == {"prefix": ""} for rule in rules.values())
+    assert rules["expire-noncurrent-versions"]["noncurrentVersionExpiration"] == {"noncurrentDays": 90}
+    assert rules["abort-incomplete-multipart-uploads"]["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
+    assert versioning.urn in lifecycle.options.depends_on
+
+
+def test_retention_days_and_key_deletion_window_are_arguments():
+    plan = site_plan(noncurrent_version_expiration_days=30, abort_incomplete_multipart_upload_days=2, kms_key_deletion_window_days=7)
+    rules = {rule["id"]: rule for rule in find(plan, LIFECYCLE).inputs["rules"]}
+    assert rules["expire-noncurrent-versions"]["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
+    assert rules["abort-incomplete-multipart-uploads"]["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 2}
+    assert find(plan, KEY).inputs["deletionWindowInDays"] == 7
+
+
+def test_a_protected_site_protects_and_retains_its_key_like_its_bucket():
+    plan = site_plan(protect=True, retain_on_delete=True)
+    for resource in (find(plan, KEY), find(plan, "aws:s3/bucket:Bucket")):
+        assert resource.options.protect is True and resource.options.retain_on_delete is True
+
+
 def test_origin_uses_origin_access_control_never_an_identity(plan):
     control = find(plan, "aws:cloudfront/originAccessControl:OriginAccessControl")
     assert control.inputs["originAccessControlOriginType"] == "s3"
@@ -254,6 +320,16 @@ def test_ttl_below_zero(field):
     assert f"StaticSite(docs).{field}: got -1; expected a number at least 0" in message
 
 
+@pytest.mark.parametrize(("field", "value", "expected"), [
+    ("noncurrent_version_expiration_days", 0, "a number at least 1"),
+    ("abort_incomplete_multipart_upload_days", 366, "a number at most 365"),
+    ("kms_key_deletion_window_days", 6, "a number at least 7"),
+])
+def test_retention_days_out_of_range(field, value, expected):
+    message = failing_plan(site_dir=SITE, **{field: value})
+    assert f"StaticSite(docs).{field}: got {value}; expected {expected}" in message
+
+
 def test_certificate_outside_us_east_1_and_missing_index_are_named():
     message = failing_plan(site_dir=SITE, domain_name="docs.ml.example.com", certificate_arn=CERTIFICATE_ARN.replace("us-east-1", "eu-west-1"))
     assert "StaticSite(docs).certificate_arn" in message
@@ -325,6 +401,23 @@ def test_example_prod_stack_adds_certificate_and_csp():
     assert find(plan, "aws:acm/certificate:Certificate").inputs["domainName"] == "docs.ml.example.com"
     assert "contentSecurityPolicy" in find(plan, "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy").inputs["securityHeadersConfig"]
     assert plan.outputs["url"] == "https://docs.ml.example.com/"
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_example_passes_the_policy_gate(stack, policy_gate):
+    from platform_lib.policy.gate import default_pack_dir, mandatory_violations, run_gate
+    from platform_lib.preview import load_stack, run_preview
+
+    assert default_pack_dir(EXAMPLE) == REPO_ROOT / "policies"  # the pack `mlplat preview --cwd` uses
+    plan, _ = run_preview(EXAMPLE, stack)
+    violations = run_gate(plan, pack_dir=REPO_ROOT / "policies", stack_config=load_stack(EXAMPLE, stack).config, gate=policy_gate)
+    found = [(v["policy"], v["resource_name"], v["level"]) for v in violations]
+    if stack == "prod":
+        assert found == []
+    else:
+        # dev has no domain, so CloudFront's default certificate (TLSv1) stays an advisory there.
+        assert mandatory_violations(violations) == []
+        assert not [f for f in found if f[0].startswith("s3-")]
 
 
 def test_mlplat_preview_of_the_example(tmp_path):

@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, Mapping, TypeVar
 
 import pulumi
 import pulumi_aws as aws
@@ -49,13 +50,24 @@ from ..tagging import require_standard_keys
 __all__ = [
     "AccessLogBucket",
     "AccessLogBucketArgs",
+    "DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS",
+    "DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS",
+    "DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS",
     "DataBucket",
     "DataBucketArgs",
     "READ_ACTIONS",
     "READ_WRITE_ACTIONS",
+    "AbortIncompleteMultipartUploadDays",
+    "KmsKeyDeletionWindowDays",
+    "NoncurrentVersionExpirationDays",
+    "VersionedKmsSettings",
     "access_log_bucket_policy_document",
+    "bucket_kms_key",
     "deny_insecure_transport_statement",
+    "lifecycle_rules",
     "s3_grant_policy_document",
+    "sse_kms_rules",
+    "versioned_kms_settings",
 ]
 
 #: Object actions a read grant allows (source: Service Authorization Reference, "Actions defined
@@ -72,6 +84,18 @@ READ_WRITE_ACTIONS: tuple[str, ...] = READ_ACTIONS + (
 #: "Using server-side encryption with AWS KMS keys", permissions for SSE-KMS uploads and downloads).
 KMS_READ_ACTIONS: tuple[str, ...] = ("kms:Decrypt",)
 KMS_READ_WRITE_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+
+#: Days after which a noncurrent object version is deleted (1-3650).
+NoncurrentVersionExpirationDays = Annotated[int, Field(ge=1, le=3650)]
+#: Days after which an unfinished multipart upload's parts are deleted (1-365).
+AbortIncompleteMultipartUploadDays = Annotated[int, Field(ge=1, le=365)]
+#: Waiting period in days before a KMS key is deleted (7-30; source: AWS KMS API
+#: ``ScheduleKeyDeletion``, ``PendingWindowInDays``).
+KmsKeyDeletionWindowDays = Annotated[int, Field(ge=7, le=30)]
+#: Defaults of the three settings above for every platform bucket that keeps versions.
+DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS = 90
+DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS = 7
+DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS = 30
 
 _STANDARD_TAG_KEYS = ("team", "cost-center", "environment", "managed-by")
 # S3 bucket names: 3-63 lowercase letters, digits, hyphens (and dots, not used here); autonaming
@@ -256,9 +280,9 @@ class DataBucketArgs(_Args):
             ``None`` means on in prod.
     """
 
-    noncurrent_version_expiration_days: int = Field(default=90, ge=1, le=3650)
-    abort_incomplete_multipart_upload_days: int = Field(default=7, ge=1, le=365)
-    kms_key_deletion_window_days: int = Field(default=30, ge=7, le=30)
+    noncurrent_version_expiration_days: NoncurrentVersionExpirationDays = DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS
+    abort_incomplete_multipart_upload_days: AbortIncompleteMultipartUploadDays = DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS
+    kms_key_deletion_window_days: KmsKeyDeletionWindowDays = DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS
     access_log_bucket: Any = None
     access_log_prefix: str | None = None
     force_destroy: bool = False
@@ -322,6 +346,87 @@ def _owner_enforced(name: str, bucket: aws.s3.Bucket, options: pulumi.ResourceOp
     )
 
 
+def sse_kms_rules(key_arn: pulumi.Input[str]) -> list[dict[str, Any]]:
+    """Default-encryption rules: SSE-KMS with ``key_arn`` and an S3 Bucket Key (fewer KMS requests;
+    source: Amazon S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys")."""
+    return [
+        {
+            "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": key_arn},
+            "bucket_key_enabled": True,
+        }
+    ]
+
+
+def lifecycle_rules(noncurrent_version_expiration_days: int, abort_incomplete_multipart_upload_days: int) -> list[dict[str, Any]]:
+    """Lifecycle rules for the whole bucket: ``expire-noncurrent-versions`` after the given days,
+    ``abort-incomplete-multipart-uploads`` that many days after initiation."""
+    return [
+        {
+            "id": "expire-noncurrent-versions",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "noncurrent_version_expiration": {"noncurrent_days": noncurrent_version_expiration_days},
+        },
+        {
+            "id": "abort-incomplete-multipart-uploads",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": abort_incomplete_multipart_upload_days},
+        },
+    ]
+
+
+def bucket_kms_key(
+    resource_name: str, description: str, deletion_window_days: int, tags: Mapping[str, str], opts: pulumi.ResourceOptions
+) -> aws.kms.Key:
+    """A dedicated symmetric customer managed key for one bucket: yearly rotation on, the given
+    deletion window in days. Without a ``policy`` it gets the AWS default key policy (the account
+    root, so IAM policies decide) until a separate ``aws.kms.KeyPolicy`` replaces it."""
+    return aws.kms.Key(
+        resource_name,
+        description=description,
+        enable_key_rotation=True,
+        deletion_window_in_days=deletion_window_days,
+        tags=dict(tags),
+        opts=opts,
+    )
+
+
+@dataclass(frozen=True)
+class VersionedKmsSettings:
+    """The setting resources :func:`versioned_kms_settings` registers."""
+
+    encryption: aws.s3.BucketServerSideEncryptionConfiguration
+    versioning: aws.s3.BucketVersioning
+    lifecycle: aws.s3.BucketLifecycleConfiguration
+
+
+def versioned_kms_settings(
+    name: str,
+    bucket: aws.s3.Bucket,
+    key_arn: pulumi.Input[str],
+    noncurrent_version_expiration_days: int,
+    abort_incomplete_multipart_upload_days: int,
+    opts: pulumi.ResourceOptions,
+) -> VersionedKmsSettings:
+    """Register a bucket's SSE-KMS encryption, versioning (``Enabled``) and lifecycle rules.
+
+    Resources are named ``<name>-encryption``, ``<name>-versioning`` and ``<name>-lifecycle``, all
+    with ``opts``; the lifecycle configuration also depends on the versioning (S3 needs versioning
+    in place before a noncurrent-version rule is meaningful). See :func:`sse_kms_rules` and
+    :func:`lifecycle_rules` for the values.
+    """
+    encryption = aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-encryption", bucket=bucket.id, rules=sse_kms_rules(key_arn), opts=opts)
+    versioning = aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=opts)
+    lifecycle = aws.s3.BucketLifecycleConfiguration(
+        f"{name}-lifecycle",
+        bucket=bucket.id,
+        rules=lifecycle_rules(noncurrent_version_expiration_days, abort_incomplete_multipart_upload_days),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[versioning])),
+    )
+    return VersionedKmsSettings(encryption, versioning, lifecycle)
+
+
 class DataBucket(pulumi.ComponentResource):
     """A private, SSE-KMS encrypted, versioned S3 bucket with lifecycle rules and CDK-style grants.
 
@@ -366,51 +471,16 @@ class DataBucket(pulumi.ComponentResource):
         def options(depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
             return _resource_options(self, protect, retain, depends_on)
 
-        self.kms_key = aws.kms.Key(
-            f"{name}-key",
-            description=f"Encrypts the objects of data bucket {name} (SSE-KMS)",
-            enable_key_rotation=True,
-            deletion_window_in_days=a.kms_key_deletion_window_days,
-            tags=tags,
-            opts=options(),
+        self.kms_key = bucket_kms_key(
+            f"{name}-key", f"Encrypts the objects of data bucket {name} (SSE-KMS)", a.kms_key_deletion_window_days, tags, options()
         )
         self.bucket = aws.s3.Bucket(name, force_destroy=a.force_destroy, tags=tags, opts=options())
         self.public_access_block = _block_public_access(name, self.bucket, options())
         self.ownership_controls = _owner_enforced(name, self.bucket, options())
-        self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=self.bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": self.kms_key.arn},
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=options(),
+        settings = versioned_kms_settings(
+            name, self.bucket, self.kms_key.arn, a.noncurrent_version_expiration_days, a.abort_incomplete_multipart_upload_days, options()
         )
-        self.versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, opts=options()
-        )
-        self.lifecycle = aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            bucket=self.bucket.id,
-            rules=[
-                {
-                    "id": "expire-noncurrent-versions",
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "noncurrent_version_expiration": {"noncurrent_days": a.noncurrent_version_expiration_days},
-                },
-                {
-                    "id": "abort-incomplete-multipart-uploads",
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": a.abort_incomplete_multipart_upload_days},
-                },
-            ],
-            # S3 needs versioning in place before a noncurrent-version rule is meaningful.
-            opts=options([self.versioning]),
-        )
+        self.encryption, self.versioning, self.lifecycle = settings.encryption, settings.versioning, settings.lifecycle
         self.policy = aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=self.bucket.id,
@@ -530,7 +600,7 @@ class AccessLogBucketArgs(_Args):
     """
 
     log_expiration_days: int = Field(default=365, ge=1, le=3650)
-    abort_incomplete_multipart_upload_days: int = Field(default=7, ge=1, le=365)
+    abort_incomplete_multipart_upload_days: AbortIncompleteMultipartUploadDays = DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS
 
 
 class AccessLogBucket(pulumi.ComponentResource):

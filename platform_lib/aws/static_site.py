@@ -2,12 +2,25 @@
 
 What it builds (type token ``mlplat:aws:StaticSite``):
 
-* a private S3 bucket (all public access blocked, object ownership enforced, SSE-S3
-  encryption), reached only through an Origin Access Control; its bucket policy allows
-  ``s3:GetObject`` to the CloudFront service principal *conditioned on* ``AWS:SourceArn`` being
-  this distribution, and denies any request that is not TLS. Never a public bucket, never the
-  legacy origin access identity (source: Amazon CloudFront Developer Guide, "Restricting access
-  to an Amazon S3 origin");
+* a private S3 bucket (all public access blocked, object ownership enforced), reached only
+  through an Origin Access Control; its bucket policy allows ``s3:GetObject`` to the CloudFront
+  service principal *conditioned on* ``AWS:SourceArn`` being this distribution, and denies any
+  request that is not TLS. Never a public bucket, never the legacy origin access identity
+  (source: Amazon CloudFront Developer Guide, "Restricting access to an Amazon S3 origin");
+* SSE-KMS on that bucket with a dedicated customer managed key (yearly rotation on) and an S3
+  Bucket Key. The key's policy (an ``aws.kms.KeyPolicy``, registered once the distribution's ARN
+  is known, so the distribution -> bucket -> key chain has no cycle) allows the account root, so
+  IAM policies keep deciding for people and deployers, and allows ``cloudfront.amazonaws.com``
+  ``kms:Decrypt`` only with ``AWS:SourceArn`` equal to this distribution. OAC, unlike an origin
+  access identity, can read SSE-KMS objects when the key policy allows the CloudFront service
+  principal with that condition (source: Amazon CloudFront Developer Guide, "Restricting access
+  to an Amazon S3 origin", the SSE-KMS key policy statement; the guide's example also allows
+  ``kms:Encrypt`` and ``kms:GenerateDataKey*`` for uploads through CloudFront, which this site
+  never accepts: its behaviours allow only GET and HEAD). The root statement is the AWS KMS
+  default key policy's (source: AWS KMS Developer Guide, "Default key policy");
+* versioning on, and lifecycle rules that delete noncurrent versions (each changed or removed
+  file leaves one) after ``noncurrent_version_expiration_days`` and abort incomplete multipart
+  uploads, built by the same functions as :class:`~platform_lib.aws.data_bucket.DataBucket`;
 * one S3 object per file of ``site_dir``, with its content type from the file extension and a
   SHA-256 ``source_hash``, so any HTML or CSS change shows as a diff of exactly that object, and
   a file removed from the directory removes its object;
@@ -45,6 +58,17 @@ import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import ComponentArgsError, Issue, validate_args
+from .data_bucket import (
+    DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS,
+    DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS,
+    DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS,
+    AbortIncompleteMultipartUploadDays,
+    KmsKeyDeletionWindowDays,
+    NoncurrentVersionExpirationDays,
+    bucket_kms_key,
+    deny_insecure_transport_statement,
+    versioned_kms_settings,
+)
 from .invalidation import MAX_FILE_PATHS, CloudFrontInvalidation
 
 TYPE_TOKEN = "mlplat:aws:StaticSite"
@@ -177,11 +201,18 @@ class StaticSiteArgs(BaseModel):
         access_log_prefix: the key prefix of the log files.
         max_invalidation_paths: a content change touching more paths than this invalidates
             ``/*`` instead (CloudFront allows 3,000 file paths in progress at once).
+        noncurrent_version_expiration_days: days after which a noncurrent object version (the
+            old copy of a changed or removed file) is deleted (1-3650, default 90).
+        abort_incomplete_multipart_upload_days: days after which an unfinished multipart upload's
+            parts are deleted (1-365, default 7).
+        kms_key_deletion_window_days: waiting period in days before the bucket's KMS key is
+            deleted (7-30, default 30; source: AWS KMS API ``ScheduleKeyDeletion``).
         tags: tags for every taggable resource (the platform's standard tags).
-        protect: protect the bucket and the distribution from deletion (the platform turns it
-            on in prod). Content objects are never protected: the repository is their source.
-        retain_on_delete: keep the bucket and the distribution in the cloud when they leave
-            the program.
+        protect: protect the bucket, its KMS key and the distribution from deletion (the
+            platform turns it on in prod). Content objects are never protected: the repository
+            is their source.
+        retain_on_delete: keep the bucket, its KMS key and the distribution in the cloud when
+            they leave the program.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
@@ -209,6 +240,9 @@ class StaticSiteArgs(BaseModel):
     access_log_bucket: Optional[str] = Field(default=None, pattern=_LOG_BUCKET)
     access_log_prefix: str = ""
     max_invalidation_paths: int = Field(default=100, ge=1, le=MAX_FILE_PATHS)
+    noncurrent_version_expiration_days: NoncurrentVersionExpirationDays = DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS
+    abort_incomplete_multipart_upload_days: AbortIncompleteMultipartUploadDays = DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS
+    kms_key_deletion_window_days: KmsKeyDeletionWindowDays = DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS
     tags: dict[str, str] = Field(default_factory=dict)
     protect: bool = False
     retain_on_delete: bool = False
@@ -278,6 +312,8 @@ class StaticSite(pulumi.ComponentResource):
     Attributes:
         bucket_name: the S3 bucket's name.
         bucket_arn: the S3 bucket's ARN.
+        kms_key_arn: the ARN of the bucket's KMS key (a deployer uploading content needs
+            ``kms:GenerateDataKey`` on it through IAM).
         distribution_id: the CloudFront distribution id.
         distribution_arn: the distribution ARN (the ``AWS:SourceArn`` of the bucket policy).
         distribution_domain_name: ``dxxxx.cloudfront.net``.
@@ -289,6 +325,7 @@ class StaticSite(pulumi.ComponentResource):
 
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str]
     distribution_id: pulumi.Output[str]
     distribution_arn: pulumi.Output[str]
     distribution_domain_name: pulumi.Output[str]
@@ -307,6 +344,10 @@ class StaticSite(pulumi.ComponentResource):
         stateful = pulumi.ResourceOptions(parent=self, protect=validated.protect or None, retain_on_delete=validated.retain_on_delete or None)
         tags = dict(validated.tags)
 
+        # Losing the key loses the objects, so it is protected and retained like the bucket.
+        key = bucket_kms_key(
+            f"{name}-content-key", f"Encrypts the objects of the {name} site bucket (SSE-KMS)", validated.kms_key_deletion_window_days, tags, stateful
+        )
         bucket = aws.s3.Bucket(f"{name}-content", force_destroy=False, tags=tags, opts=stateful)
         public_access = aws.s3.BucketPublicAccessBlock(
             f"{name}-content-public-access",
@@ -323,11 +364,14 @@ class StaticSite(pulumi.ComponentResource):
             rule={"object_ownership": "BucketOwnerEnforced"},
             opts=child,
         )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-content-encryption",
-            bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}, "bucket_key_enabled": True}],
-            opts=child,
+        # docs-content-encryption, -versioning, -lifecycle: the same settings as a DataBucket's.
+        versioned_kms_settings(
+            f"{name}-content",
+            bucket,
+            key.arn,
+            validated.noncurrent_version_expiration_days,
+            validated.abort_incomplete_multipart_upload_days,
+            child,
         )
 
         origin_access = aws.cloudfront.OriginAccessControl(
@@ -402,6 +446,19 @@ class StaticSite(pulumi.ComponentResource):
             policy=pulumi.Output.all(bucket.arn, distribution.arn).apply(lambda values: bucket_policy_document(values[0], values[1])),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
         )
+        # Registered after the distribution (its ARN is the condition), not with the key: the
+        # distribution needs the bucket, whose encryption needs the key.
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        key_policy = aws.kms.KeyPolicy(
+            f"{name}-content-key-policy",
+            key_id=key.key_id,
+            policy=pulumi.Output.all(
+                aws.get_partition_output(opts=invoke).partition,
+                aws.get_caller_identity_output(opts=invoke).account_id,
+                distribution.arn,
+            ).apply(lambda values: key_policy_document(values[1], values[2], partition=values[0])),
+            opts=child,
+        )
 
         content_opts = pulumi.ResourceOptions(parent=self, protect=False, retain_on_delete=False)
         objects = []
@@ -423,7 +480,7 @@ class StaticSite(pulumi.ComponentResource):
             distribution_id=distribution.id,
             object_hashes=self.object_hashes,
             max_paths=validated.max_invalidation_paths,
-            opts=pulumi.ResourceOptions(parent=self, protect=False, retain_on_delete=False, depends_on=[*objects, policy]),
+            opts=pulumi.ResourceOptions(parent=self, protect=False, retain_on_delete=False, depends_on=[*objects, policy, key_policy]),
         )
 
         if validated.domain_name and validated.hosted_zone_id:
@@ -439,6 +496,7 @@ class StaticSite(pulumi.ComponentResource):
 
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
+        self.kms_key_arn = key.arn
         self.distribution_id = distribution.id
         self.distribution_arn = distribution.arn
         self.distribution_domain_name = distribution.domain_name
@@ -447,6 +505,7 @@ class StaticSite(pulumi.ComponentResource):
         self.register_outputs({
             "bucketName": self.bucket_name,
             "bucketArn": self.bucket_arn,
+            "kmsKeyArn": self.kms_key_arn,
             "distributionId": self.distribution_id,
             "distributionArn": self.distribution_arn,
             "distributionDomainName": self.distribution_domain_name,
@@ -568,13 +627,45 @@ def bucket_policy_document(bucket_arn: str, distribution_arn: str) -> str:
                 "Resource": f"{bucket_arn}/*",
                 "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
             },
+            deny_insecure_transport_statement(bucket_arn),
+        ],
+    }, sort_keys=False)
+
+
+def key_policy_document(account_id: str, distribution_arn: str, partition: str = "aws") -> str:
+    """The content key's policy: the account decides through IAM; CloudFront may only decrypt,
+    and only for this distribution.
+
+    Args:
+        account_id: the 12-digit AWS account that owns the key.
+        distribution_arn: ``arn:aws:cloudfront::<account>:distribution/<id>``.
+        partition: ``aws``, ``aws-cn`` or ``aws-us-gov``.
+
+    Returns:
+        The policy JSON: ``EnableIamPolicies`` (``kms:*`` for ``arn:<partition>:iam::<account>:root``,
+        the AWS KMS default key policy statement; without it no IAM policy could grant use of the
+        key; source: AWS KMS Developer Guide, "Default key policy") and
+        ``AllowCloudFrontServicePrincipalSSE-KMS`` (``kms:Decrypt`` for
+        ``cloudfront.amazonaws.com`` when ``AWS:SourceArn`` equals ``distribution_arn``; source:
+        Amazon CloudFront Developer Guide, "Restricting access to an Amazon S3 origin", SSE-KMS).
+    """
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
             {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                "Sid": "EnableIamPolicies",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "AllowCloudFrontServicePrincipalSSE-KMS",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
             },
         ],
     }, sort_keys=False)

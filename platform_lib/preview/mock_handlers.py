@@ -267,6 +267,12 @@ def _s3_object(context: MockContext) -> tuple[str, dict[str, Any]]:
     return key, {"arn": f"arn:aws:s3:::{bucket}/{key}", "etag": context.digest(32, str(context.inputs.get("sourceHash"))), "versionId": "", **_aws_tags(context)}
 
 
+@resource_state("aws:kms/keyPolicy:KeyPolicy")
+def _kms_key_policy(context: MockContext) -> tuple[str, dict[str, Any]]:
+    """A key's policy: the provider's id is the key id (``pulumi import`` takes it) and it has no ARN."""
+    return str(context.inputs.get("keyId") or context.physical_name()), {}
+
+
 @resource_state("pulumi-python:dynamic/mlplat:CloudFrontInvalidation")
 def _cloudfront_invalidation(context: MockContext) -> tuple[str, dict[str, Any]]:
     # What the provider's create returns: a first deploy invalidates nothing.
