@@ -118,7 +118,7 @@ def no_administrator_access(resource, config):
     description="No IAM policy allows 'iam:*' and no IAMFullAccess managed policy is attached (a path to privilege escalation).",
     severity="critical",
     remediation="Grant the few IAM read actions needed, or none; manage IAM through the platform's own stacks.",
-    controls=("CKV_AWS_286", "CKV_AWS_287", "AWS FSBP IAM.1"),
+    controls=("CKV_AWS_286", "CKV_AWS_287", "AWS FSBP IAM.21"),
     types=IDENTITY_POLICY_TYPES + ATTACHMENT_TYPES,
     tags=("iam",),
 )
