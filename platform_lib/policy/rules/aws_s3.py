@@ -53,7 +53,9 @@ def no_public_acl(resource, config):
     for grant in grants:
         uri = get(grant, "grantee", "uri") or get(grant, "uri")
         if uri in PUBLIC_GRANTEE_URIS:
-            yield f"'{resource.name}' grants {get(grant, 'permission') or get(grant, 'permissions') or 'access'} to {uri.rsplit('/', 1)[-1]}"
+            # BucketAcl grants carry one "permission"; the grants of a Bucket carry a "permissions" list.
+            permissions = ", ".join(str(p) for p in as_list(get(grant, "permission") or get(grant, "permissions"))) or "access"
+            yield f"'{resource.name}' grants {permissions} to {uri.rsplit('/', 1)[-1]}"
 
 
 @resource_policy(
