@@ -39,7 +39,7 @@ def _what(resource) -> str:
     description="Pods run as a non-root user: runAsNonRoot true on the pod or on every container, and no runAsUser 0.",
     severity="high",
     remediation="Set spec.securityContext.runAsNonRoot: true and a non-zero runAsUser; build the image with a non-root USER.",
-    controls=("PSS restricted: spec.securityContext.runAsNonRoot", "PSS restricted: runAsUser", "CKV_K8S_23"),
+    controls=("PSS restricted: spec.securityContext.runAsNonRoot", "PSS restricted: spec.securityContext.runAsUser", "CKV_K8S_23"),
     types=WORKLOAD_TYPES,
     tags=("kubernetes", "pss"),
 )
@@ -78,7 +78,7 @@ def no_privilege_escalation(resource, config):
     description="Every container drops ALL capabilities and adds none but NET_BIND_SERVICE.",
     severity="high",
     remediation="Set securityContext.capabilities.drop: ['ALL'] and remove capabilities.add (NET_BIND_SERVICE is the only allowed one).",
-    controls=("PSS restricted: containers[*].securityContext.capabilities.drop", "PSS baseline: capabilities.add", "CKV_K8S_28", "CKV_K8S_37"),
+    controls=("PSS restricted: containers[*].securityContext.capabilities.drop", "PSS restricted: containers[*].securityContext.capabilities.add", "CKV_K8S_28", "CKV_K8S_37"),
     types=WORKLOAD_TYPES,
     tags=("kubernetes", "pss"),
 )
