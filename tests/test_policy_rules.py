@@ -288,3 +288,11 @@ def test_admin_ports_only_from_anywhere_and_only_inbound():
     egress = resource("aws:ec2/securityGroupRule:SecurityGroupRule", lambda p: p.update(type="egress", fromPort=22, toPort=22))
     icmp = resource("aws:ec2/securityGroupRule:SecurityGroupRule", lambda p: p.update(protocol="icmp", fromPort=-1, toPort=-1))
     assert rule.run(egress, PROD) == [] and rule.run(icmp, PROD) == []
+
+
+@pytest.mark.parametrize(("value", "passes"), [("false", True), (False, True), (["false"], True), ("true", False), (["true", "false"], False)])
+def test_tls_deny_reads_every_form_of_the_secure_transport_condition(value, passes):
+    def mutate(document):
+        document["Statement"][0]["Condition"]["Bool"]["aws:SecureTransport"] = value
+    found = get_rule("s3-tls-only-bucket-policy").run(resource("aws:s3/bucketPolicy:BucketPolicy", set_json("policy", mutate)), PROD)
+    assert found == ([] if passes else ["bucket policy 'subject' has no Deny statement for aws:SecureTransport = false"])

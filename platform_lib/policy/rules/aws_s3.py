@@ -74,10 +74,11 @@ def no_public_principal(resource, config):
 
 
 def _denies_insecure_transport(statement) -> bool:
+    """A Deny for everyone when ``aws:SecureTransport`` is false (the value may be a string, a bool or a one-item list)."""
     if get(statement, "Effect") != "Deny":
         return False
-    condition = get(statement, "Condition", "Bool", "aws:SecureTransport")
-    return str(condition).lower() == "false" and is_public_principal(statement)
+    values = [str(v).lower() for v in as_list(get(statement, "Condition", "Bool", "aws:SecureTransport"))]
+    return values == ["false"] and is_public_principal(statement)
 
 
 @resource_policy(
