@@ -53,7 +53,7 @@ def _managed_policy_name(arn: str) -> str | None:
 
 @resource_policy(
     "iam-no-wildcard-action",
-    description="An IAM policy allows no '*' action and no whole-service wildcard such as 's3:*'.",
+    description="An IAM policy allows no '*' action, no whole-service wildcard such as 's3:*' and no NotAction (every action but a few).",
     severity="high",
     remediation="List the actions the workload needs (e.g. s3:GetObject, s3:ListBucket); platform_lib.grants produces such lists.",
     controls=("AWS FSBP IAM.21", "CKV_AWS_63", "CKV_AWS_290"),
@@ -65,6 +65,9 @@ def no_wildcard_action(resource, config):
         wild = [a for a in _actions(statement) if a == "*" or a.endswith(":*")]
         if wild:
             yield f"{path} statement {_sid(statement, index)} allows wildcard actions {', '.join(wild)}"
+        excluded = [str(a) for a in as_list(get(statement, "NotAction"))]
+        if excluded:  # Allow + NotAction grants every action of every service except those listed
+            yield f"{path} statement {_sid(statement, index)} allows every action except {', '.join(excluded)} (NotAction)"
 
 
 def _scopable(action: str) -> bool:
