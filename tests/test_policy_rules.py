@@ -299,3 +299,11 @@ def test_tls_deny_reads_every_form_of_the_secure_transport_condition(value, pass
         document["Statement"][0]["Condition"]["Bool"]["aws:SecureTransport"] = value
     found = get_rule("s3-tls-only-bucket-policy").run(resource("aws:s3/bucketPolicy:BucketPolicy", set_json("policy", mutate)), PROD)
     assert found == ([] if passes else ["bucket policy 'subject' has no Deny statement for aws:SecureTransport = false"])
+
+
+@pytest.mark.parametrize("uid", [0, 0.0, "0"])
+def test_root_uid_in_every_form_the_wire_carries(uid):
+    """Numbers reach the pack as floats (protobuf Struct); a string UID must not crash the rule."""
+    subject = resource("kubernetes:apps/v1:Deployment", lambda p: container(p)["securityContext"].update(runAsUser=uid))
+    assert get_rule("k8s-run-as-non-root").run(subject, PROD) == ["Deployment 'subject' containers[server] sets runAsUser 0"]
+    assert get_rule("k8s-run-as-non-root").run(resource("kubernetes:apps/v1:Deployment", lambda p: container(p)["securityContext"].update(runAsUser="nobody")), PROD) == []

@@ -30,6 +30,15 @@ def _pods(resource):
     return spec if spec is not None else {}
 
 
+def _is_root(user) -> bool:
+    """Whether a ``runAsUser`` value is UID 0: an int, a float (numbers arrive as floats through the
+    Analyzer protocol's Struct) or a numeric string; anything else is not a UID."""
+    try:
+        return user is not None and float(user) == 0
+    except (TypeError, ValueError):
+        return False
+
+
 def _what(resource) -> str:
     return f"{resource.type.rsplit(':', 1)[-1]} '{resource.name}'"
 
@@ -47,14 +56,14 @@ def run_as_non_root(resource, config):
     spec = _pods(resource)
     pod_level = get(spec, "securityContext", "runAsNonRoot")
     pod_user = get(spec, "securityContext", "runAsUser")
-    if pod_user is not None and int(pod_user) == 0:
+    if _is_root(pod_user):
         yield f"{_what(resource)} sets spec.securityContext.runAsUser 0"
     for label, container in containers(spec):
         value = get(container, "securityContext", "runAsNonRoot", default=pod_level)
         if value is not True:
             yield f"{_what(resource)} {label} does not set runAsNonRoot: true"
         user = get(container, "securityContext", "runAsUser")
-        if user is not None and int(user) == 0:
+        if _is_root(user):
             yield f"{_what(resource)} {label} sets runAsUser 0"
 
 
