@@ -23,6 +23,7 @@ It does what the Pulumi CLI does for ``pulumi preview --policy-pack DIR
    ``marshalResourceOptions`` of ``sdk/go/common/resource/plugin/analyzer_plugin.go``);
 5. stop the program.
 
+The engine's first pass, ``Remediate``, is not sent: the pack has no remediation policies.
 The plan has no default provider resources (``pulumi:providers:aws`` and the like), which the
 engine registers and analyzes too; no policy of the pack looks at provider types.
 

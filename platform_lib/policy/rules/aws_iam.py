@@ -56,7 +56,7 @@ def _managed_policy_name(arn: str) -> str | None:
     description="An IAM policy allows no '*' action, no whole-service wildcard such as 's3:*' and no NotAction (every action but a few).",
     severity="high",
     remediation="List the actions the workload needs (e.g. s3:GetObject, s3:ListBucket); platform_lib.grants produces such lists.",
-    controls=("AWS FSBP IAM.21", "CKV_AWS_63", "CKV_AWS_290"),
+    controls=("AWS FSBP IAM.21", "CKV_AWS_63"),
     types=IDENTITY_POLICY_TYPES,
     tags=("iam",),
 )
@@ -79,7 +79,7 @@ def _scopable(action: str) -> bool:
     description="An IAM policy does not allow actions that support resource-level permissions on Resource '*'.",
     severity="high",
     remediation="Name the ARNs (bucket, bucket/prefix/*, key); keep '*' only for actions without resource types (sts:GetCallerIdentity, ec2:Describe*).",
-    controls=("CKV_AWS_355", "CKV_AWS_288"),
+    controls=("CKV_AWS_355", "CKV_AWS_288", "CKV_AWS_290"),
     types=IDENTITY_POLICY_TYPES,
     tags=("iam",),
 )
