@@ -19,7 +19,6 @@ from pulumi import _types as pulumi_types
 from platform_lib.policy.catalogue import Resource
 
 TAGS = {"team": "fraud", "cost-center": "cc-4100", "environment": "prod", "managed-by": "pulumi"}
-BUCKET_URN = "urn:pulumi:prod::ml-platform::aws:s3/bucket:Bucket::data"
 
 TLS_ONLY = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
             "Resource": ["arn:aws:s3:::data", "arn:aws:s3:::data/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}

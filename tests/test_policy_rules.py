@@ -13,7 +13,7 @@ import pytest
 from platform_lib.policy.catalogue import catalogue, get_rule
 from platform_lib.policy.environments import ENVIRONMENT_VALUES
 
-from .policy_fixtures import BASE, BUCKET_URN, container, pod, resource, set_json, wire_name_problems
+from .policy_fixtures import BASE, container, pod, resource, set_json, wire_name_problems
 
 PROD = ENVIRONMENT_VALUES["prod"]
 
@@ -257,8 +257,11 @@ def test_unscopable_actions_may_use_any_resource():
 
 def test_policy_applies_only_to_its_types():
     bucket_policy = get_rule("s3-tls-only-bucket-policy")
-    assert bucket_policy.run(resource("aws:s3/bucket:Bucket"), PROD) == []
-    assert BUCKET_URN.endswith("::data")
+    assert bucket_policy.run(resource("aws:s3/bucket:Bucket"), PROD) == []  # a bucket carries no bucket policy document
+    assert bucket_policy.run(resource("aws:s3/bucketPolicy:BucketPolicy", set_json("policy", lambda d: d["Statement"].pop(0))), PROD) != []
+    tags = get_rule("aws-required-tags")  # prefix "aws:", then only the SDK's taggable types
+    assert tags.applies_to("aws:s3/bucketPolicy:BucketPolicy") and not tags.applies_to("gcp:compute/instance:Instance")
+    assert tags.run(resource("aws:s3/bucketPolicy:BucketPolicy"), PROD) == []  # BucketPolicy takes no tags
 
 
 @pytest.mark.parametrize("type_token", sorted(BASE))
