@@ -44,8 +44,13 @@ def imdsv2_required(resource, config):
     tags=("ec2",),
 )
 def no_public_ip(resource, config):
-    if get(resource.props, "associatePublicIpAddress") is True:
-        yield f"'{resource.name}' sets associatePublicIpAddress"
+    # An Instance takes associatePublicIpAddress itself (a bool); a LaunchTemplate only on each of
+    # its networkInterfaces (a string "true"/"false") (source: InstanceArgs and
+    # LaunchTemplateNetworkInterfaceArgs in pulumi_aws).
+    if resource.type in INSTANCE:
+        if get(resource.props, "associatePublicIpAddress") is True:
+            yield f"'{resource.name}' sets associatePublicIpAddress"
+        return
     for index, interface in enumerate(as_list(get(resource.props, "networkInterfaces"))):
         if str(get(interface, "associatePublicIpAddress")).lower() == "true":
             yield f"'{resource.name}' networkInterfaces[{index}] sets associatePublicIpAddress"
