@@ -7,13 +7,18 @@ must pass every policy.
 from __future__ import annotations
 
 import copy
+import importlib
 import json
+import sys
+import typing
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from pulumi import _types as pulumi_types
 
 from platform_lib.policy.catalogue import Resource
 
 TAGS = {"team": "fraud", "cost-center": "cc-4100", "environment": "prod", "managed-by": "pulumi"}
-BUCKET_URN = "urn:pulumi:prod::ml-platform::aws:s3/bucket:Bucket::data"
 
 TLS_ONLY = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
             "Resource": ["arn:aws:s3:::data", "arn:aws:s3:::data/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
@@ -63,6 +68,13 @@ BASE: dict[str, dict[str, Any]] = {
         "metadataOptions": {"httpTokens": "required", "httpEndpoint": "enabled", "httpPutResponseHopLimit": 1},
         "rootBlockDevice": {"encrypted": True, "volumeSize": 200}, "ebsBlockDevices": [{"deviceName": "/dev/sdf", "encrypted": True}],
         "tags": TAGS},
+    "aws:ec2/launchTemplate:LaunchTemplate": {
+        "imageId": "ami-0abcdef", "instanceType": "g5.xlarge", "tags": TAGS,
+        "metadataOptions": {"httpTokens": "required", "httpEndpoint": "enabled", "httpPutResponseHopLimit": 1},
+        "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "volumeSize": 200}}],
+        "networkInterfaces": [{"deviceIndex": 0, "associatePublicIpAddress": "false"}]},
+    "aws:ec2/securityGroupRule:SecurityGroupRule": {"type": "ingress", "securityGroupId": "sg-1", "protocol": "tcp", "fromPort": 443,
+                                                    "toPort": 443, "cidrBlocks": ["0.0.0.0/0"], "ipv6CidrBlocks": ["::/0"]},
     "aws:ebs/volume:Volume": {"availabilityZone": "us-east-1a", "size": 500, "encrypted": True, "tags": TAGS},
     "aws:ec2/securityGroup:SecurityGroup": {"ingress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]},
                                                         {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["10.0.0.0/8"]}], "tags": TAGS},
@@ -81,6 +93,13 @@ BASE: dict[str, dict[str, Any]] = {
         "serviceAccount": {"email": "box@proj.iam.gserviceaccount.com", "scopes": ["https://www.googleapis.com/auth/devstorage.read_only"]},
         "metadata": {"enable-oslogin": "TRUE", "block-project-ssh-keys": "TRUE"},
         "guestAccelerators": [{"type": "nvidia-tesla-t4", "count": 1}],
+        "scheduling": {"onHostMaintenance": "TERMINATE", "automaticRestart": True}},
+    "gcp:compute/instanceTemplate:InstanceTemplate": {
+        "machineType": "n1-standard-8", "labels": TAGS, "disks": [{"sourceImage": "projects/debian-cloud/global/images/family/debian-12"}],
+        "networkInterfaces": [{"network": "default", "subnetwork": "training"}],
+        "shieldedInstanceConfig": {"enableSecureBoot": True, "enableVtpm": True, "enableIntegrityMonitoring": True},
+        "serviceAccount": {"email": "box@proj.iam.gserviceaccount.com", "scopes": ["https://www.googleapis.com/auth/devstorage.read_only"]},
+        "metadata": {"enable-oslogin": "TRUE", "block-project-ssh-keys": "TRUE"},
         "scheduling": {"onHostMaintenance": "TERMINATE", "automaticRestart": True}},
     "kubernetes:apps/v1:Deployment": {"metadata": METADATA, "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "scorer"}}, "spec": POD_SPEC}}},
     "kubernetes:argoproj.io/v1alpha1:Rollout": {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": METADATA,
@@ -121,3 +140,91 @@ def set_json(key: str, transform):
         transform(document)
         props[key] = json.dumps(document)
     return mutate
+
+
+# ---------------------------------------------------------------- wire names, checked against the SDKs
+
+_PACKAGES = {"aws": "pulumi_aws", "gcp": "pulumi_gcp", "kubernetes": "pulumi_kubernetes"}
+
+
+def sdk_args_class(type_token: str) -> type:
+    """The SDK's input-type class of a resource type token (``InstanceArgs`` of ``aws:ec2/instance:Instance``).
+
+    Raises:
+        LookupError: no such resource class in the installed SDK.
+    """
+    package, module, name = type_token.split(":")
+    path = module.split("/")
+    if package == "kubernetes":
+        python_module = f"{_PACKAGES[package]}.{path[0].split('.')[0]}.{path[1]}"
+    else:
+        python_module = f"{_PACKAGES[package]}.{path[0]}"
+    resource_class = getattr(importlib.import_module(python_module), name, None)
+    if resource_class is None:
+        raise LookupError(f"{type_token}: no {name} in {python_module}")
+    defining = sys.modules[resource_class.__module__]
+    # Some resources name their args "InitArgs" because "Args" is taken by a nested input type.
+    args = getattr(defining, f"{name}InitArgs", None) or getattr(defining, f"{name}Args", None)
+    if args is None or not pulumi_types.is_input_type(args):
+        raise LookupError(f"{type_token}: no input type for {name} in {defining.__name__}")
+    return args
+
+
+def _nested_input_type(annotation: Any) -> type | None:
+    """The input type inside ``Optional[Input[Sequence[Input[XArgs]]]]`` and the like; None for scalars and maps."""
+    origin = typing.get_origin(annotation)
+    if origin is None:
+        return annotation if isinstance(annotation, type) and pulumi_types.is_input_type(annotation) else None
+    if isinstance(origin, type) and issubclass(origin, Mapping):
+        return None
+    for argument in typing.get_args(annotation):
+        found = _nested_input_type(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def input_name_problems(args_class: type, value: Mapping[str, Any], path: str = "") -> list[str]:
+    """Keys of ``value`` (recursively) that are not camelCase input names of ``args_class``."""
+    names = set(pulumi_types.input_type_py_to_pulumi_names(args_class).values())
+    types = pulumi_types.input_type_types(args_class)
+    problems = []
+    for key, item in value.items():
+        where = f"{path}.{key}" if path else key
+        if key not in names:
+            problems.append(f"{where}: not an input of {args_class.__name__} (has {', '.join(sorted(names))})")
+            continue
+        nested = _nested_input_type(types[key])
+        if nested is None:
+            continue
+        items = [item] if isinstance(item, Mapping) else list(item) if isinstance(item, Sequence) and not isinstance(item, str) else []
+        for index, element in enumerate(items):
+            if isinstance(element, Mapping):
+                label = where if isinstance(item, Mapping) else f"{where}[{index}]"
+                problems += input_name_problems(nested, element, label)
+    return problems
+
+
+def _custom_resource_parts(type_token: str, props: Mapping[str, Any]) -> list[tuple[type, Mapping[str, Any], str]]:
+    """A CustomResource has no SDK class (its spec is sent raw); the parts with a Kubernetes schema are checked against it."""
+    from pulumi_kubernetes.core.v1 import PodTemplateSpecArgs
+    from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
+
+    if type_token == "kubernetes:argoproj.io/v1alpha1:Rollout":
+        return [(ObjectMetaArgs, props.get("metadata") or {}, "metadata"),
+                (PodTemplateSpecArgs, (props.get("spec") or {}).get("template") or {}, "spec.template")]
+    raise LookupError(f"{type_token}: no schema known for this custom resource")
+
+
+def wire_name_problems(type_token: str, props: Mapping[str, Any]) -> list[str]:
+    """Property names in ``props`` that the provider SDK would never send for ``type_token``.
+
+    A fixture with a misspelt name would let a rule reading the same misspelt name pass its
+    mutation test while silently passing every real resource; checking fixtures against the SDK's
+    own input types (``pulumi._types``) closes that gap.
+    """
+    try:
+        args_class = sdk_args_class(type_token)
+    except (LookupError, ImportError):  # a CustomResource: no SDK class
+        return [p for args, value, path in _custom_resource_parts(type_token, props) for p in input_name_problems(args, value, path)]
+    return input_name_problems(args_class, props)

@@ -60,3 +60,17 @@ def test_taggable_types_come_from_the_sdks():
     types = taggable_types()
     assert "aws:s3/bucket:Bucket" in types["aws"] and "aws:s3/bucketPolicy:BucketPolicy" not in types["aws"]
     assert "gcp:compute/instance:Instance" in types["gcp"]
+
+
+def test_framework_reference_is_the_control_within_its_framework():
+    from platform_lib.policy.catalogue import get_rule
+    from platform_lib.policy.pack import framework_of
+
+    cases = {"s3-public-access-block-all-flags": ("AWS Foundational Security Best Practices", "S3.8"),
+             "iam-no-wildcard-resource": ("checkov", "CKV_AWS_355"),
+             "cloudfront-response-headers-policy": ("checkov", "CKV2_AWS_32"),
+             "k8s-no-privileged-containers": ("Kubernetes Pod Security Standards", "baseline: containers[*].securityContext.privileged"),
+             "gce-no-external-ip": ("CIS Google Cloud Platform Foundation Benchmark", "4.9")}
+    for name, expected in cases.items():
+        framework = framework_of(get_rule(name))
+        assert (framework.name, framework.reference) == expected, name

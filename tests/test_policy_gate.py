@@ -7,6 +7,7 @@ import json
 from importlib.resources import files
 
 import jsonschema
+import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
@@ -200,3 +201,33 @@ def test_default_pack_dir_prefers_the_project_pack(tmp_path):
     (tmp_path / "policies").mkdir()
     (tmp_path / "policies" / "PulumiPolicy.yaml").write_text("runtime: python\n")
     assert default_pack_dir(tmp_path) == (tmp_path / "policies").resolve()
+
+
+def _autonamed_bucket_program():
+    aws.s3.Bucket("raw", tags={"team": "a", "cost-center": "b", "environment": "dev", "managed-by": "pulumi"},
+                  opts=pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="1h30m", delete="20m")))
+
+
+def test_requests_carry_what_the_engine_sends():
+    """Analyze gets the checked inputs; AnalyzeStack gets the outputs (pulumi/pulumi
+    step_generator.go AnalyzeResources: ``Properties: v.Outputs``); timeouts are in seconds."""
+    from platform_lib.policy.gate import analyze_request, stack_resource
+
+    plan, _ = run_preview(INSECURE, "prod", program=_autonamed_bucket_program)
+    bucket = plan.by_type("aws:s3/bucket:Bucket")[0]
+    by_urn = {r.urn: r for r in plan.resources}
+    assert "bucket" not in bucket.inputs and bucket.outputs["bucket"]  # the name is the provider's autonaming
+    request = analyze_request(bucket, by_urn)
+    assert "bucket" not in request.properties and request.properties["tags"]["team"] == "a"
+    assert (request.options.customTimeouts.create, request.options.customTimeouts.delete) == (5400.0, 1200.0)
+    assert not request.options.deleteBeforeReplaceDefined
+    entry = stack_resource(bucket, by_urn)
+    assert entry.properties["bucket"] == bucket.outputs["bucket"] and entry.properties["arn"] == bucket.outputs["arn"]
+    assert entry.parent == bucket.parent and entry.urn == bucket.urn
+
+
+def test_the_stack_resource_is_analyzed_like_any_other(policy_gate):
+    plan, _ = run_preview(INSECURE, "prod", program=_autonamed_bucket_program)
+    run_gate(plan, pack_dir=PACK, gate=policy_gate, policy_config_file=PACK / "config" / "prod.json")
+    assert policy_gate.timings["resources"] == len(plan.resources)
+    assert plan.resources[0].type == "pulumi:pulumi:Stack"

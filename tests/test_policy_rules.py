@@ -6,12 +6,14 @@ the real pack over gRPC.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from platform_lib.policy.catalogue import catalogue, get_rule
 from platform_lib.policy.environments import ENVIRONMENT_VALUES
 
-from .policy_fixtures import BASE, BUCKET_URN, container, pod, resource, set_json
+from .policy_fixtures import BASE, container, pod, resource, set_json, wire_name_problems
 
 PROD = ENVIRONMENT_VALUES["prod"]
 
@@ -36,6 +38,9 @@ CASES = [
      lambda p: p.update(blockPublicPolicy=False, restrictPublicBuckets=None),
      "public access block 'subject' does not set blockPublicPolicy, restrictPublicBuckets to true"),
     ("s3-no-public-acl", "aws:s3/bucket:Bucket", lambda p: p.update(acl="public-read"), "'subject' uses the public canned ACL 'public-read'"),
+    ("s3-no-public-acl", "aws:s3/bucket:Bucket",
+     lambda p: p.update(grants=[{"type": "Group", "uri": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers", "permissions": ["READ", "WRITE"]}]),
+     "'subject' grants READ, WRITE to AuthenticatedUsers"),
     ("s3-no-public-acl", "aws:s3/bucketAcl:BucketAcl",
      lambda p: p.update(acl=None, accessControlPolicy={"grants": [{"grantee": {"type": "Group", "uri": "http://acs.amazonaws.com/groups/global/AllUsers"}, "permission": "READ"}]}),
      "'subject' grants READ to AllUsers"),
@@ -55,11 +60,22 @@ CASES = [
     ("iam-no-wildcard-action", "aws:iam/policy:Policy",
      set_json("policy", _add_statement({"Sid": "All", "Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::data"})),
      "policy statement All allows wildcard actions s3:*"),
+    ("iam-no-wildcard-action", "aws:iam/policy:Policy",
+     set_json("policy", _add_statement({"Sid": "AllBut", "Effect": "Allow", "NotAction": ["iam:*"], "Resource": "arn:aws:s3:::data"})),
+     "policy statement AllBut allows every action except iam:* (NotAction)"),
     ("iam-no-wildcard-resource", "aws:iam/rolePolicy:RolePolicy",
      set_json("policy", _add_statement({"Sid": "Read", "Effect": "Allow", "Action": ["s3:GetObject", "ec2:DescribeInstances"], "Resource": "*"})),
      "policy statement Read allows s3:GetObject on Resource '*'"),
     ("iam-no-administrator-access", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
      lambda p: p.update(policyArn="arn:aws:iam::aws:policy/AdministratorAccess"), "'subject' attaches the AWS managed policy AdministratorAccess"),
+    ("iam-no-administrator-access", "aws:iam/role:Role",
+     lambda p: p.update(managedPolicyArns=["arn:aws:iam::aws:policy/PowerUserAccess"]), "role 'subject' attaches the AWS managed policy PowerUserAccess"),
+    ("iam-no-administrator-access", "aws:iam/role:Role",
+     lambda p: p.update(inlinePolicies=[{"name": "admin", "policy": json.dumps({"Version": "2012-10-17", "Statement": [
+         {"Sid": "Admin", "Effect": "Allow", "Action": "*", "Resource": "*"}]})}]),
+     "inlinePolicies[0].policy statement Admin allows '*' on '*' (full administrator access)"),
+    ("iam-no-iam-full-access", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+     lambda p: p.update(policyArn="arn:aws:iam::aws:policy/IAMFullAccess"), "'subject' attaches the AWS managed policy IAMFullAccess"),
     ("iam-no-iam-full-access", "aws:iam/rolePolicy:RolePolicy",
      set_json("policy", _add_statement({"Sid": "Iam", "Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::123456789012:role/x"})),
      "policy statement Iam allows iam:*"),
@@ -75,9 +91,16 @@ CASES = [
     # EC2
     ("ec2-imdsv2-required", "aws:ec2/instance:Instance", lambda p: p["metadataOptions"].update(httpTokens="optional"),
      "'subject' has metadataOptions.httpTokens optional, not required"),
+    ("ec2-imdsv2-required", "aws:ec2/launchTemplate:LaunchTemplate", lambda p: p["metadataOptions"].pop("httpTokens"),
+     "'subject' has metadataOptions.httpTokens unset (IMDSv1 allowed), not required"),
     ("ec2-no-public-ip", "aws:ec2/instance:Instance", lambda p: p.update(associatePublicIpAddress=True), "'subject' sets associatePublicIpAddress"),
+    ("ec2-no-public-ip", "aws:ec2/launchTemplate:LaunchTemplate", lambda p: p["networkInterfaces"][0].update(associatePublicIpAddress="true"),
+     "'subject' networkInterfaces[0] sets associatePublicIpAddress"),
     ("ec2-encrypted-volumes", "aws:ec2/instance:Instance", lambda p: p["ebsBlockDevices"][0].update(encrypted=False),
      "'subject' ebsBlockDevices[0] (/dev/sdf) is not encrypted"),
+    ("ec2-encrypted-volumes", "aws:ec2/instance:Instance", lambda p: p["rootBlockDevice"].pop("encrypted"), "'subject' rootBlockDevice is not encrypted"),
+    ("ec2-encrypted-volumes", "aws:ec2/launchTemplate:LaunchTemplate", lambda p: p["blockDeviceMappings"][0]["ebs"].update(encrypted="false"),
+     "'subject' blockDeviceMappings[0] (/dev/xvda) is not encrypted"),
     ("ec2-encrypted-volumes", "aws:ebs/volume:Volume", lambda p: p.pop("encrypted"), "volume 'subject' is not encrypted"),
     ("ec2-instance-type-allowlist", "aws:ec2/instance:Instance", lambda p: p.update(instanceType="p3.8xlarge"),
      "'subject' uses instance type p3.8xlarge, not in the allowlist (g5.xlarge, g5.2xlarge, g5.12xlarge, g5.48xlarge, g6.xlarge, p4d.24xlarge)"),
@@ -85,8 +108,18 @@ CASES = [
      "'subject' ingress[1] opens SSH (22) to 0.0.0.0/0"),
     ("ec2-no-admin-ports-from-anywhere", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
      lambda p: p.update(ipProtocol="-1", fromPort=None, toPort=None), "'subject' rule opens SSH (22), RDP (3389) to 0.0.0.0/0"),
+    ("ec2-no-admin-ports-from-anywhere", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+     lambda p: p.update(cidrIpv4=None, cidrIpv6="::/0", fromPort=22, toPort=22), "'subject' rule opens SSH (22) to ::/0"),
+    ("ec2-no-admin-ports-from-anywhere", "aws:ec2/securityGroupRule:SecurityGroupRule", lambda p: p.update(protocol="udp", fromPort=3389, toPort=3389),
+     "'subject' rule opens RDP (3389) to 0.0.0.0/0, ::/0"),
+    ("ec2-no-admin-ports-from-anywhere", "aws:ec2/securityGroup:SecurityGroup", lambda p: p["ingress"][1].update(cidrBlocks=[], ipv6CidrBlocks=["::/0"]),
+     "'subject' ingress[1] opens SSH (22) to ::/0"),
     # GCE
     ("gce-no-external-ip", "gcp:compute/instance:Instance", lambda p: p["networkInterfaces"][0].update(accessConfigs=[{}]),
+     "'subject' networkInterfaces[0] has an external access config"),
+    ("gce-no-external-ip", "gcp:compute/instance:Instance", lambda p: p["networkInterfaces"][0].update(ipv6AccessConfigs=[{"networkTier": "PREMIUM"}]),
+     "'subject' networkInterfaces[0] has an external access config"),
+    ("gce-no-external-ip", "gcp:compute/instanceTemplate:InstanceTemplate", lambda p: p["networkInterfaces"][0].update(accessConfigs=[{"networkTier": "STANDARD"}]),
      "'subject' networkInterfaces[0] has an external access config"),
     ("gce-shielded-vm", "gcp:compute/instance:Instance", lambda p: p["shieldedInstanceConfig"].update(enableSecureBoot=False, enableVtpm=False),
      "'subject' shieldedInstanceConfig does not enable enableSecureBoot, enableVtpm"),
@@ -107,6 +140,10 @@ CASES = [
     # CloudFront
     ("cloudfront-https-only", "aws:cloudfront/distribution:Distribution", lambda p: p["defaultCacheBehavior"].update(viewerProtocolPolicy="allow-all"),
      "distribution 'subject' defaultCacheBehavior has viewerProtocolPolicy allow-all"),
+    ("cloudfront-https-only", "aws:cloudfront/distribution:Distribution",
+     lambda p: p.update(orderedCacheBehaviors=[{"pathPattern": "/img/*", "targetOriginId": "site", "viewerProtocolPolicy": "allow-all",
+                                                "responseHeadersPolicyId": "rhp-1", "allowedMethods": ["GET", "HEAD"], "cachedMethods": ["GET", "HEAD"]}]),
+     "distribution 'subject' orderedCacheBehaviors[0] (/img/*) has viewerProtocolPolicy allow-all"),
     ("cloudfront-minimum-tls-1-2", "aws:cloudfront/distribution:Distribution", lambda p: p.update(viewerCertificate={"cloudfrontDefaultCertificate": True}),
      "distribution 'subject' uses the default CloudFront certificate, which allows TLSv1"),
     ("cloudfront-minimum-tls-1-2", "aws:cloudfront/distribution:Distribution", lambda p: p["viewerCertificate"].update(minimumProtocolVersion="TLSv1.1_2016"),
@@ -170,6 +207,8 @@ CASES = [
      "'subject' uses x9.huge, which has no known price"),
     ("gpu-instance-within-budget", "gcp:compute/instance:Instance", lambda p: p["guestAccelerators"][0].update(count=16),
      "'subject' has 16 GPUs, more than the 8 allowed per instance"),
+    ("gpu-instance-within-budget", "gcp:compute/instance:Instance", lambda p: p["guestAccelerators"][0].update(type="nvidia-h200-141gb"),
+     "'subject' uses n1-standard-8 + 1x nvidia-h200-141gb, which has no known price"),
 ]
 
 
@@ -179,6 +218,7 @@ ALSO = {
     "Deployment 'subject' containers[server] image registry.example.com/fraud/scorer:latest is latest": {"k8s-image-pinned-by-digest"},
     "CronJob 'subject' containers[server] image localhost:5000/trainer is untagged": {"k8s-image-pinned-by-digest"},
     "'subject' uses x9.huge, which has no known price": {"ec2-instance-type-allowlist"},
+    "inlinePolicies[0].policy statement Admin allows '*' on '*' (full administrator access)": {"iam-no-wildcard-action", "iam-no-wildcard-resource"},
 }
 
 
@@ -217,5 +257,56 @@ def test_unscopable_actions_may_use_any_resource():
 
 def test_policy_applies_only_to_its_types():
     bucket_policy = get_rule("s3-tls-only-bucket-policy")
-    assert bucket_policy.run(resource("aws:s3/bucket:Bucket"), PROD) == []
-    assert BUCKET_URN.endswith("::data")
+    assert bucket_policy.run(resource("aws:s3/bucket:Bucket"), PROD) == []  # a bucket carries no bucket policy document
+    assert bucket_policy.run(resource("aws:s3/bucketPolicy:BucketPolicy", set_json("policy", lambda d: d["Statement"].pop(0))), PROD) != []
+    tags = get_rule("aws-required-tags")  # prefix "aws:", then only the SDK's taggable types
+    assert tags.applies_to("aws:s3/bucketPolicy:BucketPolicy") and not tags.applies_to("gcp:compute/instance:Instance")
+    assert tags.run(resource("aws:s3/bucketPolicy:BucketPolicy"), PROD) == []  # BucketPolicy takes no tags
+
+
+@pytest.mark.parametrize("type_token", sorted(BASE))
+def test_base_fixture_uses_the_provider_wire_names(type_token):
+    assert wire_name_problems(type_token, BASE[type_token]) == []
+
+
+@pytest.mark.parametrize(("policy", "type_token", "mutate", "message"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_mutation_uses_the_provider_wire_names(policy, type_token, mutate, message):
+    """The property each mutation flips is one the provider sends, so the rule reading it reads a real name."""
+    mutated = {k: v for k, v in resource(type_token, mutate).props.items() if v is not None}
+    assert wire_name_problems(type_token, mutated) == []
+
+
+def test_wire_name_check_catches_a_misspelt_property():
+    assert wire_name_problems("aws:ec2/instance:Instance", {"metadataOptions": {"httpToken": "required"}}) == [
+        "metadataOptions.httpToken: not an input of InstanceMetadataOptionsArgs (has httpEndpoint, httpProtocolIpv6, "
+        "httpPutResponseHopLimit, httpTokens, instanceMetadataTags)"]
+    problems = wire_name_problems("kubernetes:argoproj.io/v1alpha1:Rollout", {"spec": {"template": {"spec": {"containers": [{"securityContext": {"runAsNonroot": True}}]}}}})
+    assert [p.split(":")[0] for p in problems] == ["spec.template.spec.containers[0].securityContext.runAsNonroot"]
+
+
+def test_imds_disabled_needs_no_tokens():
+    subject = resource("aws:ec2/launchTemplate:LaunchTemplate", lambda p: p.update(metadataOptions={"httpEndpoint": "disabled"}))
+    assert get_rule("ec2-imdsv2-required").run(subject, PROD) == []
+
+
+def test_admin_ports_only_from_anywhere_and_only_inbound():
+    rule = get_rule("ec2-no-admin-ports-from-anywhere")
+    egress = resource("aws:ec2/securityGroupRule:SecurityGroupRule", lambda p: p.update(type="egress", fromPort=22, toPort=22))
+    icmp = resource("aws:ec2/securityGroupRule:SecurityGroupRule", lambda p: p.update(protocol="icmp", fromPort=-1, toPort=-1))
+    assert rule.run(egress, PROD) == [] and rule.run(icmp, PROD) == []
+
+
+@pytest.mark.parametrize(("value", "passes"), [("false", True), (False, True), (["false"], True), ("true", False), (["true", "false"], False)])
+def test_tls_deny_reads_every_form_of_the_secure_transport_condition(value, passes):
+    def mutate(document):
+        document["Statement"][0]["Condition"]["Bool"]["aws:SecureTransport"] = value
+    found = get_rule("s3-tls-only-bucket-policy").run(resource("aws:s3/bucketPolicy:BucketPolicy", set_json("policy", mutate)), PROD)
+    assert found == ([] if passes else ["bucket policy 'subject' has no Deny statement for aws:SecureTransport = false"])
+
+
+@pytest.mark.parametrize("uid", [0, 0.0, "0"])
+def test_root_uid_in_every_form_the_wire_carries(uid):
+    """Numbers reach the pack as floats (protobuf Struct); a string UID must not crash the rule."""
+    subject = resource("kubernetes:apps/v1:Deployment", lambda p: container(p)["securityContext"].update(runAsUser=uid))
+    assert get_rule("k8s-run-as-non-root").run(subject, PROD) == ["Deployment 'subject' containers[server] sets runAsUser 0"]
+    assert get_rule("k8s-run-as-non-root").run(resource("kubernetes:apps/v1:Deployment", lambda p: container(p)["securityContext"].update(runAsUser="nobody")), PROD) == []

@@ -6,10 +6,13 @@ from platform_lib.policy.catalogue import Resource, get_rule
 from platform_lib.policy.environments import ENVIRONMENT_VALUES
 from platform_lib.policy.rules.stack import peak_pods
 
-from .policy_fixtures import BASE, resource
+from .policy_fixtures import BASE, resource, wire_name_problems
 
 
 def r(type_token, name, props, deps=()):
+    """A resource for a stack check; plain-dict props must use the provider's wire names."""
+    if isinstance(props, dict):
+        assert wire_name_problems(type_token, props) == []
     return Resource(type=type_token, name=name, urn=f"urn:{type_token}::{name}", props=props, dependencies=tuple(deps))
 
 
@@ -45,6 +48,21 @@ def test_bucket_policy_without_tls_deny():
     assert get_rule("s3-bucket-tls-only").run_stack(resources) == [("bucket 'data' has no bucket policy denying aws:SecureTransport = false", bucket.urn)]
 
 
+def test_bucket_without_lifecycle_configuration():
+    bucket, resources = bucket_stack(*S3[:4])
+    assert get_rule("s3-bucket-lifecycle").run_stack(resources) == [("bucket 'data' has no lifecycle configuration", bucket.urn)]
+    assert get_rule("s3-bucket-companions").run_stack(resources) == []
+
+
+def test_companions_match_by_bucket_name_without_a_dependency():
+    bucket = r("aws:s3/bucket:Bucket", "data", {"bucket": "data"})
+    companions = [r(t, t.rsplit(":", 1)[-1], dict(BASE[t])) for t in S3]  # each names bucket "data", no dependency
+    assert get_rule("s3-bucket-companions").run_stack([bucket, *companions]) == []
+    other = r("aws:s3/bucket:Bucket", "other", {"bucket": "other"})
+    assert get_rule("s3-bucket-companions").run_stack([other, *companions]) == [
+        ("bucket 'other' has no public access block, no encryption configuration", other.urn)]
+
+
 def namespace_stack(quota_hard, workloads, with_limit_range=True):
     namespace = r("kubernetes:core/v1:Namespace", "fraud", {"metadata": {"name": "fraud"}})
     quota = r("kubernetes:core/v1:ResourceQuota", "fraud-quota", {"metadata": {"namespace": "fraud"}, "spec": {"hard": quota_hard}})
@@ -59,6 +77,8 @@ def test_namespace_needs_quota_and_limit_range():
     assert get_rule("k8s-namespace-quota-and-limits").run_stack(resources) == [("namespace 'fraud' has no LimitRange", namespace.urn)]
     _, resources = namespace_stack({"requests.cpu": "4"}, [])
     assert get_rule("k8s-namespace-quota-and-limits").run_stack(resources) == []
+    without_quota = [x for x in resources if x.type != "kubernetes:core/v1:ResourceQuota"]
+    assert get_rule("k8s-namespace-quota-and-limits").run_stack(without_quota) == [("namespace 'fraud' has no ResourceQuota", namespace.urn)]
 
 
 def rollout(replicas, steps, traffic_routing=True, cpu="1"):

@@ -13,9 +13,19 @@ It does what the Pulumi CLI does for ``pulumi preview --policy-pack DIR
    policies (``all`` key, per-policy level, config properties with their schema defaults,
    validated against each policy's config schema) and send it with ``Configure``;
    ``ConfigureStack`` with the stack's name, project and config;
-4. ``Analyze`` for every resource of the plan (type, properties, URN, name, options, provider),
-   then ``AnalyzeStack`` with all of them (with parent, dependencies and property dependencies);
+4. ``Analyze`` for every resource of the plan, the stack resource and component resources
+   included, with its inputs as the provider's Check returned them (type, properties, URN,
+   name, options, provider); then ``AnalyzeStack`` with all of them, each with its *outputs*
+   (the final state), parent and dependencies (source: ``stepGenerator.generateSteps``, which
+   analyzes every registered resource with no custom/component distinction, and
+   ``stepGenerator.AnalyzeResources``, which sends ``v.Outputs`` to ``AnalyzeStack``, in
+   pulumi/pulumi ``pkg/resource/deploy/step_generator.go``; the options are marshalled as in
+   ``marshalResourceOptions`` of ``sdk/go/common/resource/plugin/analyzer_plugin.go``);
 5. stop the program.
+
+The engine's first pass, ``Remediate``, is not sent: the pack has no remediation policies.
+The plan has no default provider resources (``pulumi:providers:aws`` and the like), which the
+engine registers and analyzes too; no policy of the pack looks at provider types.
 
 Violations come back as plain dicts (:data:`VIOLATION_KEYS`).
 """
@@ -24,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -158,14 +169,31 @@ def resource_properties(resource: PlannedResource) -> dict[str, Any]:
     return props
 
 
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_DURATION_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _seconds(duration: str | None) -> float:
+    """A Go duration string as ``CustomTimeouts`` holds it (``"20m"``, ``"1h30m"``) in seconds; 0 when unset or unreadable."""
+    text = (duration or "").strip()
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        return 0.0
+    return sum(float(number) * _DURATION_SECONDS[unit] for number, unit in parts)
+
+
 def _options(resource: PlannedResource) -> analyzer_pb2.AnalyzerResourceOptions:
     options = resource.options
+    timeouts = options.custom_timeouts or {}
     return analyzer_pb2.AnalyzerResourceOptions(
         protect=options.protect,
         ignoreChanges=list(options.ignore_changes),
         deleteBeforeReplace=options.delete_before_replace,
-        deleteBeforeReplaceDefined=True,
+        # The plan records a bool, not whether the program set it: "defined" only when true.
+        deleteBeforeReplaceDefined=options.delete_before_replace,
         aliases=list(options.aliases),
+        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
+            create=_seconds(timeouts.get("create")), update=_seconds(timeouts.get("update")), delete=_seconds(timeouts.get("delete"))),
         parent=resource.parent,
     )
 
@@ -179,6 +207,27 @@ def _provider(resource: PlannedResource, by_urn: Mapping[str, PlannedResource]) 
     if provider is None:
         return None
     return analyzer_pb2.AnalyzerProviderResource(type=provider.type, properties=_struct(provider.inputs), urn=provider.urn, name=provider.name)
+
+
+def analyze_request(resource: PlannedResource, by_urn: Mapping[str, PlannedResource]) -> analyzer_pb2.AnalyzeRequest:
+    """The ``AnalyzeRequest`` the engine sends for one resource: its checked inputs, options and provider."""
+    return analyzer_pb2.AnalyzeRequest(
+        type=resource.type, properties=_struct(resource_properties(resource)), urn=resource.urn, name=resource.name,
+        options=_options(resource), provider=_provider(resource, by_urn))
+
+
+def stack_resource(resource: PlannedResource, by_urn: Mapping[str, PlannedResource]) -> analyzer_pb2.AnalyzerResource:
+    """One entry of the ``AnalyzeStackRequest``: the resource's *outputs* (the final state the engine
+    judges), options, provider, parent and dependencies.
+
+    Outputs are the mocked provider state for custom resources (their inputs plus computed
+    values such as ids, ARNs and autonamed names), ``register_outputs`` for components and the
+    exports for the stack.
+    """
+    return analyzer_pb2.AnalyzerResource(
+        type=resource.type, properties=_struct(resource.outputs), urn=resource.urn, name=resource.name,
+        options=_options(resource), provider=_provider(resource, by_urn), parent=resource.parent,
+        dependencies=list(resource.options.depends_on))
 
 
 class PolicyGate:
@@ -280,25 +329,18 @@ class PolicyGate:
         rules = {r.name: r for r in catalogue()}
         stack_urn = next((r.urn for r in plan.resources if r.type == "pulumi:pulumi:Stack"), "")
         violations: list[dict[str, Any]] = []
-        analyzed = [r for r in plan.resources if r.type != "pulumi:pulumi:Stack"]
+        analyzed = plan.resources  # the engine analyzes the stack resource and components too
         try:
             started = time.perf_counter()
             per_resource: list[float] = []
             for resource in analyzed:
                 begin = time.perf_counter()
-                response = self._stub.Analyze(analyzer_pb2.AnalyzeRequest(
-                    type=resource.type, properties=_struct(resource_properties(resource)), urn=resource.urn, name=resource.name,
-                    options=_options(resource), provider=_provider(resource, by_urn)))
+                response = self._stub.Analyze(analyze_request(resource, by_urn))
                 per_resource.append(time.perf_counter() - begin)
                 violations += self._violations(response.diagnostics, resource, by_urn, rules, stack_urn)
             analyze_seconds = time.perf_counter() - started
             begin = time.perf_counter()
-            stack_request = analyzer_pb2.AnalyzeStackRequest(resources=[
-                analyzer_pb2.AnalyzerResource(
-                    type=r.type, properties=_struct(resource_properties(r)), urn=r.urn, name=r.name, options=_options(r),
-                    provider=_provider(r, by_urn), parent=r.parent, dependencies=list(r.options.depends_on))
-                for r in plan.resources])
-            response = self._stub.AnalyzeStack(stack_request)
+            response = self._stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[stack_resource(r, by_urn) for r in plan.resources]))
             stack_seconds = time.perf_counter() - begin
         except grpc.RpcError as error:
             raise PolicyGateError(f"policy pack {self.info.name} failed: {error.details() if hasattr(error, 'details') else error}") from None
@@ -316,7 +358,8 @@ class PolicyGate:
     def _violations(self, diagnostics: Iterable[Any], resource: PlannedResource | None, by_urn, rules, stack_urn: str) -> list[dict[str, Any]]:
         found = []
         for diagnostic in diagnostics:
-            urn = diagnostic.urn or (resource.urn if resource else stack_urn)
+            # Like the engine: an Analyze diagnostic belongs to the analyzed resource, whatever URN it names.
+            urn = resource.urn if resource else (diagnostic.urn or stack_urn)
             subject = by_urn.get(urn)
             message = diagnostic.message
             if message.startswith(diagnostic.description):

@@ -15,10 +15,12 @@ from typing import Any
 
 
 def is_map(value: Any) -> bool:
+    """Whether ``value`` is a mapping (a dict, or the policy SDK's read-only proxy of an object)."""
     return isinstance(value, Mapping)
 
 
 def is_list(value: Any) -> bool:
+    """Whether ``value`` is a list-like sequence (strings and bytes are not)."""
     return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
 
 
@@ -68,6 +70,7 @@ def statements(document: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
 
 
 def allow_statements(document: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    """The document's statements with ``"Effect": "Allow"``."""
     return [s for s in statements(document) if get(s, "Effect") == "Allow"]
 
 
@@ -124,6 +127,7 @@ SERVING_TYPES = tuple(t for t in WORKLOAD_TYPES if not t.startswith("kubernetes:
 
 
 def pod_spec(type_token: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The pod spec of a workload (see :data:`POD_SPEC_PATHS`); None for other kinds or when absent."""
     path = POD_SPEC_PATHS.get(type_token)
     if path is None:
         return None

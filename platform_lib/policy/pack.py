@@ -36,11 +36,16 @@ _FRAMEWORKS = {
 
 
 def framework_of(rule: PolicyRule) -> PolicyComplianceFramework | None:
-    """The compliance framework of the rule's first control (e.g. S3.8 of AWS FSBP)."""
+    """The compliance framework of the rule's first control with a known framework, None when none has one.
+
+    The reference is the control within its framework: ``S3.8`` of "AWS FSBP S3.8"; a checkov id
+    is its own reference (``CKV_AWS_355``, ``CKV2_AWS_32``).
+    """
     for control in rule.controls:
         for prefix, name in _FRAMEWORKS.items():
             if control.startswith(prefix):
-                return PolicyComplianceFramework(name=name, reference=control.removeprefix(prefix).strip(" :") or control)
+                reference = control if prefix == "CKV" else control.removeprefix(prefix).strip(" :")
+                return PolicyComplianceFramework(name=name, reference=reference or control)
     return None
 
 

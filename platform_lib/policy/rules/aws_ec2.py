@@ -44,8 +44,13 @@ def imdsv2_required(resource, config):
     tags=("ec2",),
 )
 def no_public_ip(resource, config):
-    if get(resource.props, "associatePublicIpAddress") is True:
-        yield f"'{resource.name}' sets associatePublicIpAddress"
+    # An Instance takes associatePublicIpAddress itself (a bool); a LaunchTemplate only on each of
+    # its networkInterfaces (a string "true"/"false") (source: InstanceArgs and
+    # LaunchTemplateNetworkInterfaceArgs in pulumi_aws).
+    if resource.type in INSTANCE:
+        if get(resource.props, "associatePublicIpAddress") is True:
+            yield f"'{resource.name}' sets associatePublicIpAddress"
+        return
     for index, interface in enumerate(as_list(get(resource.props, "networkInterfaces"))):
         if str(get(interface, "associatePublicIpAddress")).lower() == "true":
             yield f"'{resource.name}' networkInterfaces[{index}] sets associatePublicIpAddress"
@@ -56,7 +61,7 @@ def no_public_ip(resource, config):
     description="Every EBS volume of an instance (root and data) and every standalone EBS volume is encrypted.",
     severity="high",
     remediation="Set rootBlockDevice.encrypted and each ebsBlockDevices[].encrypted to true (with kmsKeyId), or encrypted on aws.ebs.Volume.",
-    controls=("AWS FSBP EC2.3", "AWS FSBP EC2.7", "CKV_AWS_8", "CKV_AWS_3"),
+    controls=("AWS FSBP EC2.3", "CKV_AWS_8", "CKV_AWS_3"),
     types=INSTANCE + VOLUME + LAUNCH_TEMPLATE,
     tags=("ec2",),
 )
@@ -104,8 +109,13 @@ def _is_anywhere(cidr: str) -> bool:
 
 
 def _admin_ports_open(protocol, from_port, to_port) -> list[str]:
+    """The admin ports (as "SSH (22)") a rule's protocol and port range reach.
+
+    CIS AWS 5.2 / 5.3 count TCP (6), UDP (17) and all protocols (-1). Protocol ``-1`` means every
+    port; a 0-0 range (unset ports) is read as every port too, erring on the strict side.
+    """
     protocol = str(protocol).lower()
-    if protocol not in ("tcp", "6", "-1", "all"):
+    if protocol not in ("tcp", "6", "udp", "17", "-1", "all"):
         return []
     try:
         low, high = int(float(from_port or 0)), int(float(to_port or 0))
@@ -118,10 +128,10 @@ def _admin_ports_open(protocol, from_port, to_port) -> list[str]:
 
 @resource_policy(
     "ec2-no-admin-ports-from-anywhere",
-    description="No security group rule opens SSH (22) or RDP (3389) to 0.0.0.0/0 or ::/0.",
+    description="No security group rule opens SSH (22) or RDP (3389) over TCP, UDP or all protocols to 0.0.0.0/0 or ::/0.",
     severity="critical",
     remediation="Remove the rule; use SSM Session Manager, or restrict the source to a bastion's security group or a VPN CIDR.",
-    controls=("AWS FSBP EC2.13", "AWS FSBP EC2.14", "AWS FSBP EC2.53", "CIS AWS 5.2", "CKV_AWS_24", "CKV_AWS_25"),
+    controls=("AWS FSBP EC2.13", "AWS FSBP EC2.14", "AWS FSBP EC2.53", "CIS AWS 5.2", "CIS AWS 5.3", "CKV_AWS_24", "CKV_AWS_25"),
     types=SECURITY_GROUP + SECURITY_GROUP_RULE + INGRESS_RULE,
     tags=("ec2",),
 )

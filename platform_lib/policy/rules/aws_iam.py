@@ -53,10 +53,10 @@ def _managed_policy_name(arn: str) -> str | None:
 
 @resource_policy(
     "iam-no-wildcard-action",
-    description="An IAM policy allows no '*' action and no whole-service wildcard such as 's3:*'.",
+    description="An IAM policy allows no '*' action, no whole-service wildcard such as 's3:*' and no NotAction (every action but a few).",
     severity="high",
     remediation="List the actions the workload needs (e.g. s3:GetObject, s3:ListBucket); platform_lib.grants produces such lists.",
-    controls=("AWS FSBP IAM.21", "CKV_AWS_63", "CKV_AWS_290"),
+    controls=("AWS FSBP IAM.21", "CKV_AWS_63"),
     types=IDENTITY_POLICY_TYPES,
     tags=("iam",),
 )
@@ -65,6 +65,9 @@ def no_wildcard_action(resource, config):
         wild = [a for a in _actions(statement) if a == "*" or a.endswith(":*")]
         if wild:
             yield f"{path} statement {_sid(statement, index)} allows wildcard actions {', '.join(wild)}"
+        excluded = [str(a) for a in as_list(get(statement, "NotAction"))]
+        if excluded:  # Allow + NotAction grants every action of every service except those listed
+            yield f"{path} statement {_sid(statement, index)} allows every action except {', '.join(excluded)} (NotAction)"
 
 
 def _scopable(action: str) -> bool:
@@ -76,7 +79,7 @@ def _scopable(action: str) -> bool:
     description="An IAM policy does not allow actions that support resource-level permissions on Resource '*'.",
     severity="high",
     remediation="Name the ARNs (bucket, bucket/prefix/*, key); keep '*' only for actions without resource types (sts:GetCallerIdentity, ec2:Describe*).",
-    controls=("CKV_AWS_355", "CKV_AWS_288"),
+    controls=("CKV_AWS_355", "CKV_AWS_288", "CKV_AWS_290"),
     types=IDENTITY_POLICY_TYPES,
     tags=("iam",),
 )
@@ -118,7 +121,7 @@ def no_administrator_access(resource, config):
     description="No IAM policy allows 'iam:*' and no IAMFullAccess managed policy is attached (a path to privilege escalation).",
     severity="critical",
     remediation="Grant the few IAM read actions needed, or none; manage IAM through the platform's own stacks.",
-    controls=("CKV_AWS_286", "CKV_AWS_287", "AWS FSBP IAM.1"),
+    controls=("CKV_AWS_286", "CKV_AWS_287", "AWS FSBP IAM.21"),
     types=IDENTITY_POLICY_TYPES + ATTACHMENT_TYPES,
     tags=("iam",),
 )

@@ -53,7 +53,9 @@ def no_public_acl(resource, config):
     for grant in grants:
         uri = get(grant, "grantee", "uri") or get(grant, "uri")
         if uri in PUBLIC_GRANTEE_URIS:
-            yield f"'{resource.name}' grants {get(grant, 'permission') or get(grant, 'permissions') or 'access'} to {uri.rsplit('/', 1)[-1]}"
+            # BucketAcl grants carry one "permission"; the grants of a Bucket carry a "permissions" list.
+            permissions = ", ".join(str(p) for p in as_list(get(grant, "permission") or get(grant, "permissions"))) or "access"
+            yield f"'{resource.name}' grants {permissions} to {uri.rsplit('/', 1)[-1]}"
 
 
 @resource_policy(
@@ -72,10 +74,11 @@ def no_public_principal(resource, config):
 
 
 def _denies_insecure_transport(statement) -> bool:
+    """A Deny for everyone when ``aws:SecureTransport`` is false (the value may be a string, a bool or a one-item list)."""
     if get(statement, "Effect") != "Deny":
         return False
-    condition = get(statement, "Condition", "Bool", "aws:SecureTransport")
-    return str(condition).lower() == "false" and is_public_principal(statement)
+    values = [str(v).lower() for v in as_list(get(statement, "Condition", "Bool", "aws:SecureTransport"))]
+    return values == ["false"] and is_public_principal(statement)
 
 
 @resource_policy(

@@ -30,6 +30,15 @@ def _pods(resource):
     return spec if spec is not None else {}
 
 
+def _is_root(user) -> bool:
+    """Whether a ``runAsUser`` value is UID 0: an int, a float (numbers arrive as floats through the
+    Analyzer protocol's Struct) or a numeric string; anything else is not a UID."""
+    try:
+        return user is not None and float(user) == 0
+    except (TypeError, ValueError):
+        return False
+
+
 def _what(resource) -> str:
     return f"{resource.type.rsplit(':', 1)[-1]} '{resource.name}'"
 
@@ -39,7 +48,7 @@ def _what(resource) -> str:
     description="Pods run as a non-root user: runAsNonRoot true on the pod or on every container, and no runAsUser 0.",
     severity="high",
     remediation="Set spec.securityContext.runAsNonRoot: true and a non-zero runAsUser; build the image with a non-root USER.",
-    controls=("PSS restricted: spec.securityContext.runAsNonRoot", "PSS restricted: runAsUser", "CKV_K8S_23"),
+    controls=("PSS restricted: spec.securityContext.runAsNonRoot", "PSS restricted: spec.securityContext.runAsUser", "CKV_K8S_23"),
     types=WORKLOAD_TYPES,
     tags=("kubernetes", "pss"),
 )
@@ -47,14 +56,14 @@ def run_as_non_root(resource, config):
     spec = _pods(resource)
     pod_level = get(spec, "securityContext", "runAsNonRoot")
     pod_user = get(spec, "securityContext", "runAsUser")
-    if pod_user is not None and int(pod_user) == 0:
+    if _is_root(pod_user):
         yield f"{_what(resource)} sets spec.securityContext.runAsUser 0"
     for label, container in containers(spec):
         value = get(container, "securityContext", "runAsNonRoot", default=pod_level)
         if value is not True:
             yield f"{_what(resource)} {label} does not set runAsNonRoot: true"
         user = get(container, "securityContext", "runAsUser")
-        if user is not None and int(user) == 0:
+        if _is_root(user):
             yield f"{_what(resource)} {label} sets runAsUser 0"
 
 
@@ -78,7 +87,7 @@ def no_privilege_escalation(resource, config):
     description="Every container drops ALL capabilities and adds none but NET_BIND_SERVICE.",
     severity="high",
     remediation="Set securityContext.capabilities.drop: ['ALL'] and remove capabilities.add (NET_BIND_SERVICE is the only allowed one).",
-    controls=("PSS restricted: containers[*].securityContext.capabilities.drop", "PSS baseline: capabilities.add", "CKV_K8S_28", "CKV_K8S_37"),
+    controls=("PSS restricted: containers[*].securityContext.capabilities.drop", "PSS restricted: containers[*].securityContext.capabilities.add", "CKV_K8S_28", "CKV_K8S_37"),
     types=WORKLOAD_TYPES,
     tags=("kubernetes", "pss"),
 )

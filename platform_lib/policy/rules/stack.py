@@ -16,8 +16,8 @@ from pulumi_policy.proxy import UnknownValueError
 
 from ..catalogue import ADVISORY_IN_DEV, Resource, stack_policy
 from ..helpers import as_list, containers, get, parse_quantity, pod_spec, scaled
+from ..helpers import policy_document, statements
 from .aws_s3 import BUCKET, BUCKET_POLICY, ENCRYPTION, LIFECYCLE, PUBLIC_ACCESS_BLOCK, VERSIONING, _denies_insecure_transport
-from .aws_s3 import policy_document, statements
 from .cost import BUDGET_CONFIG, instance_cost
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -49,11 +49,18 @@ class CompanionIndex:
                     self.by_bucket[str(value)][resource.type].append(resource)
 
     def of(self, bucket: Resource, types: Sequence[str]) -> list[Resource]:
+        """The indexed resources of ``types`` that depend on ``bucket`` or name it (by its ``bucket`` or ``id``)."""
         names = {str(v) for v in (known(bucket, "bucket"), known(bucket, "id")) if v}
         found = [r for t in types for r in self.by_dependency.get(bucket.urn, {}).get(t, [])]
         seen = {id(r) for r in found}
         found += [r for name in names for t in types for r in self.by_bucket.get(name, {}).get(t, []) if id(r) not in seen]
         return found
+
+
+def _buckets_without(resources: Sequence[Resource], types: Sequence[str]) -> list[Resource]:
+    """The S3 buckets with no companion resource of ``types``."""
+    index = CompanionIndex(resources, types)
+    return [bucket for bucket in resources if bucket.type in BUCKET and not index.of(bucket, types)]
 
 
 @stack_policy(
@@ -83,10 +90,8 @@ def bucket_companions(resources, config):
     tags=("s3",),
 )
 def bucket_versioning(resources, config):
-    index = CompanionIndex(resources, VERSIONING)
-    for bucket in (r for r in resources if r.type in BUCKET):
-        if not index.of(bucket, VERSIONING):
-            yield f"bucket '{bucket.name}' has no versioning", bucket.urn
+    for bucket in _buckets_without(resources, VERSIONING):
+        yield f"bucket '{bucket.name}' has no versioning", bucket.urn
 
 
 @stack_policy(
@@ -115,10 +120,8 @@ def bucket_tls_only(resources, config):
     tags=("s3",),
 )
 def bucket_lifecycle(resources, config):
-    index = CompanionIndex(resources, LIFECYCLE)
-    for bucket in (r for r in resources if r.type in BUCKET):
-        if not index.of(bucket, LIFECYCLE):
-            yield f"bucket '{bucket.name}' has no lifecycle configuration", bucket.urn
+    for bucket in _buckets_without(resources, LIFECYCLE):
+        yield f"bucket '{bucket.name}' has no lifecycle configuration", bucket.urn
 
 
 def _namespace_name(namespace: Resource) -> str | None:
