@@ -148,3 +148,37 @@ def test_workload_identity_with_a_bad_namespace_registers_nothing():
         preview(lambda: TeamWorkloadIdentity("fraud", {"project": PROJECT, "namespace": "Fraud_Team", "kubernetes_service_account": "workload"}))
     assert [issue.path for issue in caught.value.__cause__.issues] == ["TeamWorkloadIdentity(fraud).namespace"]
     assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_both_clouds_grant_through_the_one_shared_code_path():
+    from platform_lib.aws.data_bucket import DataBucket as AwsDataBucket
+    from platform_lib.grants import BucketGrants
+
+    for bucket_class in (DataBucket, AwsDataBucket):
+        for method in ("grant", "grant_read", "grant_read_write"):
+            assert getattr(bucket_class, method) is getattr(BucketGrants, method), (bucket_class, method)
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+def test_every_grant_problem_is_reported_at_once_and_nothing_is_registered(cloud):
+    from platform_lib.aws.data_bucket import DataBucket as AwsDataBucket
+
+    def program():
+        if cloud == "gcp":
+            bucket = DataBucket("features", {"location": "europe-west4", "labels": LABELS})
+        else:
+            bucket = AwsDataBucket("features", environment="dev", tags=LABELS)
+        bucket.grant(42, "admin", "raw/*")
+
+    with pytest.raises(PreviewError) as caught:
+        preview(program)
+    error = caught.value.__cause__
+    assert isinstance(error, ComponentArgsError)
+    assert {(issue.path, issue.value) for issue in error.issues} == {
+        ("DataBucket(features).grant.access", "admin"),
+        ("DataBucket(features).grant.prefix", "raw/*"),
+        ("DataBucket(features).grant.principal", "int" if cloud == "gcp" else 42),
+    }
+    assert all(issue.expected for issue in error.issues)
+    assert find_all(caught.value.plan, "gcp:storage/bucketIAMMember:BucketIAMMember") == []
+    assert find_all(caught.value.plan, "aws:iam/rolePolicy:RolePolicy") == []
