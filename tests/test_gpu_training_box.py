@@ -164,6 +164,20 @@ def test_aws_non_gpu_instance_type_is_refused_before_anything_is_registered(inst
     assert expected in str(error)
 
 
+@pytest.mark.parametrize("instance_type", ["p3.8xlarge", "p3dn.24xlarge"])
+def test_aws_v100_types_need_an_ami_other_than_the_default(instance_type):
+    # The default DLAMI's release notes list no P3 family (supported_ec2_instances), so a V100 box
+    # on it would boot an AMI whose driver build AWS does not support there.
+    error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": instance_type, **AWS_NETWORK, "tags": TAGS}))
+    assert registered == []
+    assert [(issue.path, issue.value) for issue in error.issues] == [("GpuTrainingBox(tune).instance_type", instance_type)]
+    assert "ami_id" in error.issues[0].expected and "p3" in error.issues[0].expected
+    assert find(_aws(instance_type=instance_type, ami_id="ami-0123456789abcdef0"), "aws:ec2/instance:Instance").inputs["instanceType"] == instance_type
+    other_ami = DEFAULT_AMI_PARAMETER.replace("base-oss-nvidia-driver-gpu-ubuntu-22.04", "base-proprietary-nvidia-driver-gpu-ubuntu-20.04")
+    assert find(_aws(instance_type=instance_type, ami_ssm_parameter=other_ami), "aws:ec2/instance:Instance").inputs["instanceType"] == instance_type
+    assert _config_issues(_dev_values(instanceType=instance_type)) == [("mlplat:gpuBoxes[0].instanceType", instance_type)]
+
+
 def test_aws_idle_minutes_must_fit_the_metric_period():
     error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": TAGS, "idle_stop_minutes": 7}))
     assert registered == [] and error.issues[0].path == "GpuTrainingBox(tune).idle_stop_minutes"
