@@ -65,8 +65,10 @@ from .data_bucket import (
     AbortIncompleteMultipartUploadDays,
     KmsKeyDeletionWindowDays,
     NoncurrentVersionExpirationDays,
+    block_public_access,
     bucket_kms_key,
     deny_insecure_transport_statement,
+    owner_enforced,
     versioned_kms_settings,
 )
 from .invalidation import MAX_FILE_PATHS, CloudFrontInvalidation
@@ -349,21 +351,8 @@ class StaticSite(pulumi.ComponentResource):
             f"{name}-content-key", f"Encrypts the objects of the {name} site bucket (SSE-KMS)", validated.kms_key_deletion_window_days, tags, stateful
         )
         bucket = aws.s3.Bucket(f"{name}-content", force_destroy=False, tags=tags, opts=stateful)
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-content-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-content-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child,
-        )
+        public_access = block_public_access(f"{name}-content-public-access", bucket, child)
+        owner_enforced(f"{name}-content-ownership", bucket, child)
         # docs-content-encryption, -versioning, -lifecycle: the same settings as a DataBucket's.
         versioned_kms_settings(
             f"{name}-content",
