@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pulumi_gcp as gcp
 import pytest
 
@@ -182,3 +184,18 @@ def test_every_grant_problem_is_reported_at_once_and_nothing_is_registered(cloud
     assert all(issue.expected for issue in error.issues)
     assert find_all(caught.value.plan, "gcp:storage/bucketIAMMember:BucketIAMMember") == []
     assert find_all(caught.value.plan, "aws:iam/rolePolicy:RolePolicy") == []
+
+
+def test_service_account_ids_start_with_a_letter_even_for_names_starting_with_a_digit():
+    from platform_lib.gcp.gpu_training_box import GpuTrainingBox
+
+    network = {"machine_type": "g2-standard-8", "zone": "europe-west4-a", "subnetwork": "ml-private", "labels": LABELS}
+    plan = preview(lambda: (
+        TeamWorkloadIdentity("1fraud", {"project": PROJECT, "namespace": "1fraud", "kubernetes_service_account": "workload"}),
+        GpuTrainingBox("7tune", network),
+        GpuTrainingBox("tune", network),
+    ))
+    ids = sorted(account.inputs["accountId"] for account in find_all(plan, "gcp:serviceaccount/account:Account"))
+    assert ids == ["sa-1fraud-workload", "sa-7tune-box", "tune-box"]
+    # IAM's accountId rule: 6-30 characters, a letter first, no trailing '-'.
+    assert all(re.fullmatch(r"[a-z][-a-z0-9]{4,28}[a-z0-9]", account_id) for account_id in ids)

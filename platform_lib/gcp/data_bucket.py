@@ -30,6 +30,7 @@ import pulumi_gcp as gcp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import Issue, validate_args
+from . import letter_first
 from ..grants import AccessLevel, BucketGrants, Grant, GrantTarget
 from ..tagging import require_standard_keys
 
@@ -247,7 +248,7 @@ class TeamWorkloadIdentity(pulumi.ComponentResource):
         super().__init__("mlplat:gcp:TeamWorkloadIdentity", name, None, opts)
         self.account = gcp.serviceaccount.Account(
             f"{name}-workload",
-            account_id=f"{name[:21].rstrip('-')}-workload",
+            account_id=letter_first(f"{name[:21].rstrip('-')}-workload"),
             display_name=f"Workload identity of team {name} ({validated.namespace}/{validated.kubernetes_service_account})",
             project=validated.project,
             opts=pulumi.ResourceOptions(parent=self),

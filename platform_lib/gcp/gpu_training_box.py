@@ -28,6 +28,7 @@ import pulumi_gcp as gcp
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ..errors import validate_args
+from . import letter_first
 from ..tagging import require_standard_keys
 
 
@@ -229,7 +230,7 @@ def args_from_config(box: Any, labels: dict[str, str], protect: bool, project: s
 def _account_id(name: str) -> str:
     """A service account id (6-30 characters, ``[a-z][-a-z0-9]*[a-z0-9]``) from the box name."""
     base = re.sub(r"[^a-z0-9-]", "-", name.lower())[:26].strip("-")
-    return f"{base}-box" if len(base) >= 2 else f"gpu-box-{base}".strip("-")
+    return letter_first(f"{base}-box" if len(base) >= 2 else f"gpu-box-{base}".strip("-"))
 
 
 class GpuTrainingBox(pulumi.ComponentResource):
