@@ -96,7 +96,8 @@ def test_bad_grants_raise_a_clear_error_and_register_no_binding(principal, prefi
         preview(program)
     error = caught.value.__cause__
     assert isinstance(error, ComponentArgsError)
-    assert [issue.path for issue in error.issues] == [path]
+    assert [(issue.path, issue.value) for issue in error.issues] == [(path, prefix if path.endswith(".prefix") else principal)]
+    assert error.issues[0].expected
     assert "nothing was created" in str(error)
     assert find_all(caught.value.plan, "gcp:storage/bucketIAMMember:BucketIAMMember") == []
 
@@ -105,7 +106,10 @@ def test_the_same_grant_twice_is_refused():
     program, _ = _bucket_and_account(calls=[lambda b, a: b.grant_read(a), lambda b, a: b.grant_read(a)])
     with pytest.raises(PreviewError) as caught:
         preview(program)
-    assert "each grant once per bucket" in str(caught.value.__cause__)
+    assert [(issue.path, issue.value, issue.expected) for issue in caught.value.__cause__.issues] == [
+        ("DataBucket(features).grant", "trainer read <whole bucket>", "each grant once per bucket")
+    ]
+    assert len(find_all(caught.value.plan, "gcp:storage/bucketIAMMember:BucketIAMMember")) == 1
 
 
 def test_invalid_arguments_register_nothing():
