@@ -65,7 +65,8 @@ def test_aws_instance_is_private_imdsv2_encrypted_and_on_the_dlami():
 def test_aws_containers_get_instance_metadata_only_when_asked():
     assert find(_aws(metadata_hop_limit=2), "aws:ec2/instance:Instance").inputs["metadataOptions"]["httpPutResponseHopLimit"] == 2
     error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": TAGS, "metadata_hop_limit": 5}))
-    assert registered == [] and error.issues[0].path == "GpuTrainingBox(tune).metadata_hop_limit"
+    assert registered == [] and (error.issues[0].path, error.issues[0].value) == ("GpuTrainingBox(tune).metadata_hop_limit", 5)
+    assert "1" in error.issues[0].expected and "2" in error.issues[0].expected
 
 
 def test_data_volumes_follow_protect_and_retain():
@@ -180,12 +181,14 @@ def test_aws_v100_types_need_an_ami_other_than_the_default(instance_type):
 
 def test_aws_idle_minutes_must_fit_the_metric_period():
     error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": TAGS, "idle_stop_minutes": 7}))
-    assert registered == [] and error.issues[0].path == "GpuTrainingBox(tune).idle_stop_minutes"
+    assert registered == [] and (error.issues[0].path, error.issues[0].value) == ("GpuTrainingBox(tune).idle_stop_minutes", 7)
+    assert "multiple of 5" in error.issues[0].expected
 
 
 def test_aws_box_needs_the_standard_tags():
     error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": {"team": "fraud"}}))
-    assert registered == [] and error.issues[0].path == "GpuTrainingBox(tune).tags" and "cost-center" in str(error)
+    assert registered == [] and (error.issues[0].path, error.issues[0].value) == ("GpuTrainingBox(tune).tags", {"team": "fraud"})
+    assert "cost-center" in error.issues[0].expected
 
 
 def test_config_root_volume_below_the_dlami_minimum_is_a_config_error():
@@ -264,8 +267,8 @@ def test_gce_data_disk_is_attached():
 def test_gce_machine_type_and_accelerator_mismatch_is_refused_before_anything_is_registered(args, path, expected):
     error, registered = _component_error(lambda: GceBox("tune", {**GCE_NETWORK, **args}))
     assert registered == []
-    assert [issue.path for issue in error.issues] == [f"GpuTrainingBox(tune).{path}"]
-    assert expected in str(error)
+    assert [(issue.path, issue.value) for issue in error.issues] == [(f"GpuTrainingBox(tune).{path}", args.get(path))]
+    assert expected in error.issues[0].expected
 
 
 # --- stack config ------------------------------------------------------------------------
