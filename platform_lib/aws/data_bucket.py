@@ -102,7 +102,6 @@ DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS = 90
 DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS = 7
 DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS = 30
 
-_STANDARD_TAG_KEYS = ("team", "cost-center", "environment", "managed-by")
 # S3 bucket names: 3-63 lowercase letters, digits, hyphens (and dots, not used here); autonaming
 # appends "-" and 7 hex characters, so the logical name has at most 55 (source: Amazon S3 User
 # Guide, "General purpose bucket naming rules").

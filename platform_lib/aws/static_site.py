@@ -75,9 +75,6 @@ from .invalidation import MAX_FILE_PATHS, CloudFrontInvalidation
 
 TYPE_TOKEN = "mlplat:aws:StaticSite"
 
-#: Route 53's hosted zone id for every CloudFront distribution alias target (source: AWS General
-#: Reference, "Amazon CloudFront endpoints and quotas"; also the distribution's ``hosted_zone_id``).
-CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
 #: One year in seconds: the usual ``max-age`` of immutable, fingerprinted assets.
 ONE_YEAR_SECONDS = 31_536_000
 #: Two years in seconds: the HSTS ``max-age`` hstspreload.org recommends.
