@@ -91,11 +91,17 @@ class GrantableBucket(Protocol):
 
     grants: list[Grant]
 
-    def grant_read(self, principal: Any, prefix: str | None = "", *, name: str | None = None) -> Grant: ...
+    def grant_read(self, principal: Any, prefix: str | None = "", *, name: str | None = None) -> Grant:
+        """Read access under ``prefix``; see :meth:`BucketGrants.grant_read`."""
+        ...
 
-    def grant_read_write(self, principal: Any, prefix: str | None = "", *, name: str | None = None) -> Grant: ...
+    def grant_read_write(self, principal: Any, prefix: str | None = "", *, name: str | None = None) -> Grant:
+        """Read-write access under ``prefix``; see :meth:`BucketGrants.grant_read_write`."""
+        ...
 
-    def grant(self, principal: Any, access: AccessLevel | str, prefix: str | None = "", *, name: str | None = None) -> Grant: ...
+    def grant(self, principal: Any, access: AccessLevel | str, prefix: str | None = "", *, name: str | None = None) -> Grant:
+        """``access`` under ``prefix``; see :meth:`BucketGrants.grant`."""
+        ...
 
 
 @dataclass(frozen=True)

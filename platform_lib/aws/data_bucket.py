@@ -250,10 +250,12 @@ class _Args(BaseModel):
 
     @property
     def protect_resources(self) -> bool:
+        """``protect`` as given, else on in prod."""
         return self.environment is Environment.PROD if self.protect is None else self.protect
 
     @property
     def retain_resources(self) -> bool:
+        """``retain_on_delete`` as given, else on in prod."""
         return self.environment is Environment.PROD if self.retain_on_delete is None else self.retain_on_delete
 
 

@@ -213,6 +213,7 @@ class GpuTrainingBoxArgs(BaseModel):
 
     @property
     def gpu(self) -> GpuInstance:
+        """The instance type's GPUs: model, count and GiB per GPU (from :data:`EC2_GPU_INSTANCE_TYPES`)."""
         return EC2_GPU_INSTANCE_TYPES[self.instance_type]
 
 
