@@ -381,3 +381,15 @@ def test_gcp_dev_stack_has_a_gcs_bucket_a_gce_box_and_workload_identity(repo_roo
     vm = find(plan, "gcp:compute/instance:Instance").inputs
     assert vm["scheduling"]["provisioningModel"] == "SPOT" and vm["scheduling"]["maxRunDuration"] == {"seconds": 12 * 3600}
     assert vm["labels"]["team"] == "fraud"
+
+
+def test_gce_customer_key_encrypts_both_disks_and_a_malformed_key_is_refused():
+    key = "projects/ml-platform-dev/locations/europe-west4/keyRings/boxes/cryptoKeys/disks"
+    plan = _gce(kms_key_name=key)
+    assert find(plan, "gcp:compute/instance:Instance").inputs["bootDisk"]["kmsKeySelfLink"] == key
+    assert find(plan, "gcp:compute/disk:Disk").inputs["diskEncryptionKey"] == {"kmsKeySelfLink": key}
+    bad = "disks-key"  # a bare key name: Compute Engine needs the full resource id
+    error, registered = _component_error(lambda: GceBox("tune", {"machine_type": "g2-standard-8", **GCE_NETWORK, "kms_key_name": bad}))
+    assert registered == []
+    assert [(issue.path, issue.value) for issue in error.issues] == [("GpuTrainingBox(tune).kms_key_name", bad)]
+    assert "projects/" in error.issues[0].expected

@@ -1,5 +1,12 @@
 """Google Cloud components: the GCS data bucket and the GCE GPU training box."""
 
+#: A Cloud KMS crypto key id, ``projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>``
+#: (Cloud KMS docs, "Object hierarchy": resource names), as Cloud Storage's ``defaultKmsKeyName``
+#: and Compute Engine's ``kmsKeySelfLink`` take it. The service agent of the using service needs
+#: ``roles/cloudkms.cryptoKeyEncrypterDecrypter`` on it (Cloud Storage and Compute Engine docs,
+#: "customer-managed encryption keys"); the components do not grant that.
+KMS_KEY_PATTERN = r"^projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/locations/[a-z0-9-]+/keyRings/[A-Za-z0-9_-]+/cryptoKeys/[A-Za-z0-9_-]+$"
+
 
 def letter_first(account_id: str) -> str:
     """A service account id that starts with a letter, as IAM requires.

@@ -30,7 +30,7 @@ import pulumi_gcp as gcp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import Issue, validate_args
-from . import letter_first
+from . import KMS_KEY_PATTERN, letter_first
 from ..grants import AccessLevel, BucketGrants, Grant, GrantTarget
 from ..tagging import require_standard_keys
 
@@ -40,8 +40,6 @@ ROLE_FOR_ACCESS = {AccessLevel.READ: "roles/storage.objectViewer", AccessLevel.R
 #: IAM member kinds a grant may name ("IAM overview", principal identifiers). ``allUsers`` and
 #: ``allAuthenticatedUsers`` are refused: a data bucket is never public.
 MEMBER_KINDS = ("serviceAccount:", "user:", "group:", "domain:", "principal://", "principalSet://")
-
-_KMS_KEY = r"^projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/locations/[a-z0-9-]+/keyRings/[A-Za-z0-9_-]+/cryptoKeys/[A-Za-z0-9_-]+$"
 
 
 class DataBucketArgs(BaseModel):
@@ -70,7 +68,7 @@ class DataBucketArgs(BaseModel):
     versioning: bool = True
     noncurrent_version_days: int = Field(default=30, ge=1, le=3650)
     soft_delete_days: int = Field(default=7, ge=0, le=90)
-    kms_key_name: str | None = Field(default=None, pattern=_KMS_KEY)
+    kms_key_name: str | None = Field(default=None, pattern=KMS_KEY_PATTERN)
     protect: bool = False
     retain_on_delete: bool = False
     force_destroy: bool = False
