@@ -91,20 +91,49 @@ class GrantableBucket(Protocol):
 
     grants: list[Grant]
 
-    def grant_read(self, principal: Any, prefix: str = "") -> Grant: ...
+    def grant_read(self, principal: Any, prefix: str | None = "", *, name: str | None = None) -> Grant:
+        """Read access under ``prefix``; see :meth:`BucketGrants.grant_read`."""
+        ...
 
-    def grant_read_write(self, principal: Any, prefix: str = "") -> Grant: ...
+    def grant_read_write(self, principal: Any, prefix: str | None = "", *, name: str | None = None) -> Grant:
+        """Read-write access under ``prefix``; see :meth:`BucketGrants.grant_read_write`."""
+        ...
 
-    def grant(self, principal: Any, access: AccessLevel | str, prefix: str = "") -> Grant: ...
+    def grant(self, principal: Any, access: AccessLevel | str, prefix: str | None = "", *, name: str | None = None) -> Grant:
+        """``access`` under ``prefix``; see :meth:`BucketGrants.grant`."""
+        ...
+
+
+@dataclass(frozen=True)
+class GrantTarget:
+    """Who a grant is for, as a cloud's bucket resolved it (see :meth:`BucketGrants._grant_target`).
+
+    Attributes:
+        principal: what the cloud's grant resource names: an IAM role name on AWS (a string or an
+            Output), an IAM member string on GCP (``serviceAccount:...``).
+        label: the readable label used in the grant's resource name and in :attr:`Grant.principal`.
+    """
+
+    principal: Any
+    label: str
 
 
 class BucketGrants:
-    """The grant interface shared by the AWS and GCP data buckets (a mixin for their components).
+    """The grant code path shared by the AWS and GCP data buckets (a mixin for their components).
 
-    A bucket class inherits from this and implements one method, ``_grant(principal, access,
-    prefix)``, which registers whatever its cloud needs (an IAM role policy on AWS, a conditional
-    IAM member binding on GCP) and returns a :class:`Grant`. ``grant_read`` and
-    ``grant_read_write`` validate the prefix first, so a bad prefix registers nothing.
+    ``grant_read`` / ``grant_read_write`` / ``grant`` check the access level and the prefix
+    (:func:`normalize_prefix`), let the bucket resolve the principal, refuse a repeated grant,
+    and only then let the bucket register its resources; every problem is reported at once in
+    one :class:`~platform_lib.errors.ComponentArgsError`, and nothing is registered. A bucket
+    class implements three methods:
+
+    - ``_grant_target(principal, name, subject) -> (GrantTarget | None, list[Issue])``: what the
+      cloud's resource names (a role name, an IAM member) and a label, or the issues;
+    - ``_grant_resource_name(label, access, prefix) -> str``: the logical name of the grant's
+      resource (unique per grant: a repeated name is a repeated grant);
+    - ``_register_grant(target, access, prefix, resource_name) -> (resources, document)``: the
+      resources (an IAM role policy on AWS, a conditional IAM member binding on GCP) and, on AWS,
+      the policy document (``None`` elsewhere).
 
     Class attributes:
         grant_component: the component's class name used in error paths (``DataBucket``).
@@ -112,36 +141,84 @@ class BucketGrants:
 
     grant_component: str = "DataBucket"
 
-    def grant_read(self, principal: Any, prefix: str | None = "") -> Grant:
+    def grant_read(self, principal: Any, prefix: str | None = "", *, name: str | None = None) -> Grant:
         """Let ``principal`` list the bucket and get objects under ``prefix`` ("" for all keys).
 
+        Args:
+            principal: on AWS an ``aws.iam.Role`` or a role name (string or Output); on GCP a
+                ``gcp.serviceaccount.Account`` or an IAM member string.
+            prefix: the key prefix the grant is limited to; ``""`` or ``None`` for the whole bucket.
+            name: a short label for the grant's resource name instead of the principal's; needed
+                on AWS when the principal is an Output.
+
+        Returns:
+            The :class:`Grant`, also appended to ``self.grants``.
+
         Raises:
-            ComponentArgsError: the prefix has a wildcard or is otherwise not a literal key prefix.
+            ComponentArgsError: a wildcard or otherwise invalid prefix, an unsupported principal,
+                or a repeated grant; every issue names ``<Component>(<name>).grant.<field>``;
+                nothing was registered.
         """
-        return self.grant(principal, AccessLevel.READ, prefix)
+        return self.grant(principal, AccessLevel.READ, prefix, name=name)
 
-    def grant_read_write(self, principal: Any, prefix: str | None = "") -> Grant:
+    def grant_read_write(self, principal: Any, prefix: str | None = "", *, name: str | None = None) -> Grant:
         """Like :meth:`grant_read`, and also put and delete objects under ``prefix``."""
-        return self.grant(principal, AccessLevel.READ_WRITE, prefix)
+        return self.grant(principal, AccessLevel.READ_WRITE, prefix, name=name)
 
-    def grant(self, principal: Any, access: AccessLevel | str, prefix: str | None = "") -> Grant:
+    def grant(self, principal: Any, access: AccessLevel | str, prefix: str | None = "", *, name: str | None = None) -> Grant:
         """Grant ``access`` (``read`` or ``read-write``) under ``prefix`` to ``principal``.
 
+        Args and Returns: as for :meth:`grant_read`, plus ``access``.
+
         Raises:
-            ComponentArgsError: the access level or the prefix is invalid; nothing was registered.
+            ComponentArgsError: the access level, the prefix, the principal or the name is
+                invalid, or the same grant was made before; nothing was registered.
         """
         from .errors import ComponentArgsError, Issue
 
-        label = f"{self.grant_component}({getattr(self, 'pulumi_resource_name', '?')})"
+        component = f"{self.grant_component}({getattr(self, 'pulumi_resource_name', '?')})"
+        subject = f"{component}.grant"
+        issues: list[Issue] = []
         try:
             level = AccessLevel(access)
         except ValueError:
-            raise ComponentArgsError(f"invalid grant on {label}; nothing was created", [Issue(f"{label}.grant.access", access, "read or read-write")]) from None
+            level = AccessLevel.READ
+            issues.append(Issue(f"{subject}.access", access, "'read' or 'read-write'"))
         try:
             normalized = normalize_prefix(prefix)
         except ValueError as error:
-            raise ComponentArgsError(f"invalid grant on {label}; nothing was created", [Issue(f"{label}.grant.prefix", prefix, str(error))]) from None
-        return self._grant(principal, level, normalized)
+            normalized = ""
+            issues.append(Issue(f"{subject}.prefix", prefix, str(error)))
+        target, principal_issues = self._grant_target(principal, name, subject)
+        issues.extend(principal_issues)
+        resource_name = ""
+        if not issues and target is not None:
+            resource_name = self._grant_resource_name(target.label, level, normalized)
+            if resource_name in {resource.pulumi_resource_name for made in self.grants for resource in made.resources}:
+                issues.append(Issue(subject, f"{target.label} {level.value} {normalized or '<whole bucket>'}", "each grant once per bucket"))
+        if issues or target is None:
+            raise ComponentArgsError(f"invalid grant on {component}; nothing was created", issues)
+        resources, document = self._register_grant(target, level, normalized, resource_name)
+        made = Grant(
+            bucket=getattr(self, "pulumi_resource_name", "?"),
+            principal=target.label,
+            access=level,
+            prefix=normalized,
+            resources=list(resources),
+            document=document,
+        )
+        self.grants.append(made)
+        return made
 
-    def _grant(self, principal: Any, access: AccessLevel, prefix: str) -> Grant:  # pragma: no cover - abstract
+    # -- what each cloud's bucket implements -------------------------------------------------------
+
+    grants: list[Grant]
+
+    def _grant_target(self, principal: Any, name: str | None, subject: str) -> tuple[GrantTarget | None, list[Any]]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _grant_resource_name(self, label: str, access: AccessLevel, prefix: str) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _register_grant(self, target: GrantTarget, access: AccessLevel, prefix: str, resource_name: str) -> tuple[list[pulumi.Resource], Any]:  # pragma: no cover - abstract
         raise NotImplementedError

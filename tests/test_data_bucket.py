@@ -231,7 +231,12 @@ def test_bad_arguments_raise_before_anything_is_registered(kwargs, path):
     error = preview_error(lambda: DataBucket("features", **kwargs))
     cause = error.__cause__
     assert isinstance(cause, ComponentArgsError)
-    assert any(issue.path == path for issue in cause.issues), [str(i) for i in cause.issues]
+    (issue,) = [issue for issue in cause.issues if issue.path == path] or [None]
+    assert issue is not None, [str(i) for i in cause.issues]
+    field = path.removeprefix("DataBucket(features)").lstrip(".")
+    if field:  # a field's own problem names the value given for it
+        assert issue.value == kwargs[field]
+    assert issue.expected
     assert [r.type for r in error.plan.resources] == ["pulumi:pulumi:Stack"]
 
 
@@ -243,27 +248,30 @@ def test_force_destroy_in_prod_error_says_why():
 def test_bad_logical_name_is_refused():
     error = preview_error(lambda: DataBucket("Features_Bucket", environment="dev", tags=TAGS))
     assert isinstance(error.__cause__, ComponentArgsError)
-    assert error.__cause__.issues[0].path == "DataBucket(Features_Bucket).name"
+    assert (error.__cause__.issues[0].path, error.__cause__.issues[0].value) == ("DataBucket(Features_Bucket).name", "Features_Bucket")
+    assert "lowercase" in error.__cause__.issues[0].expected
     assert len(error.plan.resources) == 1
 
 
 @pytest.mark.parametrize(
-    ("call", "path"),
+    ("call", "path", "value"),
     [
-        (lambda b: b.grant_read("reader", prefix="raw/*"), "DataBucket(features).grant.prefix"),
-        (lambda b: b.grant_read("reader", prefix="/raw"), "DataBucket(features).grant.prefix"),
-        (lambda b: b.grant_read_write("reader", prefix="a/../b"), "DataBucket(features).grant.prefix"),
-        (lambda b: b.grant_read(42), "DataBucket(features).grant.principal"),
-        (lambda b: b.grant(" reader", "admin"), "DataBucket(features).grant.access"),
+        (lambda b: b.grant_read("reader", prefix="raw/*"), "DataBucket(features).grant.prefix", "raw/*"),
+        (lambda b: b.grant_read("reader", prefix="/raw"), "DataBucket(features).grant.prefix", "/raw"),
+        (lambda b: b.grant_read_write("reader", prefix="a/../b"), "DataBucket(features).grant.prefix", "a/../b"),
+        (lambda b: b.grant_read(42), "DataBucket(features).grant.principal", 42),
+        (lambda b: b.grant(" reader", "admin"), "DataBucket(features).grant.access", "admin"),
     ],
 )
-def test_bad_grants_raise_and_register_no_policy(call, path):
+def test_bad_grants_raise_and_register_no_policy(call, path, value):
     def program():
         call(DataBucket("features", environment="dev", tags=TAGS))
 
     error = preview_error(program)
     assert isinstance(error.__cause__, ComponentArgsError)
-    assert any(issue.path == path for issue in error.__cause__.issues), [str(i) for i in error.__cause__.issues]
+    matching = [issue for issue in error.__cause__.issues if issue.path == path]
+    assert [issue.value for issue in matching] == [value], [str(i) for i in error.__cause__.issues]
+    assert matching[0].expected
     assert not error.plan.by_type("aws:iam/rolePolicy:RolePolicy")
 
 
@@ -275,6 +283,9 @@ def test_the_same_grant_twice_is_refused():
 
     error = preview_error(program)
     assert isinstance(error.__cause__, ComponentArgsError)
+    assert [(issue.path, issue.value, issue.expected) for issue in error.__cause__.issues] == [
+        ("DataBucket(features).grant", "reader read raw/", "each grant once per bucket")
+    ]
     assert len(error.plan.by_type("aws:iam/rolePolicy:RolePolicy")) == 1
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pulumi_gcp as gcp
 import pytest
 
@@ -94,7 +96,8 @@ def test_bad_grants_raise_a_clear_error_and_register_no_binding(principal, prefi
         preview(program)
     error = caught.value.__cause__
     assert isinstance(error, ComponentArgsError)
-    assert [issue.path for issue in error.issues] == [path]
+    assert [(issue.path, issue.value) for issue in error.issues] == [(path, prefix if path.endswith(".prefix") else principal)]
+    assert error.issues[0].expected
     assert "nothing was created" in str(error)
     assert find_all(caught.value.plan, "gcp:storage/bucketIAMMember:BucketIAMMember") == []
 
@@ -103,7 +106,10 @@ def test_the_same_grant_twice_is_refused():
     program, _ = _bucket_and_account(calls=[lambda b, a: b.grant_read(a), lambda b, a: b.grant_read(a)])
     with pytest.raises(PreviewError) as caught:
         preview(program)
-    assert "each grant once per bucket" in str(caught.value.__cause__)
+    assert [(issue.path, issue.value, issue.expected) for issue in caught.value.__cause__.issues] == [
+        ("DataBucket(features).grant", "trainer read <whole bucket>", "each grant once per bucket")
+    ]
+    assert len(find_all(caught.value.plan, "gcp:storage/bucketIAMMember:BucketIAMMember")) == 1
 
 
 def test_invalid_arguments_register_nothing():
@@ -148,3 +154,52 @@ def test_workload_identity_with_a_bad_namespace_registers_nothing():
         preview(lambda: TeamWorkloadIdentity("fraud", {"project": PROJECT, "namespace": "Fraud_Team", "kubernetes_service_account": "workload"}))
     assert [issue.path for issue in caught.value.__cause__.issues] == ["TeamWorkloadIdentity(fraud).namespace"]
     assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_both_clouds_grant_through_the_one_shared_code_path():
+    from platform_lib.aws.data_bucket import DataBucket as AwsDataBucket
+    from platform_lib.grants import BucketGrants
+
+    for bucket_class in (DataBucket, AwsDataBucket):
+        for method in ("grant", "grant_read", "grant_read_write"):
+            assert getattr(bucket_class, method) is getattr(BucketGrants, method), (bucket_class, method)
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+def test_every_grant_problem_is_reported_at_once_and_nothing_is_registered(cloud):
+    from platform_lib.aws.data_bucket import DataBucket as AwsDataBucket
+
+    def program():
+        if cloud == "gcp":
+            bucket = DataBucket("features", {"location": "europe-west4", "labels": LABELS})
+        else:
+            bucket = AwsDataBucket("features", environment="dev", tags=LABELS)
+        bucket.grant(42, "admin", "raw/*")
+
+    with pytest.raises(PreviewError) as caught:
+        preview(program)
+    error = caught.value.__cause__
+    assert isinstance(error, ComponentArgsError)
+    assert {(issue.path, issue.value) for issue in error.issues} == {
+        ("DataBucket(features).grant.access", "admin"),
+        ("DataBucket(features).grant.prefix", "raw/*"),
+        ("DataBucket(features).grant.principal", "int" if cloud == "gcp" else 42),
+    }
+    assert all(issue.expected for issue in error.issues)
+    assert find_all(caught.value.plan, "gcp:storage/bucketIAMMember:BucketIAMMember") == []
+    assert find_all(caught.value.plan, "aws:iam/rolePolicy:RolePolicy") == []
+
+
+def test_service_account_ids_start_with_a_letter_even_for_names_starting_with_a_digit():
+    from platform_lib.gcp.gpu_training_box import GpuTrainingBox
+
+    network = {"machine_type": "g2-standard-8", "zone": "europe-west4-a", "subnetwork": "ml-private", "labels": LABELS}
+    plan = preview(lambda: (
+        TeamWorkloadIdentity("1fraud", {"project": PROJECT, "namespace": "1fraud", "kubernetes_service_account": "workload"}),
+        GpuTrainingBox("7tune", network),
+        GpuTrainingBox("tune", network),
+    ))
+    ids = sorted(account.inputs["accountId"] for account in find_all(plan, "gcp:serviceaccount/account:Account"))
+    assert ids == ["sa-1fraud-workload", "sa-7tune-box", "tune-box"]
+    # IAM's accountId rule: 6-30 characters, a letter first, no trailing '-'.
+    assert all(re.fullmatch(r"[a-z][-a-z0-9]{4,28}[a-z0-9]", account_id) for account_id in ids)

@@ -65,7 +65,8 @@ def test_aws_instance_is_private_imdsv2_encrypted_and_on_the_dlami():
 def test_aws_containers_get_instance_metadata_only_when_asked():
     assert find(_aws(metadata_hop_limit=2), "aws:ec2/instance:Instance").inputs["metadataOptions"]["httpPutResponseHopLimit"] == 2
     error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": TAGS, "metadata_hop_limit": 5}))
-    assert registered == [] and error.issues[0].path == "GpuTrainingBox(tune).metadata_hop_limit"
+    assert registered == [] and (error.issues[0].path, error.issues[0].value) == ("GpuTrainingBox(tune).metadata_hop_limit", 5)
+    assert "1" in error.issues[0].expected and "2" in error.issues[0].expected
 
 
 def test_data_volumes_follow_protect_and_retain():
@@ -164,14 +165,30 @@ def test_aws_non_gpu_instance_type_is_refused_before_anything_is_registered(inst
     assert expected in str(error)
 
 
+@pytest.mark.parametrize("instance_type", ["p3.8xlarge", "p3dn.24xlarge"])
+def test_aws_v100_types_need_an_ami_other_than_the_default(instance_type):
+    # The default DLAMI's release notes list no P3 family (supported_ec2_instances), so a V100 box
+    # on it would boot an AMI whose driver build AWS does not support there.
+    error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": instance_type, **AWS_NETWORK, "tags": TAGS}))
+    assert registered == []
+    assert [(issue.path, issue.value) for issue in error.issues] == [("GpuTrainingBox(tune).instance_type", instance_type)]
+    assert "ami_id" in error.issues[0].expected and "p3" in error.issues[0].expected
+    assert find(_aws(instance_type=instance_type, ami_id="ami-0123456789abcdef0"), "aws:ec2/instance:Instance").inputs["instanceType"] == instance_type
+    other_ami = DEFAULT_AMI_PARAMETER.replace("base-oss-nvidia-driver-gpu-ubuntu-22.04", "base-proprietary-nvidia-driver-gpu-ubuntu-20.04")
+    assert find(_aws(instance_type=instance_type, ami_ssm_parameter=other_ami), "aws:ec2/instance:Instance").inputs["instanceType"] == instance_type
+    assert _config_issues(_dev_values(instanceType=instance_type)) == [("mlplat:gpuBoxes[0].instanceType", instance_type)]
+
+
 def test_aws_idle_minutes_must_fit_the_metric_period():
     error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": TAGS, "idle_stop_minutes": 7}))
-    assert registered == [] and error.issues[0].path == "GpuTrainingBox(tune).idle_stop_minutes"
+    assert registered == [] and (error.issues[0].path, error.issues[0].value) == ("GpuTrainingBox(tune).idle_stop_minutes", 7)
+    assert "multiple of 5" in error.issues[0].expected
 
 
 def test_aws_box_needs_the_standard_tags():
     error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": {"team": "fraud"}}))
-    assert registered == [] and error.issues[0].path == "GpuTrainingBox(tune).tags" and "cost-center" in str(error)
+    assert registered == [] and (error.issues[0].path, error.issues[0].value) == ("GpuTrainingBox(tune).tags", {"team": "fraud"})
+    assert "cost-center" in error.issues[0].expected
 
 
 def test_config_root_volume_below_the_dlami_minimum_is_a_config_error():
@@ -250,8 +267,8 @@ def test_gce_data_disk_is_attached():
 def test_gce_machine_type_and_accelerator_mismatch_is_refused_before_anything_is_registered(args, path, expected):
     error, registered = _component_error(lambda: GceBox("tune", {**GCE_NETWORK, **args}))
     assert registered == []
-    assert [issue.path for issue in error.issues] == [f"GpuTrainingBox(tune).{path}"]
-    assert expected in str(error)
+    assert [(issue.path, issue.value) for issue in error.issues] == [(f"GpuTrainingBox(tune).{path}", args.get(path))]
+    assert expected in error.issues[0].expected
 
 
 # --- stack config ------------------------------------------------------------------------
@@ -364,3 +381,15 @@ def test_gcp_dev_stack_has_a_gcs_bucket_a_gce_box_and_workload_identity(repo_roo
     vm = find(plan, "gcp:compute/instance:Instance").inputs
     assert vm["scheduling"]["provisioningModel"] == "SPOT" and vm["scheduling"]["maxRunDuration"] == {"seconds": 12 * 3600}
     assert vm["labels"]["team"] == "fraud"
+
+
+def test_gce_customer_key_encrypts_both_disks_and_a_malformed_key_is_refused():
+    key = "projects/ml-platform-dev/locations/europe-west4/keyRings/boxes/cryptoKeys/disks"
+    plan = _gce(kms_key_name=key)
+    assert find(plan, "gcp:compute/instance:Instance").inputs["bootDisk"]["kmsKeySelfLink"] == key
+    assert find(plan, "gcp:compute/disk:Disk").inputs["diskEncryptionKey"] == {"kmsKeySelfLink": key}
+    bad = "disks-key"  # a bare key name: Compute Engine needs the full resource id
+    error, registered = _component_error(lambda: GceBox("tune", {"machine_type": "g2-standard-8", **GCE_NETWORK, "kms_key_name": bad}))
+    assert registered == []
+    assert [(issue.path, issue.value) for issue in error.issues] == [("GpuTrainingBox(tune).kms_key_name", bad)]
+    assert "projects/" in error.issues[0].expected

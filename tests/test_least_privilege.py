@@ -234,3 +234,26 @@ def test_documents_scope_listing_and_keys(dev_plan, aws_managed_policies):
     for document in role.documents.values():
         for statement in document["Statement"]:
             assert statement["Resource"] != "*" and "*" not in statement["Action"] and "s3:*" not in statement["Action"]
+
+
+@pytest.mark.parametrize("role_name", [BOX_ROLE, WORKLOAD_ROLE])
+def test_listing_and_key_use_follow_each_grants_object_scope(dev_plan, aws_managed_policies, role_name):
+    """Every grant document of both roles: listing is limited to the prefix moto proved the object
+    statement is limited to, and the KMS statement names only that bucket's own key."""
+    role = role_from_plan(dev_plan, role_name, aws_managed_policies)
+    keys = {k.name.removesuffix("-key"): k.outputs["arn"] for k in dev_plan.by_type("aws:kms/key:Key")}
+    logical = {physical: name for name, physical in role.buckets.items()}
+    prefixed = 0
+    for policy_name, document in role.documents.items():
+        statements = {s["Sid"]: s for s in document["Statement"]}
+        objects = statements.get("ReadObjects") or statements["ReadWriteObjects"]
+        bucket, _, prefix_star = objects["Resource"].removeprefix("arn:aws:s3:::").partition("/")
+        prefix = prefix_star.removesuffix("*")
+        assert statements["ListObjects"]["Resource"] == f"arn:aws:s3:::{bucket}", policy_name
+        if prefix:
+            prefixed += 1
+            assert statements["ListObjects"]["Condition"] == {"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}}, policy_name
+        else:
+            assert "Condition" not in statements["ListObjects"], policy_name
+        assert statements["UseBucketKey"]["Resource"] == keys[logical[bucket]], policy_name
+    assert prefixed >= 1  # both roles hold one prefix grant (checkpoints/, shared/)

@@ -401,6 +401,9 @@ def test_example_prod_stack_adds_certificate_and_csp():
     assert find(plan, "aws:acm/certificate:Certificate").inputs["domainName"] == "docs.ml.example.com"
     assert "contentSecurityPolicy" in find(plan, "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy").inputs["securityHeadersConfig"]
     assert plan.outputs["url"] == "https://docs.ml.example.com/"
+    for stateful in (find(plan, "aws:s3/bucket:Bucket"), find(plan, KEY), find(plan, DISTRIBUTION)):
+        assert (stateful.options.protect, stateful.options.retain_on_delete) == (True, True), stateful.name
+    assert not any(o.options.protect for o in find_all(plan, OBJECT))
 
 
 @pytest.mark.parametrize("stack", ["prod", "dev"])

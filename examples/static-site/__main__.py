@@ -31,6 +31,10 @@ site = StaticSite(
         "certificate_arn": config.get("certificateArn"),
         "content_security_policy": config.get("contentSecurityPolicy"),
         "tags": tags,
+        # In prod the bucket, its KMS key and the distribution are protected and kept in AWS if
+        # they leave the program (content objects never are: the repository is their source).
+        "protect": pulumi.get_stack() == "prod",
+        "retain_on_delete": pulumi.get_stack() == "prod",
     },
 )
 

@@ -28,7 +28,10 @@ Access is granted as in AWS CDK, by the bucket, to a role::
     bucket.grant_read_write("fraud-pipeline-role")
 
 Each grant is an ``aws.iam.RolePolicy`` (an inline policy on the role) registered as a child of the
-bucket, scoped to the bucket's ARN, the objects under the prefix and the bucket's KMS key.
+bucket, scoped to the bucket's ARN, the objects under the prefix and the bucket's KMS key. The
+checks (access level, prefix, repeated grant) and the ``Grant`` record are the ones every cloud's
+bucket shares, :class:`platform_lib.grants.BucketGrants`; this module only says what a grant is on
+AWS.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..config import Environment
 from ..errors import ComponentArgsError, Issue, validate_args
-from ..grants import AccessLevel, Grant, normalize_prefix
+from ..grants import AccessLevel, BucketGrants, Grant, GrantTarget, normalize_prefix
 from ..tagging import require_standard_keys
 
 __all__ = [
@@ -62,9 +65,11 @@ __all__ = [
     "NoncurrentVersionExpirationDays",
     "VersionedKmsSettings",
     "access_log_bucket_policy_document",
+    "block_public_access",
     "bucket_kms_key",
     "deny_insecure_transport_statement",
     "lifecycle_rules",
+    "owner_enforced",
     "s3_grant_policy_document",
     "sse_kms_rules",
     "versioned_kms_settings",
@@ -97,7 +102,6 @@ DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS = 90
 DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS = 7
 DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS = 30
 
-_STANDARD_TAG_KEYS = ("team", "cost-center", "environment", "managed-by")
 # S3 bucket names: 3-63 lowercase letters, digits, hyphens (and dots, not used here); autonaming
 # appends "-" and 7 hex characters, so the logical name has at most 55 (source: Amazon S3 User
 # Guide, "General purpose bucket naming rules").
@@ -246,10 +250,12 @@ class _Args(BaseModel):
 
     @property
     def protect_resources(self) -> bool:
+        """``protect`` as given, else on in prod."""
         return self.environment is Environment.PROD if self.protect is None else self.protect
 
     @property
     def retain_resources(self) -> bool:
+        """``retain_on_delete`` as given, else on in prod."""
         return self.environment is Environment.PROD if self.retain_on_delete is None else self.retain_on_delete
 
 
@@ -328,9 +334,11 @@ def _resource_options(parent: pulumi.Resource, protect: bool, retain: bool, depe
     return pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=retain, depends_on=depends_on)
 
 
-def _block_public_access(name: str, bucket: aws.s3.Bucket, options: pulumi.ResourceOptions) -> aws.s3.BucketPublicAccessBlock:
+def block_public_access(resource_name: str, bucket: aws.s3.Bucket, options: pulumi.ResourceOptions) -> aws.s3.BucketPublicAccessBlock:
+    """The bucket's public access block with all four flags on (source: CIS AWS Foundations
+    Benchmark v3.0, control 2.1.4). Every platform bucket registers it through this function."""
     return aws.s3.BucketPublicAccessBlock(
-        f"{name}-public-access-block",
+        resource_name,
         bucket=bucket.id,
         block_public_acls=True,
         block_public_policy=True,
@@ -340,9 +348,11 @@ def _block_public_access(name: str, bucket: aws.s3.Bucket, options: pulumi.Resou
     )
 
 
-def _owner_enforced(name: str, bucket: aws.s3.Bucket, options: pulumi.ResourceOptions) -> aws.s3.BucketOwnershipControls:
+def owner_enforced(resource_name: str, bucket: aws.s3.Bucket, options: pulumi.ResourceOptions) -> aws.s3.BucketOwnershipControls:
+    """``BucketOwnerEnforced`` ownership: ACLs disabled, the bucket owner owns every object
+    (source: Amazon S3 User Guide, "Controlling ownership of objects and disabling ACLs")."""
     return aws.s3.BucketOwnershipControls(
-        f"{name}-ownership", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=options
+        resource_name, bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=options
     )
 
 
@@ -427,7 +437,7 @@ def versioned_kms_settings(
     return VersionedKmsSettings(encryption, versioning, lifecycle)
 
 
-class DataBucket(pulumi.ComponentResource):
+class DataBucket(BucketGrants, pulumi.ComponentResource):
     """A private, SSE-KMS encrypted, versioned S3 bucket with lifecycle rules and CDK-style grants.
 
     Args:
@@ -443,6 +453,12 @@ class DataBucket(pulumi.ComponentResource):
         kms_key_arn: the ARN of the bucket's KMS key.
         bucket: the ``aws.s3.Bucket``; kms_key: the ``aws.kms.Key``.
         grants: every :class:`~platform_lib.grants.Grant` made so far.
+
+    Grants: ``grant_read(role, prefix="", *, name=None)``, ``grant_read_write(...)`` and
+    ``grant(role, access, prefix)`` from :class:`~platform_lib.grants.BucketGrants`; ``role`` is an
+    ``aws.iam.Role`` or a role name (string or Output; an Output needs ``name``). Each registers
+    one ``aws.iam.RolePolicy`` named ``<bucket>-<label>-<access>[-<prefix>]`` under this bucket, and
+    the returned ``Grant.document`` is its policy JSON (:func:`s3_grant_policy_document`).
 
     Raises:
         ComponentArgsError: an invalid argument (bad name, missing standard tag, out-of-range
@@ -475,8 +491,8 @@ class DataBucket(pulumi.ComponentResource):
             f"{name}-key", f"Encrypts the objects of data bucket {name} (SSE-KMS)", a.kms_key_deletion_window_days, tags, options()
         )
         self.bucket = aws.s3.Bucket(name, force_destroy=a.force_destroy, tags=tags, opts=options())
-        self.public_access_block = _block_public_access(name, self.bucket, options())
-        self.ownership_controls = _owner_enforced(name, self.bucket, options())
+        self.public_access_block = block_public_access(f"{name}-public-access-block", self.bucket, options())
+        self.ownership_controls = owner_enforced(f"{name}-ownership", self.bucket, options())
         settings = versioned_kms_settings(
             name, self.bucket, self.kms_key.arn, a.noncurrent_version_expiration_days, a.abort_incomplete_multipart_upload_days, options()
         )
@@ -504,52 +520,16 @@ class DataBucket(pulumi.ComponentResource):
         self.arn = self.bucket.arn
         self.kms_key_arn = self.kms_key.arn
         self.grants: list[Grant] = []
-        self._grant_names: set[str] = set()
         self.register_outputs({"bucket_name": self.bucket_name, "arn": self.arn, "kms_key_arn": self.kms_key_arn})
 
-    # -- grants ---------------------------------------------------------------------------------
+    # -- grants: the shared code path is platform_lib.grants.BucketGrants ---------------------------
 
-    def grant_read(self, principal: aws.iam.Role | pulumi.Input[str], prefix: str = "", *, name: str | None = None) -> Grant:
-        """Let a role list and read objects (and decrypt them) under ``prefix``.
-
-        Args:
-            principal: an ``aws.iam.Role``, or a role name (string or Output).
-            prefix: the key prefix the grant is limited to; "" for the whole bucket.
-            name: a short label for the grant's resource names; required when ``principal`` is an
-                Output (defaults to the role's logical name or the role name).
-
-        Returns:
-            The :class:`~platform_lib.grants.Grant`, whose ``document`` is the policy JSON.
-
-        Raises:
-            ComponentArgsError: a wildcard or otherwise invalid prefix, an unsupported principal,
-                or a repeated grant; nothing is registered.
-        """
-        return self.grant(principal, AccessLevel.READ, prefix, name=name)
-
-    def grant_read_write(self, principal: aws.iam.Role | pulumi.Input[str], prefix: str = "", *, name: str | None = None) -> Grant:
-        """Like :meth:`grant_read`, and also put, delete and upload in parts (and encrypt)."""
-        return self.grant(principal, AccessLevel.READ_WRITE, prefix, name=name)
-
-    def grant(self, principal: aws.iam.Role | pulumi.Input[str], access: AccessLevel | str, prefix: str = "", *, name: str | None = None) -> Grant:
-        """Grant ``access`` under ``prefix`` to a role: registers one ``aws.iam.RolePolicy``.
-
-        The policy's logical name is ``<bucket>-<label>-<access>[-<prefix>]`` and its parent is this
-        bucket, so grants show up under the bucket in a preview. See
-        :func:`s3_grant_policy_document` for the statements.
-        """
-        subject = f"DataBucket({self.pulumi_resource_name}).grant"
+    def _grant_target(self, principal: Any, name: str | None, subject: str) -> tuple[GrantTarget | None, list[Issue]]:
+        """The role name of ``principal`` (an ``aws.iam.Role``, or a role name as a string or
+        Output) and the grant's label: ``name``, else the role's logical name or the role name.
+        The label names the role policy, so it is 1-64 letters, digits and ``_ . + = @ -``; an
+        Output principal needs ``name``."""
         issues: list[Issue] = []
-        try:
-            level = AccessLevel(access)
-        except ValueError:
-            level = AccessLevel.READ
-            issues.append(Issue(f"{subject}.access", access, "'read' or 'read-write'"))
-        try:
-            normalized = normalize_prefix(prefix)
-        except ValueError as error:
-            normalized = ""
-            issues.append(Issue(f"{subject}.prefix", prefix, str(error)))
         role_name: pulumi.Input[str] | None = None
         label = name
         if isinstance(principal, aws.iam.Role):
@@ -566,28 +546,23 @@ class DataBucket(pulumi.ComponentResource):
             issues.append(Issue(f"{subject}.principal", principal, "an aws.iam.Role or a role name (string or Output)"))
         if label is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+=@-]{0,63}", label):
             issues.append(Issue(f"{subject}.name", label, "1-64 letters, digits and _ . + = @ - (it names the role policy)"))
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", normalized).strip("-")
-        resource_name = f"{self.pulumi_resource_name}-{label}-{level.value}" + (f"-{slug}" if slug else "")
-        if not issues and resource_name in self._grant_names:
-            issues.append(Issue(f"{subject}", f"{label} {level.value} {normalized or '<whole bucket>'}", "each grant once per bucket"))
-        if issues:
-            raise ComponentArgsError(f"invalid grant on DataBucket({self.pulumi_resource_name!r}); nothing was created", issues)
-        self._grant_names.add(resource_name)
+        if issues or label is None:
+            return None, issues
+        return GrantTarget(role_name, label), []
 
+    def _grant_resource_name(self, label: str, access: AccessLevel, prefix: str) -> str:
+        """``<bucket>-<label>-<access>[-<prefix with every non-alphanumeric run as '-'>]``."""
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", prefix).strip("-")
+        return f"{self.pulumi_resource_name}-{label}-{access.value}" + (f"-{slug}" if slug else "")
+
+    def _register_grant(self, target: GrantTarget, access: AccessLevel, prefix: str, resource_name: str) -> tuple[list[pulumi.Resource], pulumi.Output[str]]:
+        """One ``aws.iam.RolePolicy`` on the role, child of this bucket, with the document of
+        :func:`s3_grant_policy_document`; returns it and the document (an ``Output`` of JSON)."""
         document = pulumi.Output.json_dumps(
-            pulumi.Output.all(self.arn, self.kms_key_arn).apply(lambda arns: s3_grant_policy_document(arns[0], arns[1], level, normalized))
+            pulumi.Output.all(self.arn, self.kms_key_arn).apply(lambda arns: s3_grant_policy_document(arns[0], arns[1], access, prefix))
         )
-        policy = aws.iam.RolePolicy(resource_name, role=role_name, policy=document, opts=pulumi.ResourceOptions(parent=self))
-        grant = Grant(
-            bucket=self.pulumi_resource_name,
-            principal=str(label),
-            access=level,
-            prefix=normalized,
-            resources=[policy],
-            document=document,
-        )
-        self.grants.append(grant)
-        return grant
+        policy = aws.iam.RolePolicy(resource_name, role=target.principal, policy=document, opts=pulumi.ResourceOptions(parent=self))
+        return [policy], document
 
 
 class AccessLogBucketArgs(_Args):
@@ -640,8 +615,8 @@ class AccessLogBucket(pulumi.ComponentResource):
             return _resource_options(self, protect, retain, depends_on)
 
         self.bucket = aws.s3.Bucket(name, tags=a.standard_tags(), opts=options())
-        self.public_access_block = _block_public_access(name, self.bucket, options())
-        self.ownership_controls = _owner_enforced(name, self.bucket, options())
+        self.public_access_block = block_public_access(f"{name}-public-access-block", self.bucket, options())
+        self.ownership_controls = owner_enforced(f"{name}-ownership", self.bucket, options())
         self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
             bucket=self.bucket.id,

@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..errors import validate_args
 from ..tagging import require_standard_keys
@@ -55,7 +55,8 @@ def _sizes(gpu: str, memory_gib: int, family: str, counts: dict[str, int]) -> di
 #: x86_64 EC2 instance types with NVIDIA GPUs. Source: Amazon EC2 "Accelerated computing
 #: instances" specifications (Amazon EC2 Instance Types guide), checked 2026-11. Arm (g5g) and
 #: non-GPU accelerators (inf, trn, dl1, f) are left out: the default Deep Learning AMI is x86_64
-#: with NVIDIA drivers.
+#: with NVIDIA drivers. p3 and p3dn are valid GPU types but need an AMI other than the default
+#: (see :data:`DEFAULT_AMI_FAMILIES`).
 EC2_GPU_INSTANCE_TYPES: dict[str, GpuInstance] = {
     **_sizes("NVIDIA T4", 16, "g4dn", {"xlarge": 1, "2xlarge": 1, "4xlarge": 1, "8xlarge": 1, "16xlarge": 1, "12xlarge": 4, "metal": 8}),
     **_sizes("NVIDIA A10G", 24, "g5", {"xlarge": 1, "2xlarge": 1, "4xlarge": 1, "8xlarge": 1, "16xlarge": 1, "12xlarge": 4, "24xlarge": 4, "48xlarge": 8}),
@@ -72,11 +73,19 @@ EC2_GPU_INSTANCE_TYPES: dict[str, GpuInstance] = {
     **_sizes("NVIDIA B200", 179, "p6-b200", {"48xlarge": 8}),
 }
 
-#: The public SSM parameter of "Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04)". The
-#: name follows the DLAMI Developer Guide rule ("Finding the ID of a DLAMI": the AMI name without
-#: "deep", "learning" and "ami"); that page's own example omits "gpu", so check the parameter with
-#: ``aws ssm get-parameter`` before a first ``pulumi up``, or set ``ami_ssm_parameter``.
+#: The public SSM parameter of "Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04)",
+#: ``/aws/service/deeplearning/ami/<arch>/<AMI name without "deep learning ami", lowercase,
+#: hyphenated>/latest/ami-id`` (AWS DLAMI Developer Guide, "Finding the ID of a DLAMI", and the
+#: AMI's release notes). Check it once with ``aws ssm get-parameter --name ...`` in the target
+#: region before a first ``pulumi up``, or set ``ami_ssm_parameter``.
 DEFAULT_AMI_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id"
+
+#: The instance families of :data:`EC2_GPU_INSTANCE_TYPES` that AMI supports. Source: AWS DLAMI
+#: Developer Guide, release notes of "Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04)",
+#: ``supported_ec2_instances`` (G4dn, G5, G6, Gr6, G6e, G7e, P4d, P4de, P5, P5e, P5en, P6-B200,
+#: P6-B300; checked 2026-11). P3 and P3dn (V100) are not on that list: they need ``ami_id`` or
+#: ``ami_ssm_parameter`` naming an AMI whose driver supports them.
+DEFAULT_AMI_FAMILIES = frozenset({"g4dn", "g5", "g6", "gr6", "g6e", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200"})
 
 #: The AWS managed policy Session Manager needs on an instance (AWS Systems Manager User Guide,
 #: "Configure instance permissions required for Systems Manager").
@@ -139,6 +148,9 @@ class GpuTrainingBoxArgs(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # Declared before instance_type, so its validator can see which AMI the box boots.
+    ami_ssm_parameter: str = Field(default=DEFAULT_AMI_PARAMETER, pattern=r"^/[A-Za-z0-9_./-]+$")
+    ami_id: str | None = Field(default=None, pattern=r"^ami-[0-9a-f]{8,17}$")
     instance_type: str
     subnet_id: str = Field(pattern=r"^subnet-[0-9a-f]{8,17}$")
     vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$")
@@ -149,8 +161,6 @@ class GpuTrainingBoxArgs(BaseModel):
     spot_interruption_behavior: Literal["stop", "hibernate", "terminate"] = "stop"
     idle_stop_minutes: int = Field(default=60, ge=0, le=1440)
     idle_cpu_percent: float = Field(default=5.0, gt=0, lt=100)
-    ami_ssm_parameter: str = Field(default=DEFAULT_AMI_PARAMETER, pattern=r"^/[A-Za-z0-9_./-]+$")
-    ami_id: str | None = Field(default=None, pattern=r"^ami-[0-9a-f]{8,17}$")
     replace_on_ami_change: bool = False
     tags: dict[str, str]
     egress_https_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"], min_length=1)
@@ -160,8 +170,16 @@ class GpuTrainingBoxArgs(BaseModel):
 
     @field_validator("instance_type")
     @classmethod
-    def _gpu_instance_type(cls, value: str) -> str:
-        return check_instance_type(value)
+    def _gpu_instance_type(cls, value: str, info: ValidationInfo) -> str:
+        check_instance_type(value)
+        family = value.split(".")[0]
+        default_ami = "ami_id" in info.data and info.data["ami_id"] is None and info.data.get("ami_ssm_parameter") == DEFAULT_AMI_PARAMETER
+        if default_ami and family not in DEFAULT_AMI_FAMILIES:
+            raise ValueError(
+                f"an instance type the default Deep Learning AMI supports (families {', '.join(sorted(DEFAULT_AMI_FAMILIES))}), "
+                f"or ami_id / ami_ssm_parameter naming an AMI for {value}: the Base OSS Nvidia Driver GPU AMI's release notes do not list {family}"
+            )
+        return value
 
     @field_validator("tags")
     @classmethod
@@ -195,6 +213,7 @@ class GpuTrainingBoxArgs(BaseModel):
 
     @property
     def gpu(self) -> GpuInstance:
+        """The instance type's GPUs: model, count and GiB per GPU (from :data:`EC2_GPU_INSTANCE_TYPES`)."""
         return EC2_GPU_INSTANCE_TYPES[self.instance_type]
 
 

@@ -87,6 +87,7 @@ class CloudFrontInvalidationProvider(pulumi.dynamic.ResourceProvider):
         return boto3.client("cloudfront")
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
+        """Refuse an empty distribution id, paths not starting with ``/`` and ``maxPaths`` outside 1-3,000."""
         failures = []
         if not isinstance(news.get("distributionId"), str) or not news.get("distributionId"):
             failures.append(pulumi.dynamic.CheckFailure("distributionId", "a CloudFront distribution id"))
@@ -99,17 +100,20 @@ class CloudFrontInvalidationProvider(pulumi.dynamic.ResourceProvider):
         return pulumi.dynamic.CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
+        """A new distribution id replaces the tracker; a changed hash or ``maxPaths`` updates it; else no change."""
         if olds.get("distributionId") != news.get("distributionId"):
             return pulumi.dynamic.DiffResult(changes=True, replaces=["distributionId"], delete_before_replace=False)
         changed = bool(changed_paths(olds.get("objectHashes"), news.get("objectHashes"))) or olds.get("maxPaths") != news.get("maxPaths")
         return pulumi.dynamic.DiffResult(changes=changed, replaces=[])
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        """Record the hashes; nothing is invalidated (id ``<distribution id>-content``)."""
         # A new resource goes with a new distribution (or a first deploy): nothing is cached yet.
         outs = {**props, "invalidationId": "", "invalidatedPaths": []}
         return pulumi.dynamic.CreateResult(f"{props['distributionId']}-content", outs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
+        """Invalidate the changed paths (``/*`` above ``maxPaths``) with one ``CreateInvalidation`` call."""
         max_paths = int(news.get("maxPaths", 100))
         paths = changed_paths(olds.get("objectHashes"), news.get("objectHashes"), max_paths)
         outs = {**news, "invalidationId": "", "invalidatedPaths": paths}
@@ -125,6 +129,7 @@ class CloudFrontInvalidationProvider(pulumi.dynamic.ResourceProvider):
         return pulumi.dynamic.UpdateResult(outs)
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        """Nothing to do: an invalidation cannot be undone and removing the tracker leaves the cache alone."""
         # An invalidation cannot be undone, and deleting the tracker must not touch the cache.
         return None
 

@@ -65,17 +65,16 @@ from .data_bucket import (
     AbortIncompleteMultipartUploadDays,
     KmsKeyDeletionWindowDays,
     NoncurrentVersionExpirationDays,
+    block_public_access,
     bucket_kms_key,
     deny_insecure_transport_statement,
+    owner_enforced,
     versioned_kms_settings,
 )
 from .invalidation import MAX_FILE_PATHS, CloudFrontInvalidation
 
 TYPE_TOKEN = "mlplat:aws:StaticSite"
 
-#: Route 53's hosted zone id for every CloudFront distribution alias target (source: AWS General
-#: Reference, "Amazon CloudFront endpoints and quotas"; also the distribution's ``hosted_zone_id``).
-CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
 #: One year in seconds: the usual ``max-age`` of immutable, fingerprinted assets.
 ONE_YEAR_SECONDS = 31_536_000
 #: Two years in seconds: the HSTS ``max-age`` hstspreload.org recommends.
@@ -349,21 +348,8 @@ class StaticSite(pulumi.ComponentResource):
             f"{name}-content-key", f"Encrypts the objects of the {name} site bucket (SSE-KMS)", validated.kms_key_deletion_window_days, tags, stateful
         )
         bucket = aws.s3.Bucket(f"{name}-content", force_destroy=False, tags=tags, opts=stateful)
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-content-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-content-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child,
-        )
+        public_access = block_public_access(f"{name}-content-public-access", bucket, child)
+        owner_enforced(f"{name}-content-ownership", bucket, child)
         # docs-content-encryption, -versioning, -lifecycle: the same settings as a DataBucket's.
         versioned_kms_settings(
             f"{name}-content",

@@ -29,8 +29,9 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..errors import ComponentArgsError, Issue, validate_args
-from ..grants import AccessLevel, BucketGrants, Grant
+from ..errors import Issue, validate_args
+from . import KMS_KEY_PATTERN, letter_first
+from ..grants import AccessLevel, BucketGrants, Grant, GrantTarget
 from ..tagging import require_standard_keys
 
 #: The predefined role a grant of each access level binds ("IAM roles for Cloud Storage").
@@ -39,8 +40,6 @@ ROLE_FOR_ACCESS = {AccessLevel.READ: "roles/storage.objectViewer", AccessLevel.R
 #: IAM member kinds a grant may name ("IAM overview", principal identifiers). ``allUsers`` and
 #: ``allAuthenticatedUsers`` are refused: a data bucket is never public.
 MEMBER_KINDS = ("serviceAccount:", "user:", "group:", "domain:", "principal://", "principalSet://")
-
-_KMS_KEY = r"^projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/locations/[a-z0-9-]+/keyRings/[A-Za-z0-9_-]+/cryptoKeys/[A-Za-z0-9_-]+$"
 
 
 class DataBucketArgs(BaseModel):
@@ -69,7 +68,7 @@ class DataBucketArgs(BaseModel):
     versioning: bool = True
     noncurrent_version_days: int = Field(default=30, ge=1, le=3650)
     soft_delete_days: int = Field(default=7, ge=0, le=90)
-    kms_key_name: str | None = Field(default=None, pattern=_KMS_KEY)
+    kms_key_name: str | None = Field(default=None, pattern=KMS_KEY_PATTERN)
     protect: bool = False
     retain_on_delete: bool = False
     force_destroy: bool = False
@@ -157,15 +156,26 @@ class DataBucket(BucketGrants, pulumi.ComponentResource):
         self.url = self.bucket.url
         self.register_outputs({"bucketName": self.bucket_name, "url": self.url})
 
-    def _grant(self, principal: Any, access: AccessLevel, prefix: str) -> Grant:
-        component = f"{self.grant_component}({self.pulumi_resource_name})"
-        member, label = _member_of(principal, component)
-        resource_name = f"{self.pulumi_resource_name}-{_slug(label)}-{access.value}" + (f"-{_slug(prefix.rstrip('/'), 20)}" if prefix else "")
-        if resource_name in {r.pulumi_resource_name for g in self.grants for r in g.resources}:
-            raise ComponentArgsError(
-                f"invalid grant on {component}; nothing was created",
-                [Issue(f"{component}.grant", f"{label} {access.value} {prefix or '<whole bucket>'}", "each grant once per bucket")],
+    def _grant_target(self, principal: Any, name: str | None, subject: str) -> tuple[GrantTarget | None, list[Issue]]:
+        """The IAM member string of ``principal`` and a label (``name`` when given), or the issue."""
+        if isinstance(principal, gcp.serviceaccount.Account):
+            return GrantTarget(principal.member, name or principal.pulumi_resource_name), []
+        if isinstance(principal, str) and principal.startswith(MEMBER_KINDS):
+            return GrantTarget(principal, name or principal.split(":", 1)[-1].split("@")[0].split("/")[-1]), []
+        return None, [
+            Issue(
+                f"{subject}.principal",
+                principal if isinstance(principal, str) else type(principal).__name__,
+                "a gcp.serviceaccount.Account or an IAM member string (serviceAccount:, user:, group:, domain:, principal://, principalSet://); never allUsers or allAuthenticatedUsers",
             )
+        ]
+
+    def _grant_resource_name(self, label: str, access: AccessLevel, prefix: str) -> str:
+        """``<bucket>-<label slug>-<access>[-<prefix slug>]``."""
+        return f"{self.pulumi_resource_name}-{_slug(label)}-{access.value}" + (f"-{_slug(prefix.rstrip('/'), 20)}" if prefix else "")
+
+    def _register_grant(self, target: GrantTarget, access: AccessLevel, prefix: str, resource_name: str) -> tuple[list[pulumi.Resource], None]:
+        """One ``gcp.storage.BucketIAMMember`` of :data:`ROLE_FOR_ACCESS`, with the prefix condition."""
         condition = None
         if prefix:
             condition = {
@@ -177,26 +187,11 @@ class DataBucket(BucketGrants, pulumi.ComponentResource):
             resource_name,
             bucket=self.bucket.name,
             role=ROLE_FOR_ACCESS[access],
-            member=member,
+            member=target.principal,
             condition=condition,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        grant = Grant(bucket=self.pulumi_resource_name, principal=label, access=access, prefix=prefix, resources=[binding])
-        self.grants.append(grant)
-        return grant
-
-
-def _member_of(principal: Any, component: str) -> tuple[pulumi.Input[str], str]:
-    """The IAM member string of a principal, and a readable label for names."""
-    if isinstance(principal, gcp.serviceaccount.Account):
-        return principal.member, principal.pulumi_resource_name
-    if isinstance(principal, str) and principal.startswith(MEMBER_KINDS):
-        return principal, principal.split(":", 1)[-1].split("@")[0].split("/")[-1]
-    raise ComponentArgsError(
-        f"invalid grant on {component}; nothing was created",
-        [Issue(f"{component}.grant.principal", principal if isinstance(principal, str) else type(principal).__name__,
-               "a gcp.serviceaccount.Account or an IAM member string (serviceAccount:, user:, group:, domain:, principal://, principalSet://); never allUsers or allAuthenticatedUsers")],
-    )
+        return [binding], None
 
 
 def workload_identity_member(project: str, namespace: str, service_account: str) -> str:
@@ -251,7 +246,7 @@ class TeamWorkloadIdentity(pulumi.ComponentResource):
         super().__init__("mlplat:gcp:TeamWorkloadIdentity", name, None, opts)
         self.account = gcp.serviceaccount.Account(
             f"{name}-workload",
-            account_id=f"{name[:21].rstrip('-')}-workload",
+            account_id=letter_first(f"{name[:21].rstrip('-')}-workload"),
             display_name=f"Workload identity of team {name} ({validated.namespace}/{validated.kubernetes_service_account})",
             project=validated.project,
             opts=pulumi.ResourceOptions(parent=self),

@@ -28,6 +28,7 @@ import pulumi_gcp as gcp
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ..errors import validate_args
+from . import KMS_KEY_PATTERN, letter_first
 from ..tagging import require_standard_keys
 
 
@@ -153,7 +154,8 @@ class GpuTrainingBoxArgs(BaseModel):
         image: the boot image (Deep Learning VM family by default).
         boot_disk_gib: boot disk size in GiB (at least 50: Deep Learning VM images need it).
         data_disk_gib: data disk size in GiB; 0 for none.
-        kms_key_name: a Cloud KMS key for the disks (customer-managed encryption); ``None`` for
+        kms_key_name: a Cloud KMS crypto key id for the disks (customer-managed encryption; see
+            :data:`platform_lib.gcp.KMS_KEY_PATTERN`); ``None`` for
             Google-managed encryption.
         spot: Spot provisioning: cheaper, preemptible; the VM is stopped (not deleted) on preemption.
         max_run_hours: stop the VM after this many hours of running (``maxRunDuration``); 0 for no limit.
@@ -174,7 +176,7 @@ class GpuTrainingBoxArgs(BaseModel):
     image: str = DEFAULT_IMAGE
     boot_disk_gib: int = Field(default=150, ge=50, le=65536)
     data_disk_gib: int = Field(default=500, ge=0, le=65536)
-    kms_key_name: str | None = None
+    kms_key_name: str | None = Field(default=None, pattern=KMS_KEY_PATTERN)
     spot: bool = False
     max_run_hours: int = Field(default=0, ge=0, le=720)
     labels: dict[str, str]
@@ -229,7 +231,7 @@ def args_from_config(box: Any, labels: dict[str, str], protect: bool, project: s
 def _account_id(name: str) -> str:
     """A service account id (6-30 characters, ``[a-z][-a-z0-9]*[a-z0-9]``) from the box name."""
     base = re.sub(r"[^a-z0-9-]", "-", name.lower())[:26].strip("-")
-    return f"{base}-box" if len(base) >= 2 else f"gpu-box-{base}".strip("-")
+    return letter_first(f"{base}-box" if len(base) >= 2 else f"gpu-box-{base}".strip("-"))
 
 
 class GpuTrainingBox(pulumi.ComponentResource):
