@@ -81,16 +81,19 @@ class TeamQuota(Model):
     storage_gib: float = Field(default=100, ge=0, le=1_000_000)
 
 
-class BucketAccess(Model):
-    """Who may use one of a team's buckets, and where.
+class GrantScope(Model):
+    """What a bucket grant in config allows: an access level, limited to an object key prefix.
+
+    The shared part of :class:`BucketAccess` (a grant to a team) and :class:`BoxBucketGrant` (a
+    grant to a GPU training box); the platform turns each into a
+    :class:`~platform_lib.grants.Grant`.
 
     Attributes:
-        team: the team receiving the access (a name from ``mlplat:teams``).
         access: ``read`` (list and get) or ``read-write`` (also put and delete).
-        prefix: the object key prefix the access is limited to; "" for the whole bucket.
+        prefix: the object key prefix the access is limited to; "" for the whole bucket. Checked
+            by :func:`platform_lib.grants.normalize_prefix` (no wildcards).
     """
 
-    team: str
     access: Literal["read", "read-write"] = "read"
     prefix: str = ""
 
@@ -100,6 +103,17 @@ class BucketAccess(Model):
         from .grants import normalize_prefix
 
         return normalize_prefix(value)
+
+
+class BucketAccess(GrantScope):
+    """Who may use one of a team's buckets, and where.
+
+    Attributes:
+        team: the team receiving the access (a name from ``mlplat:teams``).
+        access, prefix: see :class:`GrantScope`.
+    """
+
+    team: str
 
 
 class TeamBucket(Model):
@@ -190,25 +204,15 @@ class Components(Model):
     model_endpoints: bool = True
 
 
-class BoxBucketGrant(Model):
+class BoxBucketGrant(GrantScope):
     """One bucket access a GPU training box receives.
 
     Attributes:
         bucket: the short name of a bucket defined in this stack (``mlplat:teams[*].buckets``).
-        access: ``read`` (list and get) or ``read-write`` (also put and delete).
-        prefix: the object key prefix the access is limited to; "" for the whole bucket.
+        access, prefix: see :class:`GrantScope`.
     """
 
     bucket: str = Field(min_length=3, max_length=40)
-    access: Literal["read", "read-write"] = "read"
-    prefix: str = ""
-
-    @field_validator("prefix")
-    @classmethod
-    def _prefix(cls, value: str) -> str:
-        from .grants import normalize_prefix
-
-        return normalize_prefix(value)
 
 
 class GpuBoxAccelerator(Model):
@@ -486,13 +490,15 @@ def _gpu_type_issues(config: PlatformConfig, box: GpuBox, path: str) -> list[Iss
         model.model_validate(values)
     except pydantic.ValidationError as error:
         issues = []
-        for detail in error.errors(include_url=False):
-            field_name = str(detail["loc"][0]) if detail["loc"] else ""
+        # The component's own wording of what it expects (as for every other config issue), at the
+        # config key the argument comes from, with the value as the stack config gave it.
+        for issue in issues_from_validation_error(error):
+            field_name = re.match(r"[^.\[]*", issue.path).group()  # the argument, without [index] or .sub-field
             key = CONFIG_KEYS.get(field_name, to_camel(field_name))
-            value = getattr(box, field_name, detail.get("input")) if field_name not in ("tags", "labels") else box.team
+            value = box.team if field_name in ("tags", "labels") else getattr(box, field_name, issue.value)
             if isinstance(value, BaseModel):
                 value = value.model_dump()
-            issues.append(Issue(f"{path}.{key}", value, detail["msg"].removeprefix("Value error, ")))
+            issues.append(Issue(f"{path}.{key}" if key else path, value, issue.expected))
         return issues
     return []
 
