@@ -36,7 +36,8 @@ from typing import Any, Literal, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..config import Environment, TeamQuota, check_egress_cidrs
 from ..errors import ComponentArgsError, Issue, validate_args
@@ -199,14 +200,34 @@ class TeamNamespaceArgs(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "TeamNamespaceArgs":
+        """Checks across fields, each reported at the field to change (not at the whole args)."""
+        problems: list[tuple[tuple[str, ...], Any, str]] = []
         if self.labels.get("environment") not in (None, self.environment.value):
-            raise ValueError(f"labels.environment equal to environment ({self.environment.value!r}) or left out")
-        if self.default_cpu_request > self.default_cpu_limit:
-            raise ValueError("default_cpu_request <= default_cpu_limit")
-        if self.default_memory_request_gib > self.default_memory_limit_gib:
-            raise ValueError("default_memory_request_gib <= default_memory_limit_gib")
-        if self.default_cpu_limit > self.container_cpu_max or self.default_memory_limit_gib > self.container_memory_max:
-            raise ValueError("default container limits within the per-container maximum (max_container_cpu / max_container_memory_gib, default: the quota)")
+            problems.append((("labels",), self.labels, f"labels.environment equal to environment ({self.environment.value!r}) or left out"))
+        for kind, unit, request, limit, maximum, quota_key in (
+            ("cpu", "vCPU", "default_cpu_request", "default_cpu_limit", "max_container_cpu", "cpu"),
+            ("memory", "GiB", "default_memory_request_gib", "default_memory_limit_gib", "max_container_memory_gib", "memoryGib"),
+        ):
+            request_value, limit_value = getattr(self, request), getattr(self, limit)
+            container_max = getattr(self, f"container_{kind}_max")
+            if request_value > limit_value:
+                problems.append(((request,), request_value, f"at most {limit} ({limit_value:g} {unit})"))
+            if limit_value > container_max:
+                # Blame what the caller set: the default limit, the per-container maximum, or else the quota.
+                if limit in self.model_fields_set:
+                    where, value = (limit,), limit_value
+                    expected = f"at most the per-container maximum ({container_max:g} {unit}: {maximum}, default the quota's {quota_key})"
+                elif getattr(self, maximum) is not None:
+                    where, value, expected = (maximum,), container_max, f"at least {limit} ({limit_value:g} {unit})"
+                else:
+                    where, value = ("quota", quota_key), container_max
+                    expected = f"at least the LimitRange's default container {kind} limit ({limit_value:g} {unit}), or a lower {limit}"
+                problems.append((where, value, expected))
+        if problems:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [InitErrorDetails(type=PydanticCustomError("value_error", "Value error, {expected}", {"expected": expected}), loc=loc, input=value) for loc, value, expected in problems],
+            )
         return self
 
     @property
