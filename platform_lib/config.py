@@ -378,6 +378,8 @@ def cross_reference_issues(config: PlatformConfig, namespace: str = NAMESPACE) -
             for grant_index, grant in enumerate(bucket.grants):
                 if grant.team not in names:
                     issues.append(Issue(f"{path}.grants[{grant_index}].team", grant.team, f"one of the stack's teams ({', '.join(names)})"))
+            # The owner's read-write on the whole bucket comes first: the buckets refuse a grant given twice.
+            issues.extend(_repeated_grants([(team.name, "read-write", ""), *((g.team, g.access, g.prefix) for g in bucket.grants)], f"{path}.grants", "team", offset=1))
     issues.extend(gpu_box_issues(config, namespace))
     if config.components.team_namespaces and config.teams and config.cluster is None:
         issues.append(Issue(f"{namespace}:cluster", None, "a cluster block (name, and oidcProviderArn and oidcIssuer for IRSA) when team namespaces are deployed"))
@@ -466,6 +468,32 @@ def gpu_box_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[I
         for grant_index, grant in enumerate(box.grants):
             if grant.bucket not in bucket_names:
                 issues.append(Issue(f"{path}.grants[{grant_index}].bucket", grant.bucket, f"a bucket this stack defines ({', '.join(bucket_names) or 'none defined'})"))
+        issues.extend(_repeated_grants([(g.bucket, g.access, g.prefix) for g in box.grants], f"{path}.grants", "bucket"))
+    return issues
+
+
+def _repeated_grants(grants: list[tuple[str, str, str]], path: str, key: str, offset: int = 0) -> list[Issue]:
+    """Grants given twice: a bucket registers one policy per (grantee, access, prefix) and refuses
+    a second, so a repeat would fail the program after other resources were registered.
+
+    Args:
+        grants: ``(grantee or bucket, access, normalised prefix)`` in config order; the first
+            ``offset`` entries are implicit (the owner's own access) and have no config index.
+        path: the config path of the grants list, e.g. ``mlplat:teams[0].buckets[1].grants``.
+        key: the config key of the first tuple member (``team`` or ``bucket``).
+
+    Returns:
+        One issue per repeat, at the later grant, with the grant as the config gives it.
+    """
+    issues: list[Issue] = []
+    first: dict[tuple[str, str, str], int] = {}
+    for position, grant in enumerate(grants):
+        if grant in first:
+            earlier = first[grant] - offset
+            already = f"grants[{earlier}]" if earlier >= 0 else "the owning team's read-write on the whole bucket"
+            who, access, prefix = grant
+            issues.append(Issue(f"{path}[{position - offset}]", {key: who, "access": access, "prefix": prefix}, f"a grant not given already (it repeats {already})"))
+        first.setdefault(grant, position)
     return issues
 
 

@@ -124,3 +124,20 @@ def test_team_and_box_grants_check_access_and_prefix_alike(where):
     ]
     values_ok = with_team(buckets=[{"name": "fraud-features", "grants": [{"team": "risk", "prefix": "raw"}]}])
     assert parse_platform_config(values_ok).team("fraud").buckets[0].grants[0].prefix == "raw/"  # normalised the same way
+
+
+def test_a_grant_given_twice_is_a_config_error_not_a_failure_half_way():
+    repeated = {"team": "risk", "access": "read", "prefix": "shared"}
+    messages = parse_errors(with_team(buckets=[{"name": "fraud-features", "grants": [repeated, {**repeated, "prefix": "shared/"}]}]))
+    assert messages == ["mlplat:teams[0].buckets[0].grants[1]: got {'team': 'risk', 'access': 'read', 'prefix': 'shared/'}; expected a grant not given already (it repeats grants[0])"]
+    # The owner already has read-write on the whole bucket.
+    messages = parse_errors(with_team(buckets=[{"name": "fraud-features", "grants": [{"team": "fraud", "access": "read-write"}]}]))
+    assert messages == ["mlplat:teams[0].buckets[0].grants[0]: got {'team': 'fraud', 'access': 'read-write', 'prefix': ''}; expected a grant not given already (it repeats the owning team's read-write on the whole bucket)"]
+    # Different access or prefix is a different grant.
+    parse_platform_config(with_team(buckets=[{"name": "fraud-features", "grants": [repeated, {**repeated, "access": "read-write"}, {**repeated, "prefix": "other/"}]}]))
+
+
+def test_a_box_granted_the_same_bucket_access_twice_is_a_config_error():
+    grant = {"bucket": "fraud-features", "access": "read-write", "prefix": "checkpoints/"}
+    messages = parse_errors({**BASE, "gpuBoxes": [{**AWS_BOX, "grants": [grant, {"bucket": "fraud-features"}, grant]}]})
+    assert messages == ["mlplat:gpuBoxes[0].grants[2]: got {'bucket': 'fraud-features', 'access': 'read-write', 'prefix': 'checkpoints/'}; expected a grant not given already (it repeats grants[0])"]
