@@ -387,31 +387,40 @@ def _steps(*weights):
     return {"steps": [{"weight": w} for w in weights], "analysis": CANARY["analysis"]}
 
 
+MISSING = object()  # the key is absent
+NAME = "ModelEndpoint(fraud-detector)"
+
+#: case -> (arguments, issue path, the value the issue names, what it expects).
 BAD_INPUTS = {
-    "canary weight above 100": (args(canary=_steps(10, 150)), "ModelEndpoint(fraud-detector).canary.steps[1].weight", "at most 100"),
-    "canary weight below 0": (args(canary=_steps(-5, 50)), "ModelEndpoint(fraud-detector).canary.steps[0].weight", "at least 0"),
-    "canary weights not increasing": (args(canary=_steps(10, 50, 30)), "ModelEndpoint(fraud-detector).canary.steps", "strictly increasing"),
-    "canary weights repeated": (args(canary=_steps(20, 20)), "ModelEndpoint(fraud-detector).canary.steps", "strictly increasing"),
-    "analysis without a query": (args(canary={"steps": [{"weight": 10}], "analysis": {"successCondition": "result[0] > 0.9"}}), "ModelEndpoint(fraud-detector).canary.analysis.query", "this key is required"),
-    "analysis with a blank query": (args(canary={"steps": [{"weight": 10}], "analysis": {"query": "   ", "successCondition": "result[0] > 0.9"}}), "ModelEndpoint(fraud-detector).canary.analysis.query", "non-blank"),
-    "canary without analysis": (args(canary={"steps": [{"weight": 10}]}), "ModelEndpoint(fraud-detector).canary.analysis", "this key is required"),
-    "image without tag or digest": (args(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud/detector"), "ModelEndpoint(fraud-detector).image", "pinned by digest"),
-    "image with a tag only": (args(image="ghcr.io/acme/fraud-detector:2.4.0"), "ModelEndpoint(fraud-detector).image", "pinned by digest"),
-    "image with a short digest": (args(image="ghcr.io/acme/fraud-detector@sha256:abc"), "ModelEndpoint(fraud-detector).image", "pinned by digest"),
-    "min replicas above max": (args(autoscaling={"minReplicas": 8, "maxReplicas": 4}), "ModelEndpoint(fraud-detector).autoscaling", "minReplicas (8) at most maxReplicas (4)"),
-    "one replica in prod": (args(autoscaling={"minReplicas": 1, "maxReplicas": 4}), "ModelEndpoint(fraud-detector)", "minReplicas at least 2 outside dev"),
-    "canary and A/B together": (args(canary=CANARY, abTest={"split": "weight"}), "ModelEndpoint(fraud-detector)", "either canary or abTest"),
+    "canary weight above 100": (args(canary=_steps(10, 150)), f"{NAME}.canary.steps[1].weight", 150, "a number at most 100"),
+    "canary weight below 0": (args(canary=_steps(-5, 50)), f"{NAME}.canary.steps[0].weight", -5, "a number at least 0"),
+    "canary weights not increasing": (args(canary=_steps(10, 50, 30)), f"{NAME}.canary.steps", _steps(10, 50, 30)["steps"], "weights strictly increasing from step to step (got [10, 50, 30])"),
+    "canary weights repeated": (args(canary=_steps(20, 20)), f"{NAME}.canary.steps", _steps(20, 20)["steps"], "weights strictly increasing from step to step (got [20, 20])"),
+    "analysis without a query": (args(canary={"steps": [{"weight": 10}], "analysis": {"successCondition": "result[0] > 0.9"}}), f"{NAME}.canary.analysis.query", MISSING, "a value (this key is required)"),
+    "analysis with a blank query": (args(canary={"steps": [{"weight": 10}], "analysis": {"query": "   ", "successCondition": "result[0] > 0.9"}}), f"{NAME}.canary.analysis.query", "   ", "a non-blank value"),
+    "canary without analysis": (args(canary={"steps": [{"weight": 10}]}), f"{NAME}.canary.analysis", MISSING, "a value (this key is required)"),
+    "image without tag or digest": (args(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud/detector"), f"{NAME}.image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud/detector", "an image pinned by digest: <repository>[:<tag>]@sha256:<64 hex digits> (neither tag nor digest was given)"),
+    "image with a tag only": (args(image="ghcr.io/acme/fraud-detector:2.4.0"), f"{NAME}.image", "ghcr.io/acme/fraud-detector:2.4.0", "an image pinned by digest: <repository>[:<tag>]@sha256:<64 hex digits> (a tag alone can be moved to another image)"),
+    "image with a short digest": (args(image="ghcr.io/acme/fraud-detector@sha256:abc"), f"{NAME}.image", "ghcr.io/acme/fraud-detector@sha256:abc", "an image pinned by digest: <repository>[:<tag>]@sha256:<64 hex digits> (the digest 'sha256:abc' is not sha256:<64 lowercase hex digits>)"),
+    "min replicas above max": (args(autoscaling={"minReplicas": 8, "maxReplicas": 4}), f"{NAME}.autoscaling.minReplicas", 8, "at most maxReplicas (4)"),
+    "one replica in prod": (args(autoscaling={"minReplicas": 1, "maxReplicas": 4}), f"{NAME}.autoscaling.minReplicas", 1, "at least 2 outside dev (prod): one pod must keep serving while another is drained or rescheduled"),
+    "canary and A/B together": (args(canary=CANARY, abTest={"split": "weight"}), f"{NAME}.abTest", {"split": "weight", "weight": 50, "headerName": "x-model-variant", "headerValue": "b", "analysis": None}, "no abTest beside a canary: either canary or abTest, not both (one Rollout runs one strategy at a time)"),
+    "CPU limit below the request": (args(resources={"cpu": 2, "cpuLimit": 1}), f"{NAME}.resources.cpuLimit", 1.0, "at least the cpu request (2 vCPU)"),
+    "canary without a load balancer": (args(canary=CANARY, exposure={"enabled": False}), f"{NAME}.exposure.enabled", False, "true for a canary or A/B test: the load balancer splits the traffic"),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS), ids=list(BAD_INPUTS))
 def test_bad_input_is_refused_before_anything_is_registered(case):
-    values, path, expected = BAD_INPUTS[case]
+    values, path, value, expected = BAD_INPUTS[case]
     with pytest.raises(PreviewError) as raised:
         build(values)
     error = raised.value.__cause__
     assert isinstance(error, ComponentArgsError)
-    assert any(issue.path == path and expected in issue.expected for issue in error.issues), [str(i) for i in error.issues]
+    assert [issue.path for issue in error.issues] == [path], [str(i) for i in error.issues]
+    (issue,) = error.issues
+    assert str(issue).startswith(f"{path}: got {'<missing>' if value is MISSING else repr(value)}; "), str(issue)
+    assert issue.expected == expected
     assert "nothing was created" in str(error)
     assert [r.type for r in raised.value.plan.resources] == ["pulumi:pulumi:Stack"]
 

@@ -272,8 +272,8 @@ def test_model_endpoint_refusing_one_replica_outside_dev_registers_nothing():
     bad = config.model_copy(update={"endpoints": [one, *config.endpoints[1:]]})
     error, registered = _refused("staging", program=lambda: build_platform(bad))
     assert isinstance(error, ComponentArgsError)
-    assert [i.path for i in error.issues] == [f"ModelEndpoint({endpoint.team}-{endpoint.name})"]
-    assert error.issues[0].expected.startswith("autoscaling.minReplicas at least 2 outside dev (got 1 in staging)")
+    assert [(i.path, i.value) for i in error.issues] == [(f"ModelEndpoint({endpoint.team}-{endpoint.name}).autoscaling.minReplicas", 1)]
+    assert error.issues[0].expected.startswith("at least 2 outside dev (staging)")
     assert registered == []
 
 

@@ -40,7 +40,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, model_validator
 
-from ..errors import validate_args
+from ..errors import located_validation_error, validate_args
 from .model_endpoint_spec import Analysis, ModelEndpointSpec, PeakRequests, startup_failure_threshold
 
 TYPE_TOKEN = "mlplat:k8s:ModelEndpoint"
@@ -84,9 +84,9 @@ class ModelEndpointArgs(ModelEndpointSpec):
     @model_validator(mode="after")
     def _replicas_outside_dev(self) -> "ModelEndpointArgs":
         if self.environment != "dev" and self.autoscaling.min_replicas < 2:
-            raise ValueError(
-                f"autoscaling.minReplicas at least 2 outside dev (got {self.autoscaling.min_replicas} in {self.environment}): "
-                "one pod must keep serving while another is drained or rescheduled"
+            raise located_validation_error(
+                type(self).__name__,
+                [(("autoscaling", "minReplicas"), self.autoscaling.min_replicas, f"at least 2 outside dev ({self.environment}): one pod must keep serving while another is drained or rescheduled")],
             )
         return self
 

@@ -18,6 +18,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from ..errors import located_validation_error
+
 #: Kubernetes object names are DNS-1035 labels (Service names must be); 40 characters leaves room
 #: for the ``-canary`` / ``-analysis`` suffixes within the 63-character limit.
 _NAME = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
@@ -103,7 +105,7 @@ class Resources(SpecModel):
     @model_validator(mode="after")
     def _limit_covers_request(self) -> "Resources":
         if self.cpu_limit is not None and self.cpu_limit < self.cpu:
-            raise ValueError(f"cpuLimit ({self.cpu_limit} vCPU) at least the cpu request ({self.cpu} vCPU)")
+            raise located_validation_error("Resources", [(("cpuLimit",), self.cpu_limit, f"at least the cpu request ({self.cpu:g} vCPU)")])
         return self
 
     @property
@@ -144,7 +146,7 @@ class Autoscaling(SpecModel):
     @model_validator(mode="after")
     def _min_at_most_max(self) -> "Autoscaling":
         if self.min_replicas > self.max_replicas:
-            raise ValueError(f"minReplicas ({self.min_replicas}) at most maxReplicas ({self.max_replicas})")
+            raise located_validation_error("Autoscaling", [(("minReplicas",), self.min_replicas, f"at most maxReplicas ({self.max_replicas})")])
         return self
 
 
@@ -425,10 +427,13 @@ class ModelEndpointSpec(SpecModel):
 
     @model_validator(mode="after")
     def _one_strategy(self) -> "ModelEndpointSpec":
+        problems: list[tuple[tuple[str | int, ...], object, str]] = []
         if self.canary is not None and self.ab_test is not None:
-            raise ValueError("either canary or abTest, not both (one Rollout runs one strategy at a time)")
+            problems.append((("abTest",), self.ab_test.model_dump(by_alias=True), "no abTest beside a canary: either canary or abTest, not both (one Rollout runs one strategy at a time)"))
         if self.progressive and not self.exposure.enabled:
-            raise ValueError("exposure.enabled true for a canary or A/B test: the load balancer splits the traffic")
+            problems.append((("exposure", "enabled"), False, "true for a canary or A/B test: the load balancer splits the traffic"))
+        if problems:
+            raise located_validation_error(type(self).__name__, problems)
         return self
 
     @property

@@ -36,11 +36,10 @@ from typing import Any, Literal, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..config import Environment, TeamQuota, check_egress_cidrs
-from ..errors import ComponentArgsError, Issue, validate_args
+from ..errors import ComponentArgsError, Issue, located_validation_error, validate_args
 from ..tagging import require_standard_keys
 
 __all__ = [
@@ -201,7 +200,7 @@ class TeamNamespaceArgs(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> "TeamNamespaceArgs":
         """Checks across fields, each reported at the field to change (not at the whole args)."""
-        problems: list[tuple[tuple[str, ...], Any, str]] = []
+        problems: list[tuple[tuple[str | int, ...], Any, str]] = []
         if self.labels.get("environment") not in (None, self.environment.value):
             problems.append((("labels",), self.labels, f"labels.environment equal to environment ({self.environment.value!r}) or left out"))
         for kind, unit, request, limit, maximum, quota_key in (
@@ -224,10 +223,7 @@ class TeamNamespaceArgs(BaseModel):
                     expected = f"at least the LimitRange's default container {kind} limit ({limit_value:g} {unit}), or a lower {limit}"
                 problems.append((where, value, expected))
         if problems:
-            raise ValidationError.from_exception_data(
-                type(self).__name__,
-                [InitErrorDetails(type=PydanticCustomError("value_error", "Value error, {expected}", {"expected": expected}), loc=loc, input=value) for loc, value, expected in problems],
-            )
+            raise located_validation_error(type(self).__name__, problems)
         return self
 
     @property
