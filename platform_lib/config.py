@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 
 from .errors import ConfigError, Issue, issues_from_validation_error
 from .k8s.model_endpoint_spec import ModelEndpointSpec
+from .k8s.network import check_cidr_blocks
 
 NAMESPACE = "mlplat"
 
@@ -149,20 +150,6 @@ class Team(Model):
     pod_security: Literal["restricted", "baseline"] = "restricted"
 
 
-def check_egress_cidrs(cidrs: list[str]) -> list[str]:
-    """Validate CIDR blocks for an egress allow-list: each a network address, none the whole internet."""
-    import ipaddress
-
-    for cidr in cidrs:
-        try:
-            network = ipaddress.ip_network(cidr, strict=True)
-        except ValueError:
-            raise ValueError(f"CIDR blocks such as 10.0.0.0/16 ({cidr!r} is not one)") from None
-        if network.prefixlen == 0:
-            raise ValueError("CIDR blocks narrower than the whole internet (0.0.0.0/0 and ::/0 are refused)")
-    return cidrs
-
-
 class Cluster(Model):
     """The Kubernetes cluster the team namespaces live in.
 
@@ -185,7 +172,7 @@ class Cluster(Model):
     @field_validator("egress_https_cidrs")
     @classmethod
     def _cidrs(cls, cidrs: list[str]) -> list[str]:
-        return check_egress_cidrs(cidrs)
+        return check_cidr_blocks(cidrs)
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> "Cluster":

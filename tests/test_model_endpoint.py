@@ -246,7 +246,10 @@ def test_network_policy_admits_load_balancer_prometheus_and_clients_only():
 def test_network_policy_refuses_the_whole_internet_as_load_balancer():
     with pytest.raises(PreviewError) as raised:
         build(args(exposure={"loadBalancerSourceCidrs": ["0.0.0.0/0"]}))
-    assert any(i.path == "ModelEndpoint(fraud-detector).exposure.loadBalancerSourceCidrs" for i in raised.value.__cause__.issues)
+    assert [(i.path, i.value, i.expected) for i in raised.value.__cause__.issues] == [
+        ("ModelEndpoint(fraud-detector).exposure.loadBalancerSourceCidrs", ["0.0.0.0/0"], "CIDR blocks narrower than the whole internet (0.0.0.0/0 and ::/0 are refused)")
+    ]
+    assert [r.type for r in raised.value.plan.resources] == ["pulumi:pulumi:Stack"]
 
 
 def test_gpu_pods_request_gpus_with_tolerations_and_node_selector():

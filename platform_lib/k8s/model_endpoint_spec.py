@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from ..errors import located_validation_error
+from .network import check_cidr_blocks
 
 #: Kubernetes object names are DNS-1035 labels (Service names must be); 40 characters leaves room
 #: for the ``-canary`` / ``-analysis`` suffixes within the 63-character limit.
@@ -336,16 +337,7 @@ class Exposure(SpecModel):
     @field_validator("load_balancer_source_cidrs")
     @classmethod
     def _cidrs(cls, cidrs: list[str]) -> list[str]:
-        import ipaddress
-
-        for cidr in cidrs:
-            try:
-                network = ipaddress.ip_network(cidr, strict=True)
-            except ValueError:
-                raise ValueError(f"CIDR blocks such as 10.0.0.0/16 (got {cidr!r})") from None
-            if network.prefixlen == 0:
-                raise ValueError(f"CIDR blocks narrower than {cidr} (the whole internet is not a load balancer)")
-        return cidrs
+        return check_cidr_blocks(cidrs)
 
     @field_validator("client_namespaces")
     @classmethod

@@ -38,7 +38,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..config import Environment, TeamQuota, check_egress_cidrs
+from ..config import Environment, TeamQuota
+from .network import check_cidr_blocks
 from ..errors import ComponentArgsError, Issue, located_validation_error, validate_args
 from ..tagging import require_standard_keys
 
@@ -195,7 +196,7 @@ class TeamNamespaceArgs(BaseModel):
     @field_validator("egress_https_cidrs")
     @classmethod
     def _cidrs(cls, cidrs: list[str]) -> list[str]:
-        return check_egress_cidrs(cidrs)
+        return check_cidr_blocks(cidrs)
 
     @model_validator(mode="after")
     def _consistent(self) -> "TeamNamespaceArgs":
