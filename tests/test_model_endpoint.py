@@ -153,7 +153,7 @@ def test_pod_meets_the_restricted_pod_security_standard(deployment_plan):
 def test_requests_limits_and_probes(deployment_plan):
     server = container(find(deployment_plan, DEPLOYMENT))
     assert server["image"] == IMAGE
-    assert server["resources"] == {"requests": {"cpu": "1000m", "memory": "2048Mi"}, "limits": {"cpu": "2000m", "memory": "2048Mi"}}
+    assert server["resources"] == {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}
     ready, live, startup = server["readinessProbe"], server["livenessProbe"], server["startupProbe"]
     assert ready["httpGet"] == {"path": "/ready", "port": "http", "scheme": "HTTP"}
     assert live["httpGet"]["path"] == "/healthz" and startup["httpGet"]["path"] == "/healthz"
@@ -178,6 +178,12 @@ def test_every_object_and_pod_carries_the_audit_trail(deployment_plan):
     for metadata in [o.inputs["metadata"] for o in objects] + [template]:
         assert expected_annotations.items() <= metadata["annotations"].items()
         assert expected_labels.items() <= metadata["labels"].items()
+
+
+def test_fractional_resources_become_millicores_and_mebibytes_never_zero():
+    server = container(find(build(args(resources={"cpu": 0.0004, "memoryGib": 0.5})), DEPLOYMENT))
+    # 0.4 millicores rounds up to 1m (a 0m request would make CPU utilisation undefined for the HPA).
+    assert server["resources"] == {"requests": {"cpu": "1m", "memory": "512Mi"}, "limits": {"cpu": "1m", "memory": "512Mi"}}
 
 
 def test_pods_carry_the_opentelemetry_settings(deployment_plan):

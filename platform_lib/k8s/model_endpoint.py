@@ -42,6 +42,7 @@ from pydantic import Field, model_validator
 
 from ..errors import located_validation_error, validate_args
 from .model_endpoint_spec import Analysis, ModelEndpointSpec, PeakRequests, startup_failure_threshold
+from .team_namespace import cpu_quantity, memory_quantity
 
 TYPE_TOKEN = "mlplat:k8s:ModelEndpoint"
 
@@ -102,14 +103,6 @@ def _first_hostname(status: Any) -> str | None:
         if hostname:
             return hostname
     return None
-
-
-def _quantity_cpu(vcpu: float) -> str:
-    return f"{round(vcpu * 1000)}m"
-
-
-def _quantity_memory(gib: float) -> str:
-    return f"{round(gib * 1024)}Mi"
 
 
 def _duration(seconds: int) -> str:
@@ -379,8 +372,8 @@ class ModelEndpoint(pulumi.ComponentResource):
         """The pod template shared by the Deployment and the Rollout (camelCase, as on the wire)."""
         spec = self.args
         resources = spec.resources
-        requests = {"cpu": _quantity_cpu(resources.cpu), "memory": _quantity_memory(resources.memory_gib)}
-        limits = {"cpu": _quantity_cpu(resources.effective_cpu_limit), "memory": _quantity_memory(resources.memory_gib)}
+        requests = {"cpu": cpu_quantity(resources.cpu), "memory": memory_quantity(resources.memory_gib)}
+        limits = {"cpu": cpu_quantity(resources.effective_cpu_limit), "memory": memory_quantity(resources.memory_gib)}
         if resources.gpu:
             requests["nvidia.com/gpu"] = str(resources.gpu)
             limits["nvidia.com/gpu"] = str(resources.gpu)
