@@ -19,7 +19,7 @@ from pydantic.alias_generators import to_camel
 
 from .errors import ConfigError, Issue, issues_from_validation_error
 from .k8s.model_endpoint_spec import ModelEndpointSpec
-from .k8s.network import check_cidr_blocks
+from .k8s.checks import check_cidr_blocks
 
 NAMESPACE = "mlplat"
 

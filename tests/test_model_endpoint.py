@@ -416,6 +416,9 @@ BAD_INPUTS = {
     "canary and A/B together": (args(canary=CANARY, abTest={"split": "weight"}), f"{NAME}.abTest", {"split": "weight", "weight": 50, "headerName": "x-model-variant", "headerValue": "b", "analysis": None}, "no abTest beside a canary: either canary or abTest, not both (one Rollout runs one strategy at a time)"),
     "CPU limit below the request": (args(resources={"cpu": 2, "cpuLimit": 1}), f"{NAME}.resources.cpuLimit", 1.0, "at least the cpu request (2 vCPU)"),
     "canary without a load balancer": (args(canary=CANARY, exposure={"enabled": False}), f"{NAME}.exposure.enabled", False, "true for a canary or A/B test: the load balancer splits the traffic"),
+    "label value with a space": (args(labels={"team": "fraud", "cost-center": "cc 4100"}), f"{NAME}.labels", {"team": "fraud", "cost-center": "cc 4100"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: cost-center=cc 4100)"),
+    "Prometheus selector label with a slash in the value": (args(observability={"prometheusLabels": {"release": "kube/prometheus"}}), f"{NAME}.observability.prometheusLabels", {"release": "kube/prometheus"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: release=kube/prometheus)"),
+    "GPU node selector with a bad key": (args(gpuPlacement={"nodeSelector": {"-gpu": "true"}}), f"{NAME}.gpuPlacement.nodeSelector", {"-gpu": "true"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: -gpu=true)"),
 }
 
 

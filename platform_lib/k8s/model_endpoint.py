@@ -38,9 +38,10 @@ from typing import Any, Literal, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..errors import located_validation_error, validate_args
+from .checks import check_labels
 from .model_endpoint_spec import Analysis, ModelEndpointSpec, PeakRequests, startup_failure_threshold
 from .team_namespace import cpu_quantity, memory_quantity
 
@@ -81,6 +82,11 @@ class ModelEndpointArgs(ModelEndpointSpec):
     namespace: str = Field(min_length=1, max_length=63, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
     environment: Literal["dev", "staging", "prod"] = "prod"
     labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        return check_labels(labels)
 
     @model_validator(mode="after")
     def _replicas_outside_dev(self) -> "ModelEndpointArgs":

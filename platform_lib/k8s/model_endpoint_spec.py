@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from ..errors import located_validation_error
-from .network import check_cidr_blocks
+from .checks import check_cidr_blocks, check_labels
 
 #: Kubernetes object names are DNS-1035 labels (Service names must be); 40 characters leaves room
 #: for the ``-canary`` / ``-analysis`` suffixes within the 63-character limit.
@@ -125,6 +125,11 @@ class GpuPlacement(SpecModel):
 
     node_selector: dict[str, str] = Field(default_factory=lambda: {"nvidia.com/gpu.present": "true"})
     tolerations: list[str] = Field(default_factory=lambda: ["nvidia.com/gpu"])
+
+    @field_validator("node_selector")
+    @classmethod
+    def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        return check_labels(labels)
 
 
 class Autoscaling(SpecModel):
@@ -309,6 +314,11 @@ class Observability(SpecModel):
     otlp_endpoint: str = Field(default="http://opentelemetry-collector.observability.svc.cluster.local:4317", pattern=r"^https?://[^\s]+$")
     trace_sample_ratio: float = Field(default=0.1, ge=0, le=1)
     slo: SloObjectives = Field(default_factory=SloObjectives)
+
+    @field_validator("prometheus_labels")
+    @classmethod
+    def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        return check_labels(labels)
 
 
 class Exposure(SpecModel):

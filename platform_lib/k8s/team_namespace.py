@@ -39,7 +39,7 @@ import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..config import Environment, TeamQuota
-from .network import check_cidr_blocks
+from .checks import check_cidr_blocks, check_labels
 from ..errors import ComponentArgsError, Issue, located_validation_error, validate_args
 from ..tagging import require_standard_keys
 
@@ -53,8 +53,6 @@ __all__ = [
 ]
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
-_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 
 _FULL = ["get", "list", "watch", "create", "update", "patch", "delete"]
@@ -181,10 +179,7 @@ class TeamNamespaceArgs(BaseModel):
     @classmethod
     def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
         require_standard_keys(labels, "labels")
-        bad = [f"{k}={v}" for k, v in labels.items() if not _LABEL_KEY.match(k) or not _LABEL_VALUE.match(v)]
-        if bad:
-            raise ValueError(f"Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: {', '.join(bad)})")
-        return labels
+        return check_labels(labels)
 
     @field_validator("irsa_role_arn")
     @classmethod
