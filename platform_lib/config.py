@@ -41,6 +41,8 @@ class Environment(StrEnum):
 
 
 class Cloud(StrEnum):
+    """The cloud of a stack's buckets, boxes and workload identities (``mlplat:cloud``)."""
+
     AWS = "aws"
     GCP = "gcp"
 
@@ -323,6 +325,7 @@ class PlatformConfig(Model):
 
     @property
     def is_production(self) -> bool:
+        """True for the ``prod`` environment (protect and retain default on)."""
         return self.environment is Environment.PROD
 
     @property
@@ -348,7 +351,14 @@ class PlatformConfig(Model):
 
 
 def cross_reference_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[Issue]:
-    """Problems that span several keys: repeated names, grants to unknown teams, a missing cluster."""
+    """Problems that span several keys: repeated names, grants to unknown teams or given twice,
+    a missing cluster, GPU boxes, static sites and endpoints (see :func:`gpu_box_issues`,
+    :func:`endpoint_issues`).
+
+    Returns:
+        One :class:`~platform_lib.errors.Issue` per problem (empty when there is none), each
+        with its key path under ``namespace``.
+    """
     issues: list[Issue] = []
     names = [t.name for t in config.teams]
     seen_teams: set[str] = set()
@@ -423,7 +433,12 @@ def endpoint_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[
 
 
 def gpu_box_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[Issue]:
-    """Problems with ``mlplat:gpuBoxes`` that span keys: names, teams, buckets, per-cloud fields."""
+    """Problems with ``mlplat:gpuBoxes`` that span keys: names, teams, buckets, per-cloud fields,
+    repeated grants, and the box component's own argument checks.
+
+    Returns:
+        One :class:`~platform_lib.errors.Issue` per problem, at its ``mlplat:gpuBoxes[i]`` key.
+    """
     issues: list[Issue] = []
     team_names = [t.name for t in config.teams]
     bucket_names = [b.name for t in config.teams for b in t.buckets]

@@ -247,7 +247,7 @@ def irsa_trust_policy_document(oidc_provider_arn: str, oidc_issuer: str, namespa
     }
 
 
-def _irsa_role(config: PlatformConfig, cluster: Cluster, team_name: str, tags: dict[str, str]) -> aws.iam.Role:
+def _irsa_role(cluster: Cluster, team_name: str, tags: dict[str, str]) -> aws.iam.Role:
     assert cluster.oidc_provider_arn is not None and cluster.oidc_issuer is not None
     document = irsa_trust_policy_document(cluster.oidc_provider_arn, cluster.oidc_issuer, team_name, WORKLOAD_SERVICE_ACCOUNT)
     return aws.iam.Role(
@@ -290,7 +290,7 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
     if irsa:
         assert cluster is not None
         for team in config.teams:
-            roles[team.name] = _irsa_role(config, cluster, team.name, {**standard, "team": team.name})
+            roles[team.name] = _irsa_role(cluster, team.name, {**standard, "team": team.name})
             teams[team.name]["workloadRoleArn"] = roles[team.name].arn
 
     if args.data_buckets:

@@ -65,6 +65,8 @@ _LIVENESS_PERIOD_SECONDS = 10
 _STARTUP_PERIOD_SECONDS = 5
 #: Seconds a terminating pod keeps serving so the ALB deregisters it before it stops (the AWS Load
 #: Balancer Controller docs, "Pod readiness gate" / graceful shutdown, recommend a preStop delay).
+#: Written as the ``preStop.sleep`` action, on by default since Kubernetes 1.30 (KEP-3960,
+#: PodLifecycleSleepAction: beta 1.30, GA 1.34), so no ``sleep`` binary is needed in the image.
 _PRESTOP_SLEEP_SECONDS = 15
 
 

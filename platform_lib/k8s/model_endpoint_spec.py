@@ -111,6 +111,7 @@ class Resources(SpecModel):
 
     @property
     def effective_cpu_limit(self) -> float:
+        """The CPU limit in vCPU: ``cpu_limit``, else twice the request."""
         return self.cpu_limit if self.cpu_limit is not None else self.cpu * 2
 
 
@@ -440,6 +441,7 @@ class ModelEndpointSpec(SpecModel):
 
     @property
     def image_reference(self) -> ImageReference:
+        """``image`` split into repository, tag and digest."""
         return parse_image(self.image)
 
     @property

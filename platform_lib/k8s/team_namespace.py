@@ -224,21 +224,26 @@ class TeamNamespaceArgs(BaseModel):
 
     @property
     def container_cpu_max(self) -> float:
+        """The LimitRange's per-container CPU maximum in vCPU: ``max_container_cpu``, else the quota's ``cpu``."""
         return self.max_container_cpu if self.max_container_cpu is not None else self.quota.cpu
 
     @property
     def container_memory_max(self) -> float:
+        """The per-container memory maximum in GiB: ``max_container_memory_gib``, else the quota's ``memory_gib``."""
         return self.max_container_memory_gib if self.max_container_memory_gib is not None else self.quota.memory_gib
 
     @property
     def protect_namespace(self) -> bool:
+        """Whether the Namespace gets ``protect``: the explicit setting, else on in prod."""
         return self.environment is Environment.PROD if self.protect is None else self.protect
 
     @property
     def retain_namespace(self) -> bool:
+        """Whether the Namespace gets ``retain_on_delete``: the explicit setting, else on in prod."""
         return self.environment is Environment.PROD if self.retain_on_delete is None else self.retain_on_delete
 
     def standard_labels(self) -> dict[str, str]:
+        """``labels`` plus ``environment`` and ``managed-by: pulumi``: the labels of every object."""
         return {**self.labels, "environment": self.environment.value, "managed-by": "pulumi"}
 
 
