@@ -537,3 +537,18 @@ def test_endpoint_objects_wait_for_their_team_namespace():
     assert len(children) == 11
     for child in children:
         assert namespace.urn in child.options.depends_on, child.name
+
+
+def test_config_reports_endpoint_cross_field_problems_at_their_keys():
+    values = _config()
+    values["endpoints"][0]["abTest"] = {"split": "weight"}
+    with pytest.raises(ConfigError) as raised:
+        parse_platform_config(values)
+    assert [(i.path, i.value) for i in raised.value.issues] == [
+        ("mlplat:endpoints[0].abTest", {"split": "weight", "weight": 50, "headerName": "x-model-variant", "headerValue": "b", "analysis": None})
+    ]
+    values = _config()
+    values["endpoints"][0]["autoscaling"] = {"minReplicas": 6, "maxReplicas": 4}
+    with pytest.raises(ConfigError) as raised:
+        parse_platform_config(values)
+    assert [str(i) for i in raised.value.issues] == ["mlplat:endpoints[0].autoscaling.minReplicas: got 6; expected at most maxReplicas (4)"]

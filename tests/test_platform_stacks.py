@@ -44,9 +44,10 @@ def test_one_namespace_per_team_and_one_bucket_per_configured_bucket(stack):
 def test_bucket_tags_name_the_owning_team(stack):
     name, config, plan, _ = stack
     owner = {b.name: t.name for t in config.teams for b in t.buckets}
-    for bucket in plan.by_type("aws:s3/bucket:Bucket"):
-        if bucket.name in owner:
-            assert bucket.inputs["tags"] == {"team": owner[bucket.name], "cost-center": "cc-4100", "environment": name, "managed-by": "pulumi"}
+    buckets = {bucket.name: bucket for bucket in plan.by_type("aws:s3/bucket:Bucket")}
+    assert owner and set(owner) <= set(buckets)  # every configured bucket is checked below
+    for bucket_name, team in owner.items():
+        assert buckets[bucket_name].inputs["tags"] == {"team": team, "cost-center": "cc-4100", "environment": name, "managed-by": "pulumi"}
 
 
 def _role_arns(plan):
@@ -100,7 +101,9 @@ def test_workload_roles_trust_only_their_namespace_service_account(stack):
 def test_service_accounts_carry_their_teams_role_arn(stack):
     _, config, plan, _ = stack
     arns = _role_arns(plan)
-    for account in plan.by_type("kubernetes:core/v1:ServiceAccount"):
+    accounts = plan.by_type("kubernetes:core/v1:ServiceAccount")
+    assert sorted(a.inputs["metadata"]["namespace"] for a in accounts) == sorted(t.name for t in config.teams)
+    for account in accounts:
         metadata = account.inputs["metadata"]
         assert metadata["annotations"]["eks.amazonaws.com/role-arn"] == arns[metadata["namespace"]]
 
