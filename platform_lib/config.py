@@ -552,6 +552,12 @@ def _stack_config_values(namespace: str) -> dict[str, Any]:
 def parse_platform_config(values: dict[str, Any], namespace: str = NAMESPACE) -> PlatformConfig:
     """Validate raw config values (key without namespace to a string or parsed value).
 
+    Strings are parsed as the Pulumi CLI passes them: JSON for ``[``/``{``, ``true``/``false``,
+    numbers.
+
+    Returns:
+        The validated config, cross-key checks included (:func:`cross_reference_issues`).
+
     Raises:
         ConfigError: with one :class:`~platform_lib.errors.Issue` per problem, each naming the
             key path (``mlplat:teams[1].quota.gpu``), the value and what was expected.

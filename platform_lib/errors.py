@@ -156,6 +156,12 @@ def issues_from_validation_error(
         error: the error pydantic raised.
         prefix: what every path starts with (a config namespace or a component label).
         separator: joins ``prefix`` to the first location part (``:`` for config keys).
+
+    Returns:
+        One issue per pydantic error, in pydantic's order: the path (``prefix`` plus the
+        location, ``[i]`` for list items), the value given (a sentinel shown as ``<missing>``
+        for an absent key) and what was expected in words (pydantic's message for a validator's
+        ``ValueError``, without the ``Value error, `` lead).
     """
     issues = []
     for detail in error.errors(include_url=False):
