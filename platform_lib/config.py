@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 
 from .errors import ConfigError, Issue, issues_from_validation_error
 from .k8s.model_endpoint_spec import ModelEndpointSpec
+from .k8s.checks import check_cidr_blocks
 
 NAMESPACE = "mlplat"
 
@@ -40,6 +41,8 @@ class Environment(StrEnum):
 
 
 class Cloud(StrEnum):
+    """The cloud of a stack's buckets, boxes and workload identities (``mlplat:cloud``)."""
+
     AWS = "aws"
     GCP = "gcp"
 
@@ -81,16 +84,19 @@ class TeamQuota(Model):
     storage_gib: float = Field(default=100, ge=0, le=1_000_000)
 
 
-class BucketAccess(Model):
-    """Who may use one of a team's buckets, and where.
+class GrantScope(Model):
+    """What a bucket grant in config allows: an access level, limited to an object key prefix.
+
+    The shared part of :class:`BucketAccess` (a grant to a team) and :class:`BoxBucketGrant` (a
+    grant to a GPU training box); the platform turns each into a
+    :class:`~platform_lib.grants.Grant`.
 
     Attributes:
-        team: the team receiving the access (a name from ``mlplat:teams``).
         access: ``read`` (list and get) or ``read-write`` (also put and delete).
-        prefix: the object key prefix the access is limited to; "" for the whole bucket.
+        prefix: the object key prefix the access is limited to; "" for the whole bucket. Checked
+            by :func:`platform_lib.grants.normalize_prefix` (no wildcards).
     """
 
-    team: str
     access: Literal["read", "read-write"] = "read"
     prefix: str = ""
 
@@ -100,6 +106,17 @@ class BucketAccess(Model):
         from .grants import normalize_prefix
 
         return normalize_prefix(value)
+
+
+class BucketAccess(GrantScope):
+    """Who may use one of a team's buckets, and where.
+
+    Attributes:
+        team: the team receiving the access (a name from ``mlplat:teams``).
+        access, prefix: see :class:`GrantScope`.
+    """
+
+    team: str
 
 
 class TeamBucket(Model):
@@ -135,20 +152,6 @@ class Team(Model):
     pod_security: Literal["restricted", "baseline"] = "restricted"
 
 
-def check_egress_cidrs(cidrs: list[str]) -> list[str]:
-    """Validate CIDR blocks for an egress allow-list: each a network address, none the whole internet."""
-    import ipaddress
-
-    for cidr in cidrs:
-        try:
-            network = ipaddress.ip_network(cidr, strict=True)
-        except ValueError:
-            raise ValueError(f"CIDR blocks such as 10.0.0.0/16 ({cidr!r} is not one)") from None
-        if network.prefixlen == 0:
-            raise ValueError("CIDR blocks narrower than the whole internet (0.0.0.0/0 and ::/0 are refused)")
-    return cidrs
-
-
 class Cluster(Model):
     """The Kubernetes cluster the team namespaces live in.
 
@@ -171,7 +174,7 @@ class Cluster(Model):
     @field_validator("egress_https_cidrs")
     @classmethod
     def _cidrs(cls, cidrs: list[str]) -> list[str]:
-        return check_egress_cidrs(cidrs)
+        return check_cidr_blocks(cidrs)
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> "Cluster":
@@ -190,25 +193,15 @@ class Components(Model):
     model_endpoints: bool = True
 
 
-class BoxBucketGrant(Model):
+class BoxBucketGrant(GrantScope):
     """One bucket access a GPU training box receives.
 
     Attributes:
         bucket: the short name of a bucket defined in this stack (``mlplat:teams[*].buckets``).
-        access: ``read`` (list and get) or ``read-write`` (also put and delete).
-        prefix: the object key prefix the access is limited to; "" for the whole bucket.
+        access, prefix: see :class:`GrantScope`.
     """
 
     bucket: str = Field(min_length=3, max_length=40)
-    access: Literal["read", "read-write"] = "read"
-    prefix: str = ""
-
-    @field_validator("prefix")
-    @classmethod
-    def _prefix(cls, value: str) -> str:
-        from .grants import normalize_prefix
-
-        return normalize_prefix(value)
 
 
 class GpuBoxAccelerator(Model):
@@ -332,6 +325,7 @@ class PlatformConfig(Model):
 
     @property
     def is_production(self) -> bool:
+        """True for the ``prod`` environment (protect and retain default on)."""
         return self.environment is Environment.PROD
 
     @property
@@ -357,7 +351,14 @@ class PlatformConfig(Model):
 
 
 def cross_reference_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[Issue]:
-    """Problems that span several keys: repeated names, grants to unknown teams, a missing cluster."""
+    """Problems that span several keys: repeated names, grants to unknown teams or given twice,
+    a missing cluster, GPU boxes, static sites and endpoints (see :func:`gpu_box_issues`,
+    :func:`endpoint_issues`).
+
+    Returns:
+        One :class:`~platform_lib.errors.Issue` per problem (empty when there is none), each
+        with its key path under ``namespace``.
+    """
     issues: list[Issue] = []
     names = [t.name for t in config.teams]
     seen_teams: set[str] = set()
@@ -374,6 +375,8 @@ def cross_reference_issues(config: PlatformConfig, namespace: str = NAMESPACE) -
             for grant_index, grant in enumerate(bucket.grants):
                 if grant.team not in names:
                     issues.append(Issue(f"{path}.grants[{grant_index}].team", grant.team, f"one of the stack's teams ({', '.join(names)})"))
+            # The owner's read-write on the whole bucket comes first: the buckets refuse a grant given twice.
+            issues.extend(_repeated_grants([(team.name, "read-write", ""), *((g.team, g.access, g.prefix) for g in bucket.grants)], f"{path}.grants", "team", offset=1))
     issues.extend(gpu_box_issues(config, namespace))
     if config.components.team_namespaces and config.teams and config.cluster is None:
         issues.append(Issue(f"{namespace}:cluster", None, "a cluster block (name, and oidcProviderArn and oidcIssuer for IRSA) when team namespaces are deployed"))
@@ -430,7 +433,12 @@ def endpoint_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[
 
 
 def gpu_box_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[Issue]:
-    """Problems with ``mlplat:gpuBoxes`` that span keys: names, teams, buckets, per-cloud fields."""
+    """Problems with ``mlplat:gpuBoxes`` that span keys: names, teams, buckets, per-cloud fields,
+    repeated grants, and the box component's own argument checks.
+
+    Returns:
+        One :class:`~platform_lib.errors.Issue` per problem, at its ``mlplat:gpuBoxes[i]`` key.
+    """
     issues: list[Issue] = []
     team_names = [t.name for t in config.teams]
     bucket_names = [b.name for t in config.teams for b in t.buckets]
@@ -462,6 +470,32 @@ def gpu_box_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[I
         for grant_index, grant in enumerate(box.grants):
             if grant.bucket not in bucket_names:
                 issues.append(Issue(f"{path}.grants[{grant_index}].bucket", grant.bucket, f"a bucket this stack defines ({', '.join(bucket_names) or 'none defined'})"))
+        issues.extend(_repeated_grants([(g.bucket, g.access, g.prefix) for g in box.grants], f"{path}.grants", "bucket"))
+    return issues
+
+
+def _repeated_grants(grants: list[tuple[str, str, str]], path: str, key: str, offset: int = 0) -> list[Issue]:
+    """Grants given twice: a bucket registers one policy per (grantee, access, prefix) and refuses
+    a second, so a repeat would fail the program after other resources were registered.
+
+    Args:
+        grants: ``(grantee or bucket, access, normalised prefix)`` in config order; the first
+            ``offset`` entries are implicit (the owner's own access) and have no config index.
+        path: the config path of the grants list, e.g. ``mlplat:teams[0].buckets[1].grants``.
+        key: the config key of the first tuple member (``team`` or ``bucket``).
+
+    Returns:
+        One issue per repeat, at the later grant, with the grant as the config gives it.
+    """
+    issues: list[Issue] = []
+    first: dict[tuple[str, str, str], int] = {}
+    for position, grant in enumerate(grants):
+        if grant in first:
+            earlier = first[grant] - offset
+            already = f"grants[{earlier}]" if earlier >= 0 else "the owning team's read-write on the whole bucket"
+            who, access, prefix = grant
+            issues.append(Issue(f"{path}[{position - offset}]", {key: who, "access": access, "prefix": prefix}, f"a grant not given already (it repeats {already})"))
+        first.setdefault(grant, position)
     return issues
 
 
@@ -486,13 +520,15 @@ def _gpu_type_issues(config: PlatformConfig, box: GpuBox, path: str) -> list[Iss
         model.model_validate(values)
     except pydantic.ValidationError as error:
         issues = []
-        for detail in error.errors(include_url=False):
-            field_name = str(detail["loc"][0]) if detail["loc"] else ""
+        # The component's own wording of what it expects (as for every other config issue), at the
+        # config key the argument comes from, with the value as the stack config gave it.
+        for issue in issues_from_validation_error(error):
+            field_name = re.match(r"[^.\[]*", issue.path).group()  # the argument, without [index] or .sub-field
             key = CONFIG_KEYS.get(field_name, to_camel(field_name))
-            value = getattr(box, field_name, detail.get("input")) if field_name not in ("tags", "labels") else box.team
+            value = box.team if field_name in ("tags", "labels") else getattr(box, field_name, issue.value)
             if isinstance(value, BaseModel):
                 value = value.model_dump()
-            issues.append(Issue(f"{path}.{key}", value, detail["msg"].removeprefix("Value error, ")))
+            issues.append(Issue(f"{path}.{key}" if key else path, value, issue.expected))
         return issues
     return []
 
@@ -515,6 +551,12 @@ def _stack_config_values(namespace: str) -> dict[str, Any]:
 
 def parse_platform_config(values: dict[str, Any], namespace: str = NAMESPACE) -> PlatformConfig:
     """Validate raw config values (key without namespace to a string or parsed value).
+
+    Strings are parsed as the Pulumi CLI passes them: JSON for ``[``/``{``, ``true``/``false``,
+    numbers.
+
+    Returns:
+        The validated config, cross-key checks included (:func:`cross_reference_issues`).
 
     Raises:
         ConfigError: with one :class:`~platform_lib.errors.Issue` per problem, each naming the

@@ -120,6 +120,33 @@ def _expected(detail: Mapping[str, Any], known_keys: Any = None) -> str:
     return message
 
 
+def located_validation_error(model: str, problems: list[tuple[tuple[str | int, ...], Any, str]]) -> pydantic.ValidationError:
+    """A ``ValidationError`` for checks across fields, each problem at the field to change.
+
+    Raise it from a ``model_validator(mode="after")``: pydantic keeps each problem's location
+    (prefixing the location of the enclosing model when nested), where a ``ValueError`` would be
+    reported at the whole model with every argument as its value.
+
+    Args:
+        model: the model's name (the error's title).
+        problems: ``(location, value, expected)`` per problem; ``location`` as pydantic writes it
+            (aliases, e.g. ``("autoscaling", "minReplicas")``), ``expected`` in words.
+
+    Returns:
+        The error, whose :func:`issues_from_validation_error` issues read
+        ``<location>: got <value>; expected <expected>``.
+    """
+    from pydantic_core import InitErrorDetails, PydanticCustomError
+
+    return pydantic.ValidationError.from_exception_data(
+        model,
+        [
+            InitErrorDetails(type=PydanticCustomError("value_error", "Value error, {expected}", {"expected": expected}), loc=location, input=value)
+            for location, value, expected in problems
+        ],
+    )
+
+
 def issues_from_validation_error(
     error: pydantic.ValidationError, prefix: str = "", separator: str = "."
 ) -> list[Issue]:
@@ -129,6 +156,12 @@ def issues_from_validation_error(
         error: the error pydantic raised.
         prefix: what every path starts with (a config namespace or a component label).
         separator: joins ``prefix`` to the first location part (``:`` for config keys).
+
+    Returns:
+        One issue per pydantic error, in pydantic's order: the path (``prefix`` plus the
+        location, ``[i]`` for list items), the value given (a sentinel shown as ``<missing>``
+        for an absent key) and what was expected in words (pydantic's message for a validator's
+        ``ValueError``, without the ``Value error, `` lead).
     """
     issues = []
     for detail in error.errors(include_url=False):

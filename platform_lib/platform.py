@@ -7,55 +7,210 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import pulumi
 import pulumi_aws as aws
 
-from .config import Cloud, Cluster, PlatformConfig
-from .aws.data_bucket import AccessLogBucket, DataBucket
+from .config import Cloud, Cluster, PlatformConfig, endpoint_issues
+from .aws.data_bucket import AccessLogBucket, AccessLogBucketArgs, DataBucket, DataBucketArgs
+from .aws.data_bucket import _validate as validate_bucket_args  # validate_args plus the bucket name check
 from .aws.gpu_training_box import GpuTrainingBox as AwsGpuTrainingBox
+from .aws.gpu_training_box import GpuTrainingBoxArgs as AwsGpuTrainingBoxArgs
 from .aws.gpu_training_box import args_from_config as aws_box_args
 from .gcp.data_bucket import DataBucket as GcsDataBucket
-from .gcp.data_bucket import TeamWorkloadIdentity
+from .gcp.data_bucket import DataBucketArgs as GcsDataBucketArgs
+from .gcp.data_bucket import TeamWorkloadIdentity, TeamWorkloadIdentityArgs
 from .gcp.gpu_training_box import GpuTrainingBox as GceGpuTrainingBox
+from .gcp.gpu_training_box import GpuTrainingBoxArgs as GceGpuTrainingBoxArgs
 from .gcp.gpu_training_box import args_from_config as gce_box_args
 from .grants import GrantableBucket
-from .k8s.team_namespace import TeamNamespace
+from .k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
+from .k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
 from .aws.static_site import StaticSite, StaticSiteArgs
-from .errors import ComponentArgsError, validate_args
+from .errors import ComponentArgsError, ConfigError, Issue, validate_args
 
 #: The name of every team's workload ServiceAccount (the subject of its IRSA trust policy).
 WORKLOAD_SERVICE_ACCOUNT = "workload"
+#: The logical name of the stack's S3 server access log bucket.
+ACCESS_LOG_BUCKET = "access-logs"
 
 
 def build_platform(config: PlatformConfig) -> dict[str, Any]:
     """Register every resource the config asks for and return the stack outputs.
+
+    Every component's arguments are validated first (:func:`component_args`), so a problem in
+    any family registers nothing at all, not half a stack.
 
     Args:
         config: the validated stack config (see :func:`platform_lib.config.load_platform_config`).
 
     Returns:
         Stack outputs by name (plain values or ``pulumi.Output``).
+
+    Raises:
+        ComponentArgsError: a component refuses an argument the stack config gave it (every one
+            at once); nothing was registered.
+        ConfigError: GPU boxes are granted buckets the stack does not deploy; nothing was registered.
     """
+    args = component_args(config)
     outputs: dict[str, Any] = {"environment": config.environment.value, "region": config.region}
-    sites = static_site_args(config) if config.components.static_sites else []  # validated before anything is registered
     buckets: dict[str, GrantableBucket] = {}
     if config.components.data_buckets or config.components.team_namespaces:
-        outputs.update(deploy_teams(config, buckets))
-    if config.cloud is Cloud.GCP and config.components.data_buckets:
-        for team, gcp_outputs in deploy_gcp_teams(config, buckets)["teams"].items():
+        outputs.update(deploy_teams(config, args, buckets))
+    if args.gcs_buckets or args.identities:
+        for team, gcp_outputs in deploy_gcp_teams(config, args, buckets)["teams"].items():
             outputs.setdefault("teams", {}).setdefault(team, {}).update(gcp_outputs)
-    if config.components.gpu_boxes and config.gpu_boxes:
-        outputs.update(deploy_gpu_boxes(config, buckets))
-    if sites:
-        outputs.update(deploy_static_sites(sites))
-    if config.components.model_endpoints and config.endpoints:
+    if args.boxes:
+        outputs.update(deploy_gpu_boxes(config, args, buckets))
+    if args.sites:
+        outputs.update(deploy_static_sites(args.sites))
+    if args.endpoints:
         namespaces = {team: info["namespace"] for team, info in (outputs.get("teams") or {}).items() if "namespace" in info}
-        endpoints = deploy_model_endpoints(config, namespaces)
+        endpoints = deploy_model_endpoints(args, namespaces)
         outputs["modelEndpoints"] = {key: {"service": endpoint.service_dns, "loadBalancer": endpoint.load_balancer_hostname} for key, endpoint in endpoints.items()}
     return outputs
+
+
+@dataclass
+class ComponentArgs:
+    """Every component's validated arguments for one stack, built before any resource is registered.
+
+    Arguments only known once another resource exists (a role ARN, the log bucket's name) are
+    added with ``model_copy`` when that resource is registered; both fields accept an Output.
+
+    Attributes:
+        access_log_bucket: the stack's :class:`AccessLogBucket` when any AWS bucket logs access.
+        data_buckets: AWS :class:`DataBucket` arguments by bucket short name.
+        namespaces: :class:`TeamNamespace` arguments by team name.
+        identities: GCP :class:`TeamWorkloadIdentity` arguments by team name.
+        gcs_buckets: GCS ``DataBucket`` arguments by bucket short name.
+        boxes: GPU training box arguments (AWS or GCP) by box name.
+        sites: ``(name, StaticSiteArgs)`` per static site.
+        endpoints: ``ModelEndpointArgs`` by ``<team>/<endpoint name>``.
+    """
+
+    access_log_bucket: AccessLogBucketArgs | None = None
+    data_buckets: dict[str, DataBucketArgs] = field(default_factory=dict)
+    namespaces: dict[str, TeamNamespaceArgs] = field(default_factory=dict)
+    identities: dict[str, TeamWorkloadIdentityArgs] = field(default_factory=dict)
+    gcs_buckets: dict[str, GcsDataBucketArgs] = field(default_factory=dict)
+    boxes: dict[str, AwsGpuTrainingBoxArgs | GceGpuTrainingBoxArgs] = field(default_factory=dict)
+    sites: list[tuple[str, StaticSiteArgs]] = field(default_factory=list)
+    endpoints: dict[str, ModelEndpointArgs] = field(default_factory=dict)
+
+
+class _Collected:
+    """Runs component argument checks and keeps every problem, so all are reported at once."""
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+
+    def validate(self, model: type, component: str, name: str, values: Any, check: Callable[..., Any] = validate_args) -> Any:
+        try:
+            return check(model, component, name, values)
+        except ComponentArgsError as error:
+            self.issues.extend(error.issues)
+            return None
+
+
+def component_args(config: PlatformConfig) -> ComponentArgs:
+    """Validate the arguments of every component the stack config asks for, registering nothing.
+
+    The config models check most things already; this runs each component's own argument model
+    too (its bounds can be tighter, e.g. a TeamNamespace's default container limits must fit a
+    quota below 1 vCPU), so :func:`build_platform` fails before its first resource.
+
+    Returns:
+        The validated arguments, by family.
+
+    Raises:
+        ComponentArgsError: every refused argument of every component at once.
+        ConfigError: GPU boxes are granted buckets the stack does not deploy, or endpoints name
+            unknown teams.
+    """
+    collected = _Collected()
+    args = ComponentArgs()
+    components = config.components
+    standard = config.standard_tags()
+    on_aws = config.cloud is Cloud.AWS
+    cluster = config.cluster
+    stateful = {"protect": config.protect_resources, "retain_on_delete": config.retain_resources}
+
+    if components.data_buckets and on_aws:
+        if any(bucket.access_logging for team in config.teams for bucket in team.buckets):
+            args.access_log_bucket = collected.validate(
+                AccessLogBucketArgs, "AccessLogBucket", ACCESS_LOG_BUCKET, {"environment": config.environment, "tags": standard, **stateful}, validate_bucket_args
+            )
+        for team in config.teams:
+            for bucket in team.buckets:
+                values = {"environment": config.environment, "tags": {**standard, "team": team.name}, **stateful}
+                args.data_buckets[bucket.name] = collected.validate(DataBucketArgs, "DataBucket", bucket.name, values, validate_bucket_args)
+    if components.data_buckets and not on_aws:
+        project = _gcp_project()
+        for team in config.teams:
+            identity = {"project": project, "namespace": team.name, "kubernetes_service_account": WORKLOAD_SERVICE_ACCOUNT}
+            args.identities[team.name] = collected.validate(TeamWorkloadIdentityArgs, "TeamWorkloadIdentity", team.name, identity)
+            for bucket in team.buckets:
+                values = {"location": config.region, "labels": {**standard, "team": team.name}, **stateful}
+                args.gcs_buckets[bucket.name] = collected.validate(GcsDataBucketArgs, "DataBucket", bucket.name, values)
+    if components.team_namespaces:
+        for team in config.teams:
+            values = {
+                "environment": config.environment,
+                "labels": {**standard, "team": team.name},
+                "identity_group": team.identity_group,
+                "quota": team.quota,
+                "pod_security": team.pod_security,
+                "service_account_name": WORKLOAD_SERVICE_ACCOUNT,
+                "egress_https_cidrs": cluster.egress_https_cidrs if cluster is not None else [],
+                "protect": config.protect_resources,
+                "retain_on_delete": config.retain_resources,
+            }
+            args.namespaces[team.name] = collected.validate(TeamNamespaceArgs, "TeamNamespace", team.name, values)
+    if components.gpu_boxes:
+        for box in config.gpu_boxes:
+            tags = {**standard, "team": box.team}
+            if on_aws:
+                values = aws_box_args(box, tags, config.protect_resources, config.retain_resources)
+                args.boxes[box.name] = collected.validate(AwsGpuTrainingBoxArgs, "GpuTrainingBox", box.name, values)
+            else:
+                values = gce_box_args(box, tags, config.protect_resources, _gcp_project(), config.retain_resources)
+                args.boxes[box.name] = collected.validate(GceGpuTrainingBoxArgs, "GpuTrainingBox", box.name, values)
+    if components.static_sites:
+        args.sites = _static_site_args(config, collected)
+    if components.model_endpoints:
+        for endpoint in config.endpoints:
+            if endpoint.team not in {team.name for team in config.teams}:
+                continue  # reported below as a ConfigError
+            labels = {**standard, "team": endpoint.team}
+            values = {**endpoint.model_dump(exclude={"team"}), "namespace": endpoint.team, "environment": config.environment.value, "labels": labels}
+            key = f"{endpoint.team}/{endpoint.name}"
+            args.endpoints[key] = collected.validate(ModelEndpointArgs, "ModelEndpoint", f"{endpoint.team}-{endpoint.name}", values)
+
+    config_issues = _undeployed_references(config, args)
+    if config_issues:
+        raise ConfigError("the stack config refers to what this stack does not deploy; nothing was created", config_issues + collected.issues)
+    if collected.issues:
+        raise ComponentArgsError("invalid component arguments from the stack config; nothing was created", collected.issues)
+    return args
+
+
+def _undeployed_references(config: PlatformConfig, args: ComponentArgs) -> list[Issue]:
+    """Box grants on buckets the stack does not deploy, and endpoints of unknown teams."""
+    deployed = set(args.data_buckets) | set(args.gcs_buckets)
+    issues = [
+        Issue(f"mlplat:gpuBoxes[{index}].grants[{grant_index}].bucket", grant.bucket, "a bucket this stack deploys (is components.dataBuckets on?)")
+        for index, box in enumerate(config.gpu_boxes)
+        if box.name in args.boxes
+        for grant_index, grant in enumerate(box.grants)
+        if grant.bucket not in deployed
+    ]
+    if config.components.model_endpoints:
+        issues += [issue for issue in endpoint_issues(config) if issue.path.endswith(".team")]
+    return issues
 
 
 def irsa_trust_policy_document(oidc_provider_arn: str, oidc_issuer: str, namespace: str, service_account: str) -> dict[str, Any]:
@@ -92,7 +247,7 @@ def irsa_trust_policy_document(oidc_provider_arn: str, oidc_issuer: str, namespa
     }
 
 
-def _irsa_role(config: PlatformConfig, cluster: Cluster, team_name: str, tags: dict[str, str]) -> aws.iam.Role:
+def _irsa_role(cluster: Cluster, team_name: str, tags: dict[str, str]) -> aws.iam.Role:
     assert cluster.oidc_provider_arn is not None and cluster.oidc_issuer is not None
     document = irsa_trust_policy_document(cluster.oidc_provider_arn, cluster.oidc_issuer, team_name, WORKLOAD_SERVICE_ACCOUNT)
     return aws.iam.Role(
@@ -104,7 +259,7 @@ def _irsa_role(config: PlatformConfig, cluster: Cluster, team_name: str, tags: d
     )
 
 
-def deploy_teams(config: PlatformConfig, buckets: dict[str, GrantableBucket] | None = None) -> dict[str, Any]:
+def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str, GrantableBucket] | None = None) -> dict[str, Any]:
     """Register every team's buckets, namespace, workload role and grants.
 
     Per team, when ``components.dataBuckets`` is on and the cloud is AWS: one :class:`DataBucket`
@@ -115,15 +270,19 @@ def deploy_teams(config: PlatformConfig, buckets: dict[str, GrantableBucket] | N
     ``accessLogging`` bucket also gets one :class:`AccessLogBucket` (SSE-S3, since S3 server access
     logging cannot write to an SSE-KMS bucket).
 
+    Args:
+        config: the validated stack config.
+        args: the components' validated arguments (:func:`component_args`).
+        buckets: filled with each AWS bucket's short name to its :class:`DataBucket`, for
+            :func:`deploy_gpu_boxes`' grants.
+
     Returns:
         ``{"teams": {team: {"namespace", "serviceAccount", "workloadRoleArn", "buckets": {bucket:
         {"name", "arn", "kmsKeyArn"}}}}}`` plus ``"accessLogBucket"`` when there is one.
     """
-    components = config.components
     standard = config.standard_tags()
-    on_aws = config.cloud is Cloud.AWS
     cluster = config.cluster
-    irsa = on_aws and cluster is not None and cluster.oidc_provider_arn is not None
+    irsa = config.cloud is Cloud.AWS and cluster is not None and cluster.oidc_provider_arn is not None
     outputs: dict[str, Any] = {}
     teams: dict[str, dict[str, Any]] = {team.name: {} for team in config.teams}
 
@@ -131,34 +290,23 @@ def deploy_teams(config: PlatformConfig, buckets: dict[str, GrantableBucket] | N
     if irsa:
         assert cluster is not None
         for team in config.teams:
-            roles[team.name] = _irsa_role(config, cluster, team.name, {**standard, "team": team.name})
+            roles[team.name] = _irsa_role(cluster, team.name, {**standard, "team": team.name})
             teams[team.name]["workloadRoleArn"] = roles[team.name].arn
 
-    buckets_wanted = components.data_buckets and on_aws and any(team.buckets for team in config.teams)
-    if buckets_wanted:
+    if args.data_buckets:
         log_bucket = None
-        if any(bucket.access_logging for team in config.teams for bucket in team.buckets):
-            log_bucket = AccessLogBucket(
-                "access-logs",
-                environment=config.environment,
-                tags=standard,
-                protect=config.protect_resources,
-                retain_on_delete=config.retain_resources,
-            )
+        if args.access_log_bucket is not None:
+            log_bucket = AccessLogBucket(ACCESS_LOG_BUCKET, args.access_log_bucket)
             outputs["accessLogBucket"] = log_bucket.bucket_name
         if not roles:
             pulumi.log.warn("no cluster OIDC settings (mlplat:cluster.oidcProviderArn/oidcIssuer): buckets are created without grants")
         for team in config.teams:
             team_buckets: dict[str, Any] = {}
             for bucket_config in team.buckets:
-                bucket = DataBucket(
-                    bucket_config.name,
-                    environment=config.environment,
-                    tags={**standard, "team": team.name},
-                    access_log_bucket=log_bucket.bucket_name if (log_bucket is not None and bucket_config.access_logging) else None,
-                    protect=config.protect_resources,
-                    retain_on_delete=config.retain_resources,
-                )
+                bucket_args = args.data_buckets[bucket_config.name]
+                if log_bucket is not None and bucket_config.access_logging:
+                    bucket_args = bucket_args.model_copy(update={"access_log_bucket": log_bucket.bucket_name})
+                bucket = DataBucket(bucket_config.name, bucket_args)
                 if roles:
                     bucket.grant_read_write(roles[team.name])
                     for access in bucket_config.grants:
@@ -168,23 +316,12 @@ def deploy_teams(config: PlatformConfig, buckets: dict[str, GrantableBucket] | N
                     buckets[bucket_config.name] = bucket
             teams[team.name]["buckets"] = team_buckets
 
-    if components.team_namespaces:
-        for team in config.teams:
-            namespace = TeamNamespace(
-                team.name,
-                environment=config.environment,
-                labels={**standard, "team": team.name},
-                identity_group=team.identity_group,
-                quota=team.quota,
-                pod_security=team.pod_security,
-                service_account_name=WORKLOAD_SERVICE_ACCOUNT,
-                irsa_role_arn=roles[team.name].arn if team.name in roles else None,
-                egress_https_cidrs=cluster.egress_https_cidrs if cluster is not None else [],
-                protect=config.protect_resources,
-                retain_on_delete=config.retain_resources,
-            )
-            teams[team.name]["namespace"] = namespace.namespace_name
-            teams[team.name]["serviceAccount"] = namespace.service_account_name
+    for team_name, namespace_args in args.namespaces.items():
+        if team_name in roles:
+            namespace_args = namespace_args.model_copy(update={"irsa_role_arn": roles[team_name].arn})
+        namespace = TeamNamespace(team_name, namespace_args)
+        teams[team_name]["namespace"] = namespace.namespace_name
+        teams[team_name]["serviceAccount"] = namespace.service_account_name
 
     outputs["teams"] = teams
     return outputs
@@ -199,7 +336,7 @@ def _gcp_project() -> str:
     return pulumi.Config("gcp").get("project") or GCP_PROJECT
 
 
-def deploy_gcp_teams(config: PlatformConfig, buckets: dict[str, GrantableBucket]) -> dict[str, Any]:
+def deploy_gcp_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str, GrantableBucket]) -> dict[str, Any]:
     """On a GCP stack: per team a Workload Identity service account and its GCS data buckets.
 
     Each team gets a Google service account bound (``roles/iam.workloadIdentityUser``) to the
@@ -208,31 +345,19 @@ def deploy_gcp_teams(config: PlatformConfig, buckets: dict[str, GrantableBucket]
 
     Args:
         config: the validated stack config (``cloud: gcp``).
+        args: the components' validated arguments (:func:`component_args`).
         buckets: filled with each bucket's short name to its :class:`~platform_lib.gcp.data_bucket.DataBucket`,
             for :func:`deploy_gpu_boxes`.
 
     Returns:
         ``{"teams": {team: {"googleServiceAccount", "buckets": {bucket: {"name", "url"}}}}}``.
     """
-    project = _gcp_project()
-    labels = config.standard_tags()
-    identities = {
-        team.name: TeamWorkloadIdentity(team.name, {"project": project, "namespace": team.name, "kubernetes_service_account": WORKLOAD_SERVICE_ACCOUNT})
-        for team in config.teams
-    }
+    identities = {team: TeamWorkloadIdentity(team, identity_args) for team, identity_args in args.identities.items()}
     teams: dict[str, Any] = {}
     for team in config.teams:
         team_buckets: dict[str, Any] = {}
         for bucket_config in team.buckets:
-            bucket = GcsDataBucket(
-                bucket_config.name,
-                {
-                    "location": config.region,
-                    "labels": {**labels, "team": team.name},
-                    "protect": config.protect_resources,
-                    "retain_on_delete": config.retain_resources,
-                },
-            )
+            bucket = GcsDataBucket(bucket_config.name, args.gcs_buckets[bucket_config.name])
             bucket.grant_read_write(identities[team.name].account)
             for access in bucket_config.grants:
                 bucket.grant(identities[access.team].account, access.access, access.prefix)
@@ -242,39 +367,27 @@ def deploy_gcp_teams(config: PlatformConfig, buckets: dict[str, GrantableBucket]
     return {"teams": teams}
 
 
-def deploy_gpu_boxes(config: PlatformConfig, buckets: dict[str, GrantableBucket]) -> dict[str, Any]:
+def deploy_gpu_boxes(config: PlatformConfig, args: ComponentArgs, buckets: dict[str, GrantableBucket]) -> dict[str, Any]:
     """Register ``mlplat:gpuBoxes``: one GPU training box per entry, on the stack's cloud, with its grants.
 
     Args:
         config: the validated stack config.
-        buckets: the stack's data buckets by short name (AWS ``DataBucket`` or GCS ``DataBucket``);
-            config validation has already checked every granted bucket is defined.
+        args: the components' validated arguments (:func:`component_args`; it has checked that
+            every granted bucket is deployed).
+        buckets: the stack's data buckets by short name (AWS ``DataBucket`` or GCS ``DataBucket``).
 
     Returns:
         ``{"gpuBoxes": {box: {"instanceId", "roleArn" (AWS) or "instanceName", "serviceAccount" (GCP),
         "grants": ["<access> <bucket>/<prefix>", ...]}}}``.
-
-    Raises:
-        ConfigError: a granted bucket was not deployed (``components.dataBuckets`` off).
     """
-    from .errors import ConfigError, Issue
-
-    missing = [
-        Issue(f"mlplat:gpuBoxes[{index}].grants[{grant_index}].bucket", grant.bucket, "a bucket this stack deploys (is components.dataBuckets on?)")
-        for index, box in enumerate(config.gpu_boxes)
-        for grant_index, grant in enumerate(box.grants)
-        if grant.bucket not in buckets
-    ]
-    if missing:
-        raise ConfigError("GPU boxes are granted buckets this stack does not deploy", missing)
     boxes: dict[str, Any] = {}
     for box_config in config.gpu_boxes:
-        tags = {**config.standard_tags(), "team": box_config.team}
-        if config.cloud is Cloud.AWS:
-            box = AwsGpuTrainingBox(box_config.name, aws_box_args(box_config, tags, config.protect_resources, config.retain_resources))
+        box_args = args.boxes[box_config.name]
+        if isinstance(box_args, AwsGpuTrainingBoxArgs):
+            box = AwsGpuTrainingBox(box_config.name, box_args)
             principal, summary = box.role, {"instanceId": box.instance_id, "roleArn": box.role_arn}
         else:
-            box = GceGpuTrainingBox(box_config.name, gce_box_args(box_config, tags, config.protect_resources, _gcp_project(), config.retain_resources))
+            box = GceGpuTrainingBox(box_config.name, box_args)
             principal, summary = box.service_account, {"instanceName": box.instance_name, "serviceAccount": box.service_account_email}
         grants = [buckets[g.bucket].grant(principal, g.access, g.prefix) for g in box_config.grants]
         summary["grants"] = [f"{g.access.value} {g.bucket}/{g.prefix}" for g in grants]
@@ -301,9 +414,21 @@ def static_site_args(config: PlatformConfig) -> list[tuple[str, StaticSiteArgs]]
     ``siteDir`` is relative to the project directory. Sites get the standard tags, and the
     stack's protect / retain-on-delete settings for their bucket and distribution.
 
+    Returns:
+        ``(site name, validated arguments)`` per site, in config order.
+
     Raises:
-        ComponentArgsError: a site's directory is missing or empty, or another argument is invalid.
+        ComponentArgsError: a site's directory is missing or empty, or another argument is
+            invalid (every problem of every site at once).
     """
+    collected = _Collected()
+    sites = _static_site_args(config, collected)
+    if collected.issues:
+        raise ComponentArgsError("invalid StaticSite arguments from the stack config; nothing was created", collected.issues)
+    return sites
+
+
+def _static_site_args(config: PlatformConfig, collected: _Collected) -> list[tuple[str, StaticSiteArgs]]:
     root = project_directory()
     tags = config.standard_tags()
     sites = []
@@ -320,10 +445,13 @@ def static_site_args(config: PlatformConfig) -> list[tuple[str, StaticSiteArgs]]
             "protect": config.protect_resources,
             "retain_on_delete": config.retain_resources,
         }
-        args = validate_args(StaticSiteArgs, "StaticSite", site.name, values)
+        args = collected.validate(StaticSiteArgs, "StaticSite", site.name, values)
+        if args is None:
+            continue
         problems = args.cross_field_issues(f"StaticSite({site.name})")
         if problems:
-            raise ComponentArgsError(f"invalid arguments for StaticSite({site.name!r}); nothing was created", problems)
+            collected.issues.extend(problems)
+            continue
         sites.append((site.name, args))
     return sites
 
@@ -341,40 +469,26 @@ def deploy_static_sites(sites: list[tuple[str, StaticSiteArgs]]) -> dict[str, An
     return {"staticSites": outputs}
 
 
-def deploy_model_endpoints(config: PlatformConfig, namespaces: Mapping[str, pulumi.Resource | pulumi.Output[Any]] | None = None) -> dict[str, Any]:
+def deploy_model_endpoints(args: ComponentArgs, namespaces: Mapping[str, pulumi.Resource | pulumi.Output[Any]] | None = None) -> dict[str, Any]:
     """Deploy every ``mlplat:endpoints`` entry as a ``ModelEndpoint`` in its team's namespace.
 
     Args:
-        config: the validated stack config; each endpoint's team exists (checked when the config
-            is loaded, see :func:`platform_lib.config.endpoint_issues`).
+        args: the components' validated arguments (:func:`component_args`), whose ``endpoints``
+            are by ``<team>/<endpoint name>`` with the team's namespace set.
         namespaces: by team name, the team's Namespace resource or an output derived from it (e.g.
             ``TeamNamespace.namespace_name``), when the stack creates them: every object of the
             endpoint then waits for its team's namespace.
 
     Returns:
         The ``ModelEndpoint`` components by ``<team>/<endpoint name>``.
-
-    Raises:
-        ConfigError: an endpoint names a team the stack does not define.
     """
-    from .config import endpoint_issues
-    from .errors import ConfigError
-    from .k8s.model_endpoint import ModelEndpoint
-
-    unknown = [issue for issue in endpoint_issues(config) if issue.path.endswith(".team")]
-    if unknown:
-        raise ConfigError("model endpoints name unknown teams", unknown)
     endpoints: dict[str, Any] = {}
-    for endpoint in config.endpoints:
-        team = config.team(endpoint.team)
-        labels = {**config.standard_tags(), "team": team.name}
-        values = {**endpoint.model_dump(exclude={"team"}), "namespace": team.name, "environment": config.environment.value, "labels": labels}
+    for key, endpoint_args in args.endpoints.items():
+        team = endpoint_args.namespace
         depends: list[Any] = []
-        if namespaces and team.name in namespaces:
-            namespace = namespaces[team.name]
+        if namespaces and team in namespaces:
+            namespace = namespaces[team]
             # An output in depends_on counts the resources it was derived from (pulumi.runtime._depends_on).
             depends.append(namespace if isinstance(namespace, pulumi.Resource) else pulumi.Output.from_input(namespace).apply(lambda _: None))
-        endpoints[f"{team.name}/{endpoint.name}"] = ModelEndpoint(
-            f"{team.name}-{endpoint.name}", values, pulumi.ResourceOptions(depends_on=depends)
-        )
+        endpoints[key] = ModelEndpoint(f"{team}-{endpoint_args.name}", endpoint_args, pulumi.ResourceOptions(depends_on=depends))
     return endpoints

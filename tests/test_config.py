@@ -90,3 +90,54 @@ def test_every_problem_is_reported_at_once():
 def test_irsa_settings_must_come_together():
     messages = parse_errors({**BASE, "cluster": {"name": "c", "oidcIssuer": "oidc.eks.us-east-1.amazonaws.com/id/ABC"}})
     assert messages == ["mlplat:cluster: got {'name': 'c', 'oidcIssuer': 'oidc.eks.us-east-1.amazonaws.com/id/ABC'}; expected oidcProviderArn and oidcIssuer set together (both are needed for IRSA), or neither"]
+
+
+AWS_BOX = {"name": "fraud-train", "team": "fraud", "instanceType": "g5.xlarge", "subnetId": "subnet-0123456789abcdef0", "vpcId": "vpc-0123456789abcdef0"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        # The component's bound (GpuTrainingBoxArgs.root_volume_gib >= 75), in the config's own words.
+        ({"rootVolumeGib": 60}, "mlplat:gpuBoxes[0].rootVolumeGib: got 60; expected a number at least 75"),
+        ({"idleStopMinutes": 7}, "mlplat:gpuBoxes[0].idleStopMinutes: got 7; expected 0 (no idle stop) or a multiple of 5 minutes, at least 15"),
+        ({"instanceType": "m5.large"}, "mlplat:gpuBoxes[0].instanceType: got 'm5.large'; expected an EC2 instance type with NVIDIA GPUs"),
+    ],
+    ids=["component-bound", "component-validator", "gpu-table"],
+)
+def test_gpu_box_component_checks_use_the_config_wording(changes, expected):
+    messages = parse_errors({**BASE, "gpuBoxes": [{**AWS_BOX, **changes}]})
+    assert len(messages) == 1 and messages[0].startswith(expected), messages
+    assert "Input should" not in messages[0] and "Value error" not in messages[0]
+
+
+@pytest.mark.parametrize("where", ["team-grant", "box-grant"])
+def test_team_and_box_grants_check_access_and_prefix_alike(where):
+    grant = {"access": "admin", "prefix": "raw/*"}
+    if where == "team-grant":
+        values, path = with_team(buckets=[{"name": "fraud-features", "grants": [{"team": "risk", **grant}]}]), "mlplat:teams[0].buckets[0].grants[0]"
+    else:
+        values, path = {**BASE, "gpuBoxes": [{**AWS_BOX, "grants": [{"bucket": "fraud-features", **grant}]}]}, "mlplat:gpuBoxes[0].grants[0]"
+    assert sorted(parse_errors(values)) == [
+        f"{path}.access: got 'admin'; expected one of 'read' or 'read-write'",
+        f"{path}.prefix: got 'raw/*'; expected a key prefix without wildcards ('*' or '?'): grants are scoped to one literal prefix",
+    ]
+    values_ok = with_team(buckets=[{"name": "fraud-features", "grants": [{"team": "risk", "prefix": "raw"}]}])
+    assert parse_platform_config(values_ok).team("fraud").buckets[0].grants[0].prefix == "raw/"  # normalised the same way
+
+
+def test_a_grant_given_twice_is_a_config_error_not_a_failure_half_way():
+    repeated = {"team": "risk", "access": "read", "prefix": "shared"}
+    messages = parse_errors(with_team(buckets=[{"name": "fraud-features", "grants": [repeated, {**repeated, "prefix": "shared/"}]}]))
+    assert messages == ["mlplat:teams[0].buckets[0].grants[1]: got {'team': 'risk', 'access': 'read', 'prefix': 'shared/'}; expected a grant not given already (it repeats grants[0])"]
+    # The owner already has read-write on the whole bucket.
+    messages = parse_errors(with_team(buckets=[{"name": "fraud-features", "grants": [{"team": "fraud", "access": "read-write"}]}]))
+    assert messages == ["mlplat:teams[0].buckets[0].grants[0]: got {'team': 'fraud', 'access': 'read-write', 'prefix': ''}; expected a grant not given already (it repeats the owning team's read-write on the whole bucket)"]
+    # Different access or prefix is a different grant.
+    parse_platform_config(with_team(buckets=[{"name": "fraud-features", "grants": [repeated, {**repeated, "access": "read-write"}, {**repeated, "prefix": "other/"}]}]))
+
+
+def test_a_box_granted_the_same_bucket_access_twice_is_a_config_error():
+    grant = {"bucket": "fraud-features", "access": "read-write", "prefix": "checkpoints/"}
+    messages = parse_errors({**BASE, "gpuBoxes": [{**AWS_BOX, "grants": [grant, {"bucket": "fraud-features"}, grant]}]})
+    assert messages == ["mlplat:gpuBoxes[0].grants[2]: got {'bucket': 'fraud-features', 'access': 'read-write', 'prefix': 'checkpoints/'}; expected a grant not given already (it repeats grants[0])"]

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from platform_lib.preview import run_preview
+from platform_lib.errors import ComponentArgsError, ConfigError
+from platform_lib.preview import PreviewError, run_preview
 
 from .conftest import REPO_ROOT
 
@@ -43,3 +44,23 @@ def test_example_quota_comes_from_its_stack_config(plan):
     (quota,) = plan.by_type("kubernetes:core/v1:ResourceQuota")
     assert quota.inputs["spec"]["hard"]["requests.cpu"] == "8"
     assert quota.inputs["spec"]["hard"]["requests.nvidia.com/gpu"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error_type", "issue"),
+    [
+        # Config mistakes are ConfigErrors naming the key (the CLI's exit 2), not a pydantic traceback.
+        ({"fraud-team:quota": {"cpu": -1, "memoryGib": 8}}, ConfigError, "fraud-team:quota.cpu: got -1; expected a number greater than 0"),
+        # The namespace refuses these; it is validated before the buckets and the role are registered.
+        ({"fraud-team:quota": {"cpu": 0.5, "memoryGib": 8}}, ComponentArgsError, "TeamNamespace(fraud).quota.cpu: got 0.5; expected at least the LimitRange's default container cpu limit (1 vCPU), or a lower default_cpu_limit"),
+        ({"fraud-team:vpcCidr": "0.0.0.0/0"}, ComponentArgsError, "TeamNamespace(fraud).egress_https_cidrs: got ['0.0.0.0/0']; expected CIDR blocks narrower than the whole internet (0.0.0.0/0 and ::/0 are refused)"),
+    ],
+    ids=["bad-quota", "quota-under-default-limits", "whole-internet-egress"],
+)
+def test_example_bad_config_registers_nothing(overrides, error_type, issue):
+    with pytest.raises(PreviewError) as caught:
+        run_preview(EXAMPLE, "dev", config_overrides=overrides)
+    error = caught.value.__cause__
+    assert type(error) is error_type
+    assert [str(i) for i in error.issues] == [issue]
+    assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]

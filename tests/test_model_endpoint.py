@@ -153,7 +153,7 @@ def test_pod_meets_the_restricted_pod_security_standard(deployment_plan):
 def test_requests_limits_and_probes(deployment_plan):
     server = container(find(deployment_plan, DEPLOYMENT))
     assert server["image"] == IMAGE
-    assert server["resources"] == {"requests": {"cpu": "1000m", "memory": "2048Mi"}, "limits": {"cpu": "2000m", "memory": "2048Mi"}}
+    assert server["resources"] == {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}
     ready, live, startup = server["readinessProbe"], server["livenessProbe"], server["startupProbe"]
     assert ready["httpGet"] == {"path": "/ready", "port": "http", "scheme": "HTTP"}
     assert live["httpGet"]["path"] == "/healthz" and startup["httpGet"]["path"] == "/healthz"
@@ -178,6 +178,12 @@ def test_every_object_and_pod_carries_the_audit_trail(deployment_plan):
     for metadata in [o.inputs["metadata"] for o in objects] + [template]:
         assert expected_annotations.items() <= metadata["annotations"].items()
         assert expected_labels.items() <= metadata["labels"].items()
+
+
+def test_fractional_resources_become_millicores_and_mebibytes_never_zero():
+    server = container(find(build(args(resources={"cpu": 0.0004, "memoryGib": 0.5})), DEPLOYMENT))
+    # 0.4 millicores rounds up to 1m (a 0m request would make CPU utilisation undefined for the HPA).
+    assert server["resources"] == {"requests": {"cpu": "1m", "memory": "512Mi"}, "limits": {"cpu": "1m", "memory": "512Mi"}}
 
 
 def test_pods_carry_the_opentelemetry_settings(deployment_plan):
@@ -246,7 +252,10 @@ def test_network_policy_admits_load_balancer_prometheus_and_clients_only():
 def test_network_policy_refuses_the_whole_internet_as_load_balancer():
     with pytest.raises(PreviewError) as raised:
         build(args(exposure={"loadBalancerSourceCidrs": ["0.0.0.0/0"]}))
-    assert any(i.path == "ModelEndpoint(fraud-detector).exposure.loadBalancerSourceCidrs" for i in raised.value.__cause__.issues)
+    assert [(i.path, i.value, i.expected) for i in raised.value.__cause__.issues] == [
+        ("ModelEndpoint(fraud-detector).exposure.loadBalancerSourceCidrs", ["0.0.0.0/0"], "CIDR blocks narrower than the whole internet (0.0.0.0/0 and ::/0 are refused)")
+    ]
+    assert [r.type for r in raised.value.plan.resources] == ["pulumi:pulumi:Stack"]
 
 
 def test_gpu_pods_request_gpus_with_tolerations_and_node_selector():
@@ -387,31 +396,43 @@ def _steps(*weights):
     return {"steps": [{"weight": w} for w in weights], "analysis": CANARY["analysis"]}
 
 
+MISSING = object()  # the key is absent
+NAME = "ModelEndpoint(fraud-detector)"
+
+#: case -> (arguments, issue path, the value the issue names, what it expects).
 BAD_INPUTS = {
-    "canary weight above 100": (args(canary=_steps(10, 150)), "ModelEndpoint(fraud-detector).canary.steps[1].weight", "at most 100"),
-    "canary weight below 0": (args(canary=_steps(-5, 50)), "ModelEndpoint(fraud-detector).canary.steps[0].weight", "at least 0"),
-    "canary weights not increasing": (args(canary=_steps(10, 50, 30)), "ModelEndpoint(fraud-detector).canary.steps", "strictly increasing"),
-    "canary weights repeated": (args(canary=_steps(20, 20)), "ModelEndpoint(fraud-detector).canary.steps", "strictly increasing"),
-    "analysis without a query": (args(canary={"steps": [{"weight": 10}], "analysis": {"successCondition": "result[0] > 0.9"}}), "ModelEndpoint(fraud-detector).canary.analysis.query", "this key is required"),
-    "analysis with a blank query": (args(canary={"steps": [{"weight": 10}], "analysis": {"query": "   ", "successCondition": "result[0] > 0.9"}}), "ModelEndpoint(fraud-detector).canary.analysis.query", "non-blank"),
-    "canary without analysis": (args(canary={"steps": [{"weight": 10}]}), "ModelEndpoint(fraud-detector).canary.analysis", "this key is required"),
-    "image without tag or digest": (args(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud/detector"), "ModelEndpoint(fraud-detector).image", "pinned by digest"),
-    "image with a tag only": (args(image="ghcr.io/acme/fraud-detector:2.4.0"), "ModelEndpoint(fraud-detector).image", "pinned by digest"),
-    "image with a short digest": (args(image="ghcr.io/acme/fraud-detector@sha256:abc"), "ModelEndpoint(fraud-detector).image", "pinned by digest"),
-    "min replicas above max": (args(autoscaling={"minReplicas": 8, "maxReplicas": 4}), "ModelEndpoint(fraud-detector).autoscaling", "minReplicas (8) at most maxReplicas (4)"),
-    "one replica in prod": (args(autoscaling={"minReplicas": 1, "maxReplicas": 4}), "ModelEndpoint(fraud-detector)", "minReplicas at least 2 outside dev"),
-    "canary and A/B together": (args(canary=CANARY, abTest={"split": "weight"}), "ModelEndpoint(fraud-detector)", "either canary or abTest"),
+    "canary weight above 100": (args(canary=_steps(10, 150)), f"{NAME}.canary.steps[1].weight", 150, "a number at most 100"),
+    "canary weight below 0": (args(canary=_steps(-5, 50)), f"{NAME}.canary.steps[0].weight", -5, "a number at least 0"),
+    "canary weights not increasing": (args(canary=_steps(10, 50, 30)), f"{NAME}.canary.steps", _steps(10, 50, 30)["steps"], "weights strictly increasing from step to step (got [10, 50, 30])"),
+    "canary weights repeated": (args(canary=_steps(20, 20)), f"{NAME}.canary.steps", _steps(20, 20)["steps"], "weights strictly increasing from step to step (got [20, 20])"),
+    "analysis without a query": (args(canary={"steps": [{"weight": 10}], "analysis": {"successCondition": "result[0] > 0.9"}}), f"{NAME}.canary.analysis.query", MISSING, "a value (this key is required)"),
+    "analysis with a blank query": (args(canary={"steps": [{"weight": 10}], "analysis": {"query": "   ", "successCondition": "result[0] > 0.9"}}), f"{NAME}.canary.analysis.query", "   ", "a non-blank value"),
+    "canary without analysis": (args(canary={"steps": [{"weight": 10}]}), f"{NAME}.canary.analysis", MISSING, "a value (this key is required)"),
+    "image without tag or digest": (args(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud/detector"), f"{NAME}.image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud/detector", "an image pinned by digest: <repository>[:<tag>]@sha256:<64 hex digits> (neither tag nor digest was given)"),
+    "image with a tag only": (args(image="ghcr.io/acme/fraud-detector:2.4.0"), f"{NAME}.image", "ghcr.io/acme/fraud-detector:2.4.0", "an image pinned by digest: <repository>[:<tag>]@sha256:<64 hex digits> (a tag alone can be moved to another image)"),
+    "image with a short digest": (args(image="ghcr.io/acme/fraud-detector@sha256:abc"), f"{NAME}.image", "ghcr.io/acme/fraud-detector@sha256:abc", "an image pinned by digest: <repository>[:<tag>]@sha256:<64 hex digits> (the digest 'sha256:abc' is not sha256:<64 lowercase hex digits>)"),
+    "min replicas above max": (args(autoscaling={"minReplicas": 8, "maxReplicas": 4}), f"{NAME}.autoscaling.minReplicas", 8, "at most maxReplicas (4)"),
+    "one replica in prod": (args(autoscaling={"minReplicas": 1, "maxReplicas": 4}), f"{NAME}.autoscaling.minReplicas", 1, "at least 2 outside dev (prod): one pod must keep serving while another is drained or rescheduled"),
+    "canary and A/B together": (args(canary=CANARY, abTest={"split": "weight"}), f"{NAME}.abTest", {"split": "weight", "weight": 50, "headerName": "x-model-variant", "headerValue": "b", "analysis": None}, "no abTest beside a canary: either canary or abTest, not both (one Rollout runs one strategy at a time)"),
+    "CPU limit below the request": (args(resources={"cpu": 2, "cpuLimit": 1}), f"{NAME}.resources.cpuLimit", 1.0, "at least the cpu request (2 vCPU)"),
+    "canary without a load balancer": (args(canary=CANARY, exposure={"enabled": False}), f"{NAME}.exposure.enabled", False, "true for a canary or A/B test: the load balancer splits the traffic"),
+    "label value with a space": (args(labels={"team": "fraud", "cost-center": "cc 4100"}), f"{NAME}.labels", {"team": "fraud", "cost-center": "cc 4100"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: cost-center=cc 4100)"),
+    "Prometheus selector label with a slash in the value": (args(observability={"prometheusLabels": {"release": "kube/prometheus"}}), f"{NAME}.observability.prometheusLabels", {"release": "kube/prometheus"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: release=kube/prometheus)"),
+    "GPU node selector with a bad key": (args(gpuPlacement={"nodeSelector": {"-gpu": "true"}}), f"{NAME}.gpuPlacement.nodeSelector", {"-gpu": "true"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: -gpu=true)"),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS), ids=list(BAD_INPUTS))
 def test_bad_input_is_refused_before_anything_is_registered(case):
-    values, path, expected = BAD_INPUTS[case]
+    values, path, value, expected = BAD_INPUTS[case]
     with pytest.raises(PreviewError) as raised:
         build(values)
     error = raised.value.__cause__
     assert isinstance(error, ComponentArgsError)
-    assert any(issue.path == path and expected in issue.expected for issue in error.issues), [str(i) for i in error.issues]
+    assert [issue.path for issue in error.issues] == [path], [str(i) for i in error.issues]
+    (issue,) = error.issues
+    assert str(issue).startswith(f"{path}: got {'<missing>' if value is MISSING else repr(value)}; "), str(issue)
+    assert issue.expected == expected
     assert "nothing was created" in str(error)
     assert [r.type for r in raised.value.plan.resources] == ["pulumi:pulumi:Stack"]
 
@@ -516,3 +537,18 @@ def test_endpoint_objects_wait_for_their_team_namespace():
     assert len(children) == 11
     for child in children:
         assert namespace.urn in child.options.depends_on, child.name
+
+
+def test_config_reports_endpoint_cross_field_problems_at_their_keys():
+    values = _config()
+    values["endpoints"][0]["abTest"] = {"split": "weight"}
+    with pytest.raises(ConfigError) as raised:
+        parse_platform_config(values)
+    assert [(i.path, i.value) for i in raised.value.issues] == [
+        ("mlplat:endpoints[0].abTest", {"split": "weight", "weight": 50, "headerName": "x-model-variant", "headerValue": "b", "analysis": None})
+    ]
+    values = _config()
+    values["endpoints"][0]["autoscaling"] = {"minReplicas": 6, "maxReplicas": 4}
+    with pytest.raises(ConfigError) as raised:
+        parse_platform_config(values)
+    assert [str(i) for i in raised.value.issues] == ["mlplat:endpoints[0].autoscaling.minReplicas: got 6; expected at most maxReplicas (4)"]

@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from platform_lib.config import ConfigError, parse_platform_config
-from platform_lib.platform import irsa_trust_policy_document
+from platform_lib.errors import ComponentArgsError
+from platform_lib.platform import build_platform, irsa_trust_policy_document
 from platform_lib.preview import PreviewError, run_preview
 
 from .conftest import REPO_ROOT, SHIPPED_STACKS
@@ -43,9 +44,10 @@ def test_one_namespace_per_team_and_one_bucket_per_configured_bucket(stack):
 def test_bucket_tags_name_the_owning_team(stack):
     name, config, plan, _ = stack
     owner = {b.name: t.name for t in config.teams for b in t.buckets}
-    for bucket in plan.by_type("aws:s3/bucket:Bucket"):
-        if bucket.name in owner:
-            assert bucket.inputs["tags"] == {"team": owner[bucket.name], "cost-center": "cc-4100", "environment": name, "managed-by": "pulumi"}
+    buckets = {bucket.name: bucket for bucket in plan.by_type("aws:s3/bucket:Bucket")}
+    assert owner and set(owner) <= set(buckets)  # every configured bucket is checked below
+    for bucket_name, team in owner.items():
+        assert buckets[bucket_name].inputs["tags"] == {"team": team, "cost-center": "cc-4100", "environment": name, "managed-by": "pulumi"}
 
 
 def _role_arns(plan):
@@ -99,7 +101,9 @@ def test_workload_roles_trust_only_their_namespace_service_account(stack):
 def test_service_accounts_carry_their_teams_role_arn(stack):
     _, config, plan, _ = stack
     arns = _role_arns(plan)
-    for account in plan.by_type("kubernetes:core/v1:ServiceAccount"):
+    accounts = plan.by_type("kubernetes:core/v1:ServiceAccount")
+    assert sorted(a.inputs["metadata"]["namespace"] for a in accounts) == sorted(t.name for t in config.teams)
+    for account in accounts:
         metadata = account.inputs["metadata"]
         assert metadata["annotations"]["eks.amazonaws.com/role-arn"] == arns[metadata["namespace"]]
 
@@ -180,3 +184,105 @@ def test_wildcard_egress_cidr_in_config_is_a_config_error():
         run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:cluster": {"name": "ml-dev", "egressHttpsCidrs": ["0.0.0.0/0"]}})
     assert isinstance(caught.value.__cause__, ConfigError)
     assert "mlplat:cluster.egressHttpsCidrs" in str(caught.value.__cause__)
+
+
+# --- A bad component argument registers nothing (build_platform validates every component first) ---
+
+
+def _refused(stack: str, *, overrides=None, program=None):
+    """Run the stack; return the program's error and what it registered besides the Stack resource."""
+    with pytest.raises(PreviewError) as caught:
+        run_preview(REPO_ROOT, stack, config_overrides=overrides, program=program)
+    return caught.value.__cause__, [r.urn for r in caught.value.plan.resources if r.type != "pulumi:pulumi:Stack"]
+
+
+def _raw_config(stack: str, key: str):
+    return yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"][key]
+
+
+def test_team_namespace_refusing_a_quota_registers_nothing():
+    # Config accepts a quota of 0.5 vCPU; TeamNamespace refuses it (its 1 vCPU default container
+    # limit would exceed the quota). The buckets and roles built before the namespaces used to stay.
+    teams = _raw_config("dev", "mlplat:teams")
+    teams[-1]["quota"]["cpu"] = 0.5
+    error, registered = _refused("dev", overrides={"mlplat:teams": teams})
+    assert isinstance(error, ComponentArgsError)
+    team = teams[-1]["name"]
+    assert [(i.path, i.value, i.expected) for i in error.issues] == [
+        (f"TeamNamespace({team}).quota.cpu", 0.5, "at least the LimitRange's default container cpu limit (1 vCPU), or a lower default_cpu_limit")
+    ]
+    assert registered == []
+
+
+def test_gcp_workload_identity_refusing_the_project_registers_nothing():
+    error, registered = _refused("gcp-dev", overrides={"gcp:project": "Bad_Project"})
+    assert isinstance(error, ComponentArgsError)
+    teams = [team["name"] for team in _raw_config("gcp-dev", "mlplat:teams")]
+    assert [(i.path, i.value) for i in error.issues] == [(f"TeamWorkloadIdentity({team}).project", "Bad_Project") for team in teams]
+    assert all(i.expected == "a string matching ^[a-z][-a-z0-9]{4,28}[a-z0-9]$" for i in error.issues)
+    assert registered == []
+
+
+def test_gcs_bucket_refusing_the_location_registers_nothing():
+    region = "europe-" + "w" * 40 + "4"  # a region by the config's pattern, longer than a GCS location may be
+    error, registered = _refused("gcp-dev", overrides={"mlplat:region": region})
+    assert isinstance(error, ComponentArgsError)
+    buckets = [b["name"] for team in _raw_config("gcp-dev", "mlplat:teams") for b in team.get("buckets", [])]
+    assert buckets and [(i.path, i.value, i.expected) for i in error.issues] == [
+        (f"DataBucket({name}).location", region, "a string of at most 40 characters") for name in buckets
+    ]
+    assert registered == []
+
+
+def test_static_site_refusing_its_directory_registers_nothing():
+    error, registered = _refused("staging", overrides={"mlplat:staticSites": [{"name": "docs", "siteDir": "no/such/site"}]})
+    assert isinstance(error, ComponentArgsError)
+    assert [i.path for i in error.issues] == ["StaticSite(docs).site_dir"]
+    assert str(error.issues[0].value).endswith("no/such/site")
+    assert registered == []
+
+
+# The config models already enforce these components' bounds, so the stack config cannot reach
+# them; a config whose checked values were changed afterwards (model_copy skips validation)
+# stands for a component bound tighter than the config's.
+
+
+def test_data_bucket_refusing_its_name_registers_nothing():
+    config = stack_config("staging")
+    first, *others = config.teams
+    bad_bucket = first.buckets[0].model_copy(update={"name": "Bad_Bucket"})
+    bad = config.model_copy(update={"teams": [first.model_copy(update={"buckets": [bad_bucket, *first.buckets[1:]]}), *others]})
+    error, registered = _refused("staging", program=lambda: build_platform(bad))
+    assert isinstance(error, ComponentArgsError)
+    assert [(i.path, i.value) for i in error.issues] == [("DataBucket(Bad_Bucket).name", "Bad_Bucket")]
+    assert registered == []
+
+
+def test_gpu_box_refusing_its_root_volume_registers_nothing():
+    config = stack_config("dev")
+    box = config.gpu_boxes[0]
+    bad = config.model_copy(update={"gpu_boxes": [box.model_copy(update={"root_volume_gib": 60})]})
+    error, registered = _refused("dev", program=lambda: build_platform(bad))
+    assert isinstance(error, ComponentArgsError)
+    assert [(i.path, i.value, i.expected) for i in error.issues] == [(f"GpuTrainingBox({box.name}).root_volume_gib", 60, "a number at least 75")]
+    assert registered == []
+
+
+def test_model_endpoint_refusing_one_replica_outside_dev_registers_nothing():
+    config = stack_config("staging")
+    endpoint = config.endpoints[0]
+    one = endpoint.model_copy(update={"autoscaling": endpoint.autoscaling.model_copy(update={"min_replicas": 1})})
+    bad = config.model_copy(update={"endpoints": [one, *config.endpoints[1:]]})
+    error, registered = _refused("staging", program=lambda: build_platform(bad))
+    assert isinstance(error, ComponentArgsError)
+    assert [(i.path, i.value) for i in error.issues] == [(f"ModelEndpoint({endpoint.team}-{endpoint.name}).autoscaling.minReplicas", 1)]
+    assert error.issues[0].expected.startswith("at least 2 outside dev (staging)")
+    assert registered == []
+
+
+def test_every_refused_argument_of_every_family_is_reported_at_once():
+    teams = _raw_config("dev", "mlplat:teams")
+    teams[-1]["quota"]["cpu"] = 0.5
+    error, registered = _refused("dev", overrides={"mlplat:teams": teams, "mlplat:staticSites": [{"name": "docs", "siteDir": "no/such/site"}]})
+    assert sorted(i.path for i in error.issues) == ["StaticSite(docs).site_dir", f"TeamNamespace({teams[-1]['name']}).quota.cpu"]
+    assert registered == []

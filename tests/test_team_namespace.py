@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from platform_lib.config import TeamQuota
+from platform_lib.errors import _MISSING as MISSING
 from platform_lib.errors import ComponentArgsError
 from platform_lib.k8s.team_namespace import TEAM_ROLE_RULES, TeamNamespace, cpu_quantity, memory_quantity
 from platform_lib.preview import PreviewError, run_preview
@@ -163,28 +164,37 @@ def test_every_child_is_parented_to_the_component(plan):
 
 
 @pytest.mark.parametrize(
-    ("overrides", "path"),
+    ("overrides", "path", "value", "expected"),
     [
-        ({"labels": {"team": "fraud"}}, "TeamNamespace(fraud).labels"),
-        ({"labels": {**LABELS, "note": "has spaces"}}, "TeamNamespace(fraud).labels"),
-        ({"quota": {"cpu": -1, "memory_gib": 8}}, "TeamNamespace(fraud).quota.cpu"),
-        ({"quota": {"cpu": 4}}, "TeamNamespace(fraud).quota.memoryGib"),
-        ({"pod_security": "privileged"}, "TeamNamespace(fraud).pod_security"),
-        ({"identity_group": ""}, "TeamNamespace(fraud).identity_group"),
-        ({"irsa_role_arn": "arn:aws:iam::123:user/x"}, "TeamNamespace(fraud).irsa_role_arn"),
-        ({"egress_https_cidrs": ["0.0.0.0/0"]}, "TeamNamespace(fraud).egress_https_cidrs"),
-        ({"egress_https_cidrs": ["10.0.0.1/8"]}, "TeamNamespace(fraud).egress_https_cidrs"),
-        ({"namespace": "Fraud_Team"}, "TeamNamespace(fraud).namespace"),
-        ({"default_cpu_limit": 32}, "TeamNamespace(fraud)"),
-        ({"allow_privileged": True}, "TeamNamespace(fraud).allow_privileged"),
+        ({"labels": {"team": "fraud"}}, "labels", {"team": "fraud"}, "cost-center"),
+        ({"labels": {**LABELS, "note": "has spaces"}}, "labels", {**LABELS, "note": "has spaces"}, "Kubernetes label keys and values"),
+        ({"labels": {**LABELS, "environment": "dev"}}, "labels", {**LABELS, "environment": "dev"}, "labels.environment equal to environment ('prod') or left out"),
+        ({"quota": {"cpu": -1, "memory_gib": 8}}, "quota.cpu", -1, "a number greater than 0"),
+        ({"quota": {"cpu": 4}}, "quota.memoryGib", MISSING, "a value (this key is required)"),
+        # Config allows a quota below the LimitRange's default container limits (1 vCPU, 1 GiB);
+        # the namespace refuses it, naming the quota rather than the whole argument set.
+        ({"quota": {"cpu": 0.5, "memory_gib": 8}}, "quota.cpu", 0.5, "at least the LimitRange's default container cpu limit (1 vCPU), or a lower default_cpu_limit"),
+        ({"pod_security": "privileged"}, "pod_security", "privileged", "one of 'restricted' or 'baseline'"),
+        ({"identity_group": ""}, "identity_group", "", "a string of at least 1 characters"),
+        ({"irsa_role_arn": "arn:aws:iam::123:user/x"}, "irsa_role_arn", "arn:aws:iam::123:user/x", "an IAM role ARN (arn:aws:iam::<account>:role/<name>) or a pulumi.Output of one"),
+        ({"egress_https_cidrs": ["0.0.0.0/0"]}, "egress_https_cidrs", ["0.0.0.0/0"], "CIDR blocks narrower than the whole internet (0.0.0.0/0 and ::/0 are refused)"),
+        ({"egress_https_cidrs": ["10.0.0.1/8"]}, "egress_https_cidrs", ["10.0.0.1/8"], "CIDR blocks such as 10.0.0.0/16 ('10.0.0.1/8' is not one)"),
+        ({"namespace": "Fraud_Team"}, "namespace", "Fraud_Team", "a string matching ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"),
+        ({"default_cpu_limit": 32}, "default_cpu_limit", 32, "at most the per-container maximum (16 vCPU: max_container_cpu, default the quota's cpu)"),
+        ({"default_memory_request_gib": 2}, "default_memory_request_gib", 2, "at most default_memory_limit_gib (1 GiB)"),
+        ({"max_container_cpu": 0.5}, "max_container_cpu", 0.5, "at least default_cpu_limit (1 vCPU)"),
+        ({"allow_privileged": True}, "allow_privileged", True, "no such key (unknown keys are rejected; check the spelling)"),
     ],
 )
-def test_bad_arguments_raise_before_anything_is_registered(overrides, path):
+def test_bad_arguments_raise_before_anything_is_registered(overrides, path, value, expected):
     with pytest.raises(PreviewError) as caught:
         preview(make(**overrides))
     cause = caught.value.__cause__
     assert isinstance(cause, ComponentArgsError)
-    assert any(issue.path == path for issue in cause.issues), [str(i) for i in cause.issues]
+    (issue,) = [i for i in cause.issues if i.path == f"TeamNamespace(fraud).{path}"] or [None]
+    assert issue is not None, [str(i) for i in cause.issues]
+    assert (issue.value is MISSING) if value is MISSING else (issue.value == value)
+    assert issue.expected.startswith(expected) or expected in issue.expected, issue.expected
     assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]
 
 

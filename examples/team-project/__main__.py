@@ -13,17 +13,38 @@ import json
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import ValidationError
 
 from platform_lib.aws.data_bucket import DataBucket
 from platform_lib.config import TeamQuota
-from platform_lib.k8s.team_namespace import TeamNamespace
+from platform_lib.errors import ConfigError, issues_from_validation_error, validate_args
+from platform_lib.k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
 from platform_lib.platform import irsa_trust_policy_document
 
 config = pulumi.Config()
 team = config.require("team")
 environment = config.require("environment")
 tags = {"team": team, "cost-center": config.require("costCenter")}
-quota = TeamQuota.model_validate(config.require_object("quota"))
+try:
+    quota = TeamQuota.model_validate(config.require_object("quota"))
+except ValidationError as error:  # a config mistake: reported like the platform's, not as a traceback
+    raise ConfigError("invalid stack configuration", issues_from_validation_error(error, prefix=f"{config.name}:quota")) from None
+
+# Validate the namespace's arguments before registering anything, so a bad one leaves no
+# half-made stack behind; the role ARN, known only once the role exists, is added below.
+namespace_args = validate_args(
+    TeamNamespaceArgs,
+    "TeamNamespace",
+    team,
+    {
+        "environment": environment,
+        "labels": tags,
+        "identity_group": config.require("identityGroup"),
+        "quota": quota,
+        "service_account_name": "trainer",
+        "egress_https_cidrs": [config.require("vpcCidr")],
+    },
+)
 
 features = DataBucket(f"{team}-features", environment=environment, tags=tags, noncurrent_version_expiration_days=30)
 models = DataBucket(f"{team}-models", environment=environment, tags=tags)
@@ -35,16 +56,7 @@ features.grant_read_write(trainer)
 models.grant_read_write(trainer, prefix="candidates/")
 models.grant_read("fraud-analysts", prefix="published/")
 
-namespace = TeamNamespace(
-    team,
-    environment=environment,
-    labels=tags,
-    identity_group=config.require("identityGroup"),
-    quota=quota,
-    service_account_name="trainer",
-    irsa_role_arn=trainer.arn,
-    egress_https_cidrs=[config.require("vpcCidr")],
-)
+namespace = TeamNamespace(team, namespace_args.model_copy(update={"irsa_role_arn": trainer.arn}))
 
 pulumi.export("featuresBucket", features.bucket_name)
 pulumi.export("modelsBucket", models.bucket_name)

@@ -38,10 +38,12 @@ from typing import Any, Literal, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from ..errors import validate_args
+from ..errors import located_validation_error, validate_args
+from .checks import check_labels
 from .model_endpoint_spec import Analysis, ModelEndpointSpec, PeakRequests, startup_failure_threshold
+from .team_namespace import cpu_quantity, memory_quantity
 
 TYPE_TOKEN = "mlplat:k8s:ModelEndpoint"
 
@@ -63,6 +65,8 @@ _LIVENESS_PERIOD_SECONDS = 10
 _STARTUP_PERIOD_SECONDS = 5
 #: Seconds a terminating pod keeps serving so the ALB deregisters it before it stops (the AWS Load
 #: Balancer Controller docs, "Pod readiness gate" / graceful shutdown, recommend a preStop delay).
+#: Written as the ``preStop.sleep`` action, on by default since Kubernetes 1.30 (KEP-3960,
+#: PodLifecycleSleepAction: beta 1.30, GA 1.34), so no ``sleep`` binary is needed in the image.
 _PRESTOP_SLEEP_SECONDS = 15
 
 
@@ -81,12 +85,17 @@ class ModelEndpointArgs(ModelEndpointSpec):
     environment: Literal["dev", "staging", "prod"] = "prod"
     labels: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        return check_labels(labels)
+
     @model_validator(mode="after")
     def _replicas_outside_dev(self) -> "ModelEndpointArgs":
         if self.environment != "dev" and self.autoscaling.min_replicas < 2:
-            raise ValueError(
-                f"autoscaling.minReplicas at least 2 outside dev (got {self.autoscaling.min_replicas} in {self.environment}): "
-                "one pod must keep serving while another is drained or rescheduled"
+            raise located_validation_error(
+                type(self).__name__,
+                [(("autoscaling", "minReplicas"), self.autoscaling.min_replicas, f"at least 2 outside dev ({self.environment}): one pod must keep serving while another is drained or rescheduled")],
             )
         return self
 
@@ -102,14 +111,6 @@ def _first_hostname(status: Any) -> str | None:
         if hostname:
             return hostname
     return None
-
-
-def _quantity_cpu(vcpu: float) -> str:
-    return f"{round(vcpu * 1000)}m"
-
-
-def _quantity_memory(gib: float) -> str:
-    return f"{round(gib * 1024)}Mi"
 
 
 def _duration(seconds: int) -> str:
@@ -379,8 +380,8 @@ class ModelEndpoint(pulumi.ComponentResource):
         """The pod template shared by the Deployment and the Rollout (camelCase, as on the wire)."""
         spec = self.args
         resources = spec.resources
-        requests = {"cpu": _quantity_cpu(resources.cpu), "memory": _quantity_memory(resources.memory_gib)}
-        limits = {"cpu": _quantity_cpu(resources.effective_cpu_limit), "memory": _quantity_memory(resources.memory_gib)}
+        requests = {"cpu": cpu_quantity(resources.cpu), "memory": memory_quantity(resources.memory_gib)}
+        limits = {"cpu": cpu_quantity(resources.effective_cpu_limit), "memory": memory_quantity(resources.memory_gib)}
         if resources.gpu:
             requests["nvidia.com/gpu"] = str(resources.gpu)
             limits["nvidia.com/gpu"] = str(resources.gpu)

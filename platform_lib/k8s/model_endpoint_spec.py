@@ -18,6 +18,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from ..errors import located_validation_error
+from .checks import check_cidr_blocks, check_labels
+
 #: Kubernetes object names are DNS-1035 labels (Service names must be); 40 characters leaves room
 #: for the ``-canary`` / ``-analysis`` suffixes within the 63-character limit.
 _NAME = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
@@ -103,11 +106,12 @@ class Resources(SpecModel):
     @model_validator(mode="after")
     def _limit_covers_request(self) -> "Resources":
         if self.cpu_limit is not None and self.cpu_limit < self.cpu:
-            raise ValueError(f"cpuLimit ({self.cpu_limit} vCPU) at least the cpu request ({self.cpu} vCPU)")
+            raise located_validation_error("Resources", [(("cpuLimit",), self.cpu_limit, f"at least the cpu request ({self.cpu:g} vCPU)")])
         return self
 
     @property
     def effective_cpu_limit(self) -> float:
+        """The CPU limit in vCPU: ``cpu_limit``, else twice the request."""
         return self.cpu_limit if self.cpu_limit is not None else self.cpu * 2
 
 
@@ -122,6 +126,11 @@ class GpuPlacement(SpecModel):
 
     node_selector: dict[str, str] = Field(default_factory=lambda: {"nvidia.com/gpu.present": "true"})
     tolerations: list[str] = Field(default_factory=lambda: ["nvidia.com/gpu"])
+
+    @field_validator("node_selector")
+    @classmethod
+    def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        return check_labels(labels)
 
 
 class Autoscaling(SpecModel):
@@ -144,7 +153,7 @@ class Autoscaling(SpecModel):
     @model_validator(mode="after")
     def _min_at_most_max(self) -> "Autoscaling":
         if self.min_replicas > self.max_replicas:
-            raise ValueError(f"minReplicas ({self.min_replicas}) at most maxReplicas ({self.max_replicas})")
+            raise located_validation_error("Autoscaling", [(("minReplicas",), self.min_replicas, f"at most maxReplicas ({self.max_replicas})")])
         return self
 
 
@@ -307,6 +316,11 @@ class Observability(SpecModel):
     trace_sample_ratio: float = Field(default=0.1, ge=0, le=1)
     slo: SloObjectives = Field(default_factory=SloObjectives)
 
+    @field_validator("prometheus_labels")
+    @classmethod
+    def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        return check_labels(labels)
+
 
 class Exposure(SpecModel):
     """How clients reach the endpoint: an Ingress served by the AWS Load Balancer Controller (an ALB).
@@ -334,16 +348,7 @@ class Exposure(SpecModel):
     @field_validator("load_balancer_source_cidrs")
     @classmethod
     def _cidrs(cls, cidrs: list[str]) -> list[str]:
-        import ipaddress
-
-        for cidr in cidrs:
-            try:
-                network = ipaddress.ip_network(cidr, strict=True)
-            except ValueError:
-                raise ValueError(f"CIDR blocks such as 10.0.0.0/16 (got {cidr!r})") from None
-            if network.prefixlen == 0:
-                raise ValueError(f"CIDR blocks narrower than {cidr} (the whole internet is not a load balancer)")
-        return cidrs
+        return check_cidr_blocks(cidrs)
 
     @field_validator("client_namespaces")
     @classmethod
@@ -425,14 +430,18 @@ class ModelEndpointSpec(SpecModel):
 
     @model_validator(mode="after")
     def _one_strategy(self) -> "ModelEndpointSpec":
+        problems: list[tuple[tuple[str | int, ...], object, str]] = []
         if self.canary is not None and self.ab_test is not None:
-            raise ValueError("either canary or abTest, not both (one Rollout runs one strategy at a time)")
+            problems.append((("abTest",), self.ab_test.model_dump(by_alias=True), "no abTest beside a canary: either canary or abTest, not both (one Rollout runs one strategy at a time)"))
         if self.progressive and not self.exposure.enabled:
-            raise ValueError("exposure.enabled true for a canary or A/B test: the load balancer splits the traffic")
+            problems.append((("exposure", "enabled"), False, "true for a canary or A/B test: the load balancer splits the traffic"))
+        if problems:
+            raise located_validation_error(type(self).__name__, problems)
         return self
 
     @property
     def image_reference(self) -> ImageReference:
+        """``image`` split into repository, tag and digest."""
         return parse_image(self.image)
 
     @property

@@ -38,8 +38,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..config import Environment, TeamQuota, check_egress_cidrs
-from ..errors import ComponentArgsError, Issue, validate_args
+from ..config import Environment, TeamQuota
+from .checks import check_cidr_blocks, check_labels
+from ..errors import ComponentArgsError, Issue, located_validation_error, validate_args
 from ..tagging import require_standard_keys
 
 __all__ = [
@@ -52,8 +53,6 @@ __all__ = [
 ]
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
-_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 
 _FULL = ["get", "list", "watch", "create", "update", "patch", "delete"]
@@ -180,10 +179,7 @@ class TeamNamespaceArgs(BaseModel):
     @classmethod
     def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
         require_standard_keys(labels, "labels")
-        bad = [f"{k}={v}" for k, v in labels.items() if not _LABEL_KEY.match(k) or not _LABEL_VALUE.match(v)]
-        if bad:
-            raise ValueError(f"Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: {', '.join(bad)})")
-        return labels
+        return check_labels(labels)
 
     @field_validator("irsa_role_arn")
     @classmethod
@@ -195,37 +191,59 @@ class TeamNamespaceArgs(BaseModel):
     @field_validator("egress_https_cidrs")
     @classmethod
     def _cidrs(cls, cidrs: list[str]) -> list[str]:
-        return check_egress_cidrs(cidrs)
+        return check_cidr_blocks(cidrs)
 
     @model_validator(mode="after")
     def _consistent(self) -> "TeamNamespaceArgs":
+        """Checks across fields, each reported at the field to change (not at the whole args)."""
+        problems: list[tuple[tuple[str | int, ...], Any, str]] = []
         if self.labels.get("environment") not in (None, self.environment.value):
-            raise ValueError(f"labels.environment equal to environment ({self.environment.value!r}) or left out")
-        if self.default_cpu_request > self.default_cpu_limit:
-            raise ValueError("default_cpu_request <= default_cpu_limit")
-        if self.default_memory_request_gib > self.default_memory_limit_gib:
-            raise ValueError("default_memory_request_gib <= default_memory_limit_gib")
-        if self.default_cpu_limit > self.container_cpu_max or self.default_memory_limit_gib > self.container_memory_max:
-            raise ValueError("default container limits within the per-container maximum (max_container_cpu / max_container_memory_gib, default: the quota)")
+            problems.append((("labels",), self.labels, f"labels.environment equal to environment ({self.environment.value!r}) or left out"))
+        for kind, unit, request, limit, maximum, quota_key in (
+            ("cpu", "vCPU", "default_cpu_request", "default_cpu_limit", "max_container_cpu", "cpu"),
+            ("memory", "GiB", "default_memory_request_gib", "default_memory_limit_gib", "max_container_memory_gib", "memoryGib"),
+        ):
+            request_value, limit_value = getattr(self, request), getattr(self, limit)
+            container_max = getattr(self, f"container_{kind}_max")
+            if request_value > limit_value:
+                problems.append(((request,), request_value, f"at most {limit} ({limit_value:g} {unit})"))
+            if limit_value > container_max:
+                # Blame what the caller set: the default limit, the per-container maximum, or else the quota.
+                if limit in self.model_fields_set:
+                    where, value = (limit,), limit_value
+                    expected = f"at most the per-container maximum ({container_max:g} {unit}: {maximum}, default the quota's {quota_key})"
+                elif getattr(self, maximum) is not None:
+                    where, value, expected = (maximum,), container_max, f"at least {limit} ({limit_value:g} {unit})"
+                else:
+                    where, value = ("quota", quota_key), container_max
+                    expected = f"at least the LimitRange's default container {kind} limit ({limit_value:g} {unit}), or a lower {limit}"
+                problems.append((where, value, expected))
+        if problems:
+            raise located_validation_error(type(self).__name__, problems)
         return self
 
     @property
     def container_cpu_max(self) -> float:
+        """The LimitRange's per-container CPU maximum in vCPU: ``max_container_cpu``, else the quota's ``cpu``."""
         return self.max_container_cpu if self.max_container_cpu is not None else self.quota.cpu
 
     @property
     def container_memory_max(self) -> float:
+        """The per-container memory maximum in GiB: ``max_container_memory_gib``, else the quota's ``memory_gib``."""
         return self.max_container_memory_gib if self.max_container_memory_gib is not None else self.quota.memory_gib
 
     @property
     def protect_namespace(self) -> bool:
+        """Whether the Namespace gets ``protect``: the explicit setting, else on in prod."""
         return self.environment is Environment.PROD if self.protect is None else self.protect
 
     @property
     def retain_namespace(self) -> bool:
+        """Whether the Namespace gets ``retain_on_delete``: the explicit setting, else on in prod."""
         return self.environment is Environment.PROD if self.retain_on_delete is None else self.retain_on_delete
 
     def standard_labels(self) -> dict[str, str]:
+        """``labels`` plus ``environment`` and ``managed-by: pulumi``: the labels of every object."""
         return {**self.labels, "environment": self.environment.value, "managed-by": "pulumi"}
 
 

@@ -85,7 +85,9 @@ def to_manifest(resource: PlannedResource) -> dict[str, Any]:
 
 
 def manifest_path(manifest: dict[str, Any]) -> Path:
-    """``<namespace>/<kind>-<name>.yaml`` (lower-case kind), or ``_cluster/...`` for cluster-scoped objects."""
+    """``<namespace>/<kind>-<name>.yaml`` (lower-case kind), or ``_cluster/<kind>-<name>.yaml`` for
+    an object without ``metadata.namespace``: a cluster-scoped one (Namespace, ClusterRole), or a
+    namespaced one left to the provider's default namespace."""
     metadata = manifest["metadata"]
     directory = metadata.get("namespace") or CLUSTER_SCOPED_DIRECTORY
     return Path(directory) / f"{manifest['kind'].lower()}-{metadata['name']}.yaml"
