@@ -9,6 +9,7 @@ GCP), the caller only says *who*, *how much* and *where*. This is the style of A
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -59,6 +60,30 @@ def normalize_prefix(prefix: str | None) -> str:
     if any(segment in ("", "..", ".") for segment in segments):
         raise ValueError("a key prefix without empty, '.' or '..' segments")
     return stripped + "/"
+
+
+def prefix_slug(prefix: str, max_length: int = 40, lowercase: bool = False) -> str:
+    """A key prefix as a fragment of a resource name, distinct for distinct prefixes.
+
+    Every run of characters other than letters and digits becomes ``-``. When that loses nothing
+    (``features/daily/`` gives ``features-daily``) the slug is used as is, so names stay readable;
+    when it would merge two prefixes (``a.b/`` and ``a-b/`` both give ``a-b``; ``Raw/`` and
+    ``raw/`` when lowercased) or is longer than ``max_length``, six hex digits of the prefix's
+    SHA-256 are appended, so two grants never fight over one logical name.
+
+    Args:
+        prefix: a normalized prefix (see :func:`normalize_prefix`), not empty.
+        max_length: the longest fragment returned, in characters (at least 8).
+        lowercase: lowercase the slug (GCP resource names).
+    """
+    text = prefix.rstrip("/")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
+    if lowercase:
+        slug = slug.lower()
+    if slug.replace("-", "/") == text and len(slug) <= max_length:
+        return slug
+    digest = hashlib.sha256(prefix.encode()).hexdigest()[:6]
+    return f"{slug[: max_length - 7].rstrip('-')}-{digest}"
 
 
 @dataclass

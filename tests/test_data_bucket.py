@@ -289,6 +289,23 @@ def test_the_same_grant_twice_is_refused():
     assert len(error.plan.by_type("aws:iam/rolePolicy:RolePolicy")) == 1
 
 
+def test_prefixes_whose_names_would_collide_are_different_grants():
+    def program():
+        bucket = DataBucket("features", environment="dev", tags=TAGS)
+        bucket.grant_read("reader", prefix="a.b/")
+        bucket.grant_read("reader", prefix="a-b/")
+        bucket.grant_read("reader", prefix="daily/raw/")
+
+    plan = preview(program)
+    policies = plan.by_type("aws:iam/rolePolicy:RolePolicy")
+    names = [policy.name for policy in policies]
+    assert len(set(names)) == 3
+    assert names[2] == "features-reader-read-daily-raw"  # a lossless slug keeps the readable name
+    object_resources = [json.loads(policy.inputs["policy"])["Statement"][2]["Resource"] for policy in policies]
+    for prefix, resource in zip(("a.b/", "a-b/", "daily/raw/"), object_resources):
+        assert resource.endswith(f"/{prefix}*"), resource
+
+
 @pytest.mark.parametrize("access", ["read", "read-write"])
 @pytest.mark.parametrize("prefix", ["", "features/daily/"])
 def test_grant_documents_pass_the_iam_policy_validator_of_moto(access, prefix):

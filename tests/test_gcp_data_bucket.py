@@ -112,6 +112,15 @@ def test_the_same_grant_twice_is_refused():
     assert len(find_all(caught.value.plan, "gcp:storage/bucketIAMMember:BucketIAMMember")) == 1
 
 
+def test_prefixes_whose_names_would_collide_are_different_grants():
+    program, _ = _bucket_and_account(calls=[lambda b, a: b.grant_read(a, prefix="Raw/"), lambda b, a: b.grant_read(a, prefix="raw/"), lambda b, a: b.grant_read(a, prefix="a.b/"), lambda b, a: b.grant_read(a, prefix="a-b/")])
+    bindings = find_all(preview(program), "gcp:storage/bucketIAMMember:BucketIAMMember")
+    assert len({binding.name for binding in bindings}) == 4
+    conditions = [binding.inputs["condition"]["expression"] for binding in bindings]
+    for prefix, expression in zip(("Raw/", "raw/", "a.b/", "a-b/"), conditions):
+        assert f"/objects/{prefix}" in expression
+
+
 def test_invalid_arguments_register_nothing():
     with pytest.raises(PreviewError) as caught:
         preview(lambda: DataBucket("features", {"location": "europe-west4", "labels": LABELS, "soft_delete_days": 3}))

@@ -47,7 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..config import Environment
 from ..errors import ComponentArgsError, Issue, validate_args
-from ..grants import AccessLevel, BucketGrants, Grant, GrantTarget, normalize_prefix
+from ..grants import AccessLevel, BucketGrants, Grant, GrantTarget, normalize_prefix, prefix_slug
 from ..tagging import require_standard_keys
 
 __all__ = [
@@ -551,9 +551,8 @@ class DataBucket(BucketGrants, pulumi.ComponentResource):
         return GrantTarget(role_name, label), []
 
     def _grant_resource_name(self, label: str, access: AccessLevel, prefix: str) -> str:
-        """``<bucket>-<label>-<access>[-<prefix with every non-alphanumeric run as '-'>]``."""
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", prefix).strip("-")
-        return f"{self.pulumi_resource_name}-{label}-{access.value}" + (f"-{slug}" if slug else "")
+        """``<bucket>-<label>-<access>[-<prefix slug>]`` (see :func:`platform_lib.grants.prefix_slug`)."""
+        return f"{self.pulumi_resource_name}-{label}-{access.value}" + (f"-{prefix_slug(prefix)}" if prefix else "")
 
     def _register_grant(self, target: GrantTarget, access: AccessLevel, prefix: str, resource_name: str) -> tuple[list[pulumi.Resource], pulumi.Output[str]]:
         """One ``aws.iam.RolePolicy`` on the role, child of this bucket, with the document of

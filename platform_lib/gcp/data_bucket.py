@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import Issue, validate_args
 from . import KMS_KEY_PATTERN, letter_first
-from ..grants import AccessLevel, BucketGrants, Grant, GrantTarget
+from ..grants import AccessLevel, BucketGrants, Grant, GrantTarget, prefix_slug
 from ..tagging import require_standard_keys
 
 #: The predefined role a grant of each access level binds ("IAM roles for Cloud Storage").
@@ -172,7 +172,7 @@ class DataBucket(BucketGrants, pulumi.ComponentResource):
 
     def _grant_resource_name(self, label: str, access: AccessLevel, prefix: str) -> str:
         """``<bucket>-<label slug>-<access>[-<prefix slug>]``."""
-        return f"{self.pulumi_resource_name}-{_slug(label)}-{access.value}" + (f"-{_slug(prefix.rstrip('/'), 20)}" if prefix else "")
+        return f"{self.pulumi_resource_name}-{_slug(label)}-{access.value}" + (f"-{prefix_slug(prefix, 20, lowercase=True)}" if prefix else "")
 
     def _register_grant(self, target: GrantTarget, access: AccessLevel, prefix: str, resource_name: str) -> tuple[list[pulumi.Resource], None]:
         """One ``gcp.storage.BucketIAMMember`` of :data:`ROLE_FOR_ACCESS`, with the prefix condition."""

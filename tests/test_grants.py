@@ -1,0 +1,36 @@
+"""The grant helpers shared by both clouds' buckets."""
+
+from __future__ import annotations
+
+import pytest
+
+from platform_lib.grants import normalize_prefix, prefix_slug
+
+
+@pytest.mark.parametrize(("prefix", "slug"), [("features/daily/", "features-daily"), ("raw/", "raw"), ("a1/b2/", "a1-b2")])
+def test_lossless_prefixes_keep_a_readable_slug(prefix, slug):
+    assert prefix_slug(prefix) == slug
+
+
+@pytest.mark.parametrize(("first", "second", "lowercase"), [("a.b/", "a-b/", False), ("a_b/", "a/b/", False), ("Raw/", "raw/", True)])
+def test_prefixes_that_would_share_a_slug_get_distinct_ones(first, second, lowercase):
+    one, two = prefix_slug(first, lowercase=lowercase), prefix_slug(second, lowercase=lowercase)
+    assert one != two
+    assert all(len(s) <= 40 for s in (one, two))
+
+
+def test_long_prefixes_are_cut_and_stay_distinct():
+    long_one, long_two = "x" * 30 + "/one/", "x" * 30 + "/two/"
+    assert len(prefix_slug(long_one, 20)) == 20
+    assert prefix_slug(long_one, 20) != prefix_slug(long_two, 20)
+
+
+@pytest.mark.parametrize(("given", "expected"), [("", ""), (None, ""), ("raw", "raw/"), ("raw//", "raw/"), ("a/b", "a/b/")])
+def test_normalize_prefix_adds_one_trailing_slash(given, expected):
+    assert normalize_prefix(given) == expected
+
+
+@pytest.mark.parametrize(("given", "message"), [("raw/*", "without wildcards"), ("/raw", "does not start with '/'"), ("a//b/", "empty"), ("a/../b", "'..'"), ("a b/", "made of letters")])
+def test_normalize_prefix_refuses_what_would_widen_or_break_a_grant(given, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        normalize_prefix(given)
