@@ -84,6 +84,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
 
     def __init__(self, mocks: pulumi.runtime.Mocks, on_register: ProgressCallback | None = None):
         super().__init__(mocks)
+        self.worker_loops: set[asyncio.AbstractEventLoop] = set()
         self.records: list[PlannedResource] = []
         self._by_urn: dict[str, PlannedResource] = {}
         self._on_register = on_register
@@ -99,8 +100,22 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
                 qualified = f"{parent_type}${type_}"
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), qualified, name])
 
+    def _remember_worker_loop(self) -> None:
+        """The SDK's mock monitor gives each RPC worker thread an event loop it never closes;
+        remember it so the run can close it (a loop collected later warns about closed sockets)."""
+        try:
+            self.worker_loops.add(asyncio.get_event_loop())
+        except RuntimeError:  # this thread has no loop
+            pass
+
+    def Invoke(self, request):  # noqa: N802 - the gRPC method name
+        response = super().Invoke(request)
+        self._remember_worker_loop()
+        return response
+
     def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
+        self._remember_worker_loop()
         inputs = struct_to_plain(request.object) if request.type != "pulumi:pulumi:Stack" else {}
         dependencies = list(request.dependencies)
         for property_dependencies in request.propertyDependencies.values():
@@ -205,6 +220,9 @@ def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_re
         loop = asyncio.get_event_loop()
         # The SDK sends RPCs through the loop's default executor: join its threads before closing.
         loop.run_until_complete(loop.shutdown_default_executor())
+        for worker_loop in monitor.worker_loops - {loop}:
+            if not worker_loop.is_closed():
+                worker_loop.close()
         loop.close()
 
 
