@@ -16,7 +16,7 @@ import pulumi_aws as aws
 
 from .config import Cloud, Cluster, PlatformConfig, endpoint_issues
 from .aws.data_bucket import AccessLogBucket, AccessLogBucketArgs, DataBucket, DataBucketArgs
-from .aws.data_bucket import _validate as validate_bucket_args  # validate_args plus the bucket name check
+from .aws.data_bucket import validate_bucket_args
 from .aws.gpu_training_box import GpuTrainingBox as AwsGpuTrainingBox
 from .aws.gpu_training_box import GpuTrainingBoxArgs as AwsGpuTrainingBoxArgs
 from .aws.gpu_training_box import args_from_config as aws_box_args

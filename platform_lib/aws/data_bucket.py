@@ -316,8 +316,21 @@ class DataBucketArgs(_Args):
         return self
 
 
-def _validate(model: type[_ArgsT], component: str, name: str, values: Any) -> _ArgsT:
-    """Validate the logical name and the args together, so every problem is reported at once."""
+def validate_bucket_args(model: type[_ArgsT], component: str, name: str, values: Any) -> _ArgsT:
+    """Validate a bucket component's logical name and its args together, every problem at once.
+
+    Args:
+        model: ``DataBucketArgs`` or ``AccessLogBucketArgs``.
+        component: the component's class name, for messages.
+        name: the logical name; the physical bucket name derives from it (3-55 characters).
+        values: a model instance or a mapping of field names to values.
+
+    Returns:
+        The validated args.
+
+    Raises:
+        ComponentArgsError: naming every invalid field (and the name), the value and what was expected.
+    """
     issues: list[Issue] = []
     if not _BUCKET_LOGICAL_NAME.match(name):
         issues.append(Issue(f"{component}({name}).name", name, "3-55 lowercase letters, digits and '-' (the bucket's physical name is derived from it)"))
@@ -478,7 +491,7 @@ class DataBucket(BucketGrants, pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         **kwargs: Any,
     ) -> None:
-        self.args = _validate(DataBucketArgs, "DataBucket", name, args if args is not None else kwargs)
+        self.args = validate_bucket_args(DataBucketArgs, "DataBucket", name, args if args is not None else kwargs)
         super().__init__(self.TYPE, name, None, opts)
         a = self.args
         tags = a.standard_tags()
@@ -605,7 +618,7 @@ class AccessLogBucket(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         **kwargs: Any,
     ) -> None:
-        self.args = _validate(AccessLogBucketArgs, "AccessLogBucket", name, args if args is not None else kwargs)
+        self.args = validate_bucket_args(AccessLogBucketArgs, "AccessLogBucket", name, args if args is not None else kwargs)
         super().__init__(self.TYPE, name, None, opts)
         a = self.args
         protect, retain = a.protect_resources, a.retain_resources
