@@ -113,6 +113,11 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self._remember_worker_loop()
         return response
 
+    def ReadResource(self, request):  # noqa: N802 - the gRPC method name (Resource.get)
+        response = super().ReadResource(request)
+        self._remember_worker_loop()
+        return response
+
     def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
         self._remember_worker_loop()
