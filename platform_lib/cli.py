@@ -16,7 +16,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from .errors import PlatformError
+from .core.errors import PlatformError
 
 EXIT_OK = 0
 EXIT_INTERNAL_ERROR = 1

@@ -35,7 +35,7 @@ def preview(program: Callable[[], Any], *, config: dict[str, Any] | None = None,
 
     Raises:
         PreviewError: the program raised; ``error.__cause__`` is its exception (for example a
-            :class:`~platform_lib.errors.ComponentArgsError`) and ``error.plan`` what was registered.
+            :class:`~platform_lib.core.errors.ComponentArgsError`) and ``error.plan`` what was registered.
     """
     plan, _ = run_program(program, config=config, project=project, stack=stack)
     return plan

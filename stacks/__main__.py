@@ -7,7 +7,7 @@ Pulumi CLI: ``pulumi preview --stack dev`` / ``pulumi up --stack dev``.
 
 import pulumi
 
-from platform_lib.config import load_platform_config
+from platform_lib.platform.config import load_platform_config
 from platform_lib.platform import build_platform
 
 config = load_platform_config()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from platform_lib.config import Environment, parse_platform_config
-from platform_lib.errors import ConfigError
+from platform_lib.platform.config import Environment, parse_platform_config
+from platform_lib.core.errors import ConfigError
 
 BASE = {
     "environment": "dev",

@@ -7,9 +7,10 @@ import json
 import pulumi_aws as aws
 import pytest
 
-from platform_lib.aws.data_bucket import AccessLogBucket, DataBucket, s3_grant_policy_document
-from platform_lib.errors import ComponentArgsError
-from platform_lib.grants import AccessLevel
+from platform_lib.aws.data_bucket import AccessLogBucket, DataBucket
+from platform_lib.core.policy_documents import s3_grant_policy_document
+from platform_lib.core.errors import ComponentArgsError
+from platform_lib.core.grants import AccessLevel
 from platform_lib.preview import PreviewError, run_preview
 
 from .conftest import REPO_ROOT

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from platform_lib.errors import ComponentArgsError, ConfigError
+from platform_lib.core.errors import ComponentArgsError, ConfigError
 from platform_lib.preview import PreviewError, run_preview
 
 from .conftest import REPO_ROOT

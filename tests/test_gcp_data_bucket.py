@@ -7,9 +7,9 @@ import re
 import pulumi_gcp as gcp
 import pytest
 
-from platform_lib.errors import ComponentArgsError
+from platform_lib.core.errors import ComponentArgsError
 from platform_lib.gcp.data_bucket import DataBucket, TeamWorkloadIdentity, object_prefix_condition
-from platform_lib.grants import AccessLevel, GrantableBucket
+from platform_lib.core.grants import AccessLevel, GrantableBucket
 from platform_lib.preview import PreviewError
 from platform_lib.testing import find, find_all, preview
 
@@ -166,7 +166,7 @@ def test_workload_identity_with_a_bad_namespace_registers_nothing():
 
 def test_both_clouds_grant_through_the_one_shared_code_path():
     from platform_lib.aws.data_bucket import DataBucket as AwsDataBucket
-    from platform_lib.grants import BucketGrants
+    from platform_lib.core.grants import BucketGrants
 
     for bucket_class in (DataBucket, AwsDataBucket):
         for method in ("grant", "grant_read", "grant_read_write"):

@@ -9,8 +9,8 @@ import pytest
 
 from platform_lib.aws.gpu_training_box import DEFAULT_AMI_PARAMETER, EC2_GPU_INSTANCE_TYPES, SSM_CORE_POLICY
 from platform_lib.aws.gpu_training_box import GpuTrainingBox as AwsBox
-from platform_lib.config import ConfigError, parse_platform_config
-from platform_lib.errors import ComponentArgsError
+from platform_lib.platform.config import ConfigError, parse_platform_config
+from platform_lib.core.errors import ComponentArgsError
 from platform_lib.gcp.gpu_training_box import BOX_SCOPES
 from platform_lib.gcp.gpu_training_box import GpuTrainingBox as GceBox
 from platform_lib.preview import PreviewError, run_preview

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from platform_lib.grants import normalize_prefix, prefix_slug
+from platform_lib.core.grants import normalize_prefix, prefix_slug
 
 
 @pytest.mark.parametrize(("prefix", "slug"), [("features/daily/", "features-daily"), ("raw/", "raw"), ("a1/b2/", "a1-b2")])

@@ -8,8 +8,8 @@ import math
 
 import pytest
 
-from platform_lib.config import parse_platform_config
-from platform_lib.errors import ComponentArgsError, ConfigError
+from platform_lib.platform.config import parse_platform_config
+from platform_lib.core.errors import ComponentArgsError, ConfigError
 from platform_lib.k8s.model_endpoint import ALERTS, ModelEndpoint
 from platform_lib.preview import PreviewError, run_preview
 from platform_lib.testing import find, find_all, preview

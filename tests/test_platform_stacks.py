@@ -7,9 +7,10 @@ import json
 import pytest
 import yaml
 
-from platform_lib.config import ConfigError, parse_platform_config
-from platform_lib.errors import ComponentArgsError
-from platform_lib.platform import build_platform, irsa_trust_policy_document
+from platform_lib.platform.config import ConfigError, parse_platform_config
+from platform_lib.core.errors import ComponentArgsError
+from platform_lib.core.policy_documents import irsa_trust_policy_document
+from platform_lib.platform import build_platform
 from platform_lib.preview import PreviewError, run_preview
 
 from .conftest import REPO_ROOT, SHIPPED_STACKS

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from platform_lib.config import ConfigError
+from platform_lib.platform.config import ConfigError
 from platform_lib.preview import PreviewError, ProjectError, load_stack, run_preview
 from platform_lib.preview.mocks import ACCOUNT_ID
 from platform_lib.preview.project import SECRET_PLACEHOLDER

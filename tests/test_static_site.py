@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from platform_lib.aws.static_site import StaticSite, content_type_for, object_hashes
-from platform_lib.errors import ComponentArgsError
+from platform_lib.core.errors import ComponentArgsError
 from platform_lib.preview import PreviewError
 from platform_lib.testing import find, find_all, preview
 
@@ -484,7 +484,7 @@ def test_a_missing_site_directory_in_stack_config_registers_nothing():
 
 
 def test_stack_config_names_a_domain_without_zone_or_certificate():
-    from platform_lib.config import ConfigError, parse_platform_config
+    from platform_lib.platform.config import ConfigError, parse_platform_config
 
     with pytest.raises(ConfigError) as raised:
         parse_platform_config({

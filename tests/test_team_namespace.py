@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from platform_lib.config import TeamQuota
-from platform_lib.errors import _MISSING as MISSING
-from platform_lib.errors import ComponentArgsError
-from platform_lib.k8s.team_namespace import TEAM_ROLE_RULES, TeamNamespace, cpu_quantity, memory_quantity
+from platform_lib.platform.config import TeamQuota
+from platform_lib.core.errors import _MISSING as MISSING
+from platform_lib.core.errors import ComponentArgsError
+from platform_lib.core.quantities import cpu_quantity, memory_quantity
+from platform_lib.k8s.team_namespace import TEAM_ROLE_RULES, TeamNamespace
 from platform_lib.preview import PreviewError, run_preview
 
 from .conftest import REPO_ROOT

@@ -16,10 +16,10 @@ import pulumi_aws as aws
 from pydantic import ValidationError
 
 from platform_lib.aws.data_bucket import DataBucket
-from platform_lib.config import TeamQuota
-from platform_lib.errors import ConfigError, issues_from_validation_error, validate_args
+from platform_lib.platform.config import TeamQuota
+from platform_lib.core.errors import ConfigError, issues_from_validation_error, validate_args
 from platform_lib.k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
-from platform_lib.platform import irsa_trust_policy_document
+from platform_lib.core.policy_documents import irsa_trust_policy_document
 
 config = pulumi.Config()
 team = config.require("team")

@@ -30,7 +30,7 @@ Access is granted as in AWS CDK, by the bucket, to a role::
 Each grant is an ``aws.iam.RolePolicy`` (an inline policy on the role) registered as a child of the
 bucket, scoped to the bucket's ARN, the objects under the prefix and the bucket's KMS key. The
 checks (access level, prefix, repeated grant) and the ``Grant`` record are the ones every cloud's
-bucket shares, :class:`platform_lib.grants.BucketGrants`; this module only says what a grant is on
+bucket shares, :class:`platform_lib.core.grants.BucketGrants`; this module only says what a grant is on
 AWS.
 """
 
@@ -45,62 +45,32 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..config import Environment
-from ..errors import ComponentArgsError, Issue, validate_args
-from ..grants import AccessLevel, BucketGrants, Grant, GrantTarget, normalize_prefix, prefix_slug
-from ..tagging import require_standard_keys
-
-__all__ = [
-    "AccessLogBucket",
-    "AccessLogBucketArgs",
-    "DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS",
-    "DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS",
-    "DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS",
-    "DataBucket",
-    "DataBucketArgs",
-    "READ_ACTIONS",
-    "READ_WRITE_ACTIONS",
-    "AbortIncompleteMultipartUploadDays",
-    "KmsKeyDeletionWindowDays",
-    "NoncurrentVersionExpirationDays",
-    "VersionedKmsSettings",
-    "access_log_bucket_policy_document",
-    "block_public_access",
-    "bucket_kms_key",
-    "deny_insecure_transport_statement",
-    "lifecycle_rules",
-    "owner_enforced",
-    "s3_grant_policy_document",
-    "sse_kms_rules",
-    "versioned_kms_settings",
-]
-
-#: Object actions a read grant allows (source: Service Authorization Reference, "Actions defined
-#: by Amazon S3").
-READ_ACTIONS: tuple[str, ...] = ("s3:GetObject", "s3:GetObjectVersion")
-#: Object actions a read-write grant allows.
-READ_WRITE_ACTIONS: tuple[str, ...] = READ_ACTIONS + (
-    "s3:PutObject",
-    "s3:DeleteObject",
-    "s3:AbortMultipartUpload",
-    "s3:ListMultipartUploadParts",
+from ..platform.config import Environment
+from ..core.errors import ComponentArgsError, Issue, validate_args
+from ..core.grants import AccessLevel, BucketGrants, Grant, GrantTarget, normalize_prefix, prefix_slug
+from ..core.tagging import require_standard_keys
+from .s3 import (
+    DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS,
+    DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS,
+    DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS,
+    AbortIncompleteMultipartUploadDays,
+    KmsKeyDeletionWindowDays,
+    NoncurrentVersionExpirationDays,
+    block_public_access,
+    bucket_kms_key,
+    owner_enforced,
+    versioned_kms_settings,
 )
-#: KMS actions for reading SSE-KMS objects, and for writing them (source: Amazon S3 User Guide,
-#: "Using server-side encryption with AWS KMS keys", permissions for SSE-KMS uploads and downloads).
-KMS_READ_ACTIONS: tuple[str, ...] = ("kms:Decrypt",)
-KMS_READ_WRITE_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+from ..core.policy_documents import (
+    READ_ACTIONS,
+    READ_WRITE_ACTIONS,
+    access_log_bucket_policy_document,
+    deny_insecure_transport_statement,
+    s3_grant_policy_document,
+)
 
-#: Days after which a noncurrent object version is deleted (1-3650).
-NoncurrentVersionExpirationDays = Annotated[int, Field(ge=1, le=3650)]
-#: Days after which an unfinished multipart upload's parts are deleted (1-365).
-AbortIncompleteMultipartUploadDays = Annotated[int, Field(ge=1, le=365)]
-#: Waiting period in days before a KMS key is deleted (7-30; source: AWS KMS API
-#: ``ScheduleKeyDeletion``, ``PendingWindowInDays``).
-KmsKeyDeletionWindowDays = Annotated[int, Field(ge=7, le=30)]
-#: Defaults of the three settings above for every platform bucket that keeps versions.
-DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS = 90
-DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS = 7
-DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS = 30
+__all__ = ["AccessLogBucket", "AccessLogBucketArgs", "DataBucket", "DataBucketArgs", "validate_bucket_args"]
+
 
 # S3 bucket names: 3-63 lowercase letters, digits, hyphens (and dots, not used here); autonaming
 # appends "-" and 7 hex characters, so the logical name has at most 55 (source: Amazon S3 User
@@ -108,112 +78,6 @@ DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS = 30
 _BUCKET_LOGICAL_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,53}[a-z0-9]$")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
-
-
-def deny_insecure_transport_statement(bucket_arn: str) -> dict[str, Any]:
-    """The bucket policy statement denying every request made over plain HTTP.
-
-    Args:
-        bucket_arn: ``arn:aws:s3:::<bucket>``.
-
-    Returns:
-        A ``Deny`` statement for ``s3:*`` on the bucket and its objects when ``aws:SecureTransport``
-        is ``false`` (source: CIS AWS Foundations Benchmark v3.0, control 2.1.1).
-    """
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
-
-
-def s3_grant_policy_document(bucket_arn: str, key_arn: str, access: AccessLevel | str, prefix: str = "") -> dict[str, Any]:
-    """The IAM policy document of one grant on a data bucket; a pure function of its inputs.
-
-    Statements (no action and no resource is ``*``):
-
-    - ``ListObjects``: ``s3:ListBucket`` on the bucket ARN; with a prefix, only when the request's
-      ``s3:prefix`` is the prefix or below it (``StringLike`` condition);
-    - ``BucketLocation``: ``s3:GetBucketLocation`` on the bucket ARN (SDKs call it first);
-    - ``ReadObjects`` / ``ReadWriteObjects``: :data:`READ_ACTIONS` (or :data:`READ_WRITE_ACTIONS`)
-      on ``<bucket ARN>/<prefix>*``;
-    - ``UseBucketKey``: ``kms:Decrypt`` (read) or also ``kms:Encrypt`` and ``kms:GenerateDataKey``
-      (read-write) on the bucket's KMS key ARN.
-
-    Args:
-        bucket_arn: ``arn:aws:s3:::<bucket>``.
-        key_arn: the bucket's KMS key ARN.
-        access: ``read`` or ``read-write``.
-        prefix: the key prefix the grant is limited to ("" for the whole bucket); it is validated
-            with :func:`platform_lib.grants.normalize_prefix`.
-
-    Returns:
-        A policy document (``Version`` 2012-10-17) as a dict, ready for ``json.dumps``.
-
-    Raises:
-        ValueError: an unknown access level or an invalid prefix.
-    """
-    access = AccessLevel(access)
-    prefix = normalize_prefix(prefix)
-    list_statement: dict[str, Any] = {"Sid": "ListObjects", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": bucket_arn}
-    if prefix:
-        list_statement["Condition"] = {"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}}
-    write = access is AccessLevel.READ_WRITE
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            list_statement,
-            {"Sid": "BucketLocation", "Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": bucket_arn},
-            {
-                "Sid": "ReadWriteObjects" if write else "ReadObjects",
-                "Effect": "Allow",
-                "Action": list(READ_WRITE_ACTIONS if write else READ_ACTIONS),
-                "Resource": f"{bucket_arn}/{prefix}*",
-            },
-            {
-                "Sid": "UseBucketKey",
-                "Effect": "Allow",
-                "Action": list(KMS_READ_WRITE_ACTIONS if write else KMS_READ_ACTIONS),
-                "Resource": key_arn,
-            },
-        ],
-    }
-
-
-def access_log_bucket_policy_document(bucket_arn: str, account_id: str, prefix: str = "") -> dict[str, Any]:
-    """The bucket policy of an S3 server access log bucket.
-
-    Allows the logging service principal ``logging.s3.amazonaws.com`` to ``s3:PutObject`` under
-    the prefix, only for source buckets of this account (``aws:SourceAccount``), and denies plain
-    HTTP. With ``BucketOwnerEnforced`` ownership, a bucket policy is the only way to let the
-    service deliver logs (source: Amazon S3 User Guide, "Permissions for log delivery").
-
-    Args:
-        bucket_arn: the log bucket's ARN.
-        account_id: the 12-digit AWS account id whose buckets may log here.
-        prefix: the key prefix logs are written under ("" for anywhere in the bucket).
-
-    Returns:
-        A policy document as a dict.
-    """
-    prefix = normalize_prefix(prefix)
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            deny_insecure_transport_statement(bucket_arn),
-            {
-                "Sid": "S3ServerAccessLogsDelivery",
-                "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/{prefix}*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            },
-        ],
-    }
 
 
 def _is_output(value: Any) -> bool:
@@ -347,109 +211,6 @@ def _resource_options(parent: pulumi.Resource, protect: bool, retain: bool, depe
     return pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=retain, depends_on=depends_on)
 
 
-def block_public_access(resource_name: str, bucket: aws.s3.Bucket, options: pulumi.ResourceOptions) -> aws.s3.BucketPublicAccessBlock:
-    """The bucket's public access block with all four flags on (source: CIS AWS Foundations
-    Benchmark v3.0, control 2.1.4). Every platform bucket registers it through this function."""
-    return aws.s3.BucketPublicAccessBlock(
-        resource_name,
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=options,
-    )
-
-
-def owner_enforced(resource_name: str, bucket: aws.s3.Bucket, options: pulumi.ResourceOptions) -> aws.s3.BucketOwnershipControls:
-    """``BucketOwnerEnforced`` ownership: ACLs disabled, the bucket owner owns every object
-    (source: Amazon S3 User Guide, "Controlling ownership of objects and disabling ACLs")."""
-    return aws.s3.BucketOwnershipControls(
-        resource_name, bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=options
-    )
-
-
-def sse_kms_rules(key_arn: pulumi.Input[str]) -> list[dict[str, Any]]:
-    """Default-encryption rules: SSE-KMS with ``key_arn`` and an S3 Bucket Key (fewer KMS requests;
-    source: Amazon S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys")."""
-    return [
-        {
-            "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": key_arn},
-            "bucket_key_enabled": True,
-        }
-    ]
-
-
-def lifecycle_rules(noncurrent_version_expiration_days: int, abort_incomplete_multipart_upload_days: int) -> list[dict[str, Any]]:
-    """Lifecycle rules for the whole bucket: ``expire-noncurrent-versions`` after the given days,
-    ``abort-incomplete-multipart-uploads`` that many days after initiation."""
-    return [
-        {
-            "id": "expire-noncurrent-versions",
-            "status": "Enabled",
-            "filter": {"prefix": ""},
-            "noncurrent_version_expiration": {"noncurrent_days": noncurrent_version_expiration_days},
-        },
-        {
-            "id": "abort-incomplete-multipart-uploads",
-            "status": "Enabled",
-            "filter": {"prefix": ""},
-            "abort_incomplete_multipart_upload": {"days_after_initiation": abort_incomplete_multipart_upload_days},
-        },
-    ]
-
-
-def bucket_kms_key(
-    resource_name: str, description: str, deletion_window_days: int, tags: Mapping[str, str], opts: pulumi.ResourceOptions
-) -> aws.kms.Key:
-    """A dedicated symmetric customer managed key for one bucket: yearly rotation on, the given
-    deletion window in days. Without a ``policy`` it gets the AWS default key policy (the account
-    root, so IAM policies decide) until a separate ``aws.kms.KeyPolicy`` replaces it."""
-    return aws.kms.Key(
-        resource_name,
-        description=description,
-        enable_key_rotation=True,
-        deletion_window_in_days=deletion_window_days,
-        tags=dict(tags),
-        opts=opts,
-    )
-
-
-@dataclass(frozen=True)
-class VersionedKmsSettings:
-    """The setting resources :func:`versioned_kms_settings` registers."""
-
-    encryption: aws.s3.BucketServerSideEncryptionConfiguration
-    versioning: aws.s3.BucketVersioning
-    lifecycle: aws.s3.BucketLifecycleConfiguration
-
-
-def versioned_kms_settings(
-    name: str,
-    bucket: aws.s3.Bucket,
-    key_arn: pulumi.Input[str],
-    noncurrent_version_expiration_days: int,
-    abort_incomplete_multipart_upload_days: int,
-    opts: pulumi.ResourceOptions,
-) -> VersionedKmsSettings:
-    """Register a bucket's SSE-KMS encryption, versioning (``Enabled``) and lifecycle rules.
-
-    Resources are named ``<name>-encryption``, ``<name>-versioning`` and ``<name>-lifecycle``, all
-    with ``opts``; the lifecycle configuration also depends on the versioning (S3 needs versioning
-    in place before a noncurrent-version rule is meaningful). See :func:`sse_kms_rules` and
-    :func:`lifecycle_rules` for the values.
-    """
-    encryption = aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-encryption", bucket=bucket.id, rules=sse_kms_rules(key_arn), opts=opts)
-    versioning = aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=opts)
-    lifecycle = aws.s3.BucketLifecycleConfiguration(
-        f"{name}-lifecycle",
-        bucket=bucket.id,
-        rules=lifecycle_rules(noncurrent_version_expiration_days, abort_incomplete_multipart_upload_days),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[versioning])),
-    )
-    return VersionedKmsSettings(encryption, versioning, lifecycle)
-
-
 class DataBucket(BucketGrants, pulumi.ComponentResource):
     """A private, SSE-KMS encrypted, versioned S3 bucket with lifecycle rules and CDK-style grants.
 
@@ -465,10 +226,10 @@ class DataBucket(BucketGrants, pulumi.ComponentResource):
         arn: the bucket's ARN (``arn:aws:s3:::<bucket>``).
         kms_key_arn: the ARN of the bucket's KMS key.
         bucket: the ``aws.s3.Bucket``; kms_key: the ``aws.kms.Key``.
-        grants: every :class:`~platform_lib.grants.Grant` made so far.
+        grants: every :class:`~platform_lib.core.grants.Grant` made so far.
 
     Grants: ``grant_read(role, prefix="", *, name=None)``, ``grant_read_write(...)`` and
-    ``grant(role, access, prefix)`` from :class:`~platform_lib.grants.BucketGrants`; ``role`` is an
+    ``grant(role, access, prefix)`` from :class:`~platform_lib.core.grants.BucketGrants`; ``role`` is an
     ``aws.iam.Role`` or a role name (string or Output; an Output needs ``name``). Each registers
     one ``aws.iam.RolePolicy`` named ``<bucket>-<label>-<access>[-<prefix>]`` under this bucket, and
     the returned ``Grant.document`` is its policy JSON (:func:`s3_grant_policy_document`).
@@ -535,7 +296,7 @@ class DataBucket(BucketGrants, pulumi.ComponentResource):
         self.grants: list[Grant] = []
         self.register_outputs({"bucket_name": self.bucket_name, "arn": self.arn, "kms_key_arn": self.kms_key_arn})
 
-    # -- grants: the shared code path is platform_lib.grants.BucketGrants ---------------------------
+    # -- grants: the shared code path is platform_lib.core.grants.BucketGrants ---------------------------
 
     def _grant_target(self, principal: Any, name: str | None, subject: str) -> tuple[GrantTarget | None, list[Issue]]:
         """The role name of ``principal`` (an ``aws.iam.Role``, or a role name as a string or
@@ -564,7 +325,7 @@ class DataBucket(BucketGrants, pulumi.ComponentResource):
         return GrantTarget(role_name, label), []
 
     def _grant_resource_name(self, label: str, access: AccessLevel, prefix: str) -> str:
-        """``<bucket>-<label>-<access>[-<prefix slug>]`` (see :func:`platform_lib.grants.prefix_slug`)."""
+        """``<bucket>-<label>-<access>[-<prefix slug>]`` (see :func:`platform_lib.core.grants.prefix_slug`)."""
         return f"{self.pulumi_resource_name}-{label}-{access.value}" + (f"-{prefix_slug(prefix)}" if prefix else "")
 
     def _register_grant(self, target: GrantTarget, access: AccessLevel, prefix: str, resource_name: str) -> tuple[list[pulumi.Resource], pulumi.Output[str]]:

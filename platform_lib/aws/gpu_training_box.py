@@ -35,8 +35,8 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from ..errors import validate_args
-from ..tagging import require_standard_keys
+from ..core.errors import validate_args
+from ..core.tagging import require_standard_keys
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,7 @@ CONFIG_KEYS = {
 
 
 def args_from_config(box: Any, tags: dict[str, str], protect: bool, retain_on_delete: bool = False) -> dict[str, Any]:
-    """The component arguments for one ``mlplat:gpuBoxes`` entry (a :class:`platform_lib.config.GpuBox`)."""
+    """The component arguments for one ``mlplat:gpuBoxes`` entry (a :class:`platform_lib.platform.config.GpuBox`)."""
     return {
         "instance_type": box.instance_type,
         "subnet_id": box.subnet_id,

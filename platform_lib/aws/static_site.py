@@ -57,8 +57,9 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..errors import ComponentArgsError, Issue, validate_args
-from .data_bucket import (
+from ..core.errors import ComponentArgsError, Issue, validate_args
+from ..core.policy_documents import deny_insecure_transport_statement
+from .s3 import (
     DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS,
     DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS,
     DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS,
@@ -67,7 +68,6 @@ from .data_bucket import (
     NoncurrentVersionExpirationDays,
     block_public_access,
     bucket_kms_key,
-    deny_insecure_transport_statement,
     owner_enforced,
     versioned_kms_settings,
 )

@@ -11,7 +11,7 @@ Secure defaults (each fact from the Cloud Storage documentation):
 - soft delete for ``soft_delete_days`` (7 to 90 days, or 0 to switch it off; "Soft delete");
 - an optional customer-managed Cloud KMS key (``encryption.defaultKmsKeyName``).
 
-Grants (the same interface as the AWS bucket, :class:`platform_lib.grants.BucketGrants`) become
+Grants (the same interface as the AWS bucket, :class:`platform_lib.core.grants.BucketGrants`) become
 ``gcp.storage.BucketIAMMember`` bindings: ``roles/storage.objectViewer`` for read and
 ``roles/storage.objectUser`` for read-write ("IAM roles for Cloud Storage"). A prefix grant
 carries an IAM condition limiting objects to ``projects/_/buckets/<bucket>/objects/<prefix>``
@@ -29,10 +29,10 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..errors import Issue, validate_args
+from ..core.errors import Issue, validate_args
 from . import KMS_KEY_PATTERN, letter_first
-from ..grants import AccessLevel, BucketGrants, Grant, GrantTarget, prefix_slug
-from ..tagging import require_standard_keys
+from ..core.grants import AccessLevel, BucketGrants, Grant, GrantTarget, prefix_slug
+from ..core.tagging import require_standard_keys
 
 #: The predefined role a grant of each access level binds ("IAM roles for Cloud Storage").
 ROLE_FOR_ACCESS = {AccessLevel.READ: "roles/storage.objectViewer", AccessLevel.READ_WRITE: "roles/storage.objectUser"}
@@ -123,7 +123,7 @@ class DataBucket(BucketGrants, pulumi.ComponentResource):
         bucket: the ``gcp.storage.Bucket``.
         bucket_name: the bucket's physical name (``Output[str]``).
         url: ``gs://<bucket>`` (``Output[str]``).
-        grants: every :class:`~platform_lib.grants.Grant` made so far.
+        grants: every :class:`~platform_lib.core.grants.Grant` made so far.
 
     Raises:
         ComponentArgsError: an argument is invalid; nothing was registered.
@@ -263,5 +263,5 @@ class TeamWorkloadIdentity(pulumi.ComponentResource):
         self.register_outputs({"email": self.email, "member": self.member})
 
 
-#: The name the AWS-side documentation and ``platform_lib.grants`` use for this class.
+#: The name the AWS-side documentation and ``platform_lib.core.grants`` use for this class.
 GcsDataBucket = DataBucket

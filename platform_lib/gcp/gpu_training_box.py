@@ -27,9 +27,9 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from ..errors import validate_args
+from ..core.errors import validate_args
 from . import KMS_KEY_PATTERN, letter_first
-from ..tagging import require_standard_keys
+from ..core.tagging import require_standard_keys
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ CONFIG_KEYS = {
 
 
 def args_from_config(box: Any, labels: dict[str, str], protect: bool, project: str | None, retain_on_delete: bool = False) -> dict[str, Any]:
-    """The component arguments for one ``mlplat:gpuBoxes`` entry (a :class:`platform_lib.config.GpuBox`)."""
+    """The component arguments for one ``mlplat:gpuBoxes`` entry (a :class:`platform_lib.platform.config.GpuBox`)."""
     return {
         "machine_type": box.machine_type,
         "accelerator": box.accelerator.model_dump() if box.accelerator else None,

@@ -40,10 +40,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator, model_validator
 
-from ..errors import located_validation_error, validate_args
+from ..core.errors import located_validation_error, validate_args
 from .checks import check_labels
 from .model_endpoint_spec import Analysis, ModelEndpointSpec, PeakRequests, startup_failure_threshold
-from .team_namespace import cpu_quantity, memory_quantity
+from ..core.quantities import cpu_quantity, memory_quantity
 
 TYPE_TOKEN = "mlplat:k8s:ModelEndpoint"
 

@@ -2,7 +2,7 @@
 
 :class:`ModelEndpointSpec` is what a stack's ``mlplat:endpoints`` entry and the
 :class:`~platform_lib.k8s.model_endpoint.ModelEndpoint` component's arguments have in common. It
-imports neither Pulumi nor the stack config, so ``platform_lib.config`` can use it without a cycle.
+imports neither Pulumi nor the stack config, so ``platform_lib.platform.config`` can use it without a cycle.
 Keys are camelCase in YAML (``minReplicas``) and snake_case in Python (``min_replicas``).
 
 Units: CPU in vCPU, memory in GiB, durations in seconds, shares of traffic in percent.
@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from ..errors import located_validation_error
+from ..core.errors import located_validation_error
 from .checks import check_cidr_blocks, check_labels
 
 #: Kubernetes object names are DNS-1035 labels (Service names must be); 40 characters leaves room

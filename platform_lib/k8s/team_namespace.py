@@ -8,7 +8,7 @@ What a ``TeamNamespace`` is made of (all in ``core/v1``, ``rbac.authorization.k8
   ``restricted`` so a ``baseline`` namespace still reports what ``restricted`` would refuse
   (source: Kubernetes docs, "Pod Security Admission" and "Enforce Pod Security Standards with
   Namespace Labels"); plus the four standard labels;
-- ``ResourceQuota`` from :class:`platform_lib.config.TeamQuota` (source: Kubernetes docs,
+- ``ResourceQuota`` from :class:`platform_lib.platform.config.TeamQuota` (source: Kubernetes docs,
   "Resource Quotas": ``requests.cpu``, ``limits.cpu``, ``requests.memory``, ``limits.memory``,
   ``requests.nvidia.com/gpu``, ``pods``, ``services.loadbalancers``, ``services.nodeports``,
   ``requests.storage``, ``persistentvolumeclaims``);
@@ -38,10 +38,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..config import Environment, TeamQuota
+from ..platform.config import Environment, TeamQuota
 from .checks import check_cidr_blocks, check_labels
-from ..errors import ComponentArgsError, Issue, located_validation_error, validate_args
-from ..tagging import require_standard_keys
+from ..core.errors import ComponentArgsError, Issue, located_validation_error, validate_args
+from ..core.tagging import require_standard_keys
+from ..core.quantities import cpu_quantity, memory_quantity
 
 __all__ = [
     "TEAM_ROLE_RULES",
@@ -70,30 +71,6 @@ TEAM_ROLE_RULES: tuple[dict[str, list[str]], ...] = (
     {"api_groups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": _FULL},
     {"api_groups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": _READ},
 )
-
-
-def cpu_quantity(vcpu: float) -> str:
-    """A CPU amount in vCPU as a Kubernetes quantity: whole cores as ``"16"``, else millicores ``"500m"``.
-
-    Fractions below a millicore are rounded up (source: Kubernetes docs, "Resource Management for
-    Pods and Containers", CPU resource units: 1 CPU = 1000m, precision finer than 1m is refused).
-    """
-    if vcpu < 0:
-        raise ValueError(f"a CPU amount >= 0, not {vcpu}")
-    millis = math.ceil(round(vcpu * 1000, 6))
-    return str(millis // 1000) if millis % 1000 == 0 else f"{millis}m"
-
-
-def memory_quantity(gib: float) -> str:
-    """A memory or storage amount in GiB as a Kubernetes quantity: ``"64Gi"``, or ``"512Mi"`` for fractions.
-
-    Fractions of a MiB are rounded up (binary suffixes; source: Kubernetes docs, "Memory resource
-    units").
-    """
-    if gib < 0:
-        raise ValueError(f"an amount >= 0 GiB, not {gib}")
-    mib = math.ceil(round(gib * 1024, 6))
-    return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
 
 
 def resource_quota_hard(quota: TeamQuota, persistent_volume_claims: int) -> dict[str, str]:
@@ -129,7 +106,7 @@ class TeamNamespaceArgs(BaseModel):
         identity_group: the group name in the cluster's authenticator (EKS access entry group or
             OIDC ``groups`` claim) bound to the team Role.
         quota: the namespace's quota (vCPU, GiB, GPUs, counts); see
-            :class:`platform_lib.config.TeamQuota`.
+            :class:`platform_lib.platform.config.TeamQuota`.
         namespace: the namespace's name; defaults to the component's name (a DNS label).
         pod_security: the Pod Security Standards level enforced (``restricted`` or ``baseline``).
         pod_security_version: the PSS version enforced, ``latest`` or ``v1.<minor>``.

@@ -49,7 +49,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from ..errors import PlatformError
+from ..core.errors import PlatformError
 from ..preview.plan import Plan, PlannedResource
 from .catalogue import catalogue
 

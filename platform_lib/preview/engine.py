@@ -255,7 +255,7 @@ def run_preview(
     Raises:
         ProjectError: no project, or no such stack.
         PreviewError: the program raised; ``error.__cause__`` is the original exception (a
-            :class:`~platform_lib.errors.PlatformError` for user mistakes) and ``error.plan``
+            :class:`~platform_lib.core.errors.PlatformError` for user mistakes) and ``error.plan``
             holds whatever was registered before it.
     """
     stack_settings = load_stack(project_dir, stack)

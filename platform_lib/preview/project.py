@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import PlatformError
+from ..core.errors import PlatformError
 
 #: The value a program sees for a ``secure:`` config value, which cannot be decrypted offline.
 SECRET_PLACEHOLDER = "[secret]"

@@ -55,7 +55,7 @@ def _managed_policy_name(arn: str) -> str | None:
     "iam-no-wildcard-action",
     description="An IAM policy allows no '*' action, no whole-service wildcard such as 's3:*' and no NotAction (every action but a few).",
     severity="high",
-    remediation="List the actions the workload needs (e.g. s3:GetObject, s3:ListBucket); platform_lib.grants produces such lists.",
+    remediation="List the actions the workload needs (e.g. s3:GetObject, s3:ListBucket); platform_lib.core.grants produces such lists.",
     controls=("AWS FSBP IAM.21", "CKV_AWS_63"),
     types=IDENTITY_POLICY_TYPES,
     tags=("iam",),

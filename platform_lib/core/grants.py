@@ -149,7 +149,7 @@ class BucketGrants:
     ``grant_read`` / ``grant_read_write`` / ``grant`` check the access level and the prefix
     (:func:`normalize_prefix`), let the bucket resolve the principal, refuse a repeated grant,
     and only then let the bucket register its resources; every problem is reported at once in
-    one :class:`~platform_lib.errors.ComponentArgsError`, and nothing is registered. A bucket
+    one :class:`~platform_lib.core.errors.ComponentArgsError`, and nothing is registered. A bucket
     class implements three methods:
 
     - ``_grant_target(principal, name, subject) -> (GrantTarget | None, list[Issue])``: what the

@@ -17,9 +17,9 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from .errors import ConfigError, Issue, issues_from_validation_error
-from .k8s.model_endpoint_spec import ModelEndpointSpec
-from .k8s.checks import check_cidr_blocks
+from ..core.errors import ConfigError, Issue, issues_from_validation_error
+from ..k8s.model_endpoint_spec import ModelEndpointSpec
+from ..k8s.checks import check_cidr_blocks
 
 NAMESPACE = "mlplat"
 
@@ -89,12 +89,12 @@ class GrantScope(Model):
 
     The shared part of :class:`BucketAccess` (a grant to a team) and :class:`BoxBucketGrant` (a
     grant to a GPU training box); the platform turns each into a
-    :class:`~platform_lib.grants.Grant`.
+    :class:`~platform_lib.core.grants.Grant`.
 
     Attributes:
         access: ``read`` (list and get) or ``read-write`` (also put and delete).
         prefix: the object key prefix the access is limited to; "" for the whole bucket. Checked
-            by :func:`platform_lib.grants.normalize_prefix` (no wildcards).
+            by :func:`platform_lib.core.grants.normalize_prefix` (no wildcards).
     """
 
     access: Literal["read", "read-write"] = "read"
@@ -103,7 +103,7 @@ class GrantScope(Model):
     @field_validator("prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
-        from .grants import normalize_prefix
+        from ..core.grants import normalize_prefix
 
         return normalize_prefix(value)
 
@@ -356,7 +356,7 @@ def cross_reference_issues(config: PlatformConfig, namespace: str = NAMESPACE) -
     :func:`endpoint_issues`).
 
     Returns:
-        One :class:`~platform_lib.errors.Issue` per problem (empty when there is none), each
+        One :class:`~platform_lib.core.errors.Issue` per problem (empty when there is none), each
         with its key path under ``namespace``.
     """
     issues: list[Issue] = []
@@ -437,7 +437,7 @@ def gpu_box_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[I
     repeated grants, and the box component's own argument checks.
 
     Returns:
-        One :class:`~platform_lib.errors.Issue` per problem, at its ``mlplat:gpuBoxes[i]`` key.
+        One :class:`~platform_lib.core.errors.Issue` per problem, at its ``mlplat:gpuBoxes[i]`` key.
     """
     issues: list[Issue] = []
     team_names = [t.name for t in config.teams]
@@ -509,11 +509,11 @@ def _gpu_type_issues(config: PlatformConfig, box: GpuBox, path: str) -> list[Iss
 
     tags = {**config.standard_tags(), "team": box.team}
     if config.cloud is Cloud.AWS:
-        from .aws.gpu_training_box import CONFIG_KEYS, GpuTrainingBoxArgs, args_from_config
+        from ..aws.gpu_training_box import CONFIG_KEYS, GpuTrainingBoxArgs, args_from_config
 
         model, values = GpuTrainingBoxArgs, args_from_config(box, tags, config.protect_resources)
     else:
-        from .gcp.gpu_training_box import CONFIG_KEYS, GpuTrainingBoxArgs, args_from_config  # type: ignore[assignment]
+        from ..gcp.gpu_training_box import CONFIG_KEYS, GpuTrainingBoxArgs, args_from_config  # type: ignore[assignment]
 
         model, values = GpuTrainingBoxArgs, args_from_config(box, tags, config.protect_resources, None)
     try:
@@ -559,7 +559,7 @@ def parse_platform_config(values: dict[str, Any], namespace: str = NAMESPACE) ->
         The validated config, cross-key checks included (:func:`cross_reference_issues`).
 
     Raises:
-        ConfigError: with one :class:`~platform_lib.errors.Issue` per problem, each naming the
+        ConfigError: with one :class:`~platform_lib.core.errors.Issue` per problem, each naming the
             key path (``mlplat:teams[1].quota.gpu``), the value and what was expected.
     """
     import pydantic

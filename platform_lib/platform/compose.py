@@ -15,22 +15,23 @@ import pulumi
 import pulumi_aws as aws
 
 from .config import Cloud, Cluster, PlatformConfig, endpoint_issues
-from .aws.data_bucket import AccessLogBucket, AccessLogBucketArgs, DataBucket, DataBucketArgs
-from .aws.data_bucket import validate_bucket_args
-from .aws.gpu_training_box import GpuTrainingBox as AwsGpuTrainingBox
-from .aws.gpu_training_box import GpuTrainingBoxArgs as AwsGpuTrainingBoxArgs
-from .aws.gpu_training_box import args_from_config as aws_box_args
-from .gcp.data_bucket import DataBucket as GcsDataBucket
-from .gcp.data_bucket import DataBucketArgs as GcsDataBucketArgs
-from .gcp.data_bucket import TeamWorkloadIdentity, TeamWorkloadIdentityArgs
-from .gcp.gpu_training_box import GpuTrainingBox as GceGpuTrainingBox
-from .gcp.gpu_training_box import GpuTrainingBoxArgs as GceGpuTrainingBoxArgs
-from .gcp.gpu_training_box import args_from_config as gce_box_args
-from .grants import GrantableBucket
-from .k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
-from .k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
-from .aws.static_site import StaticSite, StaticSiteArgs
-from .errors import ComponentArgsError, ConfigError, Issue, validate_args
+from ..aws.data_bucket import AccessLogBucket, AccessLogBucketArgs, DataBucket, DataBucketArgs
+from ..aws.data_bucket import validate_bucket_args
+from ..aws.gpu_training_box import GpuTrainingBox as AwsGpuTrainingBox
+from ..aws.gpu_training_box import GpuTrainingBoxArgs as AwsGpuTrainingBoxArgs
+from ..aws.gpu_training_box import args_from_config as aws_box_args
+from ..gcp.data_bucket import DataBucket as GcsDataBucket
+from ..gcp.data_bucket import DataBucketArgs as GcsDataBucketArgs
+from ..gcp.data_bucket import TeamWorkloadIdentity, TeamWorkloadIdentityArgs
+from ..gcp.gpu_training_box import GpuTrainingBox as GceGpuTrainingBox
+from ..gcp.gpu_training_box import GpuTrainingBoxArgs as GceGpuTrainingBoxArgs
+from ..gcp.gpu_training_box import args_from_config as gce_box_args
+from ..core.grants import GrantableBucket
+from ..k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
+from ..k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
+from ..aws.static_site import StaticSite, StaticSiteArgs
+from ..core.errors import ComponentArgsError, ConfigError, Issue, validate_args
+from ..core.policy_documents import irsa_trust_policy_document
 
 #: The name of every team's workload ServiceAccount (the subject of its IRSA trust policy).
 WORKLOAD_SERVICE_ACCOUNT = "workload"
@@ -45,7 +46,7 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
     any family registers nothing at all, not half a stack.
 
     Args:
-        config: the validated stack config (see :func:`platform_lib.config.load_platform_config`).
+        config: the validated stack config (see :func:`platform_lib.platform.config.load_platform_config`).
 
     Returns:
         Stack outputs by name (plain values or ``pulumi.Output``).
@@ -213,40 +214,6 @@ def _undeployed_references(config: PlatformConfig, args: ComponentArgs) -> list[
     return issues
 
 
-def irsa_trust_policy_document(oidc_provider_arn: str, oidc_issuer: str, namespace: str, service_account: str) -> dict[str, Any]:
-    """The trust policy of an IAM role for a Kubernetes service account (IRSA).
-
-    Only the named ServiceAccount of the named namespace may assume the role, with a token issued
-    for STS (source: Amazon EKS User Guide, "Assign IAM roles to Kubernetes service accounts":
-    ``sts:AssumeRoleWithWebIdentity`` with ``<issuer>:sub`` and ``<issuer>:aud`` conditions).
-
-    Args:
-        oidc_provider_arn: the cluster's IAM OIDC provider ARN.
-        oidc_issuer: the issuer URL without ``https://``.
-        namespace: the ServiceAccount's namespace.
-        service_account: the ServiceAccount's name.
-
-    Returns:
-        A policy document as a dict.
-    """
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Federated": oidc_provider_arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{oidc_issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                        f"{oidc_issuer}:aud": "sts.amazonaws.com",
-                    }
-                },
-            }
-        ],
-    }
-
-
 def _irsa_role(cluster: Cluster, team_name: str, tags: dict[str, str]) -> aws.iam.Role:
     assert cluster.oidc_provider_arn is not None and cluster.oidc_issuer is not None
     document = irsa_trust_policy_document(cluster.oidc_provider_arn, cluster.oidc_issuer, team_name, WORKLOAD_SERVICE_ACCOUNT)
@@ -331,7 +298,7 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
 
 
 def _gcp_project() -> str:
-    from .preview.mocks import GCP_PROJECT
+    from ..preview.mocks import GCP_PROJECT
 
     return pulumi.Config("gcp").get("project") or GCP_PROJECT
 

@@ -1,0 +1,184 @@
+"""IAM policy documents the components attach: pure functions of their inputs, returning dicts.
+
+Kept apart from the components so that they can be tested (and validated against an IAM
+emulator) without registering a resource, and reused by teams that write their own roles.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .grants import AccessLevel, normalize_prefix
+
+__all__ = [
+    "KMS_READ_ACTIONS",
+    "KMS_READ_WRITE_ACTIONS",
+    "READ_ACTIONS",
+    "READ_WRITE_ACTIONS",
+    "access_log_bucket_policy_document",
+    "deny_insecure_transport_statement",
+    "irsa_trust_policy_document",
+    "s3_grant_policy_document",
+]
+
+
+#: Object actions a read grant allows (source: Service Authorization Reference, "Actions defined
+#: by Amazon S3").
+READ_ACTIONS: tuple[str, ...] = ("s3:GetObject", "s3:GetObjectVersion")
+
+
+#: Object actions a read-write grant allows.
+READ_WRITE_ACTIONS: tuple[str, ...] = READ_ACTIONS + (
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+)
+
+
+#: KMS actions for reading SSE-KMS objects, and for writing them (source: Amazon S3 User Guide,
+#: "Using server-side encryption with AWS KMS keys", permissions for SSE-KMS uploads and downloads).
+KMS_READ_ACTIONS: tuple[str, ...] = ("kms:Decrypt",)
+
+
+KMS_READ_WRITE_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+
+
+def deny_insecure_transport_statement(bucket_arn: str) -> dict[str, Any]:
+    """The bucket policy statement denying every request made over plain HTTP.
+
+    Args:
+        bucket_arn: ``arn:aws:s3:::<bucket>``.
+
+    Returns:
+        A ``Deny`` statement for ``s3:*`` on the bucket and its objects when ``aws:SecureTransport``
+        is ``false`` (source: CIS AWS Foundations Benchmark v3.0, control 2.1.1).
+    """
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def s3_grant_policy_document(bucket_arn: str, key_arn: str, access: AccessLevel | str, prefix: str = "") -> dict[str, Any]:
+    """The IAM policy document of one grant on a data bucket; a pure function of its inputs.
+
+    Statements (no action and no resource is ``*``):
+
+    - ``ListObjects``: ``s3:ListBucket`` on the bucket ARN; with a prefix, only when the request's
+      ``s3:prefix`` is the prefix or below it (``StringLike`` condition);
+    - ``BucketLocation``: ``s3:GetBucketLocation`` on the bucket ARN (SDKs call it first);
+    - ``ReadObjects`` / ``ReadWriteObjects``: :data:`READ_ACTIONS` (or :data:`READ_WRITE_ACTIONS`)
+      on ``<bucket ARN>/<prefix>*``;
+    - ``UseBucketKey``: ``kms:Decrypt`` (read) or also ``kms:Encrypt`` and ``kms:GenerateDataKey``
+      (read-write) on the bucket's KMS key ARN.
+
+    Args:
+        bucket_arn: ``arn:aws:s3:::<bucket>``.
+        key_arn: the bucket's KMS key ARN.
+        access: ``read`` or ``read-write``.
+        prefix: the key prefix the grant is limited to ("" for the whole bucket); it is validated
+            with :func:`platform_lib.core.grants.normalize_prefix`.
+
+    Returns:
+        A policy document (``Version`` 2012-10-17) as a dict, ready for ``json.dumps``.
+
+    Raises:
+        ValueError: an unknown access level or an invalid prefix.
+    """
+    access = AccessLevel(access)
+    prefix = normalize_prefix(prefix)
+    list_statement: dict[str, Any] = {"Sid": "ListObjects", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": bucket_arn}
+    if prefix:
+        list_statement["Condition"] = {"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}}
+    write = access is AccessLevel.READ_WRITE
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            list_statement,
+            {"Sid": "BucketLocation", "Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": bucket_arn},
+            {
+                "Sid": "ReadWriteObjects" if write else "ReadObjects",
+                "Effect": "Allow",
+                "Action": list(READ_WRITE_ACTIONS if write else READ_ACTIONS),
+                "Resource": f"{bucket_arn}/{prefix}*",
+            },
+            {
+                "Sid": "UseBucketKey",
+                "Effect": "Allow",
+                "Action": list(KMS_READ_WRITE_ACTIONS if write else KMS_READ_ACTIONS),
+                "Resource": key_arn,
+            },
+        ],
+    }
+
+
+def access_log_bucket_policy_document(bucket_arn: str, account_id: str, prefix: str = "") -> dict[str, Any]:
+    """The bucket policy of an S3 server access log bucket.
+
+    Allows the logging service principal ``logging.s3.amazonaws.com`` to ``s3:PutObject`` under
+    the prefix, only for source buckets of this account (``aws:SourceAccount``), and denies plain
+    HTTP. With ``BucketOwnerEnforced`` ownership, a bucket policy is the only way to let the
+    service deliver logs (source: Amazon S3 User Guide, "Permissions for log delivery").
+
+    Args:
+        bucket_arn: the log bucket's ARN.
+        account_id: the 12-digit AWS account id whose buckets may log here.
+        prefix: the key prefix logs are written under ("" for anywhere in the bucket).
+
+    Returns:
+        A policy document as a dict.
+    """
+    prefix = normalize_prefix(prefix)
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            deny_insecure_transport_statement(bucket_arn),
+            {
+                "Sid": "S3ServerAccessLogsDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/{prefix}*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+        ],
+    }
+
+
+def irsa_trust_policy_document(oidc_provider_arn: str, oidc_issuer: str, namespace: str, service_account: str) -> dict[str, Any]:
+    """The trust policy of an IAM role for a Kubernetes service account (IRSA).
+
+    Only the named ServiceAccount of the named namespace may assume the role, with a token issued
+    for STS (source: Amazon EKS User Guide, "Assign IAM roles to Kubernetes service accounts":
+    ``sts:AssumeRoleWithWebIdentity`` with ``<issuer>:sub`` and ``<issuer>:aud`` conditions).
+
+    Args:
+        oidc_provider_arn: the cluster's IAM OIDC provider ARN.
+        oidc_issuer: the issuer URL without ``https://``.
+        namespace: the ServiceAccount's namespace.
+        service_account: the ServiceAccount's name.
+
+    Returns:
+        A policy document as a dict.
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": oidc_provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{oidc_issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                        f"{oidc_issuer}:aud": "sts.amazonaws.com",
+                    }
+                },
+            }
+        ],
+    }
