@@ -95,7 +95,7 @@ class _Args(BaseModel):
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
-        require_standard_keys(tags, "tags")
+        require_standard_keys(tags, "tags", keys=("team", "cost-center"))
         bad = [key for key in tags if not _TAG_KEY.match(key) or key.startswith("aws:")]
         if bad:
             raise ValueError(f"tag keys of 1-128 allowed characters, not starting with 'aws:' (bad: {', '.join(bad)})")

@@ -184,7 +184,7 @@ class GpuTrainingBoxArgs(BaseModel):
     @field_validator("tags")
     @classmethod
     def _standard_tags(cls, tags: dict[str, str]) -> dict[str, str]:
-        return dict(require_standard_keys(tags, "tags"))
+        return dict(require_standard_keys(tags, "tags", keys=("team", "cost-center")))
 
     @field_validator("egress_https_cidrs")
     @classmethod

@@ -83,7 +83,7 @@ class DataBucketArgs(BaseModel):
     @field_validator("labels")
     @classmethod
     def _labels(cls, value: dict[str, str]) -> dict[str, str]:
-        require_standard_keys(value, "labels")
+        require_standard_keys(value, "labels", keys=("team", "cost-center"))
         for key, label in value.items():
             if not re.fullmatch(r"[a-z][a-z0-9_-]{0,62}", key) or not re.fullmatch(r"[a-z0-9_-]{0,63}", label):
                 raise ValueError(f"GCP labels: lowercase keys and values of letters, digits, '_' and '-' (bad: {key}={label})")

@@ -187,7 +187,7 @@ class GpuTrainingBoxArgs(BaseModel):
     @field_validator("labels")
     @classmethod
     def _standard_labels(cls, labels: dict[str, str]) -> dict[str, str]:
-        return dict(require_standard_keys(labels, "labels"))
+        return dict(require_standard_keys(labels, "labels", keys=("team", "cost-center")))
 
     @field_validator("machine_type")
     @classmethod

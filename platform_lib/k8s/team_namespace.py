@@ -155,7 +155,7 @@ class TeamNamespaceArgs(BaseModel):
     @field_validator("labels")
     @classmethod
     def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
-        require_standard_keys(labels, "labels")
+        require_standard_keys(labels, "labels", keys=("team", "cost-center"))
         return check_labels(labels)
 
     @field_validator("irsa_role_arn")

@@ -208,6 +208,9 @@ def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_re
     try:
         set_all_config(dict(config), list(stack_settings.secret_keys))
         sdk_mocks.set_mocks(mocks, project=stack_settings.project, stack=stack_settings.stack, preview=True, logger=logger, monitor=monitor)
+        # MockSettings leaves the tracked-outputs set to whatever the context held: a fresh context
+        # would share the SDK's import-time set, and with it the failed tasks of an earlier run.
+        settings.SETTINGS.outputs = set()
         if program is None:
             main = str(stack_settings.program_dir / "__main__.py")
             program = lambda: runpy.run_path(main, run_name="__main__")  # noqa: E731
