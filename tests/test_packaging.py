@@ -43,6 +43,8 @@ def test_the_version_is_written_once_and_every_pack_file_agrees():
         assert yaml.safe_load((pack / "PulumiPolicy.yaml").read_text())["version"] == version, pack
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.strip() == f"mlplat {version}"
+    changelog = (REPO_ROOT / "CHANGELOG.md").read_text()
+    assert "## [Unreleased]" in changelog and re.search(rf"^## \[{re.escape(version)}\] - \d{{4}}-\d{{2}}-\d{{2}}$", changelog, re.MULTILINE)
 
 
 def test_the_repository_pack_runs_the_shipped_pack_with_the_shipped_config():
