@@ -58,6 +58,13 @@ def test_the_repository_pack_runs_the_shipped_pack_with_the_shipped_config():
     assert sorted(p.name for p in (SHIPPED_PACK / "config").glob("*.json")) == ["dev.json", "prod.json", "staging.json"]
 
 
+def _run(*command: str | Path, **options) -> str:
+    """Run a command that must succeed; its stdout. A failure shows the command's stderr."""
+    result = subprocess.run([str(part) for part in command], capture_output=True, text=True, **options)
+    assert result.returncode == 0, f"{' '.join(map(str, command))} exited {result.returncode}:\n{result.stderr}"
+    return result.stdout
+
+
 def _build_wheel(out: Path) -> Path:
     """``pip wheel`` from a copy of the sources, so no ``build/`` or ``*.egg-info`` lands in the checkout."""
     source = out / "source"
@@ -65,8 +72,8 @@ def _build_wheel(out: Path) -> Path:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO_ROOT / name, source / name)
     shutil.copytree(REPO_ROOT / "platform_lib", source / "platform_lib", ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
-                    "--wheel-dir", str(out / "dist"), str(source)], check=True, capture_output=True, text=True)
+    _run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+         "--wheel-dir", out / "dist", source)
     (wheel,) = (out / "dist").glob("*.whl")
     return wheel
 
@@ -81,22 +88,21 @@ def test_the_wheel_installs_into_a_fresh_virtualenv_and_previews_a_team_project(
     assert {name.split("/")[0] for name in names} == {"platform_lib", f"pulumi_mlplat-{platform_lib.__version__}.dist-info"}
 
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    _run(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"
-    site_packages = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                        check=True, capture_output=True, text=True).stdout.strip())
+    site_packages = Path(_run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
     locked = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
     (site_packages / "locked-dependencies.pth").write_text("".join(f"{path}\n" for path in locked))
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME"}}
     env["COLUMNS"] = "400"  # rich wraps at the terminal width; the verdict line names a long path
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--ignore-installed", str(wheel)],
-                   check=True, capture_output=True, text=True, env=env)
+    # pip (the project's, seen through the .pth) also sees the editable install there: --ignore-installed
+    # keeps it from trying to uninstall that one.
+    _run(python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--ignore-installed", wheel, env=env)
 
     project = tmp_path / "fraud-team"
     shutil.copytree(REPO_ROOT / "examples" / "team-project", project)
-    imported = subprocess.run([python, "-c", "import importlib.metadata, platform_lib; print(platform_lib.__file__); "
-                               "print(importlib.metadata.version('pulumi-mlplat'))"],
-                              cwd=project, check=True, capture_output=True, text=True, env=env).stdout.split()
+    imported = _run(python, "-c", "import importlib.metadata, platform_lib; print(platform_lib.__file__); "
+                    "print(importlib.metadata.version('pulumi-mlplat'))", cwd=project, env=env).split()
     assert imported == [str(site_packages / "platform_lib" / "__init__.py"), platform_lib.__version__]
 
     result = subprocess.run([venv / "bin" / "mlplat", "preview", "--stack", "dev"], cwd=project, capture_output=True, text=True, env=env)
