@@ -5,7 +5,7 @@ Example (pytest)::
     from platform_lib.testing import preview, find
 
     def test_my_bucket_is_versioned():
-        plan = preview(lambda: DataBucket("features", ...), config={"aws:region": "eu-west-1"})
+        plan = preview(lambda: S3DataBucket("features", ...), config={"aws:region": "eu-west-1"})
         versioning = find(plan, "aws:s3/bucketVersioning:BucketVersioning")
         assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
 

@@ -1,13 +1,15 @@
-"""DataBucket and AccessLogBucket: registered inputs, options, grants and argument errors."""
+"""S3DataBucket and AccessLogBucket: registered inputs, options, grants (every principal kind) and argument errors."""
 
 from __future__ import annotations
 
 import json
 
+import pulumi
 import pulumi_aws as aws
 import pytest
 
-from platform_lib.aws.data_bucket import AccessLogBucket, DataBucket
+from platform_lib.aws.data_bucket import AccessLogBucket, S3DataBucket
+from platform_lib.aws.principals import ServicePrincipal
 from platform_lib.core.policy_documents import s3_grant_policy_document
 from platform_lib.core.errors import ComponentArgsError
 from platform_lib.core.grants import AccessLevel
@@ -15,7 +17,9 @@ from platform_lib.preview import PreviewError, run_preview
 
 from .conftest import REPO_ROOT
 
-TAGS = {"team": "fraud", "cost-center": "cc-4100"}
+TAGS = {"team": "fraud", "cost-center": "cc-4100", "environment": "prod"}
+DEV_TAGS = {**TAGS, "environment": "dev"}
+STATEFUL = pulumi.ResourceOptions(protect=True, retain_on_delete=True)
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 BUCKET_ARN = "arn:aws:s3:::features-abc1234"
 
@@ -40,8 +44,8 @@ def preview_error(program) -> BaseException:
 @pytest.fixture(scope="module")
 def prod_plan():
     def program():
-        logs = AccessLogBucket("logs", environment="prod", tags=TAGS)
-        bucket = DataBucket("features", environment="prod", tags=TAGS, access_log_bucket=logs.bucket_name, noncurrent_version_expiration_days=30, abort_incomplete_multipart_upload_days=3)
+        logs = AccessLogBucket("logs", tags=TAGS, opts=STATEFUL)
+        bucket = S3DataBucket("features", tags=TAGS, access_log_bucket=logs.bucket_name, noncurrent_version_expiration_days=30, abort_incomplete_multipart_upload_days=3, opts=STATEFUL)
         role = aws.iam.Role("trainer", assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": []}))
         bucket.grant_read(role, prefix="daily")
         bucket.grant_read_write("pipeline-role")
@@ -101,16 +105,19 @@ def test_standard_tags_on_bucket_and_key(prod_plan):
     assert one(prod_plan, "aws:kms/key:Key", "features-key").inputs["tags"] == expected
 
 
-def test_prod_protects_and_retains_the_bucket_and_its_settings_but_not_grants(prod_plan):
+def test_the_callers_protect_and_retain_reach_every_child_and_grant(prod_plan):
     component = one(prod_plan, "mlplat:aws:DataBucket", "features")
     children = prod_plan.children_of(component.urn)
-    stateful = [r for r in children if r.type != "aws:iam/rolePolicy:RolePolicy"]
-    assert len(stateful) == 9  # key, bucket, block, ownership, encryption, versioning, lifecycle, policy, logging
-    assert all(r.options.protect and r.options.retain_on_delete for r in stateful), [r.name for r in stateful]
-    grants = [r for r in children if r.type == "aws:iam/rolePolicy:RolePolicy"]
-    assert len(grants) == 2
-    assert not any(r.options.protect for r in grants)
+    assert len(children) == 11  # key, bucket, block, ownership, encryption, versioning, lifecycle, policy, logging, 2 grants
+    assert all(r.options.protect and r.options.retain_on_delete for r in children), [r.name for r in children]
     assert not one(prod_plan, "aws:s3/bucket:Bucket", "features").inputs.get("forceDestroy")
+
+
+def test_the_component_protects_nothing_by_itself():
+    plan = preview(lambda: S3DataBucket("features", tags=TAGS).grant_read("reader"))
+    children = plan.children_of(one(plan, "mlplat:aws:DataBucket", "features").urn)
+    assert len(children) == 9
+    assert not any(r.options.protect or r.options.retain_on_delete for r in children)
 
 
 def test_access_logging_targets_the_log_bucket(prod_plan):
@@ -194,7 +201,7 @@ def test_grant_returns_grant_record():
     seen = {}
 
     def program():
-        bucket = DataBucket("features", environment="dev", tags=TAGS)
+        bucket = S3DataBucket("features", tags=DEV_TAGS)
         seen["grant"] = bucket.grant_read("reader-role", prefix="raw")
 
     preview(program)
@@ -203,9 +210,9 @@ def test_grant_returns_grant_record():
     assert len(grant.resources) == 1 and isinstance(grant.resources[0], aws.iam.RolePolicy)
 
 
-def test_dev_defaults_are_not_protected_and_force_destroy_is_allowed():
+def test_force_destroy_is_an_explicit_opt_in():
     def program():
-        DataBucket("scratch", environment="dev", tags=TAGS, force_destroy=True)
+        S3DataBucket("scratch", tags=DEV_TAGS, force_destroy=True)
 
     plan = preview(program)
     bucket = one(plan, "aws:s3/bucket:Bucket", "scratch")
@@ -217,39 +224,35 @@ def test_dev_defaults_are_not_protected_and_force_destroy_is_allowed():
 @pytest.mark.parametrize(
     ("kwargs", "path"),
     [
-        ({"environment": "prod", "tags": TAGS, "force_destroy": True}, "DataBucket(features)"),
-        ({"environment": "dev", "tags": {"team": "fraud"}}, "DataBucket(features).tags"),
-        ({"environment": "qa", "tags": TAGS}, "DataBucket(features).environment"),
-        ({"environment": "dev", "tags": TAGS, "noncurrent_version_expiration_days": 0}, "DataBucket(features).noncurrent_version_expiration_days"),
-        ({"environment": "dev", "tags": TAGS, "kms_key_deletion_window_days": 3}, "DataBucket(features).kms_key_deletion_window_days"),
-        ({"environment": "dev", "tags": TAGS, "access_log_bucket": "Not_A_Bucket"}, "DataBucket(features).access_log_bucket"),
-        ({"environment": "dev", "tags": TAGS, "access_log_bucket": "logs-bucket", "access_log_prefix": "logs/*"}, "DataBucket(features).access_log_prefix"),
-        ({"environment": "dev", "tags": {**TAGS, "environment": "prod"}}, "DataBucket(features)"),
-        ({"environment": "dev", "tags": TAGS, "public": True}, "DataBucket(features).public"),
+        ({"tags": {"team": "fraud", "cost-center": "cc-4100"}}, "S3DataBucket(features).tags"),
+        ({"tags": TAGS, "environment": "prod"}, "S3DataBucket(features).environment"),
+        ({"tags": TAGS, "protect": True}, "S3DataBucket(features).protect"),
+        ({"tags": TAGS, "noncurrent_version_expiration_days": 0}, "S3DataBucket(features).noncurrent_version_expiration_days"),
+        ({"tags": TAGS, "kms_key_deletion_window_days": 3}, "S3DataBucket(features).kms_key_deletion_window_days"),
+        ({"tags": TAGS, "kms_key_arn": "alias/data"}, "S3DataBucket(features).kms_key_arn"),
+        ({"tags": TAGS, "access_log_bucket": "Not_A_Bucket"}, "S3DataBucket(features).access_log_bucket"),
+        ({"tags": TAGS, "access_log_bucket": "logs-bucket", "access_log_prefix": "logs/*"}, "S3DataBucket(features).access_log_prefix"),
+        ({"tags": TAGS, "access_log_prefix": "logs/"}, "S3DataBucket(features)"),
+        ({"tags": TAGS, "public": True}, "S3DataBucket(features).public"),
     ],
 )
 def test_bad_arguments_raise_before_anything_is_registered(kwargs, path):
-    error = preview_error(lambda: DataBucket("features", **kwargs))
+    error = preview_error(lambda: S3DataBucket("features", **kwargs))
     cause = error.__cause__
     assert isinstance(cause, ComponentArgsError)
     (issue,) = [issue for issue in cause.issues if issue.path == path] or [None]
     assert issue is not None, [str(i) for i in cause.issues]
-    field = path.removeprefix("DataBucket(features)").lstrip(".")
-    if field:  # a field's own problem names the value given for it
+    field = path.removeprefix("S3DataBucket(features)").lstrip(".")
+    if field in kwargs:  # a field's own problem names the value given for it
         assert issue.value == kwargs[field]
     assert issue.expected
     assert [r.type for r in error.plan.resources] == ["pulumi:pulumi:Stack"]
 
 
-def test_force_destroy_in_prod_error_says_why():
-    cause = preview_error(lambda: DataBucket("features", environment="prod", tags=TAGS, force_destroy=True)).__cause__
-    assert "force_destroy" in str(cause) and "prod" in str(cause)
-
-
 def test_bad_logical_name_is_refused():
-    error = preview_error(lambda: DataBucket("Features_Bucket", environment="dev", tags=TAGS))
+    error = preview_error(lambda: S3DataBucket("Features_Bucket", tags=DEV_TAGS))
     assert isinstance(error.__cause__, ComponentArgsError)
-    assert (error.__cause__.issues[0].path, error.__cause__.issues[0].value) == ("DataBucket(Features_Bucket).name", "Features_Bucket")
+    assert (error.__cause__.issues[0].path, error.__cause__.issues[0].value) == ("S3DataBucket(Features_Bucket).name", "Features_Bucket")
     assert "lowercase" in error.__cause__.issues[0].expected
     assert len(error.plan.resources) == 1
 
@@ -257,16 +260,16 @@ def test_bad_logical_name_is_refused():
 @pytest.mark.parametrize(
     ("call", "path", "value"),
     [
-        (lambda b: b.grant_read("reader", prefix="raw/*"), "DataBucket(features).grant.prefix", "raw/*"),
-        (lambda b: b.grant_read("reader", prefix="/raw"), "DataBucket(features).grant.prefix", "/raw"),
-        (lambda b: b.grant_read_write("reader", prefix="a/../b"), "DataBucket(features).grant.prefix", "a/../b"),
-        (lambda b: b.grant_read(42), "DataBucket(features).grant.principal", 42),
-        (lambda b: b.grant(" reader", "admin"), "DataBucket(features).grant.access", "admin"),
+        (lambda b: b.grant_read("reader", prefix="raw/*"), "S3DataBucket(features).grant.prefix", "raw/*"),
+        (lambda b: b.grant_read("reader", prefix="/raw"), "S3DataBucket(features).grant.prefix", "/raw"),
+        (lambda b: b.grant_read_write("reader", prefix="a/../b"), "S3DataBucket(features).grant.prefix", "a/../b"),
+        (lambda b: b.grant_read(42), "S3DataBucket(features).grant.principal", 42),
+        (lambda b: b.grant(" reader", "admin"), "S3DataBucket(features).grant.access", "admin"),
     ],
 )
 def test_bad_grants_raise_and_register_no_policy(call, path, value):
     def program():
-        call(DataBucket("features", environment="dev", tags=TAGS))
+        call(S3DataBucket("features", tags=DEV_TAGS))
 
     error = preview_error(program)
     assert isinstance(error.__cause__, ComponentArgsError)
@@ -278,21 +281,21 @@ def test_bad_grants_raise_and_register_no_policy(call, path, value):
 
 def test_the_same_grant_twice_is_refused():
     def program():
-        bucket = DataBucket("features", environment="dev", tags=TAGS)
+        bucket = S3DataBucket("features", tags=DEV_TAGS)
         bucket.grant_read("reader", prefix="raw")
         bucket.grant_read("reader", prefix="raw/")
 
     error = preview_error(program)
     assert isinstance(error.__cause__, ComponentArgsError)
     assert [(issue.path, issue.value, issue.expected) for issue in error.__cause__.issues] == [
-        ("DataBucket(features).grant", "reader read raw/", "each grant once per bucket")
+        ("S3DataBucket(features).grant", "reader read raw/", "each grant once per bucket")
     ]
     assert len(error.plan.by_type("aws:iam/rolePolicy:RolePolicy")) == 1
 
 
 def test_prefixes_whose_names_would_collide_are_different_grants():
     def program():
-        bucket = DataBucket("features", environment="dev", tags=TAGS)
+        bucket = S3DataBucket("features", tags=DEV_TAGS)
         bucket.grant_read("reader", prefix="a.b/")
         bucket.grant_read("reader", prefix="a-b/")
         bucket.grant_read("reader", prefix="daily/raw/")
@@ -326,8 +329,147 @@ def test_grant_documents_pass_the_iam_policy_validator_of_moto(access, prefix):
 
 
 def test_name_and_argument_problems_are_reported_together():
-    error = preview_error(lambda: DataBucket("Bad_Name", environment="prod", tags=TAGS, force_destroy=True, abort_incomplete_multipart_upload_days=0))
+    error = preview_error(lambda: S3DataBucket("Bad_Name", tags=TAGS, abort_incomplete_multipart_upload_days=0))
     paths = sorted(issue.path for issue in error.__cause__.issues)
-    assert paths == ["DataBucket(Bad_Name).abort_incomplete_multipart_upload_days", "DataBucket(Bad_Name).name"]
-    error = preview_error(lambda: DataBucket("Bad_Name", environment="prod", tags=TAGS, force_destroy=True))
-    assert sorted(issue.path for issue in error.__cause__.issues) == ["DataBucket(Bad_Name)", "DataBucket(Bad_Name).name"]
+    assert paths == ["S3DataBucket(Bad_Name).abort_incomplete_multipart_upload_days", "S3DataBucket(Bad_Name).name"]
+
+
+# --- principals: users, groups, role ARNs, other accounts, service principals -----------------
+
+OTHER_ACCOUNT_ROLE = "arn:aws:iam::210987654321:role/partners/reader"
+
+
+@pytest.fixture(scope="module")
+def principals_plan():
+    def program():
+        bucket = S3DataBucket("features", tags=DEV_TAGS)
+        bucket.grant_read(aws.iam.User("alice"), prefix="raw")
+        bucket.grant_read_write(aws.iam.Group("analysts", name="ml-analysts"), prefix="scratch")
+        bucket.grant_read("arn:aws:iam::123456789012:role/ml/etl")
+        bucket.grant_read(OTHER_ACCOUNT_ROLE, prefix="shared")
+        bucket.grant_read_write(ServicePrincipal("logging.s3.amazonaws.com"), prefix="exports")
+
+    return preview(program)
+
+
+def test_users_and_groups_get_inline_policies_on_themselves(principals_plan):
+    user_policy = one(principals_plan, "aws:iam/userPolicy:UserPolicy", "features-alice-read-raw")
+    assert user_policy.inputs["user"] == one(principals_plan, "aws:iam/user:User", "alice").outputs["name"]
+    group_policy = one(principals_plan, "aws:iam/groupPolicy:GroupPolicy", "features-analysts-read-write-scratch")
+    assert group_policy.inputs["group"] == "ml-analysts"
+    bucket_arn = one(principals_plan, "aws:s3/bucket:Bucket", "features").outputs["arn"]
+    statements = {s["Sid"]: s for s in json.loads(group_policy.inputs["policy"])["Statement"]}
+    assert statements["ReadWriteObjects"]["Resource"] == f"{bucket_arn}/scratch/*"
+
+
+def test_a_role_arn_of_this_account_is_granted_on_the_role_name(principals_plan):
+    policy = one(principals_plan, "aws:iam/rolePolicy:RolePolicy", "features-etl-read")
+    assert policy.inputs["role"] == "etl"  # the path (ml/) is not part of the name
+
+
+def _bucket_policy_statements(plan):
+    return {s["Sid"]: s for s in json.loads(one(plan, "aws:s3/bucketPolicy:BucketPolicy", "features-policy").inputs["policy"])["Statement"]}
+
+
+def test_one_bucket_policy_holds_tls_denial_and_every_bucket_policy_grant(principals_plan):
+    assert len(principals_plan.by_type("aws:s3/bucketPolicy:BucketPolicy")) == 1
+    bucket_arn = one(principals_plan, "aws:s3/bucket:Bucket", "features").outputs["arn"]
+    statements = _bucket_policy_statements(principals_plan)
+    assert sorted(statements) == sorted(
+        ["DenyInsecureTransport"]
+        + [f"Grant210987654321ReaderReadShared{s}" for s in ("List", "Location", "Objects")]
+        + [f"GrantLoggingS3ReadWriteExports{s}" for s in ("List", "Location", "Objects")]
+    )
+    cross = statements["Grant210987654321ReaderReadSharedObjects"]
+    assert cross["Principal"] == {"AWS": OTHER_ACCOUNT_ROLE}
+    assert cross["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
+    assert cross["Resource"] == f"{bucket_arn}/shared/*"
+    assert statements["Grant210987654321ReaderReadSharedList"]["Condition"] == {"StringLike": {"s3:prefix": ["shared/", "shared/*"]}}
+    service = statements["GrantLoggingS3ReadWriteExportsObjects"]
+    assert service["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert service["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    assert "s3:PutObject" in service["Action"]
+    # No identity policy is made for what the bucket policy grants.
+    assert sorted(r.name for r in principals_plan.by_type("aws:iam/rolePolicy:RolePolicy")) == ["features-etl-read"]
+
+
+def test_a_bucket_policy_grant_made_after_the_policy_was_rendered_is_refused():
+    def program():
+        bucket = S3DataBucket("features", tags=DEV_TAGS)
+        bucket.arn.apply(lambda _: bucket.grant_read(OTHER_ACCOUNT_ROLE))
+
+    error = preview_error(program)
+    assert isinstance(error.__cause__, ComponentArgsError)
+    assert [issue.path for issue in error.__cause__.issues] == ["S3DataBucket(features).grant"]
+    assert "before the bucket policy was rendered" in error.__cause__.issues[0].expected
+
+
+def test_repeated_bucket_policy_grants_are_refused():
+    def program():
+        bucket = S3DataBucket("features", tags=DEV_TAGS)
+        bucket.grant_read(OTHER_ACCOUNT_ROLE)
+        bucket.grant_read(OTHER_ACCOUNT_ROLE)
+
+    error = preview_error(program)
+    assert [(i.path, i.expected) for i in error.__cause__.issues] == [("S3DataBucket(features).grant", "each grant once per bucket")]
+
+
+@pytest.mark.parametrize("principal", ["arn:aws:iam::123456789012:user/alice", "arn:aws:iam::12345:role/x", "not a role!"])
+def test_malformed_principal_strings_are_refused(principal):
+    error = preview_error(lambda: S3DataBucket("features", tags=DEV_TAGS).grant_read(principal))
+    assert [(i.path, i.value) for i in error.__cause__.issues] == [("S3DataBucket(features).grant.principal", principal)]
+
+
+def test_service_principal_names_are_checked():
+    with pytest.raises(ValueError, match="logging.s3.amazonaws.com"):
+        ServicePrincipal("logging")
+
+
+# --- Inputs: Outputs for identifiers, checked when they arrive -------------------------------
+
+
+def test_outputs_are_accepted_for_tags_log_bucket_key_and_role():
+    def program():
+        key = aws.kms.Key("shared-key")
+        logs = AccessLogBucket("logs", tags=DEV_TAGS)
+        team = pulumi.Output.from_input("fraud")
+        bucket = S3DataBucket("features", tags={**DEV_TAGS, "team": team}, access_log_bucket=logs.bucket_name, kms_key_arn=key.arn)
+        role = aws.iam.Role("trainer", assume_role_policy="{}")
+        bucket.grant_read(role.arn, name="trainer")
+
+    plan = preview(program)
+    key_arn = one(plan, "aws:kms/key:Key", "shared-key").outputs["arn"]
+    assert [k.name for k in plan.by_type("aws:kms/key:Key")] == ["shared-key"], "no dedicated key with kms_key_arn"
+    encryption = one(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "features-encryption")
+    assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == key_arn
+    assert one(plan, "aws:s3/bucket:Bucket", "features").inputs["tags"]["team"] == "fraud"
+    policy = one(plan, "aws:iam/rolePolicy:RolePolicy", "features-trainer-read")
+    assert policy.inputs["role"] == one(plan, "aws:iam/role:Role", "trainer").outputs["name"]
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    assert statements["UseBucketKey"]["Resource"] == key_arn, "grants name the key the caller brought"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"kms_key_arn": pulumi.Output.from_input("alias/data")}, "kms_key_arn"),
+        ({"access_log_bucket": pulumi.Output.from_input("Bad_Bucket")}, "access_log_bucket"),
+    ],
+)
+def test_a_bad_output_value_fails_when_known_naming_the_field(kwargs, field):
+    error = preview_error(lambda: S3DataBucket("features", tags=DEV_TAGS, **{k: pulumi.Output.from_input(v) for k, v in kwargs.items()}))
+    assert isinstance(error.__cause__, ComponentArgsError)
+    assert [issue.path for issue in error.__cause__.issues] == [f"S3DataBucket(features).{field}"]
+
+
+def test_an_output_role_arn_of_another_account_fails_when_known():
+    error = preview_error(lambda: S3DataBucket("features", tags=DEV_TAGS).grant_read(pulumi.Output.from_input(OTHER_ACCOUNT_ROLE), name="partner"))
+    assert isinstance(error.__cause__, ComponentArgsError)
+    (issue,) = error.__cause__.issues
+    assert issue.path == "S3DataBucket(features).grant.principal"
+    assert "own account" in issue.expected and OTHER_ACCOUNT_ROLE not in str(error.__cause__)
+
+
+def test_an_output_principal_needs_a_name():
+    error = preview_error(lambda: S3DataBucket("features", tags=DEV_TAGS).grant_read(pulumi.Output.from_input("etl")))
+    assert [issue.path for issue in error.__cause__.issues] == ["S3DataBucket(features).grant.name"]

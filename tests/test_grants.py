@@ -34,3 +34,16 @@ def test_normalize_prefix_adds_one_trailing_slash(given, expected):
 def test_normalize_prefix_refuses_what_would_widen_or_break_a_grant(given, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         normalize_prefix(given)
+
+
+def test_bucket_policy_grant_statements_name_the_principal_and_scope_the_prefix():
+    from platform_lib.core.policy_documents import s3_grant_bucket_policy_statements
+
+    arn = "arn:aws:s3:::features-abc1234"
+    listing, location, objects = s3_grant_bucket_policy_statements(arn, {"Service": "logging.s3.amazonaws.com"}, "read", "raw", sid="Logs", source_account="123456789012")
+    assert [s["Sid"] for s in (listing, location, objects)] == ["LogsList", "LogsLocation", "LogsObjects"]
+    assert all(s["Principal"] == {"Service": "logging.s3.amazonaws.com"} for s in (listing, location, objects))
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["raw/", "raw/*"]}, "StringEquals": {"aws:SourceAccount": "123456789012"}}
+    assert objects["Resource"] == f"{arn}/raw/*" and objects["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
+    with pytest.raises(ValueError, match="letters and digits"):
+        s3_grant_bucket_policy_statements(arn, {"AWS": "x"}, "read", sid="not ok")

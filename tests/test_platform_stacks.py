@@ -220,8 +220,21 @@ def test_gcp_workload_identity_refusing_the_project_registers_nothing():
     assert isinstance(error, ComponentArgsError)
     teams = [team["name"] for team in _raw_config("gcp-dev", "mlplat:teams")]
     assert [(i.path, i.value) for i in error.issues] == [(f"TeamWorkloadIdentity({team}).project", "Bad_Project") for team in teams]
-    assert all(i.expected == "a string matching ^[a-z][-a-z0-9]{4,28}[a-z0-9]$" for i in error.issues)
+    assert all(i.expected.startswith("a GCP project id") for i in error.issues)
     assert registered == []
+
+
+def test_a_gcp_stack_without_gcp_project_is_a_config_error_naming_the_key():
+    error, registered = _refused("gcp-dev", overrides={"gcp:project": ""})
+    assert isinstance(error, ConfigError)
+    assert [issue.path for issue in error.issues] == ["gcp:project"]
+    assert registered == []
+
+
+def test_grants_follow_the_stacks_protection_and_the_buckets_theirs(stack):
+    name, _, plan, _ = stack
+    grants = plan.by_type("aws:iam/rolePolicy:RolePolicy")
+    assert grants and all(r.options.protect is (name == "prod") for r in grants)
 
 
 def test_gcs_bucket_refusing_the_location_registers_nothing():
@@ -230,7 +243,7 @@ def test_gcs_bucket_refusing_the_location_registers_nothing():
     assert isinstance(error, ComponentArgsError)
     buckets = [b["name"] for team in _raw_config("gcp-dev", "mlplat:teams") for b in team.get("buckets", [])]
     assert buckets and [(i.path, i.value, i.expected) for i in error.issues] == [
-        (f"DataBucket({name}).location", region, "a string of at most 40 characters") for name in buckets
+        (f"GcsDataBucket({name}).location", region, "a string of at most 40 characters") for name in buckets
     ]
     assert registered == []
 
@@ -255,7 +268,7 @@ def test_data_bucket_refusing_its_name_registers_nothing():
     bad = config.model_copy(update={"teams": [first.model_copy(update={"buckets": [bad_bucket, *first.buckets[1:]]}), *others]})
     error, registered = _refused("staging", program=lambda: build_platform(bad))
     assert isinstance(error, ComponentArgsError)
-    assert [(i.path, i.value) for i in error.issues] == [("DataBucket(Bad_Bucket).name", "Bad_Bucket")]
+    assert [(i.path, i.value) for i in error.issues] == [("S3DataBucket(Bad_Bucket).name", "Bad_Bucket")]
     assert registered == []
 
 

@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import ValidationError
 
-from platform_lib.aws.data_bucket import DataBucket
+from platform_lib.aws.data_bucket import S3DataBucket
 from platform_lib.platform.config import TeamQuota
 from platform_lib.core.errors import ConfigError, issues_from_validation_error, validate_args
 from platform_lib.k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
@@ -46,8 +46,10 @@ namespace_args = validate_args(
     },
 )
 
-features = DataBucket(f"{team}-features", environment=environment, tags=tags, noncurrent_version_expiration_days=30)
-models = DataBucket(f"{team}-models", environment=environment, tags=tags)
+bucket_tags = {**tags, "environment": environment}
+stateful = pulumi.ResourceOptions(protect=environment == "prod", retain_on_delete=environment == "prod")
+features = S3DataBucket(f"{team}-features", tags=bucket_tags, noncurrent_version_expiration_days=30, opts=stateful)
+models = S3DataBucket(f"{team}-models", tags=bucket_tags, opts=stateful)
 
 trust = irsa_trust_policy_document(config.require("oidcProviderArn"), config.require("oidcIssuer"), namespace=team, service_account="trainer")
 trainer = aws.iam.Role(f"{team}-trainer", assume_role_policy=json.dumps(trust), tags={**tags, "environment": environment, "managed-by": "pulumi"})

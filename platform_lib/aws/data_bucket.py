@@ -1,16 +1,17 @@
-"""``DataBucket``: a private, encrypted, versioned S3 bucket for ML data, with CDK-style grants.
+"""``S3DataBucket``: a private, encrypted, versioned S3 bucket for ML data, with CDK-style grants.
 
-What a ``DataBucket`` is made of (pulumi-aws 7, where ``aws.s3.Bucket`` is the bucket itself and
+What an ``S3DataBucket`` is made of (pulumi-aws 7, where ``aws.s3.Bucket`` is the bucket itself and
 each setting is its own resource):
 
-- ``aws.kms.Key``: a dedicated customer managed key, yearly rotation on, 30-day deletion window;
-- ``aws.s3.Bucket``: the bucket, tagged with the four standard tags;
+- ``aws.kms.Key``: a dedicated customer managed key, yearly rotation on, 30-day deletion window
+  (not created when the caller brings a key: ``kms_key_arn``);
+- ``aws.s3.Bucket``: the bucket, with the standard tags;
 - ``aws.s3.BucketPublicAccessBlock``: all four flags on (source: CIS AWS Foundations Benchmark
   v3.0, control 2.1.4 "Ensure that S3 Buckets are configured with Block public access");
 - ``aws.s3.BucketOwnershipControls``: ``BucketOwnerEnforced``, so ACLs are disabled and the
   bucket owner owns every object (source: Amazon S3 User Guide, "Controlling ownership of objects
   and disabling ACLs");
-- ``aws.s3.BucketServerSideEncryptionConfiguration``: SSE-KMS with the key above and an S3 Bucket
+- ``aws.s3.BucketServerSideEncryptionConfiguration``: SSE-KMS with the key and an S3 Bucket
   Key (fewer KMS requests; source: Amazon S3 User Guide, "Reducing the cost of SSE-KMS with
   Amazon S3 Bucket Keys");
 - ``aws.s3.BucketVersioning``: enabled;
@@ -18,37 +19,50 @@ each setting is its own resource):
   multipart uploads are aborted after N days;
 - ``aws.s3.BucketPolicy``: denies every request made without TLS (``aws:SecureTransport`` false;
   source: CIS AWS Foundations Benchmark v3.0, control 2.1.1 "Ensure S3 Bucket Policy is set to
-  deny HTTP requests");
+  deny HTTP requests"), plus the statements of grants made by bucket policy;
 - ``aws.s3.BucketLogging`` (optional): server access logs to a log bucket.
 
-Access is granted as in AWS CDK, by the bucket, to a role::
+Access is granted as in AWS CDK (``bucket.grantRead(grantee)``), by the bucket::
 
-    bucket = DataBucket("features", environment="prod", tags={"team": "fraud", "cost-center": "cc-1"})
-    bucket.grant_read(training_role, prefix="daily/")
-    bucket.grant_read_write("fraud-pipeline-role")
+    bucket = S3DataBucket("features", tags={"team": "fraud", "cost-center": "cc-1", "environment": "prod"})
+    bucket.grant_read(training_role, prefix="daily/")              # aws.iam.Role / User / Group
+    bucket.grant_read_write("arn:aws:iam::123456789012:role/etl")  # a role ARN (or name)
+    bucket.grant_read(ServicePrincipal("logging.s3.amazonaws.com"), prefix="exports/")
 
-Each grant is an ``aws.iam.RolePolicy`` (an inline policy on the role) registered as a child of the
-bucket, scoped to the bucket's ARN, the objects under the prefix and the bucket's KMS key. The
-checks (access level, prefix, repeated grant) and the ``Grant`` record are the ones every cloud's
-bucket shares, :class:`platform_lib.core.grants.BucketGrants`; this module only says what a grant is on
-AWS.
+See :mod:`platform_lib.aws.principals` for how each kind of principal is granted. The checks
+(access level, prefix, repeated grant) and the ``Grant`` record are shared with the GCS bucket,
+:class:`platform_lib.core.grants.BucketGrants`; this module says what a grant is on AWS.
+
+**One bucket policy, many grants.** S3 holds one policy per bucket, so the ``BucketPolicy`` is
+registered once, with the bucket, and its document is built from a list that grants by bucket
+policy append to: the document is rendered (in an ``apply`` on the bucket's ARN) only after the
+program's body has run, since the Pulumi Python SDK resolves Outputs after the program function
+returns. A bucket-policy grant made after that (inside an ``apply`` callback) would be lost, so it
+is refused with a :class:`~platform_lib.core.errors.ComponentArgsError` instead.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
-from typing import Annotated, Any, Mapping, TypeVar
+from typing import Annotated, Any, Mapping, TypedDict, overload
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+from typing_extensions import Unpack
 
-from ..platform.config import Environment
-from ..core.errors import ComponentArgsError, Issue, validate_args
+from ..core.component import Component, ComponentArgs
+from ..core.errors import Issue
 from ..core.grants import AccessLevel, BucketGrants, Grant, GrantTarget, normalize_prefix, prefix_slug
-from ..core.tagging import require_standard_keys
+from ..core.inputs import Input, InputCheck, checked_output, is_output
+from ..core.policy_documents import (
+    access_log_bucket_policy_document,
+    deny_insecure_transport_statement,
+    s3_grant_bucket_policy_statements,
+    s3_grant_policy_document,
+)
+from ..core.tagging import require_standard_keys, with_managed_by
+from .principals import BucketPolicyPrincipal, IdentityPolicyPrincipal, ServicePrincipal, parse_role_arn
 from .s3 import (
     DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS,
     DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS,
@@ -61,110 +75,98 @@ from .s3 import (
     owner_enforced,
     versioned_kms_settings,
 )
-from ..core.policy_documents import (
-    READ_ACTIONS,
-    READ_WRITE_ACTIONS,
-    access_log_bucket_policy_document,
-    deny_insecure_transport_statement,
-    s3_grant_policy_document,
-)
 
-__all__ = ["AccessLogBucket", "AccessLogBucketArgs", "DataBucket", "DataBucketArgs", "validate_bucket_args"]
+__all__ = [
+    "AccessLogBucket",
+    "AccessLogBucketArgs",
+    "AccessLogBucketArgsDict",
+    "S3DataBucket",
+    "S3DataBucketArgs",
+    "S3DataBucketArgsDict",
+]
 
 
 # S3 bucket names: 3-63 lowercase letters, digits, hyphens (and dots, not used here); autonaming
 # appends "-" and 7 hex characters, so the logical name has at most 55 (source: Amazon S3 User
 # Guide, "General purpose bucket naming rules").
 _BUCKET_LOGICAL_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,53}[a-z0-9]$")
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
+#: A role name (1-64 of ``A-Za-z0-9+=,.@_-``; source: IAM User Guide, "IAM object quotas").
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+#: A grant's label names its policy: 1-64 letters, digits and ``_ . + = @ -``.
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=@-]{0,63}$")
 
 
-def _is_output(value: Any) -> bool:
-    return isinstance(value, pulumi.Output)
+def _tag_value(value: Any) -> Any:
+    if not isinstance(value, str) or len(value) > 256:
+        raise ValueError("a tag value of at most 256 characters")
+    return value
 
 
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+#: An S3 bucket name (string or Output).
+BucketNameInput = Annotated[
+    Input[str], InputCheck.matching(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "an S3 bucket name (3-63 lowercase letters, digits, '.', '-')")
+]
+#: A KMS key ARN (string or Output).
+KmsKeyArnInput = Annotated[
+    Input[str], InputCheck.matching(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
+]
+#: Tags: values may be Outputs.
+Tags = dict[str, Annotated[Input[str], InputCheck(_tag_value)]]
 
-    environment: Environment = Field(description="dev, staging or prod; prod refuses force_destroy and turns protect/retain on by default")
-    tags: dict[str, str] = Field(description="at least 'team' and 'cost-center'; 'environment' and 'managed-by' are filled in")
-    protect: bool | None = None
-    retain_on_delete: bool | None = None
+
+class _BucketArgs(ComponentArgs):
+    tags: Tags = Field(description="at least team, cost-center and environment; managed-by is filled in")
 
     @field_validator("tags")
     @classmethod
-    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
-        require_standard_keys(tags, "tags", keys=("team", "cost-center"))
+    def _tags(cls, tags: dict[str, Any]) -> dict[str, Any]:
+        require_standard_keys(tags, "tags")
         bad = [key for key in tags if not _TAG_KEY.match(key) or key.startswith("aws:")]
         if bad:
             raise ValueError(f"tag keys of 1-128 allowed characters, not starting with 'aws:' (bad: {', '.join(bad)})")
         return tags
 
-    @model_validator(mode="after")
-    def _environment_tag(self) -> "_Args":
-        given = self.tags.get("environment")
-        if given is not None and given != self.environment.value:
-            raise ValueError(f"tags.environment equal to environment ({self.environment.value!r}) or left out, not {given!r}")
-        return self
 
-    def standard_tags(self) -> dict[str, str]:
-        """The caller's tags plus ``environment`` and ``managed-by``."""
-        return {**self.tags, "environment": self.environment.value, "managed-by": "pulumi"}
-
-    @property
-    def protect_resources(self) -> bool:
-        """``protect`` as given, else on in prod."""
-        return self.environment is Environment.PROD if self.protect is None else self.protect
-
-    @property
-    def retain_resources(self) -> bool:
-        """``retain_on_delete`` as given, else on in prod."""
-        return self.environment is Environment.PROD if self.retain_on_delete is None else self.retain_on_delete
+def _bucket_name_issues(component: type, name: str) -> list[Issue]:
+    if not isinstance(name, str) or not _BUCKET_LOGICAL_NAME.match(name):
+        return [Issue(f"{component.__name__}({name}).name", name, "3-55 lowercase letters, digits and '-' (the bucket's physical name is derived from it)")]
+    return []
 
 
-_ArgsT = TypeVar("_ArgsT", bound=_Args)
-
-
-class DataBucketArgs(_Args):
-    """Arguments of :class:`DataBucket`.
+class S3DataBucketArgs(_BucketArgs):
+    """Arguments of :class:`S3DataBucket`.
 
     Attributes:
-        environment: ``dev``, ``staging`` or ``prod``.
-        tags: the standard tags' ``team`` and ``cost-center`` (plus any others); ``environment``
-            and ``managed-by`` are added. Applied to the bucket and its KMS key.
+        tags: the standard tags ``team``, ``cost-center`` and ``environment`` (plus any others;
+            values may be Outputs); ``managed-by: pulumi`` is added. On the bucket and its key.
         noncurrent_version_expiration_days: days after which a noncurrent object version is
             deleted (1-3650, default 90).
         abort_incomplete_multipart_upload_days: days after which an unfinished multipart upload's
             parts are deleted (1-365, default 7).
-        kms_key_deletion_window_days: waiting period in days before the KMS key is deleted
-            (7-30, default 30; source: AWS KMS API ``ScheduleKeyDeletion``, ``PendingWindowInDays``).
+        kms_key_deletion_window_days: waiting period in days before the dedicated KMS key is
+            deleted (7-30, default 30; source: AWS KMS API ``ScheduleKeyDeletion``,
+            ``PendingWindowInDays``). Unused with ``kms_key_arn``.
+        kms_key_arn: bring your own key: the ARN of a KMS key (string or Output) to encrypt with
+            instead of a dedicated key (then no key is created, and grants name this key). Its
+            key policy must let the grantees use it (IAM policies decide only if the key policy
+            delegates to the account, as the AWS default key policy does).
         access_log_bucket: name of the bucket that receives S3 server access logs (a string or an
-            Output); ``None`` turns access logging off.
+            Output, e.g. an :class:`AccessLogBucket`'s ``bucket_name``); ``None`` turns access
+            logging off.
         access_log_prefix: key prefix for this bucket's logs in the log bucket; defaults to
-            ``s3-access-logs/<component name>/``.
+            ``s3-access-logs/<component name>/``. Only with ``access_log_bucket``.
         force_destroy: let ``pulumi destroy`` delete a bucket that still holds objects. Off by
-            default; refused when ``environment`` is ``prod``.
-        protect: ``protect`` on the bucket, its key and its settings; ``None`` means on in prod.
-        retain_on_delete: keep the bucket, key and settings in AWS when they leave the program;
-            ``None`` means on in prod.
+            default (secure); the platform stacks never turn it on.
     """
 
     noncurrent_version_expiration_days: NoncurrentVersionExpirationDays = DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS
     abort_incomplete_multipart_upload_days: AbortIncompleteMultipartUploadDays = DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS
     kms_key_deletion_window_days: KmsKeyDeletionWindowDays = DEFAULT_KMS_KEY_DELETION_WINDOW_DAYS
-    access_log_bucket: Any = None
+    kms_key_arn: KmsKeyArnInput | None = None
+    access_log_bucket: BucketNameInput | None = None
     access_log_prefix: str | None = None
     force_destroy: bool = False
-
-    @field_validator("access_log_bucket")
-    @classmethod
-    def _log_bucket(cls, value: Any) -> Any:
-        if value is None or _is_output(value):
-            return value
-        if isinstance(value, str) and _BUCKET_NAME.match(value):
-            return value
-        raise ValueError("an S3 bucket name (3-63 lowercase letters, digits, '.', '-') or a pulumi.Output of one")
 
     @field_validator("access_log_prefix")
     @classmethod
@@ -172,186 +174,256 @@ class DataBucketArgs(_Args):
         return None if value is None else normalize_prefix(value)
 
     @model_validator(mode="after")
-    def _no_force_destroy_in_prod(self) -> "DataBucketArgs":
-        if self.force_destroy and self.environment is Environment.PROD:
-            raise ValueError("force_destroy=False in prod: a production bucket holding data must not be deletable with its objects")
+    def _prefix_needs_bucket(self) -> "S3DataBucketArgs":
         if self.access_log_prefix is not None and self.access_log_bucket is None:
             raise ValueError("access_log_prefix only together with access_log_bucket")
         return self
 
 
-def validate_bucket_args(model: type[_ArgsT], component: str, name: str, values: Any) -> _ArgsT:
-    """Validate a bucket component's logical name and its args together, every problem at once.
+class S3DataBucketArgsDict(TypedDict, total=False):
+    """:class:`S3DataBucketArgs` as keyword arguments."""
 
-    Args:
-        model: ``DataBucketArgs`` or ``AccessLogBucketArgs``.
-        component: the component's class name, for messages.
-        name: the logical name; the physical bucket name derives from it (3-55 characters).
-        values: a model instance or a mapping of field names to values.
-
-    Returns:
-        The validated args.
-
-    Raises:
-        ComponentArgsError: naming every invalid field (and the name), the value and what was expected.
-    """
-    issues: list[Issue] = []
-    if not _BUCKET_LOGICAL_NAME.match(name):
-        issues.append(Issue(f"{component}({name}).name", name, "3-55 lowercase letters, digits and '-' (the bucket's physical name is derived from it)"))
-    try:
-        validated = validate_args(model, component, name, values)
-    except ComponentArgsError as error:
-        issues.extend(error.issues)
-    if issues:
-        raise ComponentArgsError(f"invalid arguments for {component}({name!r}); nothing was created", issues)
-    return validated
+    tags: Mapping[str, pulumi.Input[str]]
+    noncurrent_version_expiration_days: int
+    abort_incomplete_multipart_upload_days: int
+    kms_key_deletion_window_days: int
+    kms_key_arn: pulumi.Input[str] | None
+    access_log_bucket: pulumi.Input[str] | None
+    access_log_prefix: str | None
+    force_destroy: bool
 
 
-def _resource_options(parent: pulumi.Resource, protect: bool, retain: bool, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=retain, depends_on=depends_on)
-
-
-class DataBucket(BucketGrants, pulumi.ComponentResource):
+class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat:aws:DataBucket"):
     """A private, SSE-KMS encrypted, versioned S3 bucket with lifecycle rules and CDK-style grants.
 
     Args:
         name: the logical name (3-55 lowercase letters, digits, '-'); the bucket's physical name is
             ``<name>-<7 hex>`` and every child's name starts with it.
-        args: a :class:`DataBucketArgs` or a mapping of its fields; or pass the fields as keyword
-            arguments.
-        opts: resource options of the component.
+        args: a :class:`S3DataBucketArgs` or a mapping of its fields; or pass the fields as keyword
+            arguments (:class:`S3DataBucketArgsDict`).
+        opts: resource options of the component; they reach every child (provider, ``protect``,
+            ``retain_on_delete``, ``depends_on``). The component protects nothing by itself.
 
-    Attributes:
+    Attributes (outputs):
         bucket_name: the bucket's physical name.
         arn: the bucket's ARN (``arn:aws:s3:::<bucket>``).
-        kms_key_arn: the ARN of the bucket's KMS key.
-        bucket: the ``aws.s3.Bucket``; kms_key: the ``aws.kms.Key``.
-        grants: every :class:`~platform_lib.core.grants.Grant` made so far.
+        kms_key_arn: the ARN of the bucket's KMS key (the dedicated one, or ``kms_key_arn``).
 
-    Grants: ``grant_read(role, prefix="", *, name=None)``, ``grant_read_write(...)`` and
-    ``grant(role, access, prefix)`` from :class:`~platform_lib.core.grants.BucketGrants`; ``role`` is an
-    ``aws.iam.Role`` or a role name (string or Output; an Output needs ``name``). Each registers
-    one ``aws.iam.RolePolicy`` named ``<bucket>-<label>-<access>[-<prefix>]`` under this bucket, and
-    the returned ``Grant.document`` is its policy JSON (:func:`s3_grant_policy_document`).
+    Other attributes: ``bucket`` (``aws.s3.Bucket``), ``kms_key`` (``aws.kms.Key``, ``None`` with
+    ``kms_key_arn``), ``policy`` (``aws.s3.BucketPolicy``), ``grants`` (every
+    :class:`~platform_lib.core.grants.Grant` made so far).
+
+    Grants: ``grant_read(principal, prefix="", *, name=None)``, ``grant_read_write(...)`` and
+    ``grant(principal, access, prefix)``. ``principal`` is one of:
+
+    - an ``aws.iam.Role``, ``aws.iam.User`` or ``aws.iam.Group``: an inline ``RolePolicy`` /
+      ``UserPolicy`` / ``GroupPolicy`` on it, named ``<bucket>-<label>-<access>[-<prefix>]``
+      (label: ``name``, else the identity's logical name); its document is
+      :func:`~platform_lib.core.policy_documents.s3_grant_policy_document` (S3 and the bucket's key);
+    - a role ARN (string): a ``RolePolicy`` on the role's name when the role is in the bucket's
+      account (``aws.get_caller_identity``); else statements in the bucket policy naming the ARN
+      (:func:`~platform_lib.core.policy_documents.s3_grant_bucket_policy_statements`). Cross-account
+      access also needs the other account to allow the same actions in the role's own IAM
+      policies, and, for SSE-KMS objects, the key policy to allow the role ``kms:Decrypt``
+      (and ``kms:GenerateDataKey`` to write);
+    - a role name (string): a ``RolePolicy`` on that role;
+    - a role ARN or name as an Output (``name`` required): a ``RolePolicy``; the value is checked
+      when it arrives and must be a role of the bucket's account;
+    - a :class:`~platform_lib.aws.principals.ServicePrincipal`: bucket policy statements with an
+      ``aws:SourceAccount`` condition (the bucket's account).
 
     Raises:
         ComponentArgsError: an invalid argument (bad name, missing standard tag, out-of-range
-            days, ``force_destroy`` in prod, ...); nothing is registered.
+            days, malformed ARN, ...), each at ``S3DataBucket(<name>).<field>``; nothing is
+            registered. Grants raise it at ``S3DataBucket(<name>).grant.<field>``.
     """
 
     bucket_name: pulumi.Output[str]
     arn: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
 
-    TYPE = "mlplat:aws:DataBucket"
+    @overload
+    def __init__(self, name: str, args: S3DataBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None: ...
+    @overload
+    def __init__(self, name: str, args: None = None, opts: pulumi.ResourceOptions | None = None, **kwargs: Unpack[S3DataBucketArgsDict]) -> None: ...
+    def __init__(self, name: str, args: Any = None, opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:
+        super().__init__(name, args, opts, **kwargs)
 
-    def __init__(
-        self,
-        name: str,
-        args: DataBucketArgs | Mapping[str, Any] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.args = validate_bucket_args(DataBucketArgs, "DataBucket", name, args if args is not None else kwargs)
-        super().__init__(self.TYPE, name, None, opts)
-        a = self.args
-        tags = a.standard_tags()
-        protect, retain = a.protect_resources, a.retain_resources
+    @classmethod
+    def name_issues(cls, name: str) -> list[Issue]:
+        """The logical name names the physical bucket: 3-55 lowercase letters, digits and '-'."""
+        return _bucket_name_issues(cls, name)
 
-        def options(depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
-            return _resource_options(self, protect, retain, depends_on)
-
-        self.kms_key = bucket_kms_key(
-            f"{name}-key", f"Encrypts the objects of data bucket {name} (SSE-KMS)", a.kms_key_deletion_window_days, tags, options()
-        )
-        self.bucket = aws.s3.Bucket(name, force_destroy=a.force_destroy, tags=tags, opts=options())
-        self.public_access_block = block_public_access(f"{name}-public-access-block", self.bucket, options())
-        self.ownership_controls = owner_enforced(f"{name}-ownership", self.bucket, options())
+    def _create(self, name: str, args: S3DataBucketArgs) -> dict[str, Any]:
+        tags = with_managed_by(args.tags)
+        self.grants: list[Grant] = []
+        self._account: str | None = None
+        self.kms_key = self._dedicated_key(name, args, tags) if args.kms_key_arn is None else None
+        key_arn = self.kms_key.arn if self.kms_key is not None else pulumi.Output.from_input(args.kms_key_arn)
+        self.bucket = aws.s3.Bucket(name, force_destroy=args.force_destroy, tags=tags, opts=self.child_options())
+        self.public_access_block = block_public_access(f"{name}-public-access-block", self.bucket, self.child_options())
+        self.ownership_controls = owner_enforced(f"{name}-ownership", self.bucket, self.child_options())
         settings = versioned_kms_settings(
-            name, self.bucket, self.kms_key.arn, a.noncurrent_version_expiration_days, a.abort_incomplete_multipart_upload_days, options()
+            name, self.bucket, key_arn, args.noncurrent_version_expiration_days, args.abort_incomplete_multipart_upload_days, self.child_options()
         )
         self.encryption, self.versioning, self.lifecycle = settings.encryption, settings.versioning, settings.lifecycle
-        self.policy = aws.s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=self.bucket.id,
-            policy=pulumi.Output.json_dumps(
-                self.bucket.arn.apply(lambda arn: {"Version": "2012-10-17", "Statement": [deny_insecure_transport_statement(arn)]})
-            ),
-            # Put the public access block first so the policy is judged with it in place.
-            opts=options([self.public_access_block]),
-        )
-        self.logging: aws.s3.BucketLogging | None = None
-        if a.access_log_bucket is not None:
-            self.logging = aws.s3.BucketLogging(
-                f"{name}-access-logging",
-                bucket=self.bucket.id,
-                target_bucket=a.access_log_bucket,
-                target_prefix=a.access_log_prefix or f"s3-access-logs/{name}/",
-                opts=options(),
+        self.policy = self._bucket_policy(name)
+        self.logging = self._access_logging(name, args) if args.access_log_bucket is not None else None
+        return {"bucket_name": self.bucket.bucket, "arn": self.bucket.arn, "kms_key_arn": key_arn}
+
+    # -- children --------------------------------------------------------------------------------
+
+    def _dedicated_key(self, name: str, args: S3DataBucketArgs, tags: Mapping[str, Any]) -> aws.kms.Key:
+        description = f"Encrypts the objects of data bucket {name} (SSE-KMS)"
+        return bucket_kms_key(f"{name}-key", description, args.kms_key_deletion_window_days, tags, self.child_options())
+
+    def _bucket_policy(self, name: str) -> aws.s3.BucketPolicy:
+        """The one bucket policy: deny plain HTTP, then every bucket-policy grant's statements
+        (collected in ``_policy_statements`` until the document is rendered; see the module docstring)."""
+        self._policy_statements: list[pulumi.Output[list[dict[str, Any]]]] = []
+        self._policy_rendered = False
+
+        def render(bucket_arn: str) -> pulumi.Output[dict[str, Any]]:
+            self._policy_rendered = True
+            grants = pulumi.Output.all(*self._policy_statements)
+            return grants.apply(
+                lambda groups: {"Version": "2012-10-17", "Statement": [deny_insecure_transport_statement(bucket_arn), *(s for group in groups for s in group)]}
             )
 
-        self.bucket_name = self.bucket.bucket
-        self.arn = self.bucket.arn
-        self.kms_key_arn = self.kms_key.arn
-        self.grants: list[Grant] = []
-        self.register_outputs({"bucket_name": self.bucket_name, "arn": self.arn, "kms_key_arn": self.kms_key_arn})
+        return aws.s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=self.bucket.id,
+            policy=pulumi.Output.json_dumps(self.bucket.arn.apply(render)),
+            # Put the public access block first so the policy is judged with it in place.
+            opts=self.child_options(depends_on=[self.public_access_block]),
+        )
 
-    # -- grants: the shared code path is platform_lib.core.grants.BucketGrants ---------------------------
+    def _access_logging(self, name: str, args: S3DataBucketArgs) -> aws.s3.BucketLogging:
+        return aws.s3.BucketLogging(
+            f"{name}-access-logging",
+            bucket=self.bucket.id,
+            target_bucket=args.access_log_bucket,
+            target_prefix=args.access_log_prefix or f"s3-access-logs/{name}/",
+            opts=self.child_options(),
+        )
+
+    # -- grants: the shared code path is platform_lib.core.grants.BucketGrants -------------------
+
+    def _account_id(self) -> str:
+        """The bucket's account (``aws.get_caller_identity`` through the component's provider), once."""
+        if self._account is None:
+            self._account = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
+        return self._account
 
     def _grant_target(self, principal: Any, name: str | None, subject: str) -> tuple[GrantTarget | None, list[Issue]]:
-        """The role name of ``principal`` (an ``aws.iam.Role``, or a role name as a string or
-        Output) and the grant's label: ``name``, else the role's logical name or the role name.
-        The label names the role policy, so it is 1-64 letters, digits and ``_ . + = @ -``; an
-        Output principal needs ``name``."""
-        issues: list[Issue] = []
-        role_name: pulumi.Input[str] | None = None
+        """How ``principal`` is granted (an identity policy or bucket policy statements) and the
+        grant's label (``name``, else derived from the principal); see the class docstring."""
+        target: IdentityPolicyPrincipal | BucketPolicyPrincipal | None = None
         label = name
-        if isinstance(principal, aws.iam.Role):
-            role_name = principal.name
-            label = label or principal.pulumi_resource_name
-        elif isinstance(principal, str) and principal:
-            role_name = principal
-            label = label or principal
-        elif _is_output(principal):
-            role_name = principal
+        expected = (
+            "an aws.iam.Role, User or Group, a role ARN or name (string or Output), or a ServicePrincipal"
+        )
+        if isinstance(principal, (aws.iam.Role, aws.iam.User, aws.iam.Group)):
+            kind = {aws.iam.Role: "role", aws.iam.User: "user", aws.iam.Group: "group"}[type(principal)]
+            target, label = IdentityPolicyPrincipal(kind, principal.name), label or principal.pulumi_resource_name
+        elif isinstance(principal, ServicePrincipal):
+            target = BucketPolicyPrincipal({"Service": principal.service}, source_account=True)
+            label = label or principal.service.removesuffix(".cn").removesuffix(".amazonaws.com").replace(".", "-")
+        elif isinstance(principal, str) and principal.startswith("arn:"):
+            try:
+                account, role_name = parse_role_arn(principal)
+            except ValueError as error:
+                return None, [Issue(f"{subject}.principal", principal, str(error))]
+            if account == self._account_id():
+                target, label = IdentityPolicyPrincipal("role", role_name), label or role_name
+            else:
+                target, label = BucketPolicyPrincipal({"AWS": principal}), label or f"{account}-{role_name}"
+        elif isinstance(principal, str) and _ROLE_NAME.fullmatch(principal):
+            target, label = IdentityPolicyPrincipal("role", principal), label or principal
+        elif is_output(principal):
             if label is None:
-                issues.append(Issue(f"{subject}.name", None, "a name for the grant when the principal is an Output"))
+                return None, [Issue(f"{subject}.name", None, "a name for the grant when the principal is an Output")]
+            target = IdentityPolicyPrincipal("role", self._role_name_when_known(principal, f"{subject}.principal"))
         else:
-            issues.append(Issue(f"{subject}.principal", principal, "an aws.iam.Role or a role name (string or Output)"))
-        if label is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+=@-]{0,63}", label):
-            issues.append(Issue(f"{subject}.name", label, "1-64 letters, digits and _ . + = @ - (it names the role policy)"))
-        if issues or label is None:
-            return None, issues
-        return GrantTarget(role_name, label), []
+            return None, [Issue(f"{subject}.principal", principal, expected)]
+        issues = []
+        if not _LABEL.fullmatch(label):
+            issues.append(Issue(f"{subject}.name", label, "1-64 letters, digits and _ . + = @ - (it names the grant's policy)"))
+        if isinstance(target, BucketPolicyPrincipal) and self._policy_rendered:
+            issues.append(Issue(subject, label, "a bucket-policy grant made in the program's body, before the bucket policy was rendered (not inside an apply)"))
+        return (None, issues) if issues else (GrantTarget(target, label), [])
+
+    def _role_name_when_known(self, principal: Any, path: str) -> pulumi.Output[str]:
+        """The role name of an Output role ARN or name, checked when it arrives: a role of the
+        bucket's account (an identity policy can only be attached there)."""
+        account = aws.get_caller_identity_output(opts=self.invoke_options()).account_id
+
+        def role_name(values: list[Any]) -> str:
+            value, own_account = values
+            if isinstance(value, str) and value.startswith("arn:"):
+                role_account, name = parse_role_arn(value)
+                if role_account != own_account:
+                    raise ValueError("a role of the bucket's own account when given as an Output (grant a role of another account by its ARN as a string)")
+                return name
+            if not isinstance(value, str) or not _ROLE_NAME.fullmatch(value):
+                raise ValueError("an IAM role ARN or role name")
+            return value
+
+        return checked_output(pulumi.Output.all(principal, account), role_name, path)
 
     def _grant_resource_name(self, label: str, access: AccessLevel, prefix: str) -> str:
         """``<bucket>-<label>-<access>[-<prefix slug>]`` (see :func:`platform_lib.core.grants.prefix_slug`)."""
         return f"{self.pulumi_resource_name}-{label}-{access.value}" + (f"-{prefix_slug(prefix)}" if prefix else "")
 
     def _register_grant(self, target: GrantTarget, access: AccessLevel, prefix: str, resource_name: str) -> tuple[list[pulumi.Resource], pulumi.Output[str]]:
-        """One ``aws.iam.RolePolicy`` on the role, child of this bucket, with the document of
-        :func:`s3_grant_policy_document`; returns it and the document (an ``Output`` of JSON)."""
+        """An inline policy on the identity, or the grant's statements in the bucket policy."""
+        if isinstance(target.principal, BucketPolicyPrincipal):
+            return [], self._bucket_policy_grant(target.principal, access, prefix, resource_name)
         document = pulumi.Output.json_dumps(
             pulumi.Output.all(self.arn, self.kms_key_arn).apply(lambda arns: s3_grant_policy_document(arns[0], arns[1], access, prefix))
         )
-        policy = aws.iam.RolePolicy(resource_name, role=target.principal, policy=document, opts=pulumi.ResourceOptions(parent=self))
+        kind, identity = target.principal.kind, target.principal.name
+        if kind == "user":
+            policy: pulumi.Resource = aws.iam.UserPolicy(resource_name, user=identity, policy=document, opts=self.child_options())
+        elif kind == "group":
+            policy = aws.iam.GroupPolicy(resource_name, group=identity, policy=document, opts=self.child_options())
+        else:
+            policy = aws.iam.RolePolicy(resource_name, role=identity, policy=document, opts=self.child_options())
         return [policy], document
 
+    def _bucket_policy_grant(self, principal: BucketPolicyPrincipal, access: AccessLevel, prefix: str, resource_name: str) -> pulumi.Output[str]:
+        """Append the grant's statements to the bucket policy; return them as JSON."""
+        sid = "Grant" + "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", resource_name.removeprefix(self.pulumi_resource_name)) if part)
+        account = aws.get_caller_identity_output(opts=self.invoke_options()).account_id if principal.source_account else None
+        statements = pulumi.Output.all(self.arn, account).apply(
+            lambda values: s3_grant_bucket_policy_statements(values[0], principal.principal, access, prefix, sid=sid, source_account=values[1])
+        )
+        self._policy_statements.append(statements)
+        return pulumi.Output.json_dumps(statements)
 
-class AccessLogBucketArgs(_Args):
+
+class AccessLogBucketArgs(_BucketArgs):
     """Arguments of :class:`AccessLogBucket`.
 
     Attributes:
-        environment, tags, protect, retain_on_delete: as for :class:`DataBucketArgs`.
+        tags: as for :class:`S3DataBucketArgs`.
         log_expiration_days: days after which log objects are deleted (1-3650, default 365).
-        abort_incomplete_multipart_upload_days: as for :class:`DataBucketArgs` (default 7).
+        abort_incomplete_multipart_upload_days: as for :class:`S3DataBucketArgs` (default 7).
     """
 
     log_expiration_days: int = Field(default=365, ge=1, le=3650)
     abort_incomplete_multipart_upload_days: AbortIncompleteMultipartUploadDays = DEFAULT_ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS
 
 
-class AccessLogBucket(pulumi.ComponentResource):
+class AccessLogBucketArgsDict(TypedDict, total=False):
+    """:class:`AccessLogBucketArgs` as keyword arguments."""
+
+    tags: Mapping[str, pulumi.Input[str]]
+    log_expiration_days: int
+    abort_incomplete_multipart_upload_days: int
+
+
+class AccessLogBucket(Component[AccessLogBucketArgs], type_token="mlplat:aws:AccessLogBucket"):
     """A private bucket that receives S3 server access logs from a stack's data buckets.
 
     It is encrypted with SSE-S3 (``AES256``), not SSE-KMS: S3 server access logging cannot deliver
@@ -362,67 +434,69 @@ class AccessLogBucket(pulumi.ComponentResource):
     ``logging.s3.amazonaws.com`` write, for source buckets of this account only. Logs expire after
     ``log_expiration_days``.
 
-    Attributes:
-        bucket_name: the log bucket's physical name (pass it as a DataBucket's ``access_log_bucket``).
+    Args:
+        name: the logical name (3-55 lowercase letters, digits, '-').
+        args: an :class:`AccessLogBucketArgs` or a mapping of its fields, or keyword arguments.
+        opts: resource options; they reach every child. The component protects nothing itself.
+
+    Attributes (outputs):
+        bucket_name: the log bucket's physical name (pass it as an S3DataBucket's ``access_log_bucket``).
         arn: its ARN.
+
+    Raises:
+        ComponentArgsError: an invalid argument, at ``AccessLogBucket(<name>).<field>``; nothing is registered.
     """
 
     bucket_name: pulumi.Output[str]
     arn: pulumi.Output[str]
 
-    TYPE = "mlplat:aws:AccessLogBucket"
+    @overload
+    def __init__(self, name: str, args: AccessLogBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None: ...
+    @overload
+    def __init__(self, name: str, args: None = None, opts: pulumi.ResourceOptions | None = None, **kwargs: Unpack[AccessLogBucketArgsDict]) -> None: ...
+    def __init__(self, name: str, args: Any = None, opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:
+        super().__init__(name, args, opts, **kwargs)
 
-    def __init__(
-        self,
-        name: str,
-        args: AccessLogBucketArgs | Mapping[str, Any] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.args = validate_bucket_args(AccessLogBucketArgs, "AccessLogBucket", name, args if args is not None else kwargs)
-        super().__init__(self.TYPE, name, None, opts)
-        a = self.args
-        protect, retain = a.protect_resources, a.retain_resources
+    @classmethod
+    def name_issues(cls, name: str) -> list[Issue]:
+        """The logical name names the physical bucket: 3-55 lowercase letters, digits and '-'."""
+        return _bucket_name_issues(cls, name)
 
-        def options(depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
-            return _resource_options(self, protect, retain, depends_on)
-
-        self.bucket = aws.s3.Bucket(name, tags=a.standard_tags(), opts=options())
-        self.public_access_block = block_public_access(f"{name}-public-access-block", self.bucket, options())
-        self.ownership_controls = owner_enforced(f"{name}-ownership", self.bucket, options())
+    def _create(self, name: str, args: AccessLogBucketArgs) -> dict[str, Any]:
+        self.bucket = aws.s3.Bucket(name, tags=with_managed_by(args.tags), opts=self.child_options())
+        self.public_access_block = block_public_access(f"{name}-public-access-block", self.bucket, self.child_options())
+        self.ownership_controls = owner_enforced(f"{name}-ownership", self.bucket, self.child_options())
         self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
             bucket=self.bucket.id,
             rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            opts=options(),
+            opts=self.child_options(),
         )
         self.versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, opts=options()
+            f"{name}-versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, opts=self.child_options()
         )
-        self.lifecycle = aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            bucket=self.bucket.id,
-            rules=[
-                {
-                    "id": "expire-logs",
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "expiration": {"days": a.log_expiration_days},
-                    "noncurrent_version_expiration": {"noncurrent_days": 1},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": a.abort_incomplete_multipart_upload_days},
-                }
-            ],
-            opts=options([self.versioning]),
+        self.lifecycle = self._expire_logs(name, args)
+        self.policy = self._log_delivery_policy(name)
+        return {"bucket_name": self.bucket.bucket, "arn": self.bucket.arn}
+
+    def _expire_logs(self, name: str, args: AccessLogBucketArgs) -> aws.s3.BucketLifecycleConfiguration:
+        rule = {
+            "id": "expire-logs",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "expiration": {"days": args.log_expiration_days},
+            "noncurrent_version_expiration": {"noncurrent_days": 1},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": args.abort_incomplete_multipart_upload_days},
+        }
+        return aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle", bucket=self.bucket.id, rules=[rule], opts=self.child_options(depends_on=[self.versioning])
         )
-        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
-        self.policy = aws.s3.BucketPolicy(
+
+    def _log_delivery_policy(self, name: str) -> aws.s3.BucketPolicy:
+        account_id = aws.get_caller_identity_output(opts=self.invoke_options()).account_id
+        return aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=self.bucket.id,
-            policy=pulumi.Output.json_dumps(
-                pulumi.Output.all(self.bucket.arn, account_id).apply(lambda v: access_log_bucket_policy_document(v[0], v[1]))
-            ),
-            opts=options([self.public_access_block]),
+            policy=pulumi.Output.json_dumps(pulumi.Output.all(self.bucket.arn, account_id).apply(lambda v: access_log_bucket_policy_document(v[0], v[1]))),
+            opts=self.child_options(depends_on=[self.public_access_block]),
         )
-        self.bucket_name = self.bucket.bucket
-        self.arn = self.bucket.arn
-        self.register_outputs({"bucket_name": self.bucket_name, "arn": self.arn})

@@ -1,10 +1,11 @@
 """The grant interface shared by every data bucket, whatever the cloud.
 
 ``bucket.grant_read(principal, prefix="raw/")`` and ``bucket.grant_read_write(principal, prefix=...)``
-work the same way on an AWS ``DataBucket`` and a GCP ``GcsDataBucket``: the bucket decides how the
-access is expressed (an IAM policy attached to a role on AWS; an IAM binding with a condition on
-GCP), the caller only says *who*, *how much* and *where*. This is the style of AWS CDK's
-``bucket.grant_read(principal, objects_key_pattern)``.
+work the same way on an AWS ``S3DataBucket`` and a GCP ``GcsDataBucket``: the bucket decides how the
+access is expressed (an inline IAM policy on a role, user or group, or a bucket policy statement,
+on AWS; an IAM binding with a condition on GCP), the caller only says *who*, *how much* and
+*where*. This is the style of AWS CDK's ``bucket.grantRead(grantee, objectsKeyPattern)``. The
+cloud-specific principal kinds live with each cloud (:mod:`platform_lib.aws.principals`).
 """
 
 from __future__ import annotations
@@ -95,23 +96,28 @@ class Grant:
         principal: a readable label of who received the access (role name, service account).
         access: the access level granted.
         prefix: the key prefix the grant is scoped to ("" for the whole bucket).
-        resources: the resources the grant registered (a role policy, an IAM member binding, ...).
-        document: on AWS, the IAM policy document as an Output of a JSON string; ``None`` elsewhere.
+        name: the grant's unique name on its bucket (the logical name of its resource, or the
+            name its bucket policy statements derive from); a repeated name is a repeated grant.
+        resources: the resources the grant registered (a role policy, an IAM member binding, ...;
+            none for a grant made by bucket policy statements).
+        document: on AWS, the policy document (an identity policy, or the grant's bucket policy
+            statements) as an Output of a JSON string; ``None`` elsewhere.
     """
 
     bucket: str
     principal: str
     access: AccessLevel
     prefix: str
+    name: str = ""
     resources: list[pulumi.Resource] = field(default_factory=list)
     document: Any = None
 
 
 @runtime_checkable
 class GrantableBucket(Protocol):
-    """What every data bucket offers, on any cloud: the AWS ``DataBucket`` (grants to an
-    ``aws.iam.Role``) and the GCP ``DataBucket`` (grants to a ``gcp.serviceaccount.Account`` or an
-    IAM member string). Platform code that wires grants (``deploy_gpu_boxes``) depends only on this.
+    """What every data bucket offers, on any cloud: the AWS ``S3DataBucket`` (grants to IAM roles,
+    users, groups, role ARNs, service principals) and the ``GcsDataBucket`` (grants to a
+    ``gcp.serviceaccount.Account`` or an IAM member). Platform code that wires grants (``deploy_gpu_boxes``) depends only on this.
     """
 
     grants: list[Grant]
@@ -157,24 +163,22 @@ class BucketGrants:
     - ``_grant_resource_name(label, access, prefix) -> str``: the logical name of the grant's
       resource (unique per grant: a repeated name is a repeated grant);
     - ``_register_grant(target, access, prefix, resource_name) -> (resources, document)``: the
-      resources (an IAM role policy on AWS, a conditional IAM member binding on GCP) and, on AWS,
-      the policy document (``None`` elsewhere).
+      resources (an IAM inline policy or bucket policy statements on AWS, a conditional IAM member
+      binding on GCP) and, on AWS, the policy document (``None`` elsewhere).
 
-    Class attributes:
-        grant_component: the component's class name used in error paths (``DataBucket``).
+    Error paths name the component by its class name: ``S3DataBucket(<name>).grant.prefix``.
     """
-
-    grant_component: str = "DataBucket"
 
     def grant_read(self, principal: Any, prefix: str | None = "", *, name: str | None = None) -> Grant:
         """Let ``principal`` list the bucket and get objects under ``prefix`` ("" for all keys).
 
         Args:
-            principal: on AWS an ``aws.iam.Role`` or a role name (string or Output); on GCP a
-                ``gcp.serviceaccount.Account`` or an IAM member string.
+            principal: on AWS an ``aws.iam.Role``/``User``/``Group``, a role ARN or name (string
+                or Output) or a :class:`~platform_lib.aws.principals.ServicePrincipal`; on GCP a
+                ``gcp.serviceaccount.Account`` or an IAM member (string or Output).
             prefix: the key prefix the grant is limited to; ``""`` or ``None`` for the whole bucket.
             name: a short label for the grant's resource name instead of the principal's; needed
-                on AWS when the principal is an Output.
+                when the principal is an Output.
 
         Returns:
             The :class:`Grant`, also appended to ``self.grants``.
@@ -182,7 +186,8 @@ class BucketGrants:
         Raises:
             ComponentArgsError: a wildcard or otherwise invalid prefix, an unsupported principal,
                 or a repeated grant; every issue names ``<Component>(<name>).grant.<field>``;
-                nothing was registered.
+                nothing was registered. A principal given as an Output is checked when its value
+                arrives (the error then names the same field).
         """
         return self.grant(principal, AccessLevel.READ, prefix, name=name)
 
@@ -201,7 +206,7 @@ class BucketGrants:
         """
         from .errors import ComponentArgsError, Issue
 
-        component = f"{self.grant_component}({getattr(self, 'pulumi_resource_name', '?')})"
+        component = f"{type(self).__name__}({getattr(self, 'pulumi_resource_name', '?')})"
         subject = f"{component}.grant"
         issues: list[Issue] = []
         try:
@@ -219,7 +224,7 @@ class BucketGrants:
         resource_name = ""
         if not issues and target is not None:
             resource_name = self._grant_resource_name(target.label, level, normalized)
-            if resource_name in {resource.pulumi_resource_name for made in self.grants for resource in made.resources}:
+            if resource_name in {made.name for made in self.grants}:
                 issues.append(Issue(subject, f"{target.label} {level.value} {normalized or '<whole bucket>'}", "each grant once per bucket"))
         if issues or target is None:
             raise ComponentArgsError(f"invalid grant on {component}; nothing was created", issues)
@@ -229,6 +234,7 @@ class BucketGrants:
             principal=target.label,
             access=level,
             prefix=normalized,
+            name=resource_name,
             resources=list(resources),
             document=document,
         )

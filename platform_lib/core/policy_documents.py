@@ -18,6 +18,7 @@ __all__ = [
     "access_log_bucket_policy_document",
     "deny_insecure_transport_statement",
     "irsa_trust_policy_document",
+    "s3_grant_bucket_policy_statements",
     "s3_grant_policy_document",
 ]
 
@@ -91,22 +92,11 @@ def s3_grant_policy_document(bucket_arn: str, key_arn: str, access: AccessLevel 
         ValueError: an unknown access level or an invalid prefix.
     """
     access = AccessLevel(access)
-    prefix = normalize_prefix(prefix)
-    list_statement: dict[str, Any] = {"Sid": "ListObjects", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": bucket_arn}
-    if prefix:
-        list_statement["Condition"] = {"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}}
     write = access is AccessLevel.READ_WRITE
     return {
         "Version": "2012-10-17",
         "Statement": [
-            list_statement,
-            {"Sid": "BucketLocation", "Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": bucket_arn},
-            {
-                "Sid": "ReadWriteObjects" if write else "ReadObjects",
-                "Effect": "Allow",
-                "Action": list(READ_WRITE_ACTIONS if write else READ_ACTIONS),
-                "Resource": f"{bucket_arn}/{prefix}*",
-            },
+            *_s3_grant_statements(bucket_arn, access, prefix),
             {
                 "Sid": "UseBucketKey",
                 "Effect": "Allow",
@@ -115,6 +105,68 @@ def s3_grant_policy_document(bucket_arn: str, key_arn: str, access: AccessLevel 
             },
         ],
     }
+
+
+def _s3_grant_statements(bucket_arn: str, access: AccessLevel | str, prefix: str) -> list[dict[str, Any]]:
+    """The ``ListObjects``, ``BucketLocation`` and ``ReadObjects``/``ReadWriteObjects`` statements
+    of a grant (see :func:`s3_grant_policy_document`)."""
+    access = AccessLevel(access)
+    prefix = normalize_prefix(prefix)
+    list_statement: dict[str, Any] = {"Sid": "ListObjects", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": bucket_arn}
+    if prefix:
+        list_statement["Condition"] = {"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}}
+    write = access is AccessLevel.READ_WRITE
+    return [
+        list_statement,
+        {"Sid": "BucketLocation", "Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": bucket_arn},
+        {
+            "Sid": "ReadWriteObjects" if write else "ReadObjects",
+            "Effect": "Allow",
+            "Action": list(READ_WRITE_ACTIONS if write else READ_ACTIONS),
+            "Resource": f"{bucket_arn}/{prefix}*",
+        },
+    ]
+
+
+def s3_grant_bucket_policy_statements(
+    bucket_arn: str, principal: dict[str, str], access: AccessLevel | str, prefix: str = "", *, sid: str, source_account: str | None = None
+) -> list[dict[str, Any]]:
+    """The bucket policy statements of one grant to a principal outside this account's IAM.
+
+    The same three S3 statements as :func:`s3_grant_policy_document` (listing under the prefix,
+    the bucket's location, the objects under the prefix), each naming ``principal``. A bucket
+    policy cannot grant KMS use: a principal reading SSE-KMS objects also needs ``kms:Decrypt``
+    (and to write, ``kms:GenerateDataKey``) from the key's policy; a role of another account also
+    needs an identity policy in its own account allowing the same actions (source: IAM User
+    Guide, "Cross account resource access in IAM").
+
+    Args:
+        bucket_arn: ``arn:aws:s3:::<bucket>``.
+        principal: the statements' ``Principal``, e.g. ``{"AWS": "arn:aws:iam::210987654321:role/x"}``
+            or ``{"Service": "logging.s3.amazonaws.com"}``.
+        access: ``read`` or ``read-write``.
+        prefix: the key prefix ("" for the whole bucket), validated by :func:`normalize_prefix`.
+        sid: letters and digits; the statements' ids are ``<sid>List``, ``<sid>Location``, ``<sid>Objects``.
+        source_account: when given, every statement also requires ``aws:SourceAccount`` to equal
+            it (for service principals: the confused-deputy guard).
+
+    Returns:
+        Three statements (dicts), ready for a policy document's ``Statement`` list.
+
+    Raises:
+        ValueError: an unknown access level, an invalid prefix, or a ``sid`` that is not alphanumeric.
+    """
+    if not sid.isalnum() or not sid.isascii():
+        raise ValueError(f"a statement id of letters and digits, not {sid!r}")
+    statements = []
+    for statement, suffix in zip(_s3_grant_statements(bucket_arn, access, prefix), ("List", "Location", "Objects")):
+        statement = {**statement, "Sid": f"{sid}{suffix}", "Principal": principal}
+        if source_account is not None:
+            condition = dict(statement.get("Condition", {}))
+            condition["StringEquals"] = {"aws:SourceAccount": source_account}
+            statement["Condition"] = condition
+        statements.append(statement)
+    return statements
 
 
 def access_log_bucket_policy_document(bucket_arn: str, account_id: str, prefix: str = "") -> dict[str, Any]:

@@ -15,14 +15,11 @@ import pulumi
 import pulumi_aws as aws
 
 from .config import Cloud, Cluster, PlatformConfig, endpoint_issues
-from ..aws.data_bucket import AccessLogBucket, AccessLogBucketArgs, DataBucket, DataBucketArgs
-from ..aws.data_bucket import validate_bucket_args
+from ..aws.data_bucket import AccessLogBucket, AccessLogBucketArgs, S3DataBucket, S3DataBucketArgs
 from ..aws.gpu_training_box import GpuTrainingBox as AwsGpuTrainingBox
 from ..aws.gpu_training_box import GpuTrainingBoxArgs as AwsGpuTrainingBoxArgs
 from ..aws.gpu_training_box import args_from_config as aws_box_args
-from ..gcp.data_bucket import DataBucket as GcsDataBucket
-from ..gcp.data_bucket import DataBucketArgs as GcsDataBucketArgs
-from ..gcp.data_bucket import TeamWorkloadIdentity, TeamWorkloadIdentityArgs
+from ..gcp.data_bucket import GcsDataBucket, GcsDataBucketArgs, TeamWorkloadIdentity, TeamWorkloadIdentityArgs
 from ..gcp.gpu_training_box import GpuTrainingBox as GceGpuTrainingBox
 from ..gcp.gpu_training_box import GpuTrainingBoxArgs as GceGpuTrainingBoxArgs
 from ..gcp.gpu_training_box import args_from_config as gce_box_args
@@ -84,17 +81,17 @@ class ComponentArgs:
 
     Attributes:
         access_log_bucket: the stack's :class:`AccessLogBucket` when any AWS bucket logs access.
-        data_buckets: AWS :class:`DataBucket` arguments by bucket short name.
+        data_buckets: AWS :class:`S3DataBucket` arguments by bucket short name.
         namespaces: :class:`TeamNamespace` arguments by team name.
         identities: GCP :class:`TeamWorkloadIdentity` arguments by team name.
-        gcs_buckets: GCS ``DataBucket`` arguments by bucket short name.
+        gcs_buckets: :class:`GcsDataBucket` arguments by bucket short name.
         boxes: GPU training box arguments (AWS or GCP) by box name.
         sites: ``(name, StaticSiteArgs)`` per static site.
         endpoints: ``ModelEndpointArgs`` by ``<team>/<endpoint name>``.
     """
 
     access_log_bucket: AccessLogBucketArgs | None = None
-    data_buckets: dict[str, DataBucketArgs] = field(default_factory=dict)
+    data_buckets: dict[str, S3DataBucketArgs] = field(default_factory=dict)
     namespaces: dict[str, TeamNamespaceArgs] = field(default_factory=dict)
     identities: dict[str, TeamWorkloadIdentityArgs] = field(default_factory=dict)
     gcs_buckets: dict[str, GcsDataBucketArgs] = field(default_factory=dict)
@@ -115,6 +112,20 @@ class _Collected:
         except ComponentArgsError as error:
             self.issues.extend(error.issues)
             return None
+
+    def component(self, component: type, name: str, values: Mapping[str, Any]) -> Any:
+        """``component.validate_args(name, **values)``, keeping its problems (``None`` then)."""
+        try:
+            return component.validate_args(name, **values)
+        except ComponentArgsError as error:
+            self.issues.extend(error.issues)
+            return None
+
+
+def stateful_options(config: PlatformConfig) -> pulumi.ResourceOptions:
+    """Options of a stateful component (buckets...): the stack's protect and retain-on-delete
+    settings (on in prod unless the stack config says otherwise)."""
+    return pulumi.ResourceOptions(protect=config.protect_resources, retain_on_delete=config.retain_resources)
 
 
 def component_args(config: PlatformConfig) -> ComponentArgs:
@@ -138,25 +149,21 @@ def component_args(config: PlatformConfig) -> ComponentArgs:
     standard = config.standard_tags()
     on_aws = config.cloud is Cloud.AWS
     cluster = config.cluster
-    stateful = {"protect": config.protect_resources, "retain_on_delete": config.retain_resources}
 
     if components.data_buckets and on_aws:
         if any(bucket.access_logging for team in config.teams for bucket in team.buckets):
-            args.access_log_bucket = collected.validate(
-                AccessLogBucketArgs, "AccessLogBucket", ACCESS_LOG_BUCKET, {"environment": config.environment, "tags": standard, **stateful}, validate_bucket_args
-            )
+            args.access_log_bucket = collected.component(AccessLogBucket, ACCESS_LOG_BUCKET, {"tags": standard})
         for team in config.teams:
             for bucket in team.buckets:
-                values = {"environment": config.environment, "tags": {**standard, "team": team.name}, **stateful}
-                args.data_buckets[bucket.name] = collected.validate(DataBucketArgs, "DataBucket", bucket.name, values, validate_bucket_args)
+                args.data_buckets[bucket.name] = collected.component(S3DataBucket, bucket.name, {"tags": {**standard, "team": team.name}})
     if components.data_buckets and not on_aws:
         project = _gcp_project()
         for team in config.teams:
             identity = {"project": project, "namespace": team.name, "kubernetes_service_account": WORKLOAD_SERVICE_ACCOUNT}
-            args.identities[team.name] = collected.validate(TeamWorkloadIdentityArgs, "TeamWorkloadIdentity", team.name, identity)
+            args.identities[team.name] = collected.component(TeamWorkloadIdentity, team.name, identity)
             for bucket in team.buckets:
-                values = {"location": config.region, "labels": {**standard, "team": team.name}, **stateful}
-                args.gcs_buckets[bucket.name] = collected.validate(GcsDataBucketArgs, "DataBucket", bucket.name, values)
+                values = {"location": config.region, "labels": {**standard, "team": team.name}}
+                args.gcs_buckets[bucket.name] = collected.component(GcsDataBucket, bucket.name, values)
     if components.team_namespaces:
         for team in config.teams:
             values = {
@@ -229,7 +236,7 @@ def _irsa_role(cluster: Cluster, team_name: str, tags: dict[str, str]) -> aws.ia
 def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str, GrantableBucket] | None = None) -> dict[str, Any]:
     """Register every team's buckets, namespace, workload role and grants.
 
-    Per team, when ``components.dataBuckets`` is on and the cloud is AWS: one :class:`DataBucket`
+    Per team, when ``components.dataBuckets`` is on and the cloud is AWS: one :class:`S3DataBucket`
     per configured bucket. When ``components.teamNamespaces`` is on: a :class:`TeamNamespace`
     (namespace = team name). When the cluster has OIDC settings (AWS): an IAM workload role
     trusted by the namespace's ``workload`` ServiceAccount (IRSA), granted read-write on the team's
@@ -240,7 +247,7 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
     Args:
         config: the validated stack config.
         args: the components' validated arguments (:func:`component_args`).
-        buckets: filled with each AWS bucket's short name to its :class:`DataBucket`, for
+        buckets: filled with each AWS bucket's short name to its :class:`S3DataBucket`, for
             :func:`deploy_gpu_boxes`' grants.
 
     Returns:
@@ -263,7 +270,7 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
     if args.data_buckets:
         log_bucket = None
         if args.access_log_bucket is not None:
-            log_bucket = AccessLogBucket(ACCESS_LOG_BUCKET, args.access_log_bucket)
+            log_bucket = AccessLogBucket(ACCESS_LOG_BUCKET, args.access_log_bucket, stateful_options(config))
             outputs["accessLogBucket"] = log_bucket.bucket_name
         if not roles:
             pulumi.log.warn("no cluster OIDC settings (mlplat:cluster.oidcProviderArn/oidcIssuer): buckets are created without grants")
@@ -273,7 +280,7 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
                 bucket_args = args.data_buckets[bucket_config.name]
                 if log_bucket is not None and bucket_config.access_logging:
                     bucket_args = bucket_args.model_copy(update={"access_log_bucket": log_bucket.bucket_name})
-                bucket = DataBucket(bucket_config.name, bucket_args)
+                bucket = S3DataBucket(bucket_config.name, bucket_args, stateful_options(config))
                 if roles:
                     bucket.grant_read_write(roles[team.name])
                     for access in bucket_config.grants:
@@ -298,9 +305,19 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
 
 
 def _gcp_project() -> str:
-    from ..preview.mocks import GCP_PROJECT
+    """The stack's ``gcp:project``.
 
-    return pulumi.Config("gcp").get("project") or GCP_PROJECT
+    Raises:
+        ConfigError: the stack config does not set ``gcp:project`` (a GCP stack needs it: the
+            workload identity pool and every service account are in that project).
+    """
+    project = pulumi.Config("gcp").get("project")
+    if not project:
+        raise ConfigError(
+            "a GCP stack needs the project it deploys to; nothing was created",
+            [Issue("gcp:project", None, "a GCP project id (set it in stacks/Pulumi.<stack>.yaml: gcp:project: <project id>)")],
+        )
+    return project
 
 
 def deploy_gcp_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str, GrantableBucket]) -> dict[str, Any]:
@@ -313,7 +330,7 @@ def deploy_gcp_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[
     Args:
         config: the validated stack config (``cloud: gcp``).
         args: the components' validated arguments (:func:`component_args`).
-        buckets: filled with each bucket's short name to its :class:`~platform_lib.gcp.data_bucket.DataBucket`,
+        buckets: filled with each bucket's short name to its :class:`~platform_lib.gcp.data_bucket.GcsDataBucket`,
             for :func:`deploy_gpu_boxes`.
 
     Returns:
@@ -324,7 +341,7 @@ def deploy_gcp_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[
     for team in config.teams:
         team_buckets: dict[str, Any] = {}
         for bucket_config in team.buckets:
-            bucket = GcsDataBucket(bucket_config.name, args.gcs_buckets[bucket_config.name])
+            bucket = GcsDataBucket(bucket_config.name, args.gcs_buckets[bucket_config.name], stateful_options(config))
             bucket.grant_read_write(identities[team.name].account)
             for access in bucket_config.grants:
                 bucket.grant(identities[access.team].account, access.access, access.prefix)
@@ -341,7 +358,7 @@ def deploy_gpu_boxes(config: PlatformConfig, args: ComponentArgs, buckets: dict[
         config: the validated stack config.
         args: the components' validated arguments (:func:`component_args`; it has checked that
             every granted bucket is deployed).
-        buckets: the stack's data buckets by short name (AWS ``DataBucket`` or GCS ``DataBucket``).
+        buckets: the stack's data buckets by short name (``S3DataBucket`` or ``GcsDataBucket``).
 
     Returns:
         ``{"gpuBoxes": {box: {"instanceId", "roleArn" (AWS) or "instanceName", "serviceAccount" (GCP),
