@@ -34,7 +34,7 @@ def _s3_with_outputs() -> dict:
 
 
 def _s3_grants(bucket: S3DataBucket) -> None:
-    bucket.grant_read(aws.iam.Role("reader", assume_role_policy="{}"), prefix="raw/")
+    bucket.grant_read(aws.iam.Role("reader", assume_role_policy="{}", tags={**TAGS, "managed-by": "pulumi"}), prefix="raw/")
     bucket.grant_read("arn:aws:iam::210987654321:role/partner", prefix="shared/")
 
 
@@ -55,6 +55,9 @@ CASES = [
         provider=_aws_provider,
         provider_package="aws",
         config=AWS_CONFIG,
+        # A log bucket is judged as it is used: with a data bucket logging into it (SSE-S3 is
+        # accepted only on a server access log target).
+        after=lambda logs: S3DataBucket("logged", tags=dict(TAGS), access_log_bucket=logs.bucket_name),
     ),
     ComponentCase(
         component=GcsDataBucket,
