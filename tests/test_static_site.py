@@ -518,3 +518,83 @@ def test_keyword_arguments_work_like_an_args_mapping(site_copy):
     assert shape(by_kwargs) == shape(by_mapping)
     assert find(by_kwargs, "aws:cloudfront/cachePolicy:CachePolicy", "docs-html-cache").inputs["maxTtl"] == 10
 
+
+
+# --- the caller's provider, Output arguments, late validation --------------------------------------
+
+
+def test_an_explicit_provider_reaches_every_child_and_its_settings_reach_the_invalidation(site_copy):
+    def program():
+        provider = aws.Provider("team-aws", region="eu-central-1", profile="ml-deploy")
+        StaticSite("docs", site_dir=site_copy, tags=TAGS, domain_name="docs.ml.example.com", hosted_zone_id="Z0EXAMPLE1A2B3C4D5E6F", opts=pulumi.ResourceOptions(provider=provider))
+
+    plan = preview(program, config={"aws:region": "eu-west-1"})
+    (provider,) = find_all(plan, "pulumi:providers:aws")
+    component = find(plan, "mlplat:aws:StaticSite")
+    aws_children = [r for r in plan.resources if r.parent == component.urn and r.type.startswith("aws:")]
+    assert aws_children and all(r.options.provider.startswith(provider.urn + "::") for r in aws_children)
+    assert find(plan, "aws:acm/certificate:Certificate").inputs["region"] == "us-east-1"
+    invalidation = find(plan, INVALIDATION).inputs
+    assert (invalidation["region"], invalidation["profile"]) == ("eu-central-1", "ml-deploy")
+    assert "roleArn" not in invalidation
+
+
+def test_the_stacks_assume_role_and_profile_reach_the_invalidation_but_no_credentials():
+    config = {
+        "aws:region": "eu-west-1",
+        "aws:profile": "ml",
+        "aws:assumeRoles": json.dumps([{"roleArn": "arn:aws:iam::123456789012:role/deploy"}]),
+        "aws:accessKey": "AKIAEXAMPLEEXAMPLE00",
+    }
+    inputs = find(site_plan(config=config), INVALIDATION).inputs
+    assert (inputs["region"], inputs["profile"], inputs["roleArn"]) == ("eu-west-1", "ml", "arn:aws:iam::123456789012:role/deploy")
+    assert "AKIAEXAMPLEEXAMPLE00" not in json.dumps(inputs)
+
+
+def test_invalidation_role_arn_is_an_argument():
+    inputs = find(site_plan(invalidation_role_arn="arn:aws:iam::123456789012:role/site-invalidator"), INVALIDATION).inputs
+    assert inputs["roleArn"] == "arn:aws:iam::123456789012:role/site-invalidator"
+
+
+def test_identifiers_and_tag_values_may_be_outputs(site_copy):
+    def program():
+        zone = aws.route53.Zone("zone", name="ml.example.com")
+        StaticSite(
+            "docs",
+            site_dir=site_copy,
+            tags={**TAGS, "team": zone.name.apply(lambda _: "ml-platform")},
+            domain_name=zone.name.apply(lambda name: f"docs.{name}"),
+            hosted_zone_id=zone.id.apply(lambda _: "Z0EXAMPLE1A2B3C4D5E6F"),
+            access_log_bucket=pulumi.Output.from_input("ml-logs.s3.amazonaws.com"),
+        )
+
+    plan = preview(program, config={"aws:region": "eu-west-1"})
+    distribution = find(plan, DISTRIBUTION).inputs
+    assert distribution["aliases"] == ["docs.ml.example.com"]
+    assert distribution["tags"] == STANDARD_TAGS
+    assert distribution["loggingConfig"]["bucket"] == "ml-logs.s3.amazonaws.com"
+    records = [r for r in find_all(plan, "aws:route53/record:Record")]
+    assert len(records) == 3 and all(r.inputs["zoneId"] == "Z0EXAMPLE1A2B3C4D5E6F" for r in records)
+    assert find(plan, "mlplat:aws:StaticSite").outputs["url"] == "https://docs.ml.example.com/"
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("hosted_zone_id", "zone-1"),
+    ("domain_name", "Docs_Site"),
+    ("certificate_arn", CERTIFICATE_ARN.replace("us-east-1", "eu-west-1")),
+])
+def test_an_output_that_resolves_to_a_bad_value_fails_naming_the_field(field, value):
+    values = {"domain_name": "docs.ml.example.com", "certificate_arn": CERTIFICATE_ARN, field: pulumi.Output.from_input(value)}
+    if field == "hosted_zone_id":
+        values["certificate_arn"] = None
+    with pytest.raises(PreviewError) as raised:
+        site_plan(**values)
+    error = raised.value.__cause__
+    assert isinstance(error, ComponentArgsError)
+    assert [issue.path for issue in error.issues] == [f"StaticSite(docs).{field}"]
+    assert value not in str(error), "a late value is not echoed: it may be a secret"
+
+
+def test_missing_standard_tags_are_named():
+    message = failing_plan(site_dir=SITE, tags={"team": "ml-platform"})
+    assert "StaticSite(docs).tags" in message and "cost-center, environment" in message
