@@ -14,8 +14,13 @@ SITE = REPO_ROOT / "examples" / "static-site" / "site"
 TAGS = {"team": "ml-platform", "cost-center": "cc-4100", "environment": "prod"}
 
 
+CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-4909-8807-060504030201"
+
+
 def _minimal() -> dict:
-    return {"site_dir": SITE, "tags": TAGS}
+    # The prod minimum includes a domain: without one CloudFront's default certificate allows
+    # TLSv1, which the mandatory cloudfront-minimum-tls-1-2 refuses.
+    return {"site_dir": SITE, "tags": TAGS, "domain_name": "docs.ml.example.com", "certificate_arn": CERTIFICATE_ARN}
 
 
 def _with_outputs() -> dict:
