@@ -113,3 +113,70 @@ def test_registers_as_a_dynamic_resource_with_camel_case_inputs_and_snake_case_a
     assert isinstance(dill.loads(base64.b64decode(record.inputs["__provider"])), CloudFrontInvalidationProvider)
     resource = holder["resource"]
     assert all(hasattr(resource, name) for name in ("distribution_id", "object_hashes", "invalidation_id", "invalidated_paths"))
+
+
+# --- the caller's AWS settings: region, profile, role; never credentials --------------------------
+
+
+def test_the_session_uses_the_given_region_and_profile(tmp_path, monkeypatch):
+    config = tmp_path / "config"
+    config.write_text("[profile ml-deploy]\nregion = ap-southeast-2\n")
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[ml-deploy]\naws_access_key_id = AKIAPROFILEEXAMPLE00\naws_secret_access_key = profile-secret\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(key, raising=False)
+    session = CloudFrontInvalidationProvider.session({"region": "eu-central-1", "profile": "ml-deploy"})
+    assert (session.region_name, session.profile_name) == ("eu-central-1", "ml-deploy")
+    assert session.get_credentials().access_key == "AKIAPROFILEEXAMPLE00"
+
+
+def test_with_a_role_the_invalidation_is_made_with_the_assumed_roles_credentials(cloudfront, monkeypatch):
+    client, distribution_id = cloudfront
+    seen = []
+    import boto3
+
+    real_session = boto3.Session
+
+    def recording_session(**kwargs):
+        seen.append(kwargs)
+        return real_session(**kwargs)
+
+    monkeypatch.setattr(boto3, "Session", recording_session)
+    role = "arn:aws:iam::123456789012:role/site-invalidator"
+    old = {**state(distribution_id, OLD), "region": "eu-west-1", "roleArn": role}
+    new = {**old, "objectHashes": {**OLD, "/index.html": "h-index-2"}}
+    result = CloudFrontInvalidationProvider().update("id", old, new)
+    assert result.outs["invalidatedPaths"] == ["/index.html"]
+    assert invalidated(client, distribution_id) == [["/index.html"]]
+    first, assumed = seen
+    assert first == {"profile_name": None, "region_name": "eu-west-1"}
+    # The second session holds the STS credentials (moto's are ASIA... temporary keys), not the environment's.
+    assert assumed["aws_access_key_id"].startswith("ASIA") and assumed["aws_access_key_id"] != "testing"
+    assert assumed["region_name"] == "eu-west-1" and assumed["aws_session_token"]
+
+
+def test_a_new_region_profile_or_role_updates_the_tracker_without_invalidating(cloudfront):
+    client, distribution_id = cloudfront
+    provider = CloudFrontInvalidationProvider()
+    old = {**state(distribution_id, OLD), "region": "us-east-1"}
+    for key, value in (("region", "eu-west-1"), ("profile", "ml"), ("roleArn", "arn:aws:iam::123456789012:role/x")):
+        diff = provider.diff("id", old, {**old, key: value})
+        assert diff.changes is True and not diff.replaces, key
+    result = provider.update("id", old, {**old, "region": "eu-west-1"})
+    assert result.outs["region"] == "eu-west-1" and result.outs["invalidatedPaths"] == []
+    assert invalidated(client, distribution_id) == []
+
+
+def test_check_refuses_credentials_as_inputs():
+    for key in ("accessKey", "secretKey", "token"):
+        failures = CloudFrontInvalidationProvider().check({}, {**state("E1", OLD), key: "x"}).failures
+        assert [f.property for f in failures] == [key]
+        assert "stored in the state" in failures[0].reason
+
+
+def test_region_profile_and_role_register_as_camel_case_inputs():
+    program = lambda: CloudFrontInvalidation("i", distribution_id="E1", object_hashes={"/a": "h"}, region="eu-west-1", profile="ml", role_arn="arn:aws:iam::123456789012:role/x")  # noqa: E731
+    inputs = find(preview(program), "pulumi-python:dynamic/mlplat:CloudFrontInvalidation").inputs
+    assert (inputs["region"], inputs["profile"], inputs["roleArn"]) == ("eu-west-1", "ml", "arn:aws:iam::123456789012:role/x")

@@ -7,9 +7,11 @@ import json
 import shutil
 from pathlib import Path
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 
-from platform_lib.aws.static_site import StaticSite, content_type_for, object_hashes
+from platform_lib.aws.static_site import StaticSite, content_type_for, object_hashes, protect_stateful_children
 from platform_lib.core.errors import ComponentArgsError
 from platform_lib.preview import PreviewError
 from platform_lib.testing import find, find_all, preview
@@ -22,16 +24,18 @@ INVALIDATION = "pulumi-python:dynamic/mlplat:CloudFrontInvalidation"
 OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0b0a-4909-8807-060504030201"
+TAGS = {"team": "ml-platform", "cost-center": "cc-4100", "environment": "dev"}
+STANDARD_TAGS = {**TAGS, "managed-by": "pulumi"}
 
 
-def site_plan(**args):
-    values = {"site_dir": SITE, **args}
-    return preview(lambda: StaticSite("docs", values), config={"aws:region": "eu-west-1"})
+def site_plan(config=None, opts=None, **args):
+    values = {"site_dir": SITE, "tags": TAGS, **args}
+    return preview(lambda: StaticSite("docs", values, opts), config=config or {"aws:region": "eu-west-1"})
 
 
 @pytest.fixture(scope="module")
 def plan():
-    return site_plan(tags={"team": "ml-platform", "cost-center": "cc-4100", "environment": "dev", "managed-by": "pulumi"})
+    return site_plan()
 
 
 @pytest.fixture
@@ -88,7 +92,7 @@ def test_bucket_is_encrypted_with_its_own_rotating_kms_key_and_a_bucket_key(plan
         {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key.outputs["arn"]}, "bucketKeyEnabled": True}
     ]
     assert key.outputs["arn"].startswith("arn:aws:kms:eu-west-1:123456789012:key/")
-    assert find(plan, "mlplat:aws:StaticSite").outputs["kmsKeyArn"] == key.outputs["arn"]
+    assert find(plan, "mlplat:aws:StaticSite").outputs["kms_key_arn"] == key.outputs["arn"]
 
 
 def test_key_policy_keeps_iam_working_and_lets_only_this_distribution_decrypt(plan):
@@ -130,10 +134,17 @@ def test_retention_days_and_key_deletion_window_are_arguments():
     assert find(plan, KEY).inputs["deletionWindowInDays"] == 7
 
 
-def test_a_protected_site_protects_and_retains_its_key_like_its_bucket():
-    plan = site_plan(protect=True, retain_on_delete=True)
-    for resource in (find(plan, KEY), find(plan, "aws:s3/bucket:Bucket")):
-        assert resource.options.protect is True and resource.options.retain_on_delete is True
+def test_the_component_protects_nothing_itself(plan):
+    assert all(not r.options.protect and not r.options.retain_on_delete for r in plan.resources)
+
+
+def test_protect_stateful_children_protects_and_retains_only_bucket_key_and_distribution(site_copy):
+    opts = pulumi.ResourceOptions(transformations=[protect_stateful_children()])
+    plan = preview(lambda: StaticSite("docs", site_dir=site_copy, tags=TAGS, domain_name="docs.ml.example.com", hosted_zone_id="Z0EXAMPLE1A2B3C4D5E6F", opts=opts))
+    component = find(plan, "mlplat:aws:StaticSite")
+    protected = {r.type for r in plan.resources if r.parent == component.urn and r.options.protect and r.options.retain_on_delete}
+    assert protected == {"aws:s3/bucket:Bucket", KEY, DISTRIBUTION}
+    assert not any(r.options.protect or r.options.retain_on_delete for r in find_all(plan, OBJECT) + find_all(plan, INVALIDATION))
 
 
 def test_origin_uses_origin_access_control_never_an_identity(plan):
@@ -217,13 +228,11 @@ def test_one_object_per_file_with_content_type_hash_and_cache_control(plan):
     assert logo.split(".")[1] == objects[logo]["sourceHash"][:8]
 
 
-def test_content_objects_are_never_protected_even_when_the_site_is(site_copy):
-    import pulumi
-
-    plan = preview(lambda: StaticSite("docs", {"site_dir": site_copy}, opts=pulumi.ResourceOptions(protect=True)))
-    assert find(plan, "aws:s3/bucket:Bucket").options.protect is True
-    assert all(not r.options.protect and not r.options.retain_on_delete for r in find_all(plan, OBJECT))
-    assert not find(plan, INVALIDATION).options.protect
+def test_the_callers_protect_reaches_every_child_content_included(site_copy):
+    plan = preview(lambda: StaticSite("docs", {"site_dir": site_copy, "tags": TAGS}, opts=pulumi.ResourceOptions(protect=True, retain_on_delete=True)))
+    component = find(plan, "mlplat:aws:StaticSite")
+    children = [r for r in plan.resources if r.parent == component.urn]
+    assert children and all(r.options.protect and r.options.retain_on_delete for r in children)
 
 
 def test_invalidation_tracks_every_served_path_and_waits_for_the_objects(plan):
@@ -236,6 +245,9 @@ def test_invalidation_tracks_every_served_path_and_waits_for_the_objects(plan):
     assert hashes["/"] == hashes["/index.html"]
     assert {r.urn for r in objects} <= set(invalidation.options.depends_on)
     assert invalidation.inputs["maxPaths"] == 100
+    # The default provider's settings: the stack's aws:region; no profile, no role.
+    assert invalidation.inputs["region"] == "eu-west-1"
+    assert "profile" not in invalidation.inputs and "roleArn" not in invalidation.inputs
 
 
 def test_content_types_come_from_the_extension():
@@ -251,16 +263,16 @@ def test_content_types_come_from_the_extension():
 
 def test_domain_with_zone_requests_a_dns_validated_certificate_in_us_east_1():
     plan = site_plan(domain_name="docs.ml.example.com", hosted_zone_id="Z0EXAMPLE1A2B3C4D5E6F")
-    provider = find(plan, "pulumi:providers:aws", "docs-us-east-1")
-    assert provider.inputs["region"] == "us-east-1"
+    assert [r.name for r in find_all(plan, "pulumi:providers:aws")] == [], "no second provider: the per-resource region"
     certificate = find(plan, "aws:acm/certificate:Certificate")
-    assert certificate.options.provider.startswith(provider.urn + "::")
+    assert certificate.inputs["region"] == "us-east-1"
     assert certificate.inputs["domainName"] == "docs.ml.example.com" and certificate.inputs["validationMethod"] == "DNS"
+    assert certificate.inputs["tags"] == STANDARD_TAGS
     option = certificate.outputs["domainValidationOptions"][0]
     record = find(plan, "aws:route53/record:Record", "docs-certificate-dns").inputs
     assert (record["zoneId"], record["name"], record["type"], record["records"]) == ("Z0EXAMPLE1A2B3C4D5E6F", option["resourceRecordName"], "CNAME", [option["resourceRecordValue"]])
     validation = find(plan, "aws:acm/certificateValidation:CertificateValidation")
-    assert validation.options.provider.startswith(provider.urn + "::")
+    assert validation.inputs["region"] == "us-east-1"
     assert validation.inputs["certificateArn"] == certificate.outputs["arn"]
     distribution = find(plan, DISTRIBUTION)
     assert distribution.inputs["aliases"] == ["docs.ml.example.com"]
@@ -288,6 +300,7 @@ def test_access_logging_is_optional_and_goes_to_the_given_bucket():
 
 
 def failing_plan(**args):
+    args = {"tags": TAGS, **args}
     with pytest.raises(PreviewError) as raised:
         preview(lambda: StaticSite("docs", args))
     error = raised.value.__cause__
@@ -348,10 +361,10 @@ def content(plan):
 def test_changing_one_css_file_changes_only_that_object_and_invalidates_only_its_path(site_copy):
     from platform_lib.aws.invalidation import CloudFrontInvalidationProvider
 
-    before_objects, before = content(preview(lambda: StaticSite("docs", {"site_dir": site_copy})))
+    before_objects, before = content(preview(lambda: StaticSite("docs", {"site_dir": site_copy, "tags": TAGS})))
     css = site_copy / "css" / "site.css"
     css.write_text(css.read_text() + "\nh2 { color: #333; }\n")
-    after_objects, after = content(preview(lambda: StaticSite("docs", {"site_dir": site_copy})))
+    after_objects, after = content(preview(lambda: StaticSite("docs", {"site_dir": site_copy, "tags": TAGS})))
 
     assert {k for k in before_objects if before_objects[k] != after_objects[k]} == {"css/site.css"}
     changed = {p for p in before["objectHashes"] if before["objectHashes"][p] != after["objectHashes"][p]}
@@ -366,9 +379,9 @@ def test_changing_one_css_file_changes_only_that_object_and_invalidates_only_its
 def test_removing_a_file_removes_its_object_and_invalidates_its_path(site_copy):
     from platform_lib.aws.invalidation import changed_paths
 
-    before_objects, before = content(preview(lambda: StaticSite("docs", {"site_dir": site_copy})))
+    before_objects, before = content(preview(lambda: StaticSite("docs", {"site_dir": site_copy, "tags": TAGS})))
     (site_copy / "404.html").unlink()
-    after_objects, after = content(preview(lambda: StaticSite("docs", {"site_dir": site_copy, "error_document": None})))
+    after_objects, after = content(preview(lambda: StaticSite("docs", {"site_dir": site_copy, "tags": TAGS, "error_document": None})))
     assert set(before_objects) - set(after_objects) == {"404.html"}
     assert changed_paths(before["objectHashes"], after["objectHashes"]) == ["/404.html"]
 
@@ -389,7 +402,7 @@ def test_example_dev_stack_previews_bucket_access_control_distribution_objects_a
     plan, _ = run_preview(EXAMPLE, "dev")
     counts = {t: len(plan.by_type(t)) for t in ("aws:s3/bucket:Bucket", "aws:cloudfront/originAccessControl:OriginAccessControl", DISTRIBUTION, OBJECT, INVALIDATION)}
     assert counts == {"aws:s3/bucket:Bucket": 1, "aws:cloudfront/originAccessControl:OriginAccessControl": 1, DISTRIBUTION: 1, OBJECT: 4, INVALIDATION: 1}
-    assert find(plan, DISTRIBUTION).inputs["tags"] == {"team": "ml-platform", "cost-center": "cc-4100", "environment": "dev", "managed-by": "pulumi"}
+    assert find(plan, DISTRIBUTION).inputs["tags"] == STANDARD_TAGS
     assert plan.outputs["url"] == f"https://{find(plan, DISTRIBUTION).outputs['domainName']}/"
     assert plan.outputs["invalidatedPaths"] == []
 
@@ -497,6 +510,91 @@ def test_stack_config_names_a_domain_without_zone_or_certificate():
 
 
 def test_keyword_arguments_work_like_an_args_mapping(site_copy):
-    plan = preview(lambda: StaticSite("docs", site_dir=site_copy, html_ttl_seconds=10, protect=True))
-    assert find(plan, "aws:cloudfront/cachePolicy:CachePolicy", "docs-html-cache").inputs["maxTtl"] == 10
-    assert find(plan, "aws:s3/bucket:Bucket").options.protect and not find(plan, INVALIDATION).options.protect
+    by_kwargs = preview(lambda: StaticSite("docs", site_dir=site_copy, tags=TAGS, html_ttl_seconds=10))
+    by_mapping = preview(lambda: StaticSite("docs", {"site_dir": site_copy, "tags": TAGS, "html_ttl_seconds": 10}))
+    def shape(plan):
+        return sorted(((r.type, r.name, json.dumps(r.inputs, sort_keys=True)) for r in plan.resources))
+
+    assert shape(by_kwargs) == shape(by_mapping)
+    assert find(by_kwargs, "aws:cloudfront/cachePolicy:CachePolicy", "docs-html-cache").inputs["maxTtl"] == 10
+
+
+
+# --- the caller's provider, Output arguments, late validation --------------------------------------
+
+
+def test_an_explicit_provider_reaches_every_child_and_its_settings_reach_the_invalidation(site_copy):
+    def program():
+        provider = aws.Provider("team-aws", region="eu-central-1", profile="ml-deploy")
+        StaticSite("docs", site_dir=site_copy, tags=TAGS, domain_name="docs.ml.example.com", hosted_zone_id="Z0EXAMPLE1A2B3C4D5E6F", opts=pulumi.ResourceOptions(provider=provider))
+
+    plan = preview(program, config={"aws:region": "eu-west-1"})
+    (provider,) = find_all(plan, "pulumi:providers:aws")
+    component = find(plan, "mlplat:aws:StaticSite")
+    aws_children = [r for r in plan.resources if r.parent == component.urn and r.type.startswith("aws:")]
+    assert aws_children and all(r.options.provider.startswith(provider.urn + "::") for r in aws_children)
+    assert find(plan, "aws:acm/certificate:Certificate").inputs["region"] == "us-east-1"
+    invalidation = find(plan, INVALIDATION).inputs
+    assert (invalidation["region"], invalidation["profile"]) == ("eu-central-1", "ml-deploy")
+    assert "roleArn" not in invalidation
+
+
+def test_the_stacks_assume_role_and_profile_reach_the_invalidation_but_no_credentials():
+    config = {
+        "aws:region": "eu-west-1",
+        "aws:profile": "ml",
+        "aws:assumeRoles": json.dumps([{"roleArn": "arn:aws:iam::123456789012:role/deploy"}]),
+        "aws:accessKey": "AKIAEXAMPLEEXAMPLE00",
+    }
+    inputs = find(site_plan(config=config), INVALIDATION).inputs
+    assert (inputs["region"], inputs["profile"], inputs["roleArn"]) == ("eu-west-1", "ml", "arn:aws:iam::123456789012:role/deploy")
+    assert "AKIAEXAMPLEEXAMPLE00" not in json.dumps(inputs)
+
+
+def test_invalidation_role_arn_is_an_argument():
+    inputs = find(site_plan(invalidation_role_arn="arn:aws:iam::123456789012:role/site-invalidator"), INVALIDATION).inputs
+    assert inputs["roleArn"] == "arn:aws:iam::123456789012:role/site-invalidator"
+
+
+def test_identifiers_and_tag_values_may_be_outputs(site_copy):
+    def program():
+        zone = aws.route53.Zone("zone", name="ml.example.com")
+        StaticSite(
+            "docs",
+            site_dir=site_copy,
+            tags={**TAGS, "team": zone.name.apply(lambda _: "ml-platform")},
+            domain_name=zone.name.apply(lambda name: f"docs.{name}"),
+            hosted_zone_id=zone.id.apply(lambda _: "Z0EXAMPLE1A2B3C4D5E6F"),
+            access_log_bucket=pulumi.Output.from_input("ml-logs.s3.amazonaws.com"),
+        )
+
+    plan = preview(program, config={"aws:region": "eu-west-1"})
+    distribution = find(plan, DISTRIBUTION).inputs
+    assert distribution["aliases"] == ["docs.ml.example.com"]
+    assert distribution["tags"] == STANDARD_TAGS
+    assert distribution["loggingConfig"]["bucket"] == "ml-logs.s3.amazonaws.com"
+    records = [r for r in find_all(plan, "aws:route53/record:Record")]
+    assert len(records) == 3 and all(r.inputs["zoneId"] == "Z0EXAMPLE1A2B3C4D5E6F" for r in records)
+    assert find(plan, "mlplat:aws:StaticSite").outputs["url"] == "https://docs.ml.example.com/"
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("hosted_zone_id", "zone-1"),
+    ("domain_name", "Docs_Site"),
+    ("certificate_arn", CERTIFICATE_ARN.replace("us-east-1", "eu-west-1")),
+])
+def test_an_output_that_resolves_to_a_bad_value_fails_naming_the_field(field, value):
+    values = {"domain_name": "docs.ml.example.com", "certificate_arn": CERTIFICATE_ARN, field: pulumi.Output.from_input(value)}
+    if field == "hosted_zone_id":
+        values["certificate_arn"] = None
+    with pytest.raises(PreviewError) as raised:
+        site_plan(**values)
+    error = raised.value.__cause__
+    assert isinstance(error, ComponentArgsError)
+    assert [issue.path for issue in error.issues] == [f"StaticSite(docs).{field}"]
+    assert value not in str(error), "a late value is not echoed: it may be a secret"
+
+
+def test_missing_standard_tags_are_named():
+    message = failing_plan(site_dir=SITE, tags={"team": "ml-platform"})
+    assert "StaticSite(docs).tags" in message and "cost-center, environment" in message

@@ -15,8 +15,17 @@ Why a dynamic resource (``pulumi.dynamic.Resource``) and not the alternatives:
 
 The provider is pickled by reference (``platform_lib.aws.invalidation.CloudFrontInvalidationProvider``),
 so ``platform_lib`` must be importable where ``pulumi up`` runs (it is: the program imports it).
-It calls CloudFront through boto3's default credential chain (``AWS_*`` environment variables,
-``AWS_PROFILE``, or the role ``aws-actions/configure-aws-credentials`` sets up in CI).
+
+Credentials: a dynamic provider runs in the Pulumi program's language host, and the AWS
+provider's configuration (an explicit ``aws.Provider``'s region, profile and roles, or the
+stack's ``aws:`` config) never reaches it. So the resource takes the *settings* it needs as
+inputs: ``region``, ``profile`` and ``roleArn`` (see :class:`AwsClientSettings`, which reads them
+from the caller's explicit provider or the ``aws:`` config). The provider builds a boto3 session
+from them (the profile's credentials, or boto3's default chain: ``AWS_*`` environment variables,
+the role ``aws-actions/configure-aws-credentials`` sets up in CI) and, with ``roleArn``, assumes
+that role through STS first. Inputs are stored in the stack's state in clear, so credentials
+(access keys, secret keys, session tokens) are never inputs: :meth:`CloudFrontInvalidationProvider.check`
+refuses them.
 
 CloudFront limits used here (source: Amazon CloudFront Developer Guide, "Quotas", invalidations):
 at most 3,000 file paths may be in progress at once per distribution, and at most 15 wildcard
@@ -28,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
 import pulumi
@@ -37,6 +47,55 @@ import pulumi.dynamic
 MAX_FILE_PATHS = 3000
 #: The path that invalidates every object of a distribution.
 EVERYTHING = "/*"
+#: Input keys that would put credentials in the stack's state; ``check`` refuses them.
+CREDENTIAL_KEYS = ("accessKey", "secretKey", "token", "sessionToken", "aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+#: The ``RoleSessionName`` of the assumed role, as CloudTrail shows it.
+ROLE_SESSION_NAME = "mlplat-cloudfront-invalidation"
+
+
+def _first_role_arn(assume_roles: Any) -> Optional[str]:
+    """The ``roleArn`` of the first entry of ``aws:assumeRoles`` (a JSON list, or a list)."""
+    if isinstance(assume_roles, str):
+        try:
+            assume_roles = json.loads(assume_roles)
+        except ValueError:
+            return None
+    if isinstance(assume_roles, list) and assume_roles and isinstance(assume_roles[0], Mapping):
+        return assume_roles[0].get("roleArn") or assume_roles[0].get("role_arn")
+    return None
+
+
+@dataclass(frozen=True)
+class AwsClientSettings:
+    """Where and as whom the invalidation provider calls CloudFront (never credentials).
+
+    Attributes:
+        region: the AWS region of the STS and CloudFront endpoints (decides the partition).
+        profile: the shared-config profile whose credentials to use; ``None`` for boto3's
+            default chain.
+        role_arn: a role to assume first; ``None`` for none.
+    """
+
+    region: pulumi.Input[Optional[str]] = None
+    profile: pulumi.Input[Optional[str]] = None
+    role_arn: pulumi.Input[Optional[str]] = None
+
+    @classmethod
+    def of(cls, provider: Optional[pulumi.ProviderResource], role_arn: pulumi.Input[Optional[str]] = None) -> "AwsClientSettings":
+        """The settings of the caller's AWS provider.
+
+        Args:
+            provider: the explicit ``aws.Provider`` the caller gave (its ``region`` and
+                ``profile`` outputs are used); ``None`` for the default provider, whose settings
+                are the stack's ``aws:region``, ``aws:profile`` and ``aws:assumeRoles`` config.
+            role_arn: the role to assume; default: the first of ``aws:assumeRoles`` with the
+                default provider, none with an explicit one (the SDK does not hand its
+                ``assume_roles`` back to the program).
+        """
+        if provider is not None:
+            return cls(getattr(provider, "region", None), getattr(provider, "profile", None), role_arn)
+        config = pulumi.Config("aws")
+        return cls(config.get("region"), config.get("profile"), role_arn if role_arn is not None else _first_role_arn(config.get("assumeRoles")))
 
 
 def changed_paths(old: Mapping[str, str] | None, new: Mapping[str, str] | None, max_paths: int = 100) -> list[str]:
@@ -73,6 +132,8 @@ class CloudFrontInvalidationProvider(pulumi.dynamic.ResourceProvider):
         distributionId: the distribution's id (``E2QWRUHAPOMQZL``); a new id replaces the resource.
         objectHashes: URL path to content hash (hex SHA-256) of every served path.
         maxPaths: at most this many paths are invalidated one by one; more become ``/*``.
+        region, profile, roleArn: the caller's AWS settings (:class:`AwsClientSettings`);
+            each may be absent. Never credentials: they would be stored in the state.
 
     Outputs add:
         invalidationId: the id of the last invalidation ("" when none was needed).
@@ -81,14 +142,37 @@ class CloudFrontInvalidationProvider(pulumi.dynamic.ResourceProvider):
 
     serialize_as_secret_always = False
 
-    def _client(self) -> Any:
+    @staticmethod
+    def session(props: Mapping[str, Any]) -> Any:
+        """A boto3 session for ``props``' ``region`` and ``profile``, as ``roleArn`` when given
+        (one STS ``AssumeRole`` call, session name :data:`ROLE_SESSION_NAME`)."""
         import boto3
 
-        return boto3.client("cloudfront")
+        session = boto3.Session(profile_name=props.get("profile") or None, region_name=props.get("region") or None)
+        role_arn = props.get("roleArn")
+        if not role_arn:
+            return session
+        credentials = session.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)["Credentials"]
+        return boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=session.region_name,
+        )
+
+    def _client(self, props: Mapping[str, Any]) -> Any:
+        return self.session(props).client("cloudfront")
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        """Refuse an empty distribution id, paths not starting with ``/`` and ``maxPaths`` outside 1-3,000."""
+        """Refuse an empty distribution id, paths not starting with ``/``, ``maxPaths`` outside
+        1-3,000, and any credential input (it would be stored in the state in clear)."""
         failures = []
+        for key in CREDENTIAL_KEYS:
+            if key in news:
+                failures.append(pulumi.dynamic.CheckFailure(key, "no credentials as inputs (they would be stored in the state); give a profile or roleArn"))
+        for key in ("region", "profile", "roleArn"):
+            if news.get(key) is not None and not isinstance(news.get(key), str):
+                failures.append(pulumi.dynamic.CheckFailure(key, "a string, or nothing"))
         if not isinstance(news.get("distributionId"), str) or not news.get("distributionId"):
             failures.append(pulumi.dynamic.CheckFailure("distributionId", "a CloudFront distribution id"))
         hashes = news.get("objectHashes")
@@ -103,7 +187,10 @@ class CloudFrontInvalidationProvider(pulumi.dynamic.ResourceProvider):
         """A new distribution id replaces the tracker; a changed hash or ``maxPaths`` updates it; else no change."""
         if olds.get("distributionId") != news.get("distributionId"):
             return pulumi.dynamic.DiffResult(changes=True, replaces=["distributionId"], delete_before_replace=False)
-        changed = bool(changed_paths(olds.get("objectHashes"), news.get("objectHashes"))) or olds.get("maxPaths") != news.get("maxPaths")
+        # A new region, profile or role is recorded by an update that invalidates nothing.
+        changed = bool(changed_paths(olds.get("objectHashes"), news.get("objectHashes"))) or any(
+            olds.get(key) != news.get(key) for key in ("maxPaths", "region", "profile", "roleArn")
+        )
         return pulumi.dynamic.DiffResult(changes=changed, replaces=[])
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
@@ -118,7 +205,7 @@ class CloudFrontInvalidationProvider(pulumi.dynamic.ResourceProvider):
         paths = changed_paths(olds.get("objectHashes"), news.get("objectHashes"), max_paths)
         outs = {**news, "invalidationId": "", "invalidatedPaths": paths}
         if paths:
-            response = self._client().create_invalidation(
+            response = self._client(news).create_invalidation(
                 DistributionId=news["distributionId"],
                 InvalidationBatch={
                     "Paths": {"Quantity": len(paths), "Items": paths},
@@ -147,6 +234,9 @@ class CloudFrontInvalidation(pulumi.dynamic.Resource, module="mlplat", name="Clo
     distribution_id: pulumi.Output[str]
     object_hashes: pulumi.Output[dict[str, str]]
     max_paths: pulumi.Output[int]
+    region: pulumi.Output[Optional[str]]
+    profile: pulumi.Output[Optional[str]]
+    role_arn: pulumi.Output[Optional[str]]
     invalidation_id: pulumi.Output[str]
     invalidated_paths: pulumi.Output[list[str]]
 
@@ -154,6 +244,7 @@ class CloudFrontInvalidation(pulumi.dynamic.Resource, module="mlplat", name="Clo
         "distributionId": "distribution_id",
         "objectHashes": "object_hashes",
         "maxPaths": "max_paths",
+        "roleArn": "role_arn",
         "invalidationId": "invalidation_id",
         "invalidatedPaths": "invalidated_paths",
     }
@@ -175,7 +266,21 @@ class CloudFrontInvalidation(pulumi.dynamic.Resource, module="mlplat", name="Clo
         object_hashes: pulumi.Input[Mapping[str, str]],
         max_paths: int = 100,
         opts: Optional[pulumi.ResourceOptions] = None,
+        *,
+        region: pulumi.Input[Optional[str]] = None,
+        profile: pulumi.Input[Optional[str]] = None,
+        role_arn: pulumi.Input[Optional[str]] = None,
     ) -> None:
+        """Args:
+            name: the resource's logical name.
+            distribution_id: the distribution to invalidate.
+            object_hashes: URL path to content hash of every served path.
+            max_paths: above this many changed paths, ``/*`` is invalidated (1-3,000).
+            opts: resource options.
+            region: the AWS region for STS and CloudFront (see :class:`AwsClientSettings`).
+            profile: the shared-config profile to use; ``None`` for boto3's default chain.
+            role_arn: an IAM role to assume before calling CloudFront.
+        """
         super().__init__(
             CloudFrontInvalidationProvider(),
             name,
@@ -183,6 +288,9 @@ class CloudFrontInvalidation(pulumi.dynamic.Resource, module="mlplat", name="Clo
                 "distribution_id": distribution_id,
                 "object_hashes": object_hashes,
                 "max_paths": max_paths,
+                "region": region,
+                "profile": profile,
+                "role_arn": role_arn,
                 "invalidation_id": None,
                 "invalidated_paths": None,
             },

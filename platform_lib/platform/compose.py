@@ -26,7 +26,7 @@ from ..gcp.gpu_training_box import args_from_config as gce_box_args
 from ..core.grants import GrantableBucket
 from ..k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
 from ..k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
-from ..aws.static_site import StaticSite, StaticSiteArgs
+from ..aws.static_site import StaticSite, StaticSiteArgs, protect_stateful_children
 from ..core.errors import ComponentArgsError, ConfigError, Issue, validate_args
 from ..core.policy_documents import irsa_trust_policy_document
 
@@ -64,7 +64,7 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
     if args.boxes:
         outputs.update(deploy_gpu_boxes(config, args, buckets))
     if args.sites:
-        outputs.update(deploy_static_sites(args.sites))
+        outputs.update(deploy_static_sites(args.sites, protect=config.protect_resources, retain_on_delete=config.retain_resources))
     if args.endpoints:
         namespaces = {team: info["namespace"] for team, info in (outputs.get("teams") or {}).items() if "namespace" in info}
         endpoints = deploy_model_endpoints(args, namespaces)
@@ -395,8 +395,8 @@ def project_directory() -> Path:
 def static_site_args(config: PlatformConfig) -> list[tuple[str, StaticSiteArgs]]:
     """Validate every ``mlplat:staticSites`` entry as :class:`StaticSiteArgs`, before any resource.
 
-    ``siteDir`` is relative to the project directory. Sites get the standard tags, and the
-    stack's protect / retain-on-delete settings for their bucket and distribution.
+    ``siteDir`` is relative to the project directory. Sites get the standard tags; the stack's
+    protect / retain-on-delete settings are options given by :func:`deploy_static_sites`.
 
     Returns:
         ``(site name, validated arguments)`` per site, in config order.
@@ -410,6 +410,10 @@ def static_site_args(config: PlatformConfig) -> list[tuple[str, StaticSiteArgs]]
     if collected.issues:
         raise ComponentArgsError("invalid StaticSite arguments from the stack config; nothing was created", collected.issues)
     return sites
+
+
+def _validate_static_site(_model: type, _component: str, name: str, values: Mapping[str, Any]) -> StaticSiteArgs:
+    return StaticSite.validate_args(name, values)
 
 
 def _static_site_args(config: PlatformConfig, collected: _Collected) -> list[tuple[str, StaticSiteArgs]]:
@@ -426,29 +430,32 @@ def _static_site_args(config: PlatformConfig, collected: _Collected) -> list[tup
             "asset_ttl_seconds": site.asset_ttl_seconds,
             "content_security_policy": site.content_security_policy,
             "tags": tags,
-            "protect": config.protect_resources,
-            "retain_on_delete": config.retain_resources,
         }
-        args = collected.validate(StaticSiteArgs, "StaticSite", site.name, values)
-        if args is None:
-            continue
-        problems = args.cross_field_issues(f"StaticSite({site.name})")
-        if problems:
-            collected.issues.extend(problems)
-            continue
-        sites.append((site.name, args))
+        args = collected.validate(StaticSiteArgs, "StaticSite", site.name, values, _validate_static_site)
+        if args is not None:
+            sites.append((site.name, args))
     return sites
 
 
-def deploy_static_sites(sites: list[tuple[str, StaticSiteArgs]]) -> dict[str, Any]:
+def deploy_static_sites(sites: list[tuple[str, StaticSiteArgs]], *, protect: bool = False, retain_on_delete: bool = False) -> dict[str, Any]:
     """Register one :class:`StaticSite` per validated site.
+
+    Args:
+        sites: ``(name, validated arguments)`` per site (:func:`static_site_args`).
+        protect: protect each site's bucket, KMS key and distribution (the stack's
+            ``protectResources``); content objects stay unprotected so a removed file can be
+            deleted (see :func:`~platform_lib.aws.static_site.protect_stateful_children`).
+        retain_on_delete: keep those in AWS when they leave the program (``retainResources``).
 
     Returns:
         ``{"staticSites": {name: {"url", "bucketName", "distributionId"}}}``.
     """
+    opts = None
+    if protect or retain_on_delete:
+        opts = pulumi.ResourceOptions(transformations=[protect_stateful_children(protect, retain_on_delete)])
     outputs: dict[str, Any] = {}
     for name, args in sites:
-        site = StaticSite(name, args)
+        site = StaticSite(name, args, opts)
         outputs[name] = {"url": site.url, "bucketName": site.bucket_name, "distributionId": site.distribution_id}
     return {"staticSites": outputs}
 
