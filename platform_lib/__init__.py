@@ -1,6 +1,58 @@
-"""ml-platform: Pulumi component resources for an ML platform, a policy pack, and an offline preview."""
+"""ml-platform: Pulumi component resources for an ML platform, a policy pack, and an offline preview.
+
+The public components, importable from here (each loads its cloud's SDK on first use only)::
+
+    from platform_lib import S3DataBucket, TeamNamespace
+
+AWS: :class:`S3DataBucket`, :class:`AccessLogBucket`, :class:`AwsGpuTrainingBox`,
+:class:`StaticSite`. Google Cloud: :class:`GcsDataBucket`, :class:`TeamWorkloadIdentity`,
+:class:`GcpGpuTrainingBox`. Kubernetes: :class:`TeamNamespace`, :class:`ModelEndpoint`. Each has
+an args model of the same name plus ``Args``. Errors: :class:`ComponentArgsError` (a component
+refused its arguments; nothing was registered), :class:`ConfigError` (bad stack config), both
+:class:`PlatformError`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .core.errors import ComponentArgsError, ConfigError, PlatformError
 
-__all__ = ["ComponentArgsError", "ConfigError", "PlatformError"]
+#: The library's version: the one place it is written (pyproject.toml reads it from here).
 __version__ = "0.1.0"
+
+#: Each public component by class name, with the module that defines it and its args model.
+COMPONENTS: dict[str, str] = {
+    "S3DataBucket": "platform_lib.aws.data_bucket",
+    "AccessLogBucket": "platform_lib.aws.data_bucket",
+    "AwsGpuTrainingBox": "platform_lib.aws.gpu_training_box",
+    "StaticSite": "platform_lib.aws.static_site",
+    "GcsDataBucket": "platform_lib.gcp.data_bucket",
+    "TeamWorkloadIdentity": "platform_lib.gcp.data_bucket",
+    "GcpGpuTrainingBox": "platform_lib.gcp.gpu_training_box",
+    "TeamNamespace": "platform_lib.k8s.team_namespace",
+    "ModelEndpoint": "platform_lib.k8s.model_endpoint",
+}
+_EXPORTS = {**COMPONENTS, **{f"{name}Args": module for name, module in COMPONENTS.items()}}
+
+__all__ = ["ComponentArgsError", "ConfigError", "PlatformError", "__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a component's module the first time the component is asked for (PEP 562)."""
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'platform_lib' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from .aws.data_bucket import AccessLogBucket, AccessLogBucketArgs, S3DataBucket, S3DataBucketArgs
+    from .aws.gpu_training_box import AwsGpuTrainingBox, AwsGpuTrainingBoxArgs
+    from .aws.static_site import StaticSite, StaticSiteArgs
+    from .gcp.data_bucket import GcsDataBucket, GcsDataBucketArgs, TeamWorkloadIdentity, TeamWorkloadIdentityArgs
+    from .gcp.gpu_training_box import GcpGpuTrainingBox, GcpGpuTrainingBoxArgs
+    from .k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
+    from .k8s.team_namespace import TeamNamespace, TeamNamespaceArgs

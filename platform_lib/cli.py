@@ -35,8 +35,18 @@ console = Console()
 error_console = Console(stderr=True)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        console.print(f"mlplat {__version__}", highlight=False)
+        raise typer.Exit(EXIT_OK)
+
+
 @app.callback()
-def _main() -> None:
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version of pulumi-mlplat and exit.")] = False,
+) -> None:
     """ml-platform's command line."""
 
 

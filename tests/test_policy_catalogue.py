@@ -31,7 +31,7 @@ def test_at_least_35_policies_with_complete_metadata():
 
 def test_config_files_are_generated_from_the_catalogue():
     for environment in ENVIRONMENTS:
-        path = REPO_ROOT / "policies" / "config" / f"{environment}.json"
+        path = REPO_ROOT / "platform_lib" / "policy" / "shipped_pack" / "config" / f"{environment}.json"
         assert json.loads(path.read_text()) == environment_policy_config(environment), f"regenerate: python -m platform_lib.policy.environments ({path})"
 
 
@@ -47,13 +47,6 @@ def test_budgets_match_the_stacks():
         stack = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{environment}.yaml").read_text())["config"]
         assert ENVIRONMENT_VALUES[environment]["monthlyBudgetUsd"] == stack["mlplat:monthlyBudgetUsd"]
         assert environment_policy_config(environment)["stack-monthly-cost-within-budget"]["monthlyBudgetUsd"] == stack["mlplat:monthlyBudgetUsd"]
-
-
-def test_pack_files():
-    pack = yaml.safe_load((REPO_ROOT / "policies" / "PulumiPolicy.yaml").read_text())
-    assert pack["runtime"]["name"] == "python" and pack["version"]
-    main = (REPO_ROOT / "policies" / "__main__.py").read_text()
-    assert "from platform_lib.policy.pack import serve" in main
 
 
 def test_taggable_types_come_from_the_sdks():

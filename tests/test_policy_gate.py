@@ -14,6 +14,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+import platform_lib
 from platform_lib.cli import app
 from platform_lib.policy.catalogue import catalogue
 from platform_lib.policy.environments import environment_policy_config
@@ -54,7 +55,7 @@ def insecure(policy_gate):
 
 def test_pack_describes_every_catalogue_policy(policy_gate):
     info = policy_gate.info
-    assert info.name == "mlplat-policies" and policy_gate.pack_version == "0.1.0"
+    assert info.name == "mlplat-policies" and policy_gate.pack_version == platform_lib.__version__
     rules = {r.name: r for r in catalogue()}
     assert [p.name for p in info.policies] == list(rules)
     for policy in info.policies:
@@ -197,7 +198,7 @@ def test_a_pack_that_crashes_reports_its_error(tmp_path):
 def test_default_pack_dir_prefers_the_project_pack(tmp_path):
     from platform_lib.policy.gate import default_pack_dir, shipped_pack_dir
 
-    assert default_pack_dir(tmp_path) == shipped_pack_dir() == PACK
+    assert default_pack_dir(tmp_path) == shipped_pack_dir() == REPO_ROOT / "platform_lib" / "policy" / "shipped_pack"
     (tmp_path / "policies").mkdir()
     (tmp_path / "policies" / "PulumiPolicy.yaml").write_text("runtime: python\n")
     assert default_pack_dir(tmp_path) == (tmp_path / "policies").resolve()

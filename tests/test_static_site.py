@@ -408,12 +408,12 @@ def test_example_prod_stack_adds_certificate_and_csp():
 
 @pytest.mark.parametrize("stack", ["prod", "dev"])
 def test_example_passes_the_policy_gate(stack, policy_gate):
-    from platform_lib.policy.gate import default_pack_dir, mandatory_violations, run_gate
+    from platform_lib.policy.gate import default_pack_dir, mandatory_violations, run_gate, shipped_pack_dir
     from platform_lib.preview import load_stack, run_preview
 
-    assert default_pack_dir(EXAMPLE) == REPO_ROOT / "policies"  # the pack `mlplat preview --cwd` uses
+    assert default_pack_dir(EXAMPLE) == shipped_pack_dir()  # the pack `mlplat preview --cwd` uses
     plan, _ = run_preview(EXAMPLE, stack)
-    violations = run_gate(plan, pack_dir=REPO_ROOT / "policies", stack_config=load_stack(EXAMPLE, stack).config, gate=policy_gate)
+    violations = run_gate(plan, pack_dir=shipped_pack_dir(), stack_config=load_stack(EXAMPLE, stack).config, gate=policy_gate)
     found = [(v["policy"], v["resource_name"], v["level"]) for v in violations]
     if stack == "prod":
         assert found == []

@@ -5,7 +5,7 @@ workload role the namespace's ServiceAccount assumes (IRSA), granted read-write 
 read-write on models under ``candidates/``; an analysts' role (managed elsewhere, given by name)
 may read the published models.
 
-    pip install ml-platform
+    pip install pulumi-mlplat                      # the import package is platform_lib
     pulumi stack select dev && pulumi preview      # or offline: mlplat preview --stack dev
 """
 

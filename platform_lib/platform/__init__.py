@@ -6,7 +6,23 @@ the standard tags are decided here, once) and registers the components. Componen
 this package; ``tests/test_import_contracts.py`` enforces that.
 """
 
-from .compose import build_platform, component_args
-from .config import load_platform_config, parse_platform_config
+from __future__ import annotations
 
-__all__ = ["build_platform", "component_args", "load_platform_config", "parse_platform_config"]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "build_platform": ".compose",
+    "component_args": ".compose",
+    "load_platform_config": ".config",
+    "parse_platform_config": ".config",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import the composition modules on first use (PEP 562), so importing the config models
+    alone does not import every component."""
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

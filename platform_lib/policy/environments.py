@@ -1,6 +1,6 @@
 """Per-environment policy config, in the format ``pulumi preview --policy-pack-config FILE`` reads.
 
-``policies/config/<env>.json`` are generated from here (``python -m platform_lib.policy.environments``)
+``platform_lib/policy/shipped_pack/config/<env>.json`` are generated from here (``python -m platform_lib.policy.environments``)
 and a test keeps them in step: each policy's level comes from the catalogue (advisory in dev where
 a finding should not block an experiment, mandatory in prod), and the values (environment,
 monthly budget in USD, GPU instance allowlists) from :data:`ENVIRONMENT_VALUES`. The budgets
@@ -67,5 +67,5 @@ def write_config_files(directory: Path | str) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for written in write_config_files(Path(__file__).resolve().parents[2] / "policies" / "config"):
+    for written in write_config_files(Path(__file__).resolve().parent / "shipped_pack" / "config"):
         print(written)

@@ -79,8 +79,9 @@ def default_pack_dir(project_dir: Path | str) -> Path:
 
 
 def shipped_pack_dir() -> Path:
-    """The ``policies/`` directory next to the installed ``platform_lib`` package (source checkout)."""
-    return Path(__file__).resolve().parents[2] / "policies"
+    """The policy pack installed with platform_lib: ``platform_lib/policy/shipped_pack`` (package data
+    holding ``PulumiPolicy.yaml``, ``__main__.py`` and ``config/<environment>.json``)."""
+    return Path(__file__).resolve().parent / "shipped_pack"
 
 
 def config_file_for(pack_dir: Path | str, environment: str) -> Path | None:

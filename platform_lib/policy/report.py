@@ -17,6 +17,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from .. import __version__
 from .catalogue import PolicyRule, catalogue
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -90,7 +91,7 @@ def sarif_rule(rule: PolicyRule) -> dict[str, Any]:
 
 
 def to_sarif(violations: Sequence[Mapping[str, Any]], *, stack: str, config_file: str | None = None,
-             pack_name: str = "mlplat-policies", pack_version: str = "0.1.0") -> dict[str, Any]:
+             pack_name: str = "mlplat-policies", pack_version: str = __version__) -> dict[str, Any]:
     """A SARIF 2.1.0 log of the violations, with every catalogue policy as a rule.
 
     Args:
