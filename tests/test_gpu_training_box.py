@@ -547,3 +547,22 @@ def test_gce_customer_key_encrypts_both_disks_and_a_malformed_key_is_refused():
     assert registered == []
     assert [(issue.path, issue.value) for issue in error.issues] == [("GcpGpuTrainingBox(tune).kms_key_name", bad)]
     assert "projects/" in error.issues[0].expected
+
+
+@pytest.mark.parametrize(("stack", "token", "protection"), [
+    ("dev", "mlplat:aws:GpuTrainingBox", ("aws:ec2/instance:Instance", "disableApiTermination")),
+    ("gcp-dev", "mlplat:gcp:GpuTrainingBox", ("gcp:compute/instance:Instance", "deletionProtection")),
+])
+def test_a_stack_that_protects_resources_protects_every_child_of_its_boxes(repo_root, stack, token, protection):
+    # The platform layer passes the stack's protect / retainOnDelete as the box's options (the
+    # box itself protects nothing), and turns the instance's own protection on with them.
+    plan, _ = run_preview(repo_root, stack, config_overrides={"mlplat:protect": True, "mlplat:retainOnDelete": True})
+    (box,) = plan.by_type(token)
+    children = plan.children_of(box.urn)
+    assert len(children) >= 3 and any(c.name.endswith("-data") for c in children)
+    assert [c.name for c in children if not (c.options.protect and c.options.retain_on_delete)] == []
+    instance_type, flag = protection
+    assert find(plan, instance_type).inputs[flag] is True
+    plan, _ = run_preview(repo_root, stack)
+    assert [c.name for c in plan.children_of(plan.by_type(token)[0].urn) if c.options.protect] == []
+    assert find(plan, instance_type).inputs[flag] is False
