@@ -201,15 +201,13 @@ def test_every_grant_problem_is_reported_at_once_and_nothing_is_registered(cloud
 
 
 def test_service_account_ids_start_with_a_letter_even_for_names_starting_with_a_digit():
-    from platform_lib.gcp import gpu_training_box
+    from platform_lib.gcp.gpu_training_box import GcpGpuTrainingBox
 
-    GpuTrainingBox = getattr(gpu_training_box, "GcpGpuTrainingBox", None) or gpu_training_box.GpuTrainingBox
-
-    network = {"machine_type": "g2-standard-8", "zone": "europe-west4-a", "subnetwork": "ml-private", "labels": LABELS}
+    network = {"machine_type": "g2-standard-8", "zone": "europe-west4-a", "subnetwork": "ml-private", "labels": {**LABELS, "environment": "dev"}}
     plan = preview(lambda: (
         TeamWorkloadIdentity("1fraud", {"project": PROJECT, "namespace": "1fraud", "kubernetes_service_account": "workload"}),
-        GpuTrainingBox("7tune", network),
-        GpuTrainingBox("tune", network),
+        GcpGpuTrainingBox("7tune", network),
+        GcpGpuTrainingBox("tune", network),
     ))
     ids = sorted(account.inputs["accountId"] for account in find_all(plan, "gcp:serviceaccount/account:Account"))
     assert ids == ["sa-1fraud-workload", "sa-7tune-box", "tune-box"]

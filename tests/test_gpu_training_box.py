@@ -5,20 +5,28 @@ from __future__ import annotations
 import json
 import re
 
+import pulumi
+import pulumi_aws as aws
+import pulumi_gcp as gcp
 import pytest
 
 from platform_lib.aws.gpu_training_box import DEFAULT_AMI_PARAMETER, EC2_GPU_INSTANCE_TYPES, SSM_CORE_POLICY
-from platform_lib.aws.gpu_training_box import GpuTrainingBox as AwsBox
+from platform_lib.aws.gpu_training_box import AwsGpuTrainingBox as AwsBox
+from platform_lib.aws.gpu_training_box import AwsGpuTrainingBoxArgs
 from platform_lib.platform.config import ConfigError, parse_platform_config
 from platform_lib.core.errors import ComponentArgsError
 from platform_lib.gcp.gpu_training_box import BOX_SCOPES
-from platform_lib.gcp.gpu_training_box import GpuTrainingBox as GceBox
+from platform_lib.gcp.gpu_training_box import GcpGpuTrainingBox as GceBox
+from platform_lib.gcp.gpu_training_box import GcpGpuTrainingBoxArgs
 from platform_lib.preview import PreviewError, run_preview
+from platform_lib.preview.mocks import PlatformMocks
 from platform_lib.testing import find, find_all, preview
 
 AWS_NETWORK = {"subnet_id": "subnet-0123456789abcdef0", "vpc_id": "vpc-0123456789abcdef0"}
-TAGS = {"team": "fraud", "cost-center": "cc-4100", "environment": "dev", "managed-by": "pulumi"}
-GCE_NETWORK = {"zone": "europe-west4-a", "subnetwork": "ml-private", "labels": {"team": "fraud", "cost-center": "cc-4100"}}
+TAGS = {"team": "fraud", "cost-center": "cc-4100", "environment": "dev"}
+#: What every taggable child carries: the caller's tags plus managed-by.
+STANDARD = {**TAGS, "managed-by": "pulumi"}
+GCE_NETWORK = {"zone": "europe-west4-a", "subnetwork": "ml-private", "labels": TAGS}
 
 
 def _aws(**overrides):
@@ -50,11 +58,12 @@ def test_aws_instance_is_private_imdsv2_encrypted_and_on_the_dlami():
     assert inputs["associatePublicIpAddress"] is False
     assert inputs["metadataOptions"]["httpTokens"] == "required"
     assert inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1
-    assert inputs["rootBlockDevice"] == {"volumeSize": 150, "volumeType": "gp3", "encrypted": True, "deleteOnTermination": True, "tags": {**TAGS, "Name": "tune-root"}}
+    assert inputs["rootBlockDevice"] == {"volumeSize": 150, "volumeType": "gp3", "encrypted": True, "deleteOnTermination": True, "tags": {**STANDARD, "Name": "tune-root"}}
     assert "volumeTags" not in inputs
     assert inputs["iamInstanceProfile"] == find(plan, "aws:iam/instanceProfile:InstanceProfile").outputs["name"]
     assert inputs["vpcSecurityGroupIds"] == [find(plan, "aws:ec2/securityGroup:SecurityGroup").id]
-    assert inputs["tags"] == {**TAGS, "Name": "tune"}
+    assert inputs["tags"] == {**STANDARD, "Name": "tune"}
+    assert inputs["disableApiTermination"] is False
     assert re.fullmatch(r"ami-0[0-9a-f]{16}", inputs["ami"])  # the mocked value of DEFAULT_AMI_PARAMETER
     other = find(_aws(ami_ssm_parameter=DEFAULT_AMI_PARAMETER.replace("22.04", "24.04")), "aws:ec2/instance:Instance").inputs["ami"]
     assert other != inputs["ami"]
@@ -65,16 +74,59 @@ def test_aws_instance_is_private_imdsv2_encrypted_and_on_the_dlami():
 def test_aws_containers_get_instance_metadata_only_when_asked():
     assert find(_aws(metadata_hop_limit=2), "aws:ec2/instance:Instance").inputs["metadataOptions"]["httpPutResponseHopLimit"] == 2
     error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": TAGS, "metadata_hop_limit": 5}))
-    assert registered == [] and (error.issues[0].path, error.issues[0].value) == ("GpuTrainingBox(tune).metadata_hop_limit", 5)
+    assert registered == [] and (error.issues[0].path, error.issues[0].value) == ("AwsGpuTrainingBox(tune).metadata_hop_limit", 5)
     assert "1" in error.issues[0].expected and "2" in error.issues[0].expected
 
 
-def test_data_volumes_follow_protect_and_retain():
-    volume = find(_aws(protect=True, retain_on_delete=True), "aws:ebs/volume:Volume")
-    assert (volume.options.protect, volume.options.retain_on_delete) == (True, True)
-    disk = find(_gce(protect=True, retain_on_delete=True), "gcp:compute/disk:Disk")
-    assert (disk.options.protect, disk.options.retain_on_delete) == (True, True)
-    assert find(_gce(protect=True), "gcp:compute/instance:Instance").inputs["deletionProtection"] is True
+def _children(plan, type_token):
+    (component,) = find_all(plan, type_token)
+    children = plan.children_of(component.urn)
+    assert len(children) >= 3
+    return children
+
+
+def test_the_boxes_protect_nothing_themselves():
+    for plan, token in ((_aws(), "mlplat:aws:GpuTrainingBox"), (_gce(), "mlplat:gcp:GpuTrainingBox")):
+        assert [c.name for c in _children(plan, token) if c.options.protect or c.options.retain_on_delete] == []
+    assert find(_aws(), "aws:ec2/instance:Instance").inputs["disableApiTermination"] is False
+    assert find(_gce(), "gcp:compute/instance:Instance").inputs["deletionProtection"] is False
+
+
+def test_the_callers_protect_and_retain_reach_every_child_data_volumes_included():
+    opts = pulumi.ResourceOptions(protect=True, retain_on_delete=True)
+    aws_plan = preview(lambda: AwsBox("tune", instance_type="g5.xlarge", **AWS_NETWORK, tags=TAGS, opts=opts))
+    gce_plan = preview(lambda: GceBox("tune", machine_type="g2-standard-8", **GCE_NETWORK, opts=opts))
+    for plan, token, data in ((aws_plan, "mlplat:aws:GpuTrainingBox", "tune-data"), (gce_plan, "mlplat:gcp:GpuTrainingBox", "tune-data")):
+        children = _children(plan, token)
+        assert data in {c.name for c in children}
+        assert [c.name for c in children if not (c.options.protect and c.options.retain_on_delete)] == []
+
+
+def test_termination_and_deletion_protection_are_explicit_arguments():
+    assert find(_aws(termination_protection=True), "aws:ec2/instance:Instance").inputs["disableApiTermination"] is True
+    assert find(_gce(deletion_protection=True), "gcp:compute/instance:Instance").inputs["deletionProtection"] is True
+
+
+def test_an_explicit_provider_reaches_every_child_and_the_ami_and_region_invokes(monkeypatch):
+    calls = []
+    answer = PlatformMocks.call
+
+    def recording_call(self, args):
+        calls.append((args.token, args.provider))
+        return answer(self, args)
+
+    monkeypatch.setattr(PlatformMocks, "call", recording_call)
+
+    def program():
+        provider = aws.Provider("explicit", region="eu-central-1")
+        AwsBox("tune", instance_type="g5.xlarge", **AWS_NETWORK, tags=TAGS, opts=pulumi.ResourceOptions(provider=provider))
+
+    plan = preview(program)
+    provider = find(plan, "pulumi:providers:aws", "explicit")
+    assert [c.name for c in _children(plan, "mlplat:aws:GpuTrainingBox") if not c.options.provider.startswith(provider.urn)] == []
+    tokens = {token: given for token, given in calls}
+    assert set(tokens) == {"aws:ssm/getParameter:getParameter", "aws:index/getRegion:getRegion"}
+    assert all(given.startswith(provider.urn) for given in tokens.values()), tokens
 
 
 def test_aws_ami_change_replaces_only_when_asked():
@@ -149,7 +201,20 @@ def test_aws_children_are_parented_to_the_component():
         "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile", "aws:ec2/securityGroup:SecurityGroup",
         "aws:ec2/instance:Instance", "aws:ebs/volume:Volume", "aws:cloudwatch/metricAlarm:MetricAlarm",
     }
-    assert component.outputs["gpu"] == {"model": "NVIDIA A10G", "count": 1, "memoryGib": 24}
+    assert set(component.outputs) == {"instance_id", "private_ip", "role_arn", "role_name", "ami_id"}
+    assert component.outputs["role_arn"] == find(plan, "aws:iam/role:Role").outputs["arn"]
+    assert AwsGpuTrainingBoxArgs(instance_type="g5.xlarge", **AWS_NETWORK, tags=TAGS).gpu == EC2_GPU_INSTANCE_TYPES["g5.xlarge"]
+    assert (EC2_GPU_INSTANCE_TYPES["g5.xlarge"].gpu, EC2_GPU_INSTANCE_TYPES["g5.xlarge"].count) == ("NVIDIA A10G", 1)
+
+
+def test_every_taggable_child_carries_the_standard_tags():
+    plan = _aws()
+    taggable = [c for c in _children(plan, "mlplat:aws:GpuTrainingBox") if c.type not in ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:ec2/volumeAttachment:VolumeAttachment")]
+    assert len(taggable) == 6
+    assert [c.name for c in taggable if {k: c.inputs["tags"].get(k) for k in STANDARD} != STANDARD] == []
+    gce = _gce()
+    labelled = [find(gce, "gcp:compute/instance:Instance"), find(gce, "gcp:compute/disk:Disk")]
+    assert [c.name for c in labelled if c.inputs["labels"] != STANDARD] == []
 
 
 @pytest.mark.parametrize(("instance_type", "expected"), [
@@ -161,7 +226,7 @@ def test_aws_children_are_parented_to_the_component():
 def test_aws_non_gpu_instance_type_is_refused_before_anything_is_registered(instance_type, expected):
     error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": instance_type, **AWS_NETWORK, "tags": TAGS}))
     assert registered == []
-    assert [(issue.path, issue.value) for issue in error.issues] == [("GpuTrainingBox(tune).instance_type", instance_type)]
+    assert [(issue.path, issue.value) for issue in error.issues] == [("AwsGpuTrainingBox(tune).instance_type", instance_type)]
     assert expected in str(error)
 
 
@@ -171,7 +236,7 @@ def test_aws_v100_types_need_an_ami_other_than_the_default(instance_type):
     # on it would boot an AMI whose driver build AWS does not support there.
     error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": instance_type, **AWS_NETWORK, "tags": TAGS}))
     assert registered == []
-    assert [(issue.path, issue.value) for issue in error.issues] == [("GpuTrainingBox(tune).instance_type", instance_type)]
+    assert [(issue.path, issue.value) for issue in error.issues] == [("AwsGpuTrainingBox(tune).instance_type", instance_type)]
     assert "ami_id" in error.issues[0].expected and "p3" in error.issues[0].expected
     assert find(_aws(instance_type=instance_type, ami_id="ami-0123456789abcdef0"), "aws:ec2/instance:Instance").inputs["instanceType"] == instance_type
     other_ami = DEFAULT_AMI_PARAMETER.replace("base-oss-nvidia-driver-gpu-ubuntu-22.04", "base-proprietary-nvidia-driver-gpu-ubuntu-20.04")
@@ -181,14 +246,100 @@ def test_aws_v100_types_need_an_ami_other_than_the_default(instance_type):
 
 def test_aws_idle_minutes_must_fit_the_metric_period():
     error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": TAGS, "idle_stop_minutes": 7}))
-    assert registered == [] and (error.issues[0].path, error.issues[0].value) == ("GpuTrainingBox(tune).idle_stop_minutes", 7)
+    assert registered == [] and (error.issues[0].path, error.issues[0].value) == ("AwsGpuTrainingBox(tune).idle_stop_minutes", 7)
     assert "multiple of 5" in error.issues[0].expected
 
 
-def test_aws_box_needs_the_standard_tags():
+def test_boxes_need_the_standard_tags_and_labels():
     error, registered = _component_error(lambda: AwsBox("tune", {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": {"team": "fraud"}}))
-    assert registered == [] and (error.issues[0].path, error.issues[0].value) == ("GpuTrainingBox(tune).tags", {"team": "fraud"})
-    assert "cost-center" in error.issues[0].expected
+    assert registered == [] and (error.issues[0].path, error.issues[0].value) == ("AwsGpuTrainingBox(tune).tags", {"team": "fraud"})
+    assert "missing: cost-center, environment" in error.issues[0].expected
+    labels = {"team": "fraud", "cost-center": "cc-4100"}
+    error, registered = _component_error(lambda: GceBox("tune", machine_type="g2-standard-8", zone="europe-west4-a", subnetwork="ml-private", labels=labels))
+    assert registered == [] and [(i.path, i.value) for i in error.issues] == [("GcpGpuTrainingBox(tune).labels", labels)]
+    assert "missing: environment" in error.issues[0].expected
+
+
+def test_the_keyword_form_registers_what_the_args_form_does():
+    values = {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": TAGS, "spot": True}
+    shapes = [
+        sorted(((r.type, r.name, r.inputs) for r in plan.resources), key=lambda shape: shape[:2])
+        for plan in (preview(lambda: AwsBox("tune", **values)), preview(lambda: AwsBox("tune", AwsGpuTrainingBoxArgs(**values))))
+    ]
+    assert shapes[0] == shapes[1]
+    values = {"machine_type": "n1-standard-8", "accelerator": {"type": "nvidia-tesla-t4", "count": 1}, **GCE_NETWORK}
+    shapes = [
+        sorted(((r.type, r.name, r.inputs) for r in plan.resources), key=lambda shape: shape[:2])
+        for plan in (preview(lambda: GceBox("tune", **values)), preview(lambda: GceBox("tune", GcpGpuTrainingBoxArgs(**values))))
+    ]
+    assert shapes[0] == shapes[1]
+
+
+def test_aws_identifiers_may_be_outputs_of_other_resources():
+    key_arn = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
+
+    def program():
+        vpc = aws.ec2.Vpc("vpc", cidr_block="10.20.0.0/16")
+        subnet = aws.ec2.Subnet("private", vpc_id=vpc.id, cidr_block="10.20.1.0/24")
+        AwsBox(
+            "tune",
+            instance_type="g5.xlarge",
+            subnet_id=subnet.id,
+            vpc_id=vpc.id,
+            ami_id=pulumi.Output.from_input("ami-0123456789abcdef0"),
+            kms_key_id=pulumi.Output.from_input(key_arn),
+            tags={**TAGS, "team": pulumi.Output.from_input("fraud")},
+        )
+
+    plan = preview(program)
+    instance = find(plan, "aws:ec2/instance:Instance")
+    assert instance.inputs["subnetId"] == find(plan, "aws:ec2/subnet:Subnet").id
+    assert find(plan, "aws:ec2/securityGroup:SecurityGroup").inputs["vpcId"] == find(plan, "aws:ec2/vpc:Vpc").id
+    assert instance.inputs["ami"] == "ami-0123456789abcdef0"
+    assert instance.inputs["rootBlockDevice"]["kmsKeyId"] == key_arn == find(plan, "aws:ebs/volume:Volume").inputs["kmsKeyId"]
+    assert instance.inputs["tags"]["team"] == "fraud"
+
+
+def test_gce_identifiers_may_be_outputs_of_other_resources():
+    key = "projects/ml-platform-dev/locations/europe-west4/keyRings/boxes/cryptoKeys/disks"
+
+    def program():
+        network = gcp.compute.Network("ml", auto_create_subnetworks=False)
+        subnetwork = gcp.compute.Subnetwork("ml-private", network=network.id, ip_cidr_range="10.30.0.0/20", region="europe-west4")
+        GceBox(
+            "tune",
+            machine_type="g2-standard-8",
+            zone=pulumi.Output.from_input("europe-west4-b"),
+            subnetwork=subnetwork.self_link,
+            project=pulumi.Output.from_input("ml-platform-dev"),
+            kms_key_name=pulumi.Output.from_input(key),
+            labels={**TAGS, "cost-center": pulumi.Output.from_input("cc-4100")},
+        )
+
+    plan = preview(program)
+    vm = find(plan, "gcp:compute/instance:Instance").inputs
+    assert vm["networkInterfaces"] == [{"subnetwork": find(plan, "gcp:compute/subnetwork:Subnetwork").outputs["selfLink"]}]
+    assert (vm["zone"], vm["project"], vm["bootDisk"]["kmsKeySelfLink"]) == ("europe-west4-b", "ml-platform-dev", key)
+    assert vm["labels"]["cost-center"] == "cc-4100"
+    assert find(plan, "gcp:compute/disk:Disk").inputs["zone"] == "europe-west4-b"
+
+
+@pytest.mark.parametrize(("component", "values", "field"), [
+    (AwsBox, lambda late: {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": TAGS, "subnet_id": late("vpc-0123456789abcdef0")}, "subnet_id"),
+    (AwsBox, lambda late: {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": TAGS, "kms_key_id": late("alias/aws/ebs")}, "kms_key_id"),
+    (AwsBox, lambda late: {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": {**TAGS, "team": late("x" * 300)}}, "tags"),
+    (GceBox, lambda late: {"machine_type": "g2-standard-8", **GCE_NETWORK, "zone": late("europe-west4")}, "zone"),
+    (GceBox, lambda late: {"machine_type": "g2-standard-8", **GCE_NETWORK, "labels": {**TAGS, "team": late("Fraud")}}, "labels"),
+], ids=["aws-subnet", "aws-kms-alias", "aws-tag-value", "gce-zone-region", "gce-label-uppercase"])
+def test_an_output_with_a_bad_value_fails_when_it_arrives_naming_the_field(component, values, field):
+    def program():  # the Outputs are made inside the program, on its event loop
+        component("tune", **values(pulumi.Output.from_input))
+
+    with pytest.raises(PreviewError) as caught:
+        preview(program)
+    error = caught.value.__cause__
+    assert isinstance(error, ComponentArgsError)
+    assert [issue.path for issue in error.issues] == [f"{component.__name__}(tune).{field}"]
 
 
 def test_config_root_volume_below_the_dlami_minimum_is_a_config_error():
@@ -231,7 +382,10 @@ def test_gce_box_is_shielded_private_os_login_with_its_own_service_account():
 def test_gce_accelerator_optimized_type_gets_its_gpus_from_the_machine_type():
     plan = _gce()
     assert "guestAccelerators" not in find(plan, "gcp:compute/instance:Instance").inputs
-    assert find(plan, "mlplat:gcp:GpuTrainingBox").outputs["accelerator"] == {"type": "nvidia-l4", "count": 1}
+    assert set(find(plan, "mlplat:gcp:GpuTrainingBox").outputs) == {"service_account_email", "instance_name"}
+    boxes = []
+    preview(lambda: boxes.append(GceBox("tune", machine_type="g2-standard-8", **GCE_NETWORK)))
+    assert (boxes[0].accelerator.type, boxes[0].accelerator.count) == ("nvidia-l4", 1)
 
 
 def test_gce_n1_attaches_the_requested_gpus():
@@ -267,7 +421,7 @@ def test_gce_data_disk_is_attached():
 def test_gce_machine_type_and_accelerator_mismatch_is_refused_before_anything_is_registered(args, path, expected):
     error, registered = _component_error(lambda: GceBox("tune", {**GCE_NETWORK, **args}))
     assert registered == []
-    assert [(issue.path, issue.value) for issue in error.issues] == [(f"GpuTrainingBox(tune).{path}", args.get(path))]
+    assert [(issue.path, issue.value) for issue in error.issues] == [(f"GcpGpuTrainingBox(tune).{path}", args.get(path))]
     assert expected in error.issues[0].expected
 
 
@@ -391,5 +545,24 @@ def test_gce_customer_key_encrypts_both_disks_and_a_malformed_key_is_refused():
     bad = "disks-key"  # a bare key name: Compute Engine needs the full resource id
     error, registered = _component_error(lambda: GceBox("tune", {"machine_type": "g2-standard-8", **GCE_NETWORK, "kms_key_name": bad}))
     assert registered == []
-    assert [(issue.path, issue.value) for issue in error.issues] == [("GpuTrainingBox(tune).kms_key_name", bad)]
+    assert [(issue.path, issue.value) for issue in error.issues] == [("GcpGpuTrainingBox(tune).kms_key_name", bad)]
     assert "projects/" in error.issues[0].expected
+
+
+@pytest.mark.parametrize(("stack", "token", "protection"), [
+    ("dev", "mlplat:aws:GpuTrainingBox", ("aws:ec2/instance:Instance", "disableApiTermination")),
+    ("gcp-dev", "mlplat:gcp:GpuTrainingBox", ("gcp:compute/instance:Instance", "deletionProtection")),
+])
+def test_a_stack_that_protects_resources_protects_every_child_of_its_boxes(repo_root, stack, token, protection):
+    # The platform layer passes the stack's protect / retainOnDelete as the box's options (the
+    # box itself protects nothing), and turns the instance's own protection on with them.
+    plan, _ = run_preview(repo_root, stack, config_overrides={"mlplat:protect": True, "mlplat:retainOnDelete": True})
+    (box,) = plan.by_type(token)
+    children = plan.children_of(box.urn)
+    assert len(children) >= 3 and any(c.name.endswith("-data") for c in children)
+    assert [c.name for c in children if not (c.options.protect and c.options.retain_on_delete)] == []
+    instance_type, flag = protection
+    assert find(plan, instance_type).inputs[flag] is True
+    plan, _ = run_preview(repo_root, stack)
+    assert [c.name for c in plan.children_of(plan.by_type(token)[0].urn) if c.options.protect] == []
+    assert find(plan, instance_type).inputs[flag] is False

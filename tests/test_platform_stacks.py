@@ -219,8 +219,12 @@ def test_gcp_workload_identity_refusing_the_project_registers_nothing():
     error, registered = _refused("gcp-dev", overrides={"gcp:project": "Bad_Project"})
     assert isinstance(error, ComponentArgsError)
     teams = [team["name"] for team in _raw_config("gcp-dev", "mlplat:teams")]
-    assert [(i.path, i.value) for i in error.issues] == [(f"TeamWorkloadIdentity({team}).project", "Bad_Project") for team in teams]
-    assert all(i.expected.startswith("a GCP project id") for i in error.issues)
+    boxes = [box["name"] for box in _raw_config("gcp-dev", "mlplat:gpuBoxes")]
+    assert boxes and [(i.path, i.value) for i in error.issues] == [
+        *((f"TeamWorkloadIdentity({team}).project", "Bad_Project") for team in teams),
+        *((f"GcpGpuTrainingBox({box}).project", "Bad_Project") for box in boxes),
+    ]
+    assert all(i.expected.startswith(("a GCP project id", "a string matching ^[a-z][-a-z0-9]{4,28}[a-z0-9]$", "a project id")) for i in error.issues)
     assert registered == []
 
 
@@ -278,7 +282,7 @@ def test_gpu_box_refusing_its_root_volume_registers_nothing():
     bad = config.model_copy(update={"gpu_boxes": [box.model_copy(update={"root_volume_gib": 60})]})
     error, registered = _refused("dev", program=lambda: build_platform(bad))
     assert isinstance(error, ComponentArgsError)
-    assert [(i.path, i.value, i.expected) for i in error.issues] == [(f"GpuTrainingBox({box.name}).root_volume_gib", 60, "a number at least 75")]
+    assert [(i.path, i.value, i.expected) for i in error.issues] == [(f"AwsGpuTrainingBox({box.name}).root_volume_gib", 60, "a number at least 75")]
     assert registered == []
 
 

@@ -1,10 +1,12 @@
-"""``mlplat:aws:GpuTrainingBox``: an EC2 GPU instance for fine-tuning, reached through SSM only.
+""":class:`AwsGpuTrainingBox` (``mlplat:aws:GpuTrainingBox``): an EC2 GPU instance for fine-tuning,
+reached through SSM only.
 
-What it registers (children of the component, named from its name):
+What it registers (children of the component, named from its name, each with the caller's
+options, and every taggable one with the standard tags):
 
 - ``<name>-role``, ``<name>-ssm-core`` and ``<name>-profile``: an IAM role for EC2 with only
   ``AmazonSSMManagedInstanceCore`` (Session Manager) attached, in an instance profile. Bucket
-  access comes from ``DataBucket.grant_read(box.role, prefix=...)`` (a role policy per grant).
+  access comes from the data bucket's ``grant_read(box.role, prefix=...)`` (a role policy per grant).
 - ``<name>-sg``: a security group with **no inbound rules** (access is Session Manager, not
   SSH) and outbound HTTPS (443) only, which is what SSM, S3 and package mirrors need.
 - ``<name>-instance``: the instance in a private subnet, no public IP, IMDSv2 required (hop limit
@@ -27,16 +29,19 @@ What it registers (children of the component, named from its name):
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, overload
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from typing_extensions import TypedDict, Unpack
 
-from ..core.errors import validate_args
-from ..core.tagging import require_standard_keys
+from ..core.component import Component, ComponentArgs
+from ..core.inputs import Input, InputCheck
+from ..core.tagging import require_standard_keys, with_managed_by
 
 
 @dataclass(frozen=True)
@@ -112,61 +117,82 @@ def check_instance_type(instance_type: str) -> str:
     return instance_type
 
 
-class GpuTrainingBoxArgs(BaseModel):
-    """Arguments of the AWS :class:`GpuTrainingBox`.
+def _tag_value(value: Any) -> Any:
+    if not isinstance(value, str) or len(value) > 256:
+        raise ValueError("a tag value: a string of at most 256 characters (Amazon EC2 User Guide, \"Tag restrictions\")")
+    return value
+
+
+#: A tag value: a string, or an Output of one (checked when it arrives).
+TagValue = Annotated[Input[str], InputCheck(_tag_value)]
+SubnetId = Annotated[Input[str], InputCheck.matching(r"subnet-[0-9a-f]{8,17}", "a subnet id (subnet-...)")]
+VpcId = Annotated[Input[str], InputCheck.matching(r"vpc-[0-9a-f]{8,17}", "a VPC id (vpc-...)")]
+AmiId = Annotated[Input[str], InputCheck.matching(r"ami-[0-9a-f]{8,17}", "an AMI id (ami-...)")]
+SsmParameterName = Annotated[Input[str], InputCheck.matching(r"/[A-Za-z0-9_./-]+", "an SSM parameter name starting with / (e.g. /aws/service/...)")]
+KmsKeyArn = Annotated[
+    Input[str],
+    InputCheck.matching(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}", "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)"),
+]
+
+
+class AwsGpuTrainingBoxArgs(ComponentArgs):
+    """Arguments of :class:`AwsGpuTrainingBox`.
+
+    The documented minimum is ``instance_type``, ``subnet_id``, ``vpc_id`` and ``tags`` (with
+    ``team``, ``cost-center`` and ``environment``); with those the box passes every mandatory
+    policy of the shipped policy pack at prod levels.
 
     Attributes:
         instance_type: an EC2 GPU instance type (see :data:`EC2_GPU_INSTANCE_TYPES`), e.g. ``g5.xlarge``.
-        subnet_id: a private subnet (``subnet-...``); it needs a NAT gateway or VPC endpoints for
-            SSM (``ssm``, ``ssmmessages``, ``ec2messages``) and S3.
-        vpc_id: the subnet's VPC (``vpc-...``), for the security group.
+        subnet_id: a private subnet (``subnet-...``; an Input); it needs a NAT gateway or VPC
+            endpoints for SSM (``ssm``, ``ssmmessages``, ``ec2messages``) and S3.
+        vpc_id: the subnet's VPC (``vpc-...``; an Input), for the security group.
         root_volume_gib: root volume size in GiB (gp3, encrypted); at least 75 GiB, a platform floor
             so the DLAMI's CUDA stack, conda caches and containers fit.
         data_volume_gib: data volume size in GiB (gp3, encrypted); 0 for none.
-        kms_key_id: a KMS key ARN for the volumes; ``None`` for the AWS managed ``aws/ebs`` key.
+        kms_key_id: a KMS key ARN for the volumes (an Input); ``None`` for the AWS managed ``aws/ebs`` key.
         spot: launch as a persistent Spot request.
         spot_interruption_behavior: what a Spot interruption does: ``stop`` (default; keeps the
             root volume), ``hibernate`` or ``terminate``.
         idle_stop_minutes: stop the instance after its CPU stays below ``idle_cpu_percent`` this
             many minutes (a multiple of 5, at least 15); 0 for no idle stop.
         idle_cpu_percent: the idle threshold, percent of CPU (maximum over each 5 minutes).
-        ami_ssm_parameter: the SSM parameter holding the AMI id.
-        ami_id: a fixed AMI id instead of the SSM parameter.
+        ami_ssm_parameter: the SSM parameter holding the AMI id (an Input).
+        ami_id: a fixed AMI id (``ami-...``; an Input) instead of the SSM parameter.
         replace_on_ami_change: replace the instance when the AMI changes (off: new AMIs apply
             only to new boxes).
-        tags: tags for every child: the standard tags, at least ``team`` and ``cost-center``
-            (``Name`` is added).
+        tags: tags for every taggable child: ``team``, ``cost-center`` and ``environment``
+            required (values may be Outputs); ``managed-by: pulumi`` and ``Name`` are added.
         egress_https_cidrs: where the box may connect on TCP 443. Default ``0.0.0.0/0`` (through
             the subnet's NAT: package indexes, model hubs, SSM and S3 public endpoints); narrow it
             to the VPC CIDR when the VPC has SSM, S3 and STS endpoints and no internet is wanted.
         metadata_hop_limit: the IMDSv2 PUT response hop limit: 1 (default) keeps instance
             credentials on the host; 2 lets containers with bridge networking reach them (Amazon
             EC2 User Guide, "Configure the instance metadata options": hop limit 2 for containers).
-        protect: ``protect`` on the data volume, and instance termination protection.
-        retain_on_delete: keep the data volume when it leaves the program.
+        termination_protection: EC2 termination protection (``disable_api_termination``) on the
+            instance. Off by default: the instance keeps no state of its own (the data volume is
+            separate; protect the whole box with ``opts=pulumi.ResourceOptions(protect=True)``).
+            The platform stacks turn it on where they protect resources (prod).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     # Declared before instance_type, so its validator can see which AMI the box boots.
-    ami_ssm_parameter: str = Field(default=DEFAULT_AMI_PARAMETER, pattern=r"^/[A-Za-z0-9_./-]+$")
-    ami_id: str | None = Field(default=None, pattern=r"^ami-[0-9a-f]{8,17}$")
+    ami_ssm_parameter: SsmParameterName = DEFAULT_AMI_PARAMETER
+    ami_id: AmiId | None = None
     instance_type: str
-    subnet_id: str = Field(pattern=r"^subnet-[0-9a-f]{8,17}$")
-    vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$")
+    subnet_id: SubnetId
+    vpc_id: VpcId
     root_volume_gib: int = Field(default=150, ge=75, le=16384)
     data_volume_gib: int = Field(default=500, ge=0, le=16384)
-    kms_key_id: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+    kms_key_id: KmsKeyArn | None = None
     spot: bool = False
     spot_interruption_behavior: Literal["stop", "hibernate", "terminate"] = "stop"
     idle_stop_minutes: int = Field(default=60, ge=0, le=1440)
     idle_cpu_percent: float = Field(default=5.0, gt=0, lt=100)
     replace_on_ami_change: bool = False
-    tags: dict[str, str]
+    tags: dict[str, TagValue]
     egress_https_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"], min_length=1)
     metadata_hop_limit: Literal[1, 2] = 1
-    protect: bool = False
-    retain_on_delete: bool = False
+    termination_protection: bool = False
 
     @field_validator("instance_type")
     @classmethod
@@ -183,14 +209,12 @@ class GpuTrainingBoxArgs(BaseModel):
 
     @field_validator("tags")
     @classmethod
-    def _standard_tags(cls, tags: dict[str, str]) -> dict[str, str]:
-        return dict(require_standard_keys(tags, "tags", keys=("team", "cost-center")))
+    def _standard_tags(cls, tags: dict[str, Any]) -> dict[str, Any]:
+        return dict(require_standard_keys(tags, "tags"))
 
     @field_validator("egress_https_cidrs")
     @classmethod
     def _cidrs(cls, cidrs: list[str]) -> list[str]:
-        import ipaddress
-
         for cidr in cidrs:
             try:
                 ipaddress.IPv4Network(cidr, strict=True)
@@ -206,7 +230,7 @@ class GpuTrainingBoxArgs(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _spot(self) -> "GpuTrainingBoxArgs":
+    def _spot(self) -> "AwsGpuTrainingBoxArgs":
         if self.spot_interruption_behavior != "stop" and not self.spot:
             raise ValueError("spot_interruption_behavior only with spot=True")
         return self
@@ -217,29 +241,26 @@ class GpuTrainingBoxArgs(BaseModel):
         return EC2_GPU_INSTANCE_TYPES[self.instance_type]
 
 
-#: Component argument -> ``mlplat:gpuBoxes[*]`` key, so config errors name the key a user wrote.
-CONFIG_KEYS = {
-    "instance_type": "instanceType", "subnet_id": "subnetId", "vpc_id": "vpcId", "root_volume_gib": "rootVolumeGib",
-    "data_volume_gib": "dataVolumeGib", "spot": "spot", "idle_stop_minutes": "idleStopMinutes", "tags": "team",
-    "egress_https_cidrs": "egressHttpsCidrs",
-}
+class AwsGpuTrainingBoxArgsDict(TypedDict, total=False):
+    """The fields of :class:`AwsGpuTrainingBoxArgs` as keyword arguments."""
 
-
-def args_from_config(box: Any, tags: dict[str, str], protect: bool, retain_on_delete: bool = False) -> dict[str, Any]:
-    """The component arguments for one ``mlplat:gpuBoxes`` entry (a :class:`platform_lib.platform.config.GpuBox`)."""
-    return {
-        "instance_type": box.instance_type,
-        "subnet_id": box.subnet_id,
-        "vpc_id": box.vpc_id,
-        "root_volume_gib": box.root_volume_gib,
-        "data_volume_gib": box.data_volume_gib,
-        "spot": box.spot,
-        "idle_stop_minutes": box.idle_stop_minutes,
-        **({"egress_https_cidrs": box.egress_https_cidrs} if box.egress_https_cidrs else {}),
-        "tags": tags,
-        "protect": protect,
-        "retain_on_delete": retain_on_delete,
-    }
+    ami_ssm_parameter: pulumi.Input[str]
+    ami_id: pulumi.Input[str] | None
+    instance_type: str
+    subnet_id: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    root_volume_gib: int
+    data_volume_gib: int
+    kms_key_id: pulumi.Input[str] | None
+    spot: bool
+    spot_interruption_behavior: Literal["stop", "hibernate", "terminate"]
+    idle_stop_minutes: int
+    idle_cpu_percent: float
+    replace_on_ami_change: bool
+    tags: dict[str, pulumi.Input[str]]
+    egress_https_cidrs: list[str]
+    metadata_hop_limit: Literal[1, 2]
+    termination_protection: bool
 
 
 def ec2_assume_role_policy() -> str:
@@ -250,147 +271,170 @@ def ec2_assume_role_policy() -> str:
     })
 
 
-class GpuTrainingBox(pulumi.ComponentResource):
+class AwsGpuTrainingBox(Component[AwsGpuTrainingBoxArgs], type_token="mlplat:aws:GpuTrainingBox"):
     """An EC2 GPU instance for one team: private, SSM-only, encrypted, idle-stopped.
+
+    Construct it as ``AwsGpuTrainingBox(name, args, opts)`` or ``AwsGpuTrainingBox(name,
+    instance_type=..., subnet_id=..., vpc_id=..., tags=..., opts=opts)``. The caller's options
+    (provider, ``protect``, ``retain_on_delete``, ``depends_on``) reach every child; the box
+    protects nothing itself.
 
     Args:
         name: the logical name; children are ``<name>-role``, ``<name>-instance``, ...
-        args: a :class:`GpuTrainingBoxArgs` or a mapping of its fields.
+        args: an :class:`AwsGpuTrainingBoxArgs` or a mapping of its fields.
         opts: resource options for the component.
+        kwargs: the fields of :class:`AwsGpuTrainingBoxArgs`, instead of ``args``.
 
     Attributes:
-        role: the instance's ``aws.iam.Role``; pass it to ``DataBucket.grant_read`` /
+        role: the instance's ``aws.iam.Role``; pass it to a data bucket's ``grant_read`` /
             ``grant_read_write``.
+        instance_profile: the ``aws.iam.InstanceProfile`` holding the role.
         instance: the ``aws.ec2.Instance``.
         security_group: the ``aws.ec2.SecurityGroup`` (no ingress).
-        idle_alarm: the ``aws.cloudwatch.MetricAlarm`` or ``None``.
+        data_volume: the ``aws.ebs.Volume`` or ``None`` (``data_volume_gib=0``).
+        idle_alarm: the ``aws.cloudwatch.MetricAlarm`` or ``None`` (``idle_stop_minutes=0``).
         gpu: the instance type's GPUs (:class:`GpuInstance`).
-        instance_id, private_ip, role_arn, role_name, ami_id: ``Output[str]``.
+        instance_id, private_ip, role_arn, role_name, ami_id: ``Output[str]`` (registered outputs).
 
     Raises:
-        ComponentArgsError: a non-GPU instance type or any other bad argument; nothing was
-            registered.
+        ComponentArgsError: a non-GPU instance type or any other bad argument (nothing was
+            registered); or, when an Output argument (``subnet_id``, ``vpc_id``, ``ami_id``,
+            ``kms_key_id``, a tag value) arrives with a bad value, naming that argument.
     """
 
-    def __init__(self, name: str, args: GpuTrainingBoxArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        validated = validate_args(GpuTrainingBoxArgs, "GpuTrainingBox", name, args)
-        super().__init__("mlplat:aws:GpuTrainingBox", name, None, opts)
-        self.args = validated
-        self.gpu = validated.gpu
-        child = pulumi.ResourceOptions(parent=self)
-        tags = {**validated.tags, "Name": name}
+    instance_id: pulumi.Output[str]
+    private_ip: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    role_name: pulumi.Output[str]
+    ami_id: pulumi.Output[str]
 
-        self.role = aws.iam.Role(
+    @overload
+    def __init__(self, name: str, args: AwsGpuTrainingBoxArgs, opts: pulumi.ResourceOptions | None = None) -> None: ...
+    @overload
+    def __init__(self, name: str, args: None = None, opts: pulumi.ResourceOptions | None = None, **kwargs: Unpack[AwsGpuTrainingBoxArgsDict]) -> None: ...
+    def __init__(self, name: str, args: Any = None, opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:
+        super().__init__(name, args, opts, **kwargs)
+
+    def _create(self, name: str, args: AwsGpuTrainingBoxArgs) -> dict[str, Any]:
+        self.gpu = args.gpu
+        tags = {**with_managed_by(args.tags), "Name": name}
+        self.role, self.instance_profile = self._role(name, tags)
+        self.security_group = self._security_group(name, args, tags)
+        self.instance = self._instance(name, args, tags)
+        self.data_volume = self._data_volume(name, args, tags) if args.data_volume_gib else None
+        self.idle_alarm = self._idle_alarm(name, args, tags) if args.idle_stop_minutes else None
+        return {
+            "instance_id": self.instance.id,
+            "private_ip": self.instance.private_ip,
+            "role_arn": self.role.arn,
+            "role_name": self.role.name,
+            "ami_id": self.instance.ami,
+        }
+
+    def _role(self, name: str, tags: dict[str, Any]) -> tuple[aws.iam.Role, aws.iam.InstanceProfile]:
+        """The instance's role (EC2 trust, Session Manager only) and its instance profile."""
+        role = aws.iam.Role(
             f"{name}-role",
             assume_role_policy=ec2_assume_role_policy(),
             description=f"GPU training box {name}: Session Manager plus its DataBucket grants only",
             max_session_duration=3600,
             tags=tags,
-            opts=child,
+            opts=self.child_options(),
         )
-        aws.iam.RolePolicyAttachment(f"{name}-ssm-core", role=self.role.name, policy_arn=SSM_CORE_POLICY, opts=child)
-        self.instance_profile = aws.iam.InstanceProfile(f"{name}-profile", role=self.role.name, tags=tags, opts=child)
+        aws.iam.RolePolicyAttachment(f"{name}-ssm-core", role=role.name, policy_arn=SSM_CORE_POLICY, opts=self.child_options())
+        profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, tags=tags, opts=self.child_options())
+        return role, profile
 
-        self.security_group = aws.ec2.SecurityGroup(
+    def _security_group(self, name: str, args: AwsGpuTrainingBoxArgs, tags: dict[str, Any]) -> aws.ec2.SecurityGroup:
+        """No inbound rules (Session Manager, not SSH); outbound TCP 443 to ``egress_https_cidrs`` only."""
+        return aws.ec2.SecurityGroup(
             f"{name}-sg",
-            vpc_id=validated.vpc_id,
+            vpc_id=args.vpc_id,
             description=f"GPU training box {name}: no inbound (Session Manager), outbound HTTPS only",
             ingress=[],
-            egress=[{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": list(validated.egress_https_cidrs), "description": "HTTPS to SSM, S3 and package mirrors"}],
+            egress=[{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": list(args.egress_https_cidrs), "description": "HTTPS to SSM, S3 and package mirrors"}],
             tags=tags,
-            opts=child,
+            opts=self.child_options(),
         )
 
-        if validated.ami_id:
-            ami: pulumi.Input[str] = validated.ami_id
-        else:
-            ami = aws.ssm.get_parameter_output(name=validated.ami_ssm_parameter, opts=pulumi.InvokeOutputOptions(parent=self)).value
+    def _ami(self, args: AwsGpuTrainingBoxArgs) -> pulumi.Input[str]:
+        """``ami_id``, else the AMI id in the ``ami_ssm_parameter`` SSM parameter (an invoke)."""
+        if args.ami_id is not None:
+            return args.ami_id
+        return aws.ssm.get_parameter_output(name=args.ami_ssm_parameter, opts=self.invoke_options()).value
 
+    def _instance(self, name: str, args: AwsGpuTrainingBoxArgs, tags: dict[str, Any]) -> aws.ec2.Instance:
+        """The instance: private, IMDSv2, encrypted gp3 root volume, optionally on Spot."""
         market = None
-        if validated.spot:
-            spot_type = "one-time" if validated.spot_interruption_behavior == "terminate" else "persistent"
-            market = {"market_type": "spot", "spot_options": {"instance_interruption_behavior": validated.spot_interruption_behavior, "spot_instance_type": spot_type}}
-
-        self.instance = aws.ec2.Instance(
+        if args.spot:
+            spot_type = "one-time" if args.spot_interruption_behavior == "terminate" else "persistent"
+            market = {"market_type": "spot", "spot_options": {"instance_interruption_behavior": args.spot_interruption_behavior, "spot_instance_type": spot_type}}
+        return aws.ec2.Instance(
             f"{name}-instance",
-            ami=ami,
-            instance_type=validated.instance_type,
-            subnet_id=validated.subnet_id,
+            ami=self._ami(args),
+            instance_type=args.instance_type,
+            subnet_id=args.subnet_id,
             vpc_security_group_ids=[self.security_group.id],
             associate_public_ip_address=False,
             iam_instance_profile=self.instance_profile.name,
-            metadata_options={"http_tokens": "required", "http_endpoint": "enabled", "http_put_response_hop_limit": validated.metadata_hop_limit, "instance_metadata_tags": "disabled"},
+            metadata_options={"http_tokens": "required", "http_endpoint": "enabled", "http_put_response_hop_limit": args.metadata_hop_limit, "instance_metadata_tags": "disabled"},
             root_block_device={
-                "volume_size": validated.root_volume_gib,
+                "volume_size": args.root_volume_gib,
                 "volume_type": "gp3",
                 "encrypted": True,
                 "delete_on_termination": True,
                 "tags": {**tags, "Name": f"{name}-root"},
-                **({"kms_key_id": validated.kms_key_id} if validated.kms_key_id else {}),
+                **({"kms_key_id": args.kms_key_id} if args.kms_key_id is not None else {}),
             },
             instance_market_options=market,
-            hibernation=validated.spot and validated.spot_interruption_behavior == "hibernate",
-            disable_api_termination=validated.protect,
+            hibernation=args.spot and args.spot_interruption_behavior == "hibernate",
+            disable_api_termination=args.termination_protection,
             instance_initiated_shutdown_behavior="stop",
             monitoring=False,
             # Root volume tags go in root_block_device: the provider documents that volume_tags
             # fights the tags of a separately attached aws.ebs.Volume (the data volume).
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=[] if validated.replace_on_ami_change else ["ami"]),
+            opts=self.child_options(ignore_changes=[] if args.replace_on_ami_change else ["ami"]),
         )
 
-        self.data_volume = None
-        if validated.data_volume_gib:
-            self.data_volume = aws.ebs.Volume(
-                f"{name}-data",
-                availability_zone=self.instance.availability_zone,
-                size=validated.data_volume_gib,
-                type="gp3",
-                encrypted=True,
-                kms_key_id=validated.kms_key_id,
-                tags={**tags, "Name": f"{name}-data"},
-                opts=pulumi.ResourceOptions(parent=self, protect=validated.protect, retain_on_delete=validated.retain_on_delete),
-            )
-            aws.ec2.VolumeAttachment(
-                f"{name}-data-attachment",
-                device_name="/dev/sdf",
-                volume_id=self.data_volume.id,
-                instance_id=self.instance.id,
-                stop_instance_before_detaching=True,
-                opts=child,
-            )
+    def _data_volume(self, name: str, args: AwsGpuTrainingBoxArgs, tags: dict[str, Any]) -> aws.ebs.Volume:
+        """An encrypted gp3 volume in the instance's zone, attached as ``/dev/sdf``; it outlives the instance."""
+        volume = aws.ebs.Volume(
+            f"{name}-data",
+            availability_zone=self.instance.availability_zone,
+            size=args.data_volume_gib,
+            type="gp3",
+            encrypted=True,
+            kms_key_id=args.kms_key_id,
+            tags={**tags, "Name": f"{name}-data"},
+            opts=self.child_options(),
+        )
+        aws.ec2.VolumeAttachment(
+            f"{name}-data-attachment",
+            device_name="/dev/sdf",
+            volume_id=volume.id,
+            instance_id=self.instance.id,
+            stop_instance_before_detaching=True,
+            opts=self.child_options(),
+        )
+        return volume
 
-        self.idle_alarm = None
-        if validated.idle_stop_minutes:
-            region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-            self.idle_alarm = aws.cloudwatch.MetricAlarm(
-                f"{name}-idle-stop",
-                alarm_description=(
-                    f"Stop GPU training box {name} when its CPU stays below {validated.idle_cpu_percent}% "
-                    f"for {validated.idle_stop_minutes} minutes"
-                ),
-                namespace="AWS/EC2",
-                metric_name="CPUUtilization",
-                dimensions={"InstanceId": self.instance.id},
-                statistic="Maximum",
-                period=ALARM_PERIOD_SECONDS,
-                evaluation_periods=validated.idle_stop_minutes * 60 // ALARM_PERIOD_SECONDS,
-                threshold=validated.idle_cpu_percent,
-                comparison_operator="LessThanThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=[region.apply(lambda r: f"arn:aws:automate:{r}:ec2:stop")],
-                tags=tags,
-                opts=child,
-            )
-
-        self.instance_id = self.instance.id
-        self.private_ip = self.instance.private_ip
-        self.role_arn = self.role.arn
-        self.role_name = self.role.name
-        self.ami_id = self.instance.ami
-        self.register_outputs({
-            "instanceId": self.instance_id,
-            "privateIp": self.private_ip,
-            "roleArn": self.role_arn,
-            "gpu": {"model": self.gpu.gpu, "count": self.gpu.count, "memoryGib": self.gpu.memory_gib},
-        })
+    def _idle_alarm(self, name: str, args: AwsGpuTrainingBoxArgs, tags: dict[str, Any]) -> aws.cloudwatch.MetricAlarm:
+        """A CloudWatch alarm whose action stops the instance when its CPU stays idle."""
+        region = aws.get_region_output(opts=self.invoke_options()).region
+        return aws.cloudwatch.MetricAlarm(
+            f"{name}-idle-stop",
+            alarm_description=f"Stop GPU training box {name} when its CPU stays below {args.idle_cpu_percent}% for {args.idle_stop_minutes} minutes",
+            namespace="AWS/EC2",
+            metric_name="CPUUtilization",
+            dimensions={"InstanceId": self.instance.id},
+            statistic="Maximum",
+            period=ALARM_PERIOD_SECONDS,
+            evaluation_periods=args.idle_stop_minutes * 60 // ALARM_PERIOD_SECONDS,
+            threshold=args.idle_cpu_percent,
+            comparison_operator="LessThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[region.apply(lambda r: f"arn:aws:automate:{r}:ec2:stop")],
+            tags=tags,
+            opts=self.child_options(),
+        )

@@ -1,10 +1,12 @@
-"""``mlplat:gcp:GpuTrainingBox``: a GCE VM with GPUs for fine-tuning, reachable through OS Login only.
+""":class:`GcpGpuTrainingBox` (``mlplat:gcp:GpuTrainingBox``): a GCE VM with GPUs for fine-tuning,
+reachable through OS Login only.
 
-What it registers (children of the component, named from its name):
+What it registers (children of the component, named from its name, each with the caller's
+options, and every labelable one with the standard labels):
 
 - ``<name>-sa``: a dedicated service account. The VM never runs as the Compute Engine default
   service account, and its access scopes are Cloud Storage read-write, Logging write and
-  Monitoring write, never ``cloud-platform``; IAM grants (``DataBucket.grant_read(box.service_account)``)
+  Monitoring write, never ``cloud-platform``; IAM grants (the data bucket's ``grant_read(box.service_account)``)
   then decide which bucket and prefix it may touch.
 - ``<name>-data`` (unless ``data_disk_gib`` is 0): a ``pd-balanced`` data disk, kept when the VM
   is replaced.
@@ -21,15 +23,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, overload
 
 import pulumi
 import pulumi_gcp as gcp
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from typing_extensions import TypedDict, Unpack
 
-from ..core.errors import validate_args
+from ..core.component import Component, ComponentArgs
+from ..core.inputs import Input, InputCheck
+from ..core.tagging import require_standard_keys, with_managed_by
 from . import KMS_KEY_PATTERN, letter_first
-from ..core.tagging import require_standard_keys
 
 
 @dataclass(frozen=True)
@@ -141,53 +145,72 @@ def resolve_accelerator(machine_type: str, accelerator: Accelerator | None) -> t
     return accelerator, True
 
 
-class GpuTrainingBoxArgs(BaseModel):
-    """Arguments of the GCP :class:`GpuTrainingBox`.
+def _label_value(value: Any) -> Any:
+    if not isinstance(value, str) or len(value) > 63 or value != value.lower() or not re.fullmatch(r"[\w-]*", value):
+        raise ValueError("a label value: at most 63 lowercase letters, digits, '_' or '-' (Compute Engine docs, \"Labels\": requirements)")
+    return value
+
+
+#: A label value: a string, or an Output of one (checked when it arrives).
+LabelValue = Annotated[Input[str], InputCheck(_label_value)]
+Zone = Annotated[Input[str], InputCheck.matching(r"[a-z]+-[a-z]+\d+-[a-z]", "a zone such as europe-west4-a")]
+NonEmpty = Annotated[Input[str], InputCheck.matching(r".+", "a non-empty string")]
+ProjectId = Annotated[Input[str], InputCheck.matching(r"[a-z][-a-z0-9]{4,28}[a-z0-9]", "a project id (6-30 lowercase letters, digits or '-', a letter first)")]
+KmsKeyName = Annotated[Input[str], InputCheck.matching(KMS_KEY_PATTERN, "a Cloud KMS crypto key id (projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>)")]
+
+
+class GcpGpuTrainingBoxArgs(ComponentArgs):
+    """Arguments of :class:`GcpGpuTrainingBox`.
+
+    The documented minimum is ``machine_type`` (plus ``accelerator`` for N1), ``zone``,
+    ``subnetwork`` and ``labels`` (with ``team``, ``cost-center`` and ``environment``); with those
+    the box passes every mandatory policy of the shipped policy pack at prod levels.
 
     Attributes:
         machine_type: a GCE machine type with GPUs (see :data:`GCE_GPU_MACHINE_TYPES`) or an
             N1 type with ``accelerator``.
         accelerator: the GPU type and count; required for N1, optional (must match) otherwise.
-        zone: the zone (``europe-west4-a``); the GPU type must be offered there.
-        subnetwork: the subnetwork (name or self link); reach the internet through Cloud NAT.
-        project: the project id; ``None`` for the provider's project.
-        image: the boot image (Deep Learning VM family by default).
+        zone: the zone (``europe-west4-a``; an Input); the GPU type must be offered there.
+        subnetwork: the subnetwork, name or self link (an Input, e.g. a
+            ``gcp.compute.Subnetwork``'s ``self_link``); reach the internet through Cloud NAT.
+        project: the project id (an Input); ``None`` for the provider's project.
+        image: the boot image (an Input; Deep Learning VM family by default).
         boot_disk_gib: boot disk size in GiB (at least 50: Deep Learning VM images need it).
         data_disk_gib: data disk size in GiB; 0 for none.
-        kms_key_name: a Cloud KMS crypto key id for the disks (customer-managed encryption; see
-            :data:`platform_lib.gcp.KMS_KEY_PATTERN`); ``None`` for
+        kms_key_name: a Cloud KMS crypto key id for the disks (an Input; customer-managed
+            encryption; see :data:`platform_lib.gcp.KMS_KEY_PATTERN`); ``None`` for
             Google-managed encryption.
         spot: Spot provisioning: cheaper, preemptible; the VM is stopped (not deleted) on preemption.
         max_run_hours: stop the VM after this many hours of running (``maxRunDuration``); 0 for no limit.
-        labels: GCP labels: the standard tags, at least ``team`` and ``cost-center``.
+        labels: labels for the VM and the data disk: ``team``, ``cost-center`` and
+            ``environment`` required (values may be Outputs); ``managed-by: pulumi`` is added.
         secure_boot: Shielded VM secure boot. Opt out only for an image whose GPU driver is
             not signed.
-        protect: deletion protection on the VM and ``protect`` on the data disk.
-        retain_on_delete: keep the data disk when it leaves the program.
+        deletion_protection: Compute Engine deletion protection on the VM. Off by default: the
+            VM keeps no state of its own (the data disk is separate; protect the whole box with
+            ``opts=pulumi.ResourceOptions(protect=True)``). The platform stacks turn it on where
+            they protect resources (prod).
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     machine_type: str = Field(min_length=1)
     accelerator: Accelerator | None = Field(default=None, validate_default=True)
-    zone: str = Field(pattern=r"^[a-z]+-[a-z]+\d+-[a-z]$")
-    subnetwork: str = Field(min_length=1)
-    project: str | None = None
-    image: str = DEFAULT_IMAGE
+    zone: Zone
+    subnetwork: NonEmpty
+    project: ProjectId | None = None
+    image: NonEmpty = DEFAULT_IMAGE
     boot_disk_gib: int = Field(default=150, ge=50, le=65536)
     data_disk_gib: int = Field(default=500, ge=0, le=65536)
-    kms_key_name: str | None = Field(default=None, pattern=KMS_KEY_PATTERN)
+    kms_key_name: KmsKeyName | None = None
     spot: bool = False
     max_run_hours: int = Field(default=0, ge=0, le=720)
-    labels: dict[str, str]
+    labels: dict[str, LabelValue]
     secure_boot: bool = True
-    protect: bool = False
-    retain_on_delete: bool = False
+    deletion_protection: bool = False
 
     @field_validator("labels")
     @classmethod
-    def _standard_labels(cls, labels: dict[str, str]) -> dict[str, str]:
-        return dict(require_standard_keys(labels, "labels", keys=("team", "cost-center")))
+    def _standard_labels(cls, labels: dict[str, Any]) -> dict[str, Any]:
+        return dict(require_standard_keys(labels, "labels"))
 
     @field_validator("machine_type")
     @classmethod
@@ -203,29 +226,23 @@ class GpuTrainingBoxArgs(BaseModel):
         return value
 
 
-#: Component argument -> ``mlplat:gpuBoxes[*]`` key, so config errors name the key a user wrote.
-CONFIG_KEYS = {
-    "machine_type": "machineType", "accelerator": "accelerator", "zone": "zone", "subnetwork": "subnetwork",
-    "boot_disk_gib": "rootVolumeGib", "data_disk_gib": "dataVolumeGib", "spot": "spot", "max_run_hours": "maxRunHours", "labels": "team",
-}
+class GcpGpuTrainingBoxArgsDict(TypedDict, total=False):
+    """The fields of :class:`GcpGpuTrainingBoxArgs` as keyword arguments."""
 
-
-def args_from_config(box: Any, labels: dict[str, str], protect: bool, project: str | None, retain_on_delete: bool = False) -> dict[str, Any]:
-    """The component arguments for one ``mlplat:gpuBoxes`` entry (a :class:`platform_lib.platform.config.GpuBox`)."""
-    return {
-        "machine_type": box.machine_type,
-        "accelerator": box.accelerator.model_dump() if box.accelerator else None,
-        "zone": box.zone,
-        "subnetwork": box.subnetwork,
-        "project": project,
-        "boot_disk_gib": box.root_volume_gib,
-        "data_disk_gib": box.data_volume_gib,
-        "spot": box.spot,
-        "max_run_hours": box.max_run_hours,
-        "labels": labels,
-        "protect": protect,
-        "retain_on_delete": retain_on_delete,
-    }
+    machine_type: str
+    accelerator: Accelerator | dict[str, Any] | None
+    zone: pulumi.Input[str]
+    subnetwork: pulumi.Input[str]
+    project: pulumi.Input[str] | None
+    image: pulumi.Input[str]
+    boot_disk_gib: int
+    data_disk_gib: int
+    kms_key_name: pulumi.Input[str] | None
+    spot: bool
+    max_run_hours: int
+    labels: dict[str, pulumi.Input[str]]
+    secure_boot: bool
+    deletion_protection: bool
 
 
 def _account_id(name: str) -> str:
@@ -234,95 +251,113 @@ def _account_id(name: str) -> str:
     return letter_first(f"{base}-box" if len(base) >= 2 else f"gpu-box-{base}".strip("-"))
 
 
-class GpuTrainingBox(pulumi.ComponentResource):
+class GcpGpuTrainingBox(Component[GcpGpuTrainingBoxArgs], type_token="mlplat:gcp:GpuTrainingBox"):
     """A GCE GPU VM for one team, with its own service account and no external IP.
+
+    Construct it as ``GcpGpuTrainingBox(name, args, opts)`` or ``GcpGpuTrainingBox(name,
+    machine_type=..., zone=..., subnetwork=..., labels=..., opts=opts)``. The caller's options
+    (provider, ``protect``, ``retain_on_delete``, ``depends_on``) reach every child; the box
+    protects nothing itself.
 
     Args:
         name: the logical name; children are ``<name>-sa``, ``<name>-data``, ``<name>-vm``.
-        args: a :class:`GpuTrainingBoxArgs` or a mapping of its fields.
+        args: a :class:`GcpGpuTrainingBoxArgs` or a mapping of its fields.
         opts: resource options for the component.
+        kwargs: the fields of :class:`GcpGpuTrainingBoxArgs`, instead of ``args``.
 
     Attributes:
-        service_account: the box's ``gcp.serviceaccount.Account``; pass it to
-            ``DataBucket.grant_read`` / ``grant_read_write``.
+        service_account: the box's ``gcp.serviceaccount.Account``; pass it to a data bucket's
+            ``grant_read`` / ``grant_read_write``.
         instance: the ``gcp.compute.Instance``.
+        data_disk: the ``gcp.compute.Disk`` or ``None`` (``data_disk_gib=0``).
         accelerator: the GPUs the VM gets (type and count), as validated.
-        service_account_email, instance_name: ``Output[str]``.
+        service_account_email, instance_name: ``Output[str]`` (registered outputs).
 
     Raises:
         ComponentArgsError: a non-GPU machine type, an accelerator count the machine type does
-            not allow, or any other bad argument; nothing was registered.
+            not allow, or any other bad argument (nothing was registered); or, when an Output
+            argument (``zone``, ``subnetwork``, ``project``, ``image``, ``kms_key_name``, a label
+            value) arrives with a bad value, naming that argument.
     """
 
-    def __init__(self, name: str, args: GpuTrainingBoxArgs | dict[str, Any], opts: pulumi.ResourceOptions | None = None):
-        validated = validate_args(GpuTrainingBoxArgs, "GpuTrainingBox", name, args)
-        accelerator, listed = resolve_accelerator(validated.machine_type, validated.accelerator)
-        super().__init__("mlplat:gcp:GpuTrainingBox", name, None, opts)
-        self.args = validated
-        self.accelerator = accelerator
-        child = pulumi.ResourceOptions(parent=self)
+    service_account_email: pulumi.Output[str]
+    instance_name: pulumi.Output[str]
 
-        self.service_account = gcp.serviceaccount.Account(
+    @overload
+    def __init__(self, name: str, args: GcpGpuTrainingBoxArgs, opts: pulumi.ResourceOptions | None = None) -> None: ...
+    @overload
+    def __init__(self, name: str, args: None = None, opts: pulumi.ResourceOptions | None = None, **kwargs: Unpack[GcpGpuTrainingBoxArgsDict]) -> None: ...
+    def __init__(self, name: str, args: Any = None, opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:
+        super().__init__(name, args, opts, **kwargs)
+
+    def _create(self, name: str, args: GcpGpuTrainingBoxArgs) -> dict[str, Any]:
+        self.accelerator, listed = resolve_accelerator(args.machine_type, args.accelerator)
+        labels = with_managed_by(args.labels)
+        self.service_account = self._service_account(name, args)
+        self.data_disk = self._data_disk(name, args, labels) if args.data_disk_gib else None
+        self.instance = self._instance(name, args, labels, listed)
+        return {"service_account_email": self.service_account.email, "instance_name": self.instance.name}
+
+    def _service_account(self, name: str, args: GcpGpuTrainingBoxArgs) -> gcp.serviceaccount.Account:
+        """The VM's own identity: never the Compute Engine default service account."""
+        return gcp.serviceaccount.Account(
             f"{name}-sa",
             account_id=_account_id(name),
             display_name=f"GPU training box {name}",
             description="Dedicated identity of an mlplat GPU training box; bucket access comes only from DataBucket grants.",
-            project=validated.project,
-            opts=child,
+            project=args.project,
+            opts=self.child_options(),
         )
 
-        attached_disks = []
-        self.data_disk = None
-        if validated.data_disk_gib:
-            self.data_disk = gcp.compute.Disk(
-                f"{name}-data",
-                zone=validated.zone,
-                size=validated.data_disk_gib,
-                type="pd-balanced",
-                labels=validated.labels,
-                disk_encryption_key={"kms_key_self_link": validated.kms_key_name} if validated.kms_key_name else None,
-                project=validated.project,
-                opts=pulumi.ResourceOptions(parent=self, protect=validated.protect, retain_on_delete=validated.retain_on_delete),
-            )
-            attached_disks.append({"source": self.data_disk.self_link, "device_name": "data", "mode": "READ_WRITE"})
+    def _data_disk(self, name: str, args: GcpGpuTrainingBoxArgs, labels: dict[str, Any]) -> gcp.compute.Disk:
+        """A ``pd-balanced`` disk in the VM's zone; it outlives the VM."""
+        return gcp.compute.Disk(
+            f"{name}-data",
+            zone=args.zone,
+            size=args.data_disk_gib,
+            type="pd-balanced",
+            labels=labels,
+            disk_encryption_key={"kms_key_self_link": args.kms_key_name} if args.kms_key_name is not None else None,
+            project=args.project,
+            opts=self.child_options(),
+        )
 
-        interruptible = validated.spot or validated.max_run_hours > 0
+    @staticmethod
+    def _scheduling(args: GcpGpuTrainingBoxArgs) -> dict[str, Any]:
+        """Host maintenance TERMINATE (GPUs cannot live-migrate), Spot, and ``maxRunDuration``."""
         scheduling: dict[str, Any] = {
             "on_host_maintenance": "TERMINATE",
-            "automatic_restart": not validated.spot,
-            "provisioning_model": "SPOT" if validated.spot else "STANDARD",
-            "preemptible": validated.spot,
+            "automatic_restart": not args.spot,
+            "provisioning_model": "SPOT" if args.spot else "STANDARD",
+            "preemptible": args.spot,
         }
-        if interruptible:
+        if args.spot or args.max_run_hours > 0:
             scheduling["instance_termination_action"] = "STOP"
-        if validated.max_run_hours:
-            scheduling["max_run_duration"] = {"seconds": validated.max_run_hours * 3600}
+        if args.max_run_hours:
+            scheduling["max_run_duration"] = {"seconds": args.max_run_hours * 3600}
+        return scheduling
 
-        self.instance = gcp.compute.Instance(
+    def _instance(self, name: str, args: GcpGpuTrainingBoxArgs, labels: dict[str, Any], listed: bool) -> gcp.compute.Instance:
+        """The VM: Shielded, no external IP, OS Login, its own service account with narrow scopes."""
+        attached_disks = [{"source": self.data_disk.self_link, "device_name": "data", "mode": "READ_WRITE"}] if self.data_disk else []
+        return gcp.compute.Instance(
             f"{name}-vm",
-            machine_type=validated.machine_type,
-            zone=validated.zone,
-            project=validated.project,
+            machine_type=args.machine_type,
+            zone=args.zone,
+            project=args.project,
             boot_disk={
-                "initialize_params": {"image": validated.image, "size": validated.boot_disk_gib, "type": "pd-balanced"},
-                **({"kms_key_self_link": validated.kms_key_name} if validated.kms_key_name else {}),
+                "initialize_params": {"image": args.image, "size": args.boot_disk_gib, "type": "pd-balanced"},
+                **({"kms_key_self_link": args.kms_key_name} if args.kms_key_name is not None else {}),
             },
             attached_disks=attached_disks,
-            guest_accelerators=[{"type": accelerator.type, "count": accelerator.count}] if listed else None,
-            network_interfaces=[{"subnetwork": validated.subnetwork}],
-            scheduling=scheduling,
-            shielded_instance_config={"enable_secure_boot": validated.secure_boot, "enable_vtpm": True, "enable_integrity_monitoring": True},
+            guest_accelerators=[{"type": self.accelerator.type, "count": self.accelerator.count}] if listed else None,
+            network_interfaces=[{"subnetwork": args.subnetwork}],
+            scheduling=self._scheduling(args),
+            shielded_instance_config={"enable_secure_boot": args.secure_boot, "enable_vtpm": True, "enable_integrity_monitoring": True},
             metadata={"enable-oslogin": "TRUE", "block-project-ssh-keys": "TRUE", "install-nvidia-driver": "True"},
             service_account={"email": self.service_account.email, "scopes": list(BOX_SCOPES)},
-            labels=validated.labels,
-            deletion_protection=validated.protect,
+            labels=labels,
+            deletion_protection=args.deletion_protection,
             allow_stopping_for_update=True,
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["bootDisk.initializeParams.image"]),
+            opts=self.child_options(ignore_changes=["bootDisk.initializeParams.image"]),
         )
-        self.service_account_email = self.service_account.email
-        self.instance_name = self.instance.name
-        self.register_outputs({
-            "serviceAccountEmail": self.service_account_email,
-            "instanceName": self.instance_name,
-            "accelerator": {"type": accelerator.type, "count": accelerator.count},
-        })

@@ -16,19 +16,16 @@ import pulumi_aws as aws
 
 from .config import Cloud, Cluster, PlatformConfig, endpoint_issues
 from ..aws.data_bucket import AccessLogBucket, AccessLogBucketArgs, S3DataBucket, S3DataBucketArgs
-from ..aws.gpu_training_box import GpuTrainingBox as AwsGpuTrainingBox
-from ..aws.gpu_training_box import GpuTrainingBoxArgs as AwsGpuTrainingBoxArgs
-from ..aws.gpu_training_box import args_from_config as aws_box_args
+from ..aws.gpu_training_box import AwsGpuTrainingBox, AwsGpuTrainingBoxArgs
 from ..gcp.data_bucket import GcsDataBucket, GcsDataBucketArgs, TeamWorkloadIdentity, TeamWorkloadIdentityArgs
-from ..gcp.gpu_training_box import GpuTrainingBox as GceGpuTrainingBox
-from ..gcp.gpu_training_box import GpuTrainingBoxArgs as GceGpuTrainingBoxArgs
-from ..gcp.gpu_training_box import args_from_config as gce_box_args
+from ..gcp.gpu_training_box import GcpGpuTrainingBox, GcpGpuTrainingBoxArgs
 from ..core.grants import GrantableBucket
 from ..k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
 from ..k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
 from ..aws.static_site import StaticSite, StaticSiteArgs, protect_stateful_children
 from ..core.errors import ComponentArgsError, ConfigError, Issue, validate_args
 from ..core.policy_documents import irsa_trust_policy_document
+from .gpu_boxes import aws_box_values, gcp_box_values
 
 #: The name of every team's workload ServiceAccount (the subject of its IRSA trust policy).
 WORKLOAD_SERVICE_ACCOUNT = "workload"
@@ -95,7 +92,7 @@ class ComponentArgs:
     namespaces: dict[str, TeamNamespaceArgs] = field(default_factory=dict)
     identities: dict[str, TeamWorkloadIdentityArgs] = field(default_factory=dict)
     gcs_buckets: dict[str, GcsDataBucketArgs] = field(default_factory=dict)
-    boxes: dict[str, AwsGpuTrainingBoxArgs | GceGpuTrainingBoxArgs] = field(default_factory=dict)
+    boxes: dict[str, AwsGpuTrainingBoxArgs | GcpGpuTrainingBoxArgs] = field(default_factory=dict)
     sites: list[tuple[str, StaticSiteArgs]] = field(default_factory=list)
     endpoints: dict[str, ModelEndpointArgs] = field(default_factory=dict)
 
@@ -181,12 +178,14 @@ def component_args(config: PlatformConfig) -> ComponentArgs:
     if components.gpu_boxes:
         for box in config.gpu_boxes:
             tags = {**standard, "team": box.team}
-            if on_aws:
-                values = aws_box_args(box, tags, config.protect_resources, config.retain_resources)
-                args.boxes[box.name] = collected.validate(AwsGpuTrainingBoxArgs, "GpuTrainingBox", box.name, values)
-            else:
-                values = gce_box_args(box, tags, config.protect_resources, _gcp_project(), config.retain_resources)
-                args.boxes[box.name] = collected.validate(GceGpuTrainingBoxArgs, "GpuTrainingBox", box.name, values)
+            try:
+                if on_aws:
+                    args.boxes[box.name] = AwsGpuTrainingBox.validate_args(box.name, aws_box_values(box, tags, config.protect_resources))
+                else:
+                    args.boxes[box.name] = GcpGpuTrainingBox.validate_args(box.name, gcp_box_values(box, tags, config.protect_resources, _gcp_project()))
+            except ComponentArgsError as error:
+                collected.issues.extend(error.issues)
+                args.boxes[box.name] = None  # type: ignore[assignment]  # its grants are still checked below
     if components.static_sites:
         args.sites = _static_site_args(config, collected)
     if components.model_endpoints:
@@ -364,14 +363,16 @@ def deploy_gpu_boxes(config: PlatformConfig, args: ComponentArgs, buckets: dict[
         ``{"gpuBoxes": {box: {"instanceId", "roleArn" (AWS) or "instanceName", "serviceAccount" (GCP),
         "grants": ["<access> <bucket>/<prefix>", ...]}}}``.
     """
+    # A box holds a data volume: the stack's protect / retain-on-delete reach all its children.
+    stateful = pulumi.ResourceOptions(protect=config.protect_resources, retain_on_delete=config.retain_resources)
     boxes: dict[str, Any] = {}
     for box_config in config.gpu_boxes:
         box_args = args.boxes[box_config.name]
         if isinstance(box_args, AwsGpuTrainingBoxArgs):
-            box = AwsGpuTrainingBox(box_config.name, box_args)
+            box = AwsGpuTrainingBox(box_config.name, box_args, stateful)
             principal, summary = box.role, {"instanceId": box.instance_id, "roleArn": box.role_arn}
         else:
-            box = GceGpuTrainingBox(box_config.name, box_args)
+            box = GcpGpuTrainingBox(box_config.name, box_args, stateful)
             principal, summary = box.service_account, {"instanceName": box.instance_name, "serviceAccount": box.service_account_email}
         grants = [buckets[g.bucket].grant(principal, g.access, g.prefix) for g in box_config.grants]
         summary["grants"] = [f"{g.access.value} {g.bucket}/{g.prefix}" for g in grants]

@@ -14,12 +14,16 @@ from enum import StrEnum
 from typing import Any, Literal
 
 import pulumi
+import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from ..aws.gpu_training_box import AwsGpuTrainingBoxArgs
 from ..core.errors import ConfigError, Issue, issues_from_validation_error
+from ..gcp.gpu_training_box import GcpGpuTrainingBoxArgs
 from ..k8s.model_endpoint_spec import ModelEndpointSpec
 from ..k8s.checks import check_cidr_blocks
+from .gpu_boxes import AWS_CONFIG_KEYS, GCP_CONFIG_KEYS, aws_box_values, gcp_box_values
 
 NAMESPACE = "mlplat"
 
@@ -505,17 +509,11 @@ def _gpu_type_issues(config: PlatformConfig, box: GpuBox, path: str) -> list[Iss
     So a bad ``mlplat:gpuBoxes`` entry fails before any resource is registered, with the config
     key path rather than the component argument name.
     """
-    import pydantic
-
     tags = {**config.standard_tags(), "team": box.team}
     if config.cloud is Cloud.AWS:
-        from ..aws.gpu_training_box import CONFIG_KEYS, GpuTrainingBoxArgs, args_from_config
-
-        model, values = GpuTrainingBoxArgs, args_from_config(box, tags, config.protect_resources)
+        model, keys, values = AwsGpuTrainingBoxArgs, AWS_CONFIG_KEYS, aws_box_values(box, tags, config.protect_resources)
     else:
-        from ..gcp.gpu_training_box import CONFIG_KEYS, GpuTrainingBoxArgs, args_from_config  # type: ignore[assignment]
-
-        model, values = GpuTrainingBoxArgs, args_from_config(box, tags, config.protect_resources, None)
+        model, keys, values = GcpGpuTrainingBoxArgs, GCP_CONFIG_KEYS, gcp_box_values(box, tags, config.protect_resources, None)
     try:
         model.model_validate(values)
     except pydantic.ValidationError as error:
@@ -524,7 +522,7 @@ def _gpu_type_issues(config: PlatformConfig, box: GpuBox, path: str) -> list[Iss
         # config key the argument comes from, with the value as the stack config gave it.
         for issue in issues_from_validation_error(error):
             field_name = re.match(r"[^.\[]*", issue.path).group()  # the argument, without [index] or .sub-field
-            key = CONFIG_KEYS.get(field_name, to_camel(field_name))
+            key = keys.get(field_name, to_camel(field_name))
             value = box.team if field_name in ("tags", "labels") else getattr(box, field_name, issue.value)
             if isinstance(value, BaseModel):
                 value = value.model_dump()

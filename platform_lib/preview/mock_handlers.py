@@ -149,6 +149,19 @@ def _ssm_parameter(args: dict[str, Any], mocks: PlatformMocks) -> dict[str, Any]
     return {"name": name, "value": value, "insecureValue": value, "type": "String", "arn": f"arn:aws:ssm:{mocks.region}::parameter{name}", "version": 1, "id": name, "withDecryption": False}
 
 
+@invoke_result("aws:ec2/getSubnet:getSubnet")
+def _subnet(args: dict[str, Any], mocks: PlatformMocks) -> dict[str, Any]:
+    """An existing private subnet looked up by id; its VPC id is derived from it, stable across previews."""
+    import hashlib
+
+    subnet_id = args.get("id") or "subnet-0" + hashlib.sha256(repr(sorted(args.items())).encode()).hexdigest()[:16]
+    vpc_id = f"vpc-0{hashlib.sha256(subnet_id.encode()).hexdigest()[:16]}"
+    return {
+        "id": subnet_id, "vpcId": vpc_id, "availabilityZone": f"{mocks.region}a", "cidrBlock": "10.0.1.0/24",
+        "arn": f"arn:aws:ec2:{mocks.region}:{ACCOUNT_ID}:subnet/{subnet_id}", "mapPublicIpOnLaunch": False, "ownerId": ACCOUNT_ID, "tags": {},
+    }
+
+
 @resource_state("aws:ec2/instance:Instance")
 def _ec2_instance(context: MockContext) -> tuple[str, dict[str, Any]]:
     resource_id, state = _ec2(context)
