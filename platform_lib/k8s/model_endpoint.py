@@ -34,13 +34,12 @@ External facts used here, by source:
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal, Mapping, overload
 from urllib.parse import urlparse
 
 import pulumi
 import pulumi_kubernetes as k8s
-import re
-
 from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 from typing_extensions import TypedDict, Unpack
