@@ -141,3 +141,22 @@ def test_a_box_granted_the_same_bucket_access_twice_is_a_config_error():
     grant = {"bucket": "fraud-features", "access": "read-write", "prefix": "checkpoints/"}
     messages = parse_errors({**BASE, "gpuBoxes": [{**AWS_BOX, "grants": [grant, {"bucket": "fraud-features"}, grant]}]})
     assert messages == ["mlplat:gpuBoxes[0].grants[2]: got {'bucket': 'fraud-features', 'access': 'read-write', 'prefix': 'checkpoints/'}; expected a grant not given already (it repeats grants[0])"]
+
+
+def test_team_quota_is_the_namespace_quota_model_with_yaml_keys():
+    from platform_lib.core.errors import ConfigError
+    from platform_lib.k8s.quota import ResourceQuotaSpec
+    from platform_lib.platform.config import TeamQuota, parse_platform_config
+
+    quota = TeamQuota.model_validate({"cpu": 4, "memoryGib": 8, "storageGib": 50})
+    assert isinstance(quota, ResourceQuotaSpec) and (quota.memory_gib, quota.storage_gib) == (8, 50)
+    values = {
+        "environment": "dev",
+        "region": "us-east-1",
+        "tags": {"team": "ml-platform", "cost-center": "cc-4100"},
+        "cluster": {"name": "ml-dev"},
+        "teams": [{"name": "fraud", "identityGroup": "g", "quota": {"cpu": 4, "memoryGib": -1}}],
+    }
+    with pytest.raises(ConfigError) as raised:
+        parse_platform_config(values)
+    assert [i.path for i in raised.value.issues] == ["mlplat:teams[0].quota.memoryGib"]

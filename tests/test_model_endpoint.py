@@ -7,6 +7,7 @@ import copy
 import math
 
 import pytest
+from pydantic.alias_generators import to_camel
 
 from platform_lib.platform.config import parse_platform_config
 from platform_lib.core.errors import ComponentArgsError, ConfigError
@@ -30,24 +31,22 @@ PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 BASE = {
-    "name": "fraud-detector",
     "namespace": "fraud",
-    "environment": "prod",
-    "labels": {"team": "fraud", "cost-center": "cc-4100", "environment": "prod", "managed-by": "pulumi"},
-    "model": {"name": "fraud-xgb", "version": "2.4.0", "registryVersion": "17", "gitSha": "4e1d9c7b2a3f5e6d7c8b9a0f1e2d3c4b5a6f7e8d"},
+    "labels": {"team": "fraud", "cost-center": "cc-4100", "environment": "prod"},
+    "model": {"name": "fraud-xgb", "version": "2.4.0", "registry_version": "17", "git_sha": "4e1d9c7b2a3f5e6d7c8b9a0f1e2d3c4b5a6f7e8d"},
     "image": IMAGE,
-    "resources": {"cpu": 1, "memoryGib": 2},
-    "autoscaling": {"minReplicas": 3, "maxReplicas": 12, "targetCpuUtilizationPercent": 65},
+    "resources": {"cpu": 1, "memory_gib": 2},
+    "autoscaling": {"min_replicas": 3, "max_replicas": 12, "target_cpu_utilization_percent": 65},
 }
 CANARY = {
-    "steps": [{"weight": 5, "pauseSeconds": 600}, {"weight": 20, "pauseSeconds": 900}, {"weight": 50, "pauseSeconds": None}],
+    "steps": [{"weight": 5, "pause_seconds": 600}, {"weight": 20, "pause_seconds": 900}, {"weight": 50, "pause_seconds": None}],
     "analysis": {
         "name": "precision",
         "query": 'avg(model_precision{namespace="{{args.namespace}}",service="{{args.service}}",track="{{args.track}}"})',
-        "successCondition": "result[0] >= 0.92",
-        "intervalSeconds": 120,
-        "failureLimit": 2,
-        "minRequestCount": 200,
+        "success_condition": "result[0] >= 0.92",
+        "interval_seconds": 120,
+        "failure_limit": 2,
+        "min_request_count": 200,
     },
 }
 
@@ -90,8 +89,8 @@ def test_component_type_and_children_are_parented_and_named_from_it(deployment_p
     assert sorted(c.type for c in children) == sorted([DEPLOYMENT, SERVICE, INGRESS, HPA, PDB, NETWORK_POLICY, SERVICE_MONITOR, PROMETHEUS_RULE])
     assert all(c.name.startswith("fraud-detector-") for c in children)
     assert all(c.inputs["metadata"]["namespace"] == "fraud" for c in children)
-    assert component.outputs["workloadKind"] == "Deployment"
-    assert component.outputs["peakRequests"] == {"pods": 13, "cpu": 13, "memoryGib": 26, "gpu": 0}
+    assert component.outputs["workload_kind"] == "Deployment"
+    assert component.outputs["peak_requests"] == {"pods": 13, "cpu": 13, "memory_gib": 26, "gpu": 0}
     assert not find_all(deployment_plan, ROLLOUT)
 
 
@@ -181,7 +180,7 @@ def test_every_object_and_pod_carries_the_audit_trail(deployment_plan):
 
 
 def test_fractional_resources_become_millicores_and_mebibytes_never_zero():
-    server = container(find(build(args(resources={"cpu": 0.0004, "memoryGib": 0.5})), DEPLOYMENT))
+    server = container(find(build(args(resources={"cpu": 0.0004, "memory_gib": 0.5})), DEPLOYMENT))
     # 0.4 millicores rounds up to 1m (a 0m request would make CPU utilisation undefined for the HPA).
     assert server["resources"] == {"requests": {"cpu": "1m", "memory": "512Mi"}, "limits": {"cpu": "1m", "memory": "512Mi"}}
 
@@ -210,32 +209,32 @@ def test_ingress_is_an_internal_alb_by_default(deployment_plan):
 
 
 def test_component_reports_the_internal_load_balancer_hostname(deployment_plan):
-    hostname = find(deployment_plan, "mlplat:k8s:ModelEndpoint").outputs["loadBalancerHostname"]
+    hostname = find(deployment_plan, "mlplat:k8s:ModelEndpoint").outputs["load_balancer_hostname"]
     assert hostname.startswith("internal-k8s-fraud-frauddet-") and hostname.endswith(".us-east-1.elb.amazonaws.com")
 
 
 def test_internet_facing_https_is_an_explicit_opt_out():
     arn = "arn:aws:acm:us-east-1:123456789012:certificate/abcd-1234"
-    plan = build(args(exposure={"internetFacing": True, "certificateArn": arn, "host": "fraud.example.com"}))
+    plan = build(args(exposure={"internet_facing": True, "certificate_arn": arn, "host": "fraud.example.com"}))
     ingress = find(plan, INGRESS).inputs
     annotations = ingress["metadata"]["annotations"]
     assert annotations["alb.ingress.kubernetes.io/scheme"] == "internet-facing"
     assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == arn
     assert annotations["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTPS": 443}]'
     assert ingress["spec"]["rules"][0]["host"] == "fraud.example.com"
-    assert find(plan, "mlplat:k8s:ModelEndpoint").outputs["loadBalancerHostname"].startswith("k8s-fraud-frauddet-")
+    assert find(plan, "mlplat:k8s:ModelEndpoint").outputs["load_balancer_hostname"].startswith("k8s-fraud-frauddet-")
 
 
 def test_cluster_only_endpoint_has_no_ingress_and_admits_no_load_balancer():
     plan = build(args(exposure={"enabled": False}))
     assert not find_all(plan, INGRESS)
-    assert find(plan, "mlplat:k8s:ModelEndpoint").outputs.get("loadBalancerHostname") is None
+    assert find(plan, "mlplat:k8s:ModelEndpoint").outputs.get("load_balancer_hostname") is None
     sources = find(plan, NETWORK_POLICY).inputs["spec"]["ingress"][0]["from"]
     assert all("ipBlock" not in source for source in sources)
 
 
 def test_network_policy_admits_load_balancer_prometheus_and_clients_only():
-    plan = build(args(exposure={"loadBalancerSourceCidrs": ["10.20.0.0/16"], "clientNamespaces": ["risk"]}))
+    plan = build(args(exposure={"load_balancer_source_cidrs": ["10.20.0.0/16"], "client_namespaces": ["risk"]}))
     policy = find(plan, NETWORK_POLICY).inputs["spec"]
     assert policy["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "fraud-detector", "app.kubernetes.io/instance": "fraud-detector"}
     assert policy["policyTypes"] == ["Ingress", "Egress"]
@@ -251,15 +250,15 @@ def test_network_policy_admits_load_balancer_prometheus_and_clients_only():
 
 def test_network_policy_refuses_the_whole_internet_as_load_balancer():
     with pytest.raises(PreviewError) as raised:
-        build(args(exposure={"loadBalancerSourceCidrs": ["0.0.0.0/0"]}))
+        build(args(exposure={"load_balancer_source_cidrs": ["0.0.0.0/0"]}))
     assert [(i.path, i.value, i.expected) for i in raised.value.__cause__.issues] == [
-        ("ModelEndpoint(fraud-detector).exposure.loadBalancerSourceCidrs", ["0.0.0.0/0"], "CIDR blocks narrower than the whole internet (0.0.0.0/0 and ::/0 are refused)")
+        ("ModelEndpoint(fraud-detector).exposure.load_balancer_source_cidrs", ["0.0.0.0/0"], "CIDR blocks narrower than the whole internet (0.0.0.0/0 and ::/0 are refused)")
     ]
     assert [r.type for r in raised.value.plan.resources] == ["pulumi:pulumi:Stack"]
 
 
 def test_gpu_pods_request_gpus_with_tolerations_and_node_selector():
-    plan = build(args(resources={"cpu": 4, "memoryGib": 16, "gpu": 1}))
+    plan = build(args(resources={"cpu": 4, "memory_gib": 16, "gpu": 1}))
     deployment = find(plan, DEPLOYMENT)
     resources = container(deployment)["resources"]
     assert resources["requests"]["nvidia.com/gpu"] == resources["limits"]["nvidia.com/gpu"] == "1"
@@ -363,12 +362,12 @@ def test_analysis_gates_the_canary_and_needs_traffic(canary_plan):
 
 
 def test_canary_peak_counts_the_full_surge(canary_plan):
-    peak = find(canary_plan, "mlplat:k8s:ModelEndpoint").outputs["peakRequests"]
-    assert peak == {"pods": 24, "cpu": 24, "memoryGib": 48, "gpu": 0}
+    peak = find(canary_plan, "mlplat:k8s:ModelEndpoint").outputs["peak_requests"]
+    assert peak == {"pods": 24, "cpu": 24, "memory_gib": 48, "gpu": 0}
 
 
 def test_ab_test_by_header_routes_matching_requests_to_b():
-    plan = build(args(abTest={"split": "header", "headerName": "x-model-variant", "headerValue": "v2"}))
+    plan = build(args(ab_test={"split": "header", "header_name": "x-model-variant", "header_value": "v2"}))
     canary = find(plan, ROLLOUT).inputs["spec"]["strategy"]["canary"]
     assert canary["trafficRouting"]["managedRoutes"] == [{"name": "ab-header"}]
     assert canary["steps"] == [
@@ -380,8 +379,8 @@ def test_ab_test_by_header_routes_matching_requests_to_b():
 
 
 def test_ab_test_by_weight_holds_the_split_with_its_business_metric():
-    analysis = {"name": "conversion", "query": "sum(rate(orders_total{track=\"{{args.track}}\"}[10m]))", "successCondition": "result[0] >= 0.05"}
-    plan = build(args(abTest={"split": "weight", "weight": 30, "analysis": analysis}))
+    analysis = {"name": "conversion", "query": "sum(rate(orders_total{track=\"{{args.track}}\"}[10m]))", "success_condition": "result[0] >= 0.05"}
+    plan = build(args(ab_test={"split": "weight", "weight": 30, "analysis": analysis}))
     canary = find(plan, ROLLOUT).inputs["spec"]["strategy"]["canary"]
     assert canary["steps"] == [{"setWeight": 30}, {"pause": {}}]
     assert "managedRoutes" not in canary["trafficRouting"]
@@ -405,20 +404,20 @@ BAD_INPUTS = {
     "canary weight below 0": (args(canary=_steps(-5, 50)), f"{NAME}.canary.steps[0].weight", -5, "a number at least 0"),
     "canary weights not increasing": (args(canary=_steps(10, 50, 30)), f"{NAME}.canary.steps", _steps(10, 50, 30)["steps"], "weights strictly increasing from step to step (got [10, 50, 30])"),
     "canary weights repeated": (args(canary=_steps(20, 20)), f"{NAME}.canary.steps", _steps(20, 20)["steps"], "weights strictly increasing from step to step (got [20, 20])"),
-    "analysis without a query": (args(canary={"steps": [{"weight": 10}], "analysis": {"successCondition": "result[0] > 0.9"}}), f"{NAME}.canary.analysis.query", MISSING, "a value (this key is required)"),
-    "analysis with a blank query": (args(canary={"steps": [{"weight": 10}], "analysis": {"query": "   ", "successCondition": "result[0] > 0.9"}}), f"{NAME}.canary.analysis.query", "   ", "a non-blank value"),
+    "analysis without a query": (args(canary={"steps": [{"weight": 10}], "analysis": {"success_condition": "result[0] > 0.9"}}), f"{NAME}.canary.analysis.query", MISSING, "a value (this key is required)"),
+    "analysis with a blank query": (args(canary={"steps": [{"weight": 10}], "analysis": {"query": "   ", "success_condition": "result[0] > 0.9"}}), f"{NAME}.canary.analysis.query", "   ", "a non-blank value"),
     "canary without analysis": (args(canary={"steps": [{"weight": 10}]}), f"{NAME}.canary.analysis", MISSING, "a value (this key is required)"),
     "image without tag or digest": (args(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud/detector"), f"{NAME}.image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud/detector", "an image pinned by digest: <repository>[:<tag>]@sha256:<64 hex digits> (neither tag nor digest was given)"),
     "image with a tag only": (args(image="ghcr.io/acme/fraud-detector:2.4.0"), f"{NAME}.image", "ghcr.io/acme/fraud-detector:2.4.0", "an image pinned by digest: <repository>[:<tag>]@sha256:<64 hex digits> (a tag alone can be moved to another image)"),
     "image with a short digest": (args(image="ghcr.io/acme/fraud-detector@sha256:abc"), f"{NAME}.image", "ghcr.io/acme/fraud-detector@sha256:abc", "an image pinned by digest: <repository>[:<tag>]@sha256:<64 hex digits> (the digest 'sha256:abc' is not sha256:<64 lowercase hex digits>)"),
-    "min replicas above max": (args(autoscaling={"minReplicas": 8, "maxReplicas": 4}), f"{NAME}.autoscaling.minReplicas", 8, "at most maxReplicas (4)"),
-    "one replica in prod": (args(autoscaling={"minReplicas": 1, "maxReplicas": 4}), f"{NAME}.autoscaling.minReplicas", 1, "at least 2 outside dev (prod): one pod must keep serving while another is drained or rescheduled"),
-    "canary and A/B together": (args(canary=CANARY, abTest={"split": "weight"}), f"{NAME}.abTest", {"split": "weight", "weight": 50, "headerName": "x-model-variant", "headerValue": "b", "analysis": None}, "no abTest beside a canary: either canary or abTest, not both (one Rollout runs one strategy at a time)"),
-    "CPU limit below the request": (args(resources={"cpu": 2, "cpuLimit": 1}), f"{NAME}.resources.cpuLimit", 1.0, "at least the cpu request (2 vCPU)"),
+    "min replicas above max": (args(autoscaling={"min_replicas": 8, "max_replicas": 4}), f"{NAME}.autoscaling.min_replicas", 8, "at most the maximum number of replicas (4)"),
+    "one replica": (args(autoscaling={"min_replicas": 1, "max_replicas": 4}), f"{NAME}.autoscaling.min_replicas", 1, "at least 2, so one pod keeps serving while another is drained or rescheduled (or allow_single_replica=True)"),
+    "canary and A/B together": (args(canary=CANARY, ab_test={"split": "weight"}), f"{NAME}.ab_test", {"split": "weight", "weight": 50, "header_name": "x-model-variant", "header_value": "b", "analysis": None}, "no A/B test beside a canary: either a canary or an A/B test, not both (one Rollout runs one strategy at a time)"),
+    "CPU limit below the request": (args(resources={"cpu": 2, "cpu_limit": 1}), f"{NAME}.resources.cpu_limit", 1.0, "at least the cpu request (2 vCPU)"),
     "canary without a load balancer": (args(canary=CANARY, exposure={"enabled": False}), f"{NAME}.exposure.enabled", False, "true for a canary or A/B test: the load balancer splits the traffic"),
-    "label value with a space": (args(labels={"team": "fraud", "cost-center": "cc 4100"}), f"{NAME}.labels", {"team": "fraud", "cost-center": "cc 4100"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: cost-center=cc 4100)"),
-    "Prometheus selector label with a slash in the value": (args(observability={"prometheusLabels": {"release": "kube/prometheus"}}), f"{NAME}.observability.prometheusLabels", {"release": "kube/prometheus"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: release=kube/prometheus)"),
-    "GPU node selector with a bad key": (args(gpuPlacement={"nodeSelector": {"-gpu": "true"}}), f"{NAME}.gpuPlacement.nodeSelector", {"-gpu": "true"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: -gpu=true)"),
+    "label value with a space": (args(labels={"team": "fraud", "cost-center": "cc 4100", "environment": "prod"}), f"{NAME}.labels", {"team": "fraud", "cost-center": "cc 4100", "environment": "prod"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: cost-center=cc 4100)"),
+    "Prometheus selector label with a slash in the value": (args(observability={"prometheus_labels": {"release": "kube/prometheus"}}), f"{NAME}.observability.prometheus_labels", {"release": "kube/prometheus"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: release=kube/prometheus)"),
+    "GPU node selector with a bad key": (args(gpu_placement={"node_selector": {"-gpu": "true"}}), f"{NAME}.gpu_placement.node_selector", {"-gpu": "true"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: -gpu=true)"),
 }
 
 
@@ -437,8 +436,8 @@ def test_bad_input_is_refused_before_anything_is_registered(case):
     assert [r.type for r in raised.value.plan.resources] == ["pulumi:pulumi:Stack"]
 
 
-def test_one_replica_is_fine_in_dev():
-    plan = build(args(environment="dev", autoscaling={"minReplicas": 1, "maxReplicas": 2}))
+def test_one_replica_is_an_explicit_opt_out():
+    plan = build(args(allow_single_replica=True, autoscaling={"min_replicas": 1, "max_replicas": 2}))
     assert find(plan, DEPLOYMENT).inputs["spec"]["replicas"] == 1
 
 
@@ -452,6 +451,13 @@ def test_digest_only_image_is_accepted():
 # --- stack config -------------------------------------------------------------------------------------
 
 
+def yaml_keys(value):
+    """``value`` with every mapping key in camelCase, as in the stack YAML."""
+    if isinstance(value, dict):
+        return {to_camel(k): yaml_keys(v) for k, v in value.items()}
+    return [yaml_keys(v) for v in value] if isinstance(value, list) else value
+
+
 def _config(**overrides):
     values = {
         "environment": "prod",
@@ -459,7 +465,8 @@ def _config(**overrides):
         "tags": {"team": "ml-platform", "cost-center": "cc-4100"},
         "cluster": {"name": "ml-prod"},
         "teams": [{"name": "fraud", "identityGroup": "g", "quota": {"cpu": 32, "memoryGib": 64, "pods": 40}}],
-        "endpoints": [{k: v for k, v in args(canary=CANARY, autoscaling={"minReplicas": 2, "maxReplicas": 8}).items() if k not in ("namespace", "environment", "labels")} | {"team": "fraud"}],
+        # As the stack YAML spells it: camelCase keys.
+        "endpoints": [yaml_keys({k: v for k, v in args(canary=CANARY, autoscaling={"min_replicas": 2, "max_replicas": 8}).items() if k not in ("namespace", "labels")}) | {"name": "fraud-detector", "team": "fraud"}],
     }
     values.update(overrides)
     return values
@@ -509,8 +516,8 @@ def test_shipped_stacks_deploy_endpoints_in_their_teams_namespaces_within_quota(
         team = endpoint.name.split("-")[0]
         for child in plan.children_of(endpoint.urn):
             assert child.inputs["metadata"]["namespace"] == team
-        used[team] = used.get(team, 0) + endpoint.outputs["peakRequests"]["cpu"]
-        assert endpoint.outputs["peakRequests"]["memoryGib"] <= quotas[team]["memoryGib"]
+        used[team] = used.get(team, 0) + endpoint.outputs["peak_requests"]["cpu"]
+        assert endpoint.outputs["peak_requests"]["memory_gib"] <= quotas[team]["memoryGib"]
     for team, cpu in used.items():
         assert cpu <= quotas[team]["cpu"]
 
@@ -545,10 +552,138 @@ def test_config_reports_endpoint_cross_field_problems_at_their_keys():
     with pytest.raises(ConfigError) as raised:
         parse_platform_config(values)
     assert [(i.path, i.value) for i in raised.value.issues] == [
-        ("mlplat:endpoints[0].abTest", {"split": "weight", "weight": 50, "headerName": "x-model-variant", "headerValue": "b", "analysis": None})
+        ("mlplat:endpoints[0].abTest", {"split": "weight", "weight": 50, "header_name": "x-model-variant", "header_value": "b", "analysis": None})
     ]
     values = _config()
     values["endpoints"][0]["autoscaling"] = {"minReplicas": 6, "maxReplicas": 4}
     with pytest.raises(ConfigError) as raised:
         parse_platform_config(values)
-    assert [str(i) for i in raised.value.issues] == ["mlplat:endpoints[0].autoscaling.minReplicas: got 6; expected at most maxReplicas (4)"]
+    assert [str(i) for i in raised.value.issues] == ["mlplat:endpoints[0].autoscaling.minReplicas: got 6; expected at most the maximum number of replicas (4)"]
+
+
+# --- the component contract: snake_case keywords, Outputs for identifiers, the caller's options -------
+
+
+def test_keywords_and_an_args_object_register_the_same_resources():
+    import json
+
+    from platform_lib.k8s.model_endpoint import ModelEndpointArgs
+
+    by_keywords = preview(lambda: ModelEndpoint("fraud-detector", **args(canary=CANARY)))
+    by_args = preview(lambda: ModelEndpoint("fraud-detector", ModelEndpointArgs(**args(canary=CANARY))))
+    shapes = [sorted((r.type, r.name, json.dumps(r.inputs, sort_keys=True)) for r in plan.resources) for plan in (by_keywords, by_args)]
+    assert shapes[0] == shapes[1]
+
+
+def test_camel_case_keywords_are_refused_by_name():
+    with pytest.raises(ComponentArgsError) as raised:
+        ModelEndpoint.validate_args("fraud-detector", **args(), maxSurge=2)
+    assert [(i.path, i.expected) for i in raised.value.issues] == [(f"{NAME}.maxSurge", "no such key (unknown keys are rejected; check the spelling)")]
+
+
+def test_namespace_service_account_and_label_values_may_be_outputs():
+    import pulumi
+
+    def program():
+        ModelEndpoint(
+            "fraud-detector",
+            **{
+                **args(canary=CANARY),
+                "namespace": pulumi.Output.from_input("fraud"),
+                "service_account_name": pulumi.Output.from_input("workload"),
+                "labels": {"team": pulumi.Output.from_input("fraud"), "cost-center": "cc-4100", "environment": pulumi.Output.from_input("prod")},
+            },
+        )
+
+    plan = preview(program)
+    rollout = find(plan, ROLLOUT)
+    assert rollout.inputs["metadata"]["namespace"] == "fraud"
+    assert pod_spec(rollout)["serviceAccountName"] == "workload"
+    assert {"name": "namespace", "value": "fraud"} in rollout.inputs["spec"]["strategy"]["canary"]["analysis"]["args"]
+    env = {e["name"]: e["value"] for e in container(rollout)["env"]}
+    attributes = dict(pair.split("=", 1) for pair in env["OTEL_RESOURCE_ATTRIBUTES"].split(","))
+    assert (attributes["service.namespace"], attributes["deployment.environment.name"]) == ("fraud", "prod")
+    rule = find(plan, PROMETHEUS_RULE).inputs["spec"]["groups"][0]
+    assert rule["name"] == "fraud.fraud-detector.slo"
+    assert rule["rules"][0]["labels"] == {"severity": "page", "team": "fraud", "namespace": "fraud", "service": "fraud-detector"}
+    assert find(plan, INGRESS).inputs["metadata"]["annotations"]["alb.ingress.kubernetes.io/tags"] == "team=fraud,cost-center=cc-4100,environment=prod,managed-by=pulumi"
+    component = find(plan, "mlplat:k8s:ModelEndpoint")
+    assert component.outputs["service_dns"] == "fraud-detector.fraud.svc.cluster.local"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "path"),
+    [
+        ("namespace", "Fraud_Team", f"{NAME}.namespace"),
+        ("service_account_name", "Workload Account", f"{NAME}.service_account_name"),
+        ("labels", {"team": "fraud team", "cost-center": "cc-4100", "environment": "prod"}, f"{NAME}.labels[team]"),
+    ],
+)
+def test_an_output_that_turns_out_invalid_is_refused_naming_the_field(field, value, path):
+    import pulumi
+
+    if field == "labels":
+        value = {**value, "team": pulumi.Output.from_input(value["team"])}
+    else:
+        value = pulumi.Output.from_input(value)
+    with pytest.raises(PreviewError) as raised:
+        build({**args(), field: value})
+    error = raised.value.__cause__
+    assert isinstance(error, ComponentArgsError)
+    assert [i.path for i in error.issues] == [path]
+
+
+def test_labels_need_the_standard_keys():
+    with pytest.raises(ComponentArgsError) as raised:
+        ModelEndpoint.validate_args("fraud-detector", **args(labels={"team": "fraud"}))
+    assert [(i.path, i.expected) for i in raised.value.issues] == [
+        (f"{NAME}.labels", "labels including the standard keys team, cost-center, environment (missing: cost-center, environment)")
+    ]
+
+
+def test_alert_severity_is_an_argument_paging_by_default(deployment_plan):
+    plan = build(args(alert_severity="ticket"))
+    severities = {r["labels"]["severity"] for r in find(plan, PROMETHEUS_RULE).inputs["spec"]["groups"][0]["rules"]}
+    assert severities == {"ticket"}
+    assert {r["labels"]["severity"] for r in find(deployment_plan, PROMETHEUS_RULE).inputs["spec"]["groups"][0]["rules"]} == {"page"}
+
+
+def test_the_component_protects_nothing_itself_and_passes_the_callers_options_on():
+    import pulumi
+    import pulumi_kubernetes as k8s
+
+    unprotected = build(args())
+    assert all(not r.options.protect and not r.options.retain_on_delete for r in unprotected.resources)
+
+    def program():
+        provider = k8s.Provider("cluster", kubeconfig="{}")
+        ModelEndpoint("fraud-detector", args(canary=CANARY), opts=pulumi.ResourceOptions(provider=provider, protect=True))
+
+    plan = preview(program)
+    provider = next(r for r in plan.resources if r.name == "cluster")
+    children = plan.children_of(find(plan, "mlplat:k8s:ModelEndpoint").urn)
+    assert len(children) == 11
+    for child in children:
+        assert child.options.protect, child.name
+        assert child.options.provider.startswith(provider.urn), child.name
+
+
+def test_the_platform_allows_one_replica_and_tickets_in_dev_only():
+    from platform_lib.platform.compose import component_args
+
+    for environment, allowed, severity in (("dev", True, "ticket"), ("staging", False, "ticket"), ("prod", False, "page")):
+        values = _config(environment=environment)
+        config = parse_platform_config(values)
+        (endpoint,) = component_args(config).endpoints.values()
+        assert (endpoint.allow_single_replica, endpoint.alert_severity) == (allowed, severity), environment
+        assert endpoint.labels["environment"] == environment
+
+
+def test_service_name_defaults_to_the_component_name_and_may_differ_from_it():
+    named = preview(lambda: ModelEndpoint("fraud-endpoint", service_name="fraud-detector", **args()))
+    assert find(named, DEPLOYMENT).name == "fraud-endpoint-deployment"
+    assert find(named, DEPLOYMENT).inputs["metadata"]["name"] == "fraud-detector"
+    assert ModelEndpoint.validate_args("fraud-detector", **args()).service_name == "fraud-detector"
+    with pytest.raises(ComponentArgsError) as raised:
+        ModelEndpoint.validate_args("Fraud Detector", **args())
+    assert [i.path for i in raised.value.issues] == ["ModelEndpoint(Fraud Detector).service_name"]

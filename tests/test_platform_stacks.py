@@ -151,6 +151,16 @@ def test_prod_protects_and_retains_buckets_and_keys_dev_does_not(stack):
     assert all(r.options.protect is expected and r.options.retain_on_delete is expected for r in stateful), name
 
 
+def test_prod_protects_and_retains_every_team_namespace_object_dev_does_not(stack):
+    # The platform layer passes protect/retain_on_delete as the TeamNamespace's options; they reach every child.
+    name, _, plan, _ = stack
+    expected = name == "prod"
+    for component in plan.by_type("mlplat:k8s:TeamNamespace"):
+        children = plan.children_of(component.urn)
+        assert children
+        assert all(r.options.protect is expected and r.options.retain_on_delete is expected for r in children), (name, component.name)
+
+
 def test_irsa_trust_policy_document_is_pure():
     document = irsa_trust_policy_document("arn:aws:iam::123456789012:oidc-provider/oidc.example/id/X", "oidc.example/id/X", "fraud", "workload")
     condition = document["Statement"][0]["Condition"]["StringEquals"]
@@ -293,8 +303,8 @@ def test_model_endpoint_refusing_one_replica_outside_dev_registers_nothing():
     bad = config.model_copy(update={"endpoints": [one, *config.endpoints[1:]]})
     error, registered = _refused("staging", program=lambda: build_platform(bad))
     assert isinstance(error, ComponentArgsError)
-    assert [(i.path, i.value) for i in error.issues] == [(f"ModelEndpoint({endpoint.team}-{endpoint.name}).autoscaling.minReplicas", 1)]
-    assert error.issues[0].expected.startswith("at least 2 outside dev (staging)")
+    assert [(i.path, i.value) for i in error.issues] == [(f"ModelEndpoint({endpoint.team}-{endpoint.name}).autoscaling.min_replicas", 1)]
+    assert error.issues[0].expected.startswith("at least 2, so one pod keeps serving")
     assert registered == []
 
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
+import pulumi
+import pulumi_kubernetes as k8s
 import pytest
 
-from platform_lib.platform.config import TeamQuota
 from platform_lib.core.errors import _MISSING as MISSING
 from platform_lib.core.errors import ComponentArgsError
 from platform_lib.core.quantities import cpu_quantity, memory_quantity
-from platform_lib.k8s.team_namespace import TEAM_ROLE_RULES, TeamNamespace
+from platform_lib.k8s.quota import ResourceQuotaSpec
+from platform_lib.k8s.team_namespace import TEAM_ROLE_RULES, TeamNamespace, TeamNamespaceArgs
 from platform_lib.preview import PreviewError, run_preview
 
 from .conftest import REPO_ROOT
 
-LABELS = {"team": "fraud", "cost-center": "cc-4100"}
-QUOTA = TeamQuota(cpu=16, memory_gib=64, gpu=2, pods=40, load_balancers=1, storage_gib=200)
+LABELS = {"team": "fraud", "cost-center": "cc-4100", "environment": "prod"}
+QUOTA = ResourceQuotaSpec(cpu=16, memory_gib=64, gpu=2, pods=40, load_balancers=1, storage_gib=200)
 ROLE_ARN = "arn:aws:iam::123456789012:role/fraud-workload"
 
 
@@ -30,7 +34,7 @@ def one(plan, kind, name):
 
 
 def make(**overrides):
-    values = {"environment": "prod", "labels": LABELS, "identity_group": "ml-fraud-engineers", "quota": QUOTA, **overrides}
+    values = {"labels": LABELS, "identity_group": "ml-fraud-engineers", "quota": QUOTA, **overrides}
     return lambda: TeamNamespace("fraud", **values)
 
 
@@ -61,15 +65,81 @@ def test_namespace_is_labelled_for_pod_security_standards(plan):
     assert one(plan, "Namespace", "fraud").inputs["metadata"]["name"] == "fraud"
 
 
-def test_prod_namespace_is_protected_and_retained_its_objects_are_not(plan):
-    namespace = one(plan, "Namespace", "fraud")
-    assert namespace.options.protect and namespace.options.retain_on_delete
-    assert not one(plan, "ResourceQuota", "fraud-quota").options.protect
+def test_the_component_protects_nothing_itself(plan):
+    children = plan.children_of(one(plan, "TeamNamespace", "fraud").urn)
+    assert children and all(not c.options.protect and not c.options.retain_on_delete for c in children)
 
 
-def test_dev_namespace_is_not_protected():
-    namespace = one(preview(make(environment="dev")), "Namespace", "fraud")
-    assert not namespace.options.protect and not namespace.options.retain_on_delete
+def test_caller_options_reach_every_child():
+    def program():
+        provider = k8s.Provider("cluster", kubeconfig="{}")
+        TeamNamespace("fraud", labels=LABELS, identity_group="g", quota=QUOTA, opts=pulumi.ResourceOptions(provider=provider, protect=True, retain_on_delete=True))
+
+    plan = preview(program)
+    provider = one(plan, "kubernetes", "cluster")
+    children = plan.children_of(one(plan, "TeamNamespace", "fraud").urn)
+    assert len(children) == 9
+    for child in children:
+        assert child.options.protect and child.options.retain_on_delete, child.name
+        assert child.options.provider.startswith(provider.urn), child.name
+
+
+def test_args_object_and_keywords_register_the_same_resources():
+    by_args = preview(lambda: TeamNamespace("fraud", TeamNamespaceArgs(labels=LABELS, identity_group="g", quota=QUOTA)))
+    by_keywords = preview(make(identity_group="g"))
+    shapes = [sorted(((r.type, r.name, json.dumps(r.inputs, sort_keys=True)) for r in plan.resources)) for plan in (by_args, by_keywords)]
+    assert shapes[0] == shapes[1]
+
+
+def test_identifiers_may_be_outputs():
+    def program():
+        TeamNamespace(
+            "fraud",
+            labels={**LABELS, "team": pulumi.Output.from_input("fraud")},
+            identity_group=pulumi.Output.from_input("ml-fraud-engineers"),
+            quota=QUOTA,
+            namespace=pulumi.Output.from_input("fraud-ml"),
+            service_account_name=pulumi.Output.from_input("trainer"),
+            irsa_role_arn=pulumi.Output.from_input(ROLE_ARN),
+        )
+
+    plan = preview(program)
+    assert one(plan, "Namespace", "fraud").inputs["metadata"]["name"] == "fraud-ml"
+    assert one(plan, "ResourceQuota", "fraud-quota").inputs["metadata"]["namespace"] == "fraud-ml"
+    assert one(plan, "RoleBinding", "fraud-member").inputs["subjects"][0]["name"] == "ml-fraud-engineers"
+    account = one(plan, "ServiceAccount", "fraud-workload").inputs["metadata"]
+    assert (account["name"], account["annotations"]) == ("trainer", {"eks.amazonaws.com/role-arn": ROLE_ARN})
+    assert one(plan, "LimitRange", "fraud-limits").inputs["metadata"]["labels"]["team"] == "fraud"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("namespace", "Fraud_Team", "a DNS label"),
+        ("irsa_role_arn", "arn:aws:iam::123456789012:user/x", "an IAM role ARN"),
+        ("service_account_name", "Trainer", "a DNS label"),
+        ("identity_group", "", "a group name of 1 to 128 characters"),
+    ],
+)
+def test_an_output_identifier_is_checked_when_its_value_is_known(field, value, expected):
+    with pytest.raises(PreviewError) as caught:
+        preview(make(**{field: pulumi.Output.from_input(value)}))
+    error = caught.value.__cause__
+    assert isinstance(error, ComponentArgsError)
+    assert [(i.path, i.expected.startswith(expected)) for i in error.issues] == [(f"TeamNamespace(fraud).{field}", True)]
+
+
+def test_an_output_label_value_is_checked_when_known():
+    with pytest.raises(PreviewError) as caught:
+        preview(make(labels={**LABELS, "team": pulumi.Output.from_input("fraud team")}))
+    assert [i.path for i in caught.value.__cause__.issues] == ["TeamNamespace(fraud).labels[team]"]
+
+
+def test_the_name_must_be_a_dns_label_without_a_namespace_argument():
+    with pytest.raises(ComponentArgsError) as caught:
+        TeamNamespace.validate_args("Fraud Team", labels=LABELS, identity_group="g", quota=QUOTA)
+    assert [i.path for i in caught.value.issues] == ["TeamNamespace(Fraud Team).namespace"]
+    assert TeamNamespace.validate_args("Fraud Team", labels=LABELS, identity_group="g", quota=QUOTA, namespace="fraud").namespace == "fraud"
 
 
 def test_baseline_enforcement_still_audits_and_warns_restricted():
@@ -167,20 +237,19 @@ def test_every_child_is_parented_to_the_component(plan):
 @pytest.mark.parametrize(
     ("overrides", "path", "value", "expected"),
     [
-        ({"labels": {"team": "fraud"}}, "labels", {"team": "fraud"}, "cost-center"),
+        ({"labels": {"team": "fraud"}}, "labels", {"team": "fraud"}, "labels including the standard keys team, cost-center, environment (missing: cost-center, environment)"),
         ({"labels": {**LABELS, "note": "has spaces"}}, "labels", {**LABELS, "note": "has spaces"}, "Kubernetes label keys and values"),
-        ({"labels": {**LABELS, "environment": "dev"}}, "labels", {**LABELS, "environment": "dev"}, "labels.environment equal to environment ('prod') or left out"),
         ({"quota": {"cpu": -1, "memory_gib": 8}}, "quota.cpu", -1, "a number greater than 0"),
-        ({"quota": {"cpu": 4}}, "quota.memoryGib", MISSING, "a value (this key is required)"),
+        ({"quota": {"cpu": 4}}, "quota.memory_gib", MISSING, "a value (this key is required)"),
         # Config allows a quota below the LimitRange's default container limits (1 vCPU, 1 GiB);
         # the namespace refuses it, naming the quota rather than the whole argument set.
         ({"quota": {"cpu": 0.5, "memory_gib": 8}}, "quota.cpu", 0.5, "at least the LimitRange's default container cpu limit (1 vCPU), or a lower default_cpu_limit"),
         ({"pod_security": "privileged"}, "pod_security", "privileged", "one of 'restricted' or 'baseline'"),
-        ({"identity_group": ""}, "identity_group", "", "a string of at least 1 characters"),
-        ({"irsa_role_arn": "arn:aws:iam::123:user/x"}, "irsa_role_arn", "arn:aws:iam::123:user/x", "an IAM role ARN (arn:aws:iam::<account>:role/<name>) or a pulumi.Output of one"),
+        ({"identity_group": ""}, "identity_group", "", "a group name of 1 to 128 characters"),
+        ({"irsa_role_arn": "arn:aws:iam::123:user/x"}, "irsa_role_arn", "arn:aws:iam::123:user/x", "an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
         ({"egress_https_cidrs": ["0.0.0.0/0"]}, "egress_https_cidrs", ["0.0.0.0/0"], "CIDR blocks narrower than the whole internet (0.0.0.0/0 and ::/0 are refused)"),
         ({"egress_https_cidrs": ["10.0.0.1/8"]}, "egress_https_cidrs", ["10.0.0.1/8"], "CIDR blocks such as 10.0.0.0/16 ('10.0.0.1/8' is not one)"),
-        ({"namespace": "Fraud_Team"}, "namespace", "Fraud_Team", "a string matching ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"),
+        ({"namespace": "Fraud_Team"}, "namespace", "Fraud_Team", "a DNS label (at most 63 lowercase letters, digits and '-')"),
         ({"default_cpu_limit": 32}, "default_cpu_limit", 32, "at most the per-container maximum (16 vCPU: max_container_cpu, default the quota's cpu)"),
         ({"default_memory_request_gib": 2}, "default_memory_request_gib", 2, "at most default_memory_limit_gib (1 GiB)"),
         ({"max_container_cpu": 0.5}, "max_container_cpu", 0.5, "at least default_cpu_limit (1 vCPU)"),

@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from platform_lib.aws.data_bucket import S3DataBucket
 from platform_lib.platform.config import TeamQuota
-from platform_lib.core.errors import ConfigError, issues_from_validation_error, validate_args
-from platform_lib.k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
+from platform_lib.core.errors import ConfigError, issues_from_validation_error
+from platform_lib.k8s.team_namespace import TeamNamespace
 from platform_lib.core.policy_documents import irsa_trust_policy_document
 
 config = pulumi.Config()
@@ -32,13 +32,10 @@ except ValidationError as error:  # a config mistake: reported like the platform
 
 # Validate the namespace's arguments before registering anything, so a bad one leaves no
 # half-made stack behind; the role ARN, known only once the role exists, is added below.
-namespace_args = validate_args(
-    TeamNamespaceArgs,
-    "TeamNamespace",
+namespace_args = TeamNamespace.validate_args(
     team,
     {
-        "environment": environment,
-        "labels": tags,
+        "labels": {**tags, "environment": environment},
         "identity_group": config.require("identityGroup"),
         "quota": quota,
         "service_account_name": "trainer",
@@ -58,7 +55,12 @@ features.grant_read_write(trainer)
 models.grant_read_write(trainer, prefix="candidates/")
 models.grant_read("fraud-analysts", prefix="published/")
 
-namespace = TeamNamespace(team, namespace_args.model_copy(update={"irsa_role_arn": trainer.arn}))
+namespace = TeamNamespace(
+    team,
+    namespace_args.model_copy(update={"irsa_role_arn": trainer.arn}),
+    # Deleting the namespace would delete every workload and volume claim in it.
+    opts=pulumi.ResourceOptions(protect=environment == "prod", retain_on_delete=environment == "prod"),
+)
 
 pulumi.export("featuresBucket", features.bucket_name)
 pulumi.export("modelsBucket", models.bucket_name)

@@ -1,6 +1,6 @@
 """``mlplat:k8s:ModelEndpoint``: an autoscaled model endpoint with zero-downtime deploys.
 
-Without a ``canary`` or ``abTest`` block the endpoint is a Deployment; with one it is an Argo Rollouts
+Without a ``canary`` or ``ab_test`` the endpoint is a Deployment; with one it is an Argo Rollouts
 ``Rollout`` (plus an ``AnalysisTemplate`` and stable and canary Services) whose traffic the AWS Load
 Balancer Controller splits at the ALB. Either way it gets a Service, an Ingress, a
 HorizontalPodAutoscaler, a PodDisruptionBudget, a ServiceMonitor and a PrometheusRule.
@@ -34,18 +34,39 @@ External facts used here, by source:
 from __future__ import annotations
 
 import json
-from typing import Any, Literal, Mapping
+import re
+from typing import Annotated, Any, Literal, Mapping, overload
+from urllib.parse import urlparse
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+from typing_extensions import TypedDict, Unpack
 
-from ..core.errors import located_validation_error, validate_args
-from .checks import check_labels
-from .model_endpoint_spec import Analysis, ModelEndpointSpec, PeakRequests, startup_failure_threshold
+from ..core.component import Component, ComponentArgs
+from ..core.errors import ComponentArgsError, Issue, located_validation_error
+from ..core.inputs import Input, InputCheck
 from ..core.quantities import cpu_quantity, memory_quantity
+from ..core.tagging import with_managed_by
+from .labels import check_label_inputs
+from .model_endpoint_spec import (
+    ENDPOINT_NAME,
+    AbTest,
+    Analysis,
+    Autoscaling,
+    Canary,
+    Exposure,
+    GpuPlacement,
+    ModelEndpointSpec,
+    ModelIdentity,
+    Observability,
+    Probes,
+    Resources,
+    startup_failure_threshold,
+)
 
-TYPE_TOKEN = "mlplat:k8s:ModelEndpoint"
+__all__ = ["ALERTS", "ModelEndpoint", "ModelEndpointArgs", "ModelEndpointArgsDict"]
 
 ROLLOUTS_API_VERSION = "argoproj.io/v1alpha1"
 MONITORING_API_VERSION = "monitoring.coreos.com/v1"
@@ -69,35 +90,81 @@ _STARTUP_PERIOD_SECONDS = 5
 #: PodLifecycleSleepAction: beta 1.30, GA 1.34), so no ``sleep`` binary is needed in the image.
 _PRESTOP_SLEEP_SECONDS = 15
 
+_DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+_SERVICE_ACCOUNT = r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?"
 
-class ModelEndpointArgs(ModelEndpointSpec):
-    """The component's arguments: the shared spec, plus where it lives.
+
+class ModelEndpointArgs(ModelEndpointSpec, ComponentArgs):
+    """The component's arguments: the endpoint spec (see :class:`ModelEndpointSpec`), plus where it
+    lives and who is told when it breaks. Every field is snake_case; nested models may be given as
+    instances (``Autoscaling(min_replicas=3)``) or mappings of their snake_case fields.
 
     Attributes:
-        namespace: the namespace (the owning team's namespace).
-        environment: ``dev``, ``staging`` or ``prod``; outside dev ``autoscaling.minReplicas`` must be
-            at least 2, so one pod can be disrupted while another serves.
-        labels: labels put on every object and pod (the standard tags: team, cost-center,
-            environment, managed-by).
+        service_name: the Kubernetes name of the endpoint's objects (a DNS-1035 label of 2 to 40
+            characters, leaving room for the ``-canary`` / ``-analysis`` suffixes); the Service of
+            that name is what clients call. Defaults to the component's name.
+        namespace: the namespace (the owning team's), a DNS label or an Output of one, e.g. a
+            :class:`~platform_lib.k8s.team_namespace.TeamNamespace`'s ``namespace_name`` (the
+            endpoint's objects then wait for the namespace).
+        labels: at least ``team``, ``cost-center`` and ``environment`` (values may be Outputs);
+            ``managed-by: pulumi`` is added. On every object and pod; ``environment`` is also the
+            OpenTelemetry ``deployment.environment.name`` and the ALB's tags.
+        service_account_name: the pods' ServiceAccount, a name or an Output of one (e.g. a
+            ``TeamNamespace``'s ``service_account_name``); ``None`` uses the namespace default.
+        allow_single_replica: the named opt-out from the secure default that ``autoscaling.min_replicas``
+            is at least 2, so one pod keeps serving while another is drained (default ``False``; for
+            development clusters).
+        alert_severity: the ``severity`` label of the SLO alerts: ``page`` (default) or ``ticket``.
+        image: kept a plain string (not an Output): the digest pin is checked and split into the
+            audit annotations before anything is registered.
     """
 
-    namespace: str = Field(min_length=1, max_length=63, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-    environment: Literal["dev", "staging", "prod"] = "prod"
-    labels: dict[str, str] = Field(default_factory=dict)
+    model_config = ConfigDict(
+        alias_generator=to_camel, validate_by_name=True, validate_by_alias=False, loc_by_alias=False, extra="forbid", frozen=True, arbitrary_types_allowed=True
+    )
 
-    @field_validator("labels")
-    @classmethod
-    def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
-        return check_labels(labels)
+    service_name: str | None = Field(default=None, pattern=ENDPOINT_NAME)
+    namespace: Annotated[Input[str], InputCheck.matching(_DNS_LABEL, "a namespace name (a DNS label: at most 63 lowercase letters, digits and '-')")]
+    labels: dict[str, Input[str]]
+    service_account_name: Annotated[Input[str], InputCheck.matching(_SERVICE_ACCOUNT, "a ServiceAccount name (lowercase letters, digits, '-' and '.')")] | None = None
+    allow_single_replica: bool = False
+    alert_severity: Literal["page", "ticket"] = "page"
+
+    _labels = field_validator("labels")(check_label_inputs)
 
     @model_validator(mode="after")
-    def _replicas_outside_dev(self) -> "ModelEndpointArgs":
-        if self.environment != "dev" and self.autoscaling.min_replicas < 2:
+    def _replicas(self) -> "ModelEndpointArgs":
+        if not self.allow_single_replica and self.autoscaling.min_replicas < 2:
             raise located_validation_error(
                 type(self).__name__,
-                [(("autoscaling", "minReplicas"), self.autoscaling.min_replicas, f"at least 2 outside dev ({self.environment}): one pod must keep serving while another is drained or rescheduled")],
+                [(("autoscaling", "min_replicas"), self.autoscaling.min_replicas, "at least 2, so one pod keeps serving while another is drained or rescheduled (or allow_single_replica=True)")],
             )
         return self
+
+
+class ModelEndpointArgsDict(TypedDict, total=False):
+    """The fields of :class:`ModelEndpointArgs` as keyword arguments (nested models as instances or mappings)."""
+
+    service_name: str | None
+    model: ModelIdentity | Mapping[str, Any]
+    image: str
+    port: int
+    resources: Resources | Mapping[str, Any]
+    gpu_placement: GpuPlacement | Mapping[str, Any]
+    autoscaling: Autoscaling | Mapping[str, Any]
+    max_surge: int
+    probes: Probes | Mapping[str, Any]
+    canary: Canary | Mapping[str, Any] | None
+    ab_test: AbTest | Mapping[str, Any] | None
+    observability: Observability | Mapping[str, Any]
+    exposure: Exposure | Mapping[str, Any]
+    service_account_name: Input[str] | None
+    run_as_user: int
+    env: Mapping[str, str]
+    namespace: Input[str]
+    labels: Mapping[str, Input[str]]
+    allow_single_replica: bool
+    alert_severity: Literal["page", "ticket"]
 
 
 def _first_hostname(status: Any) -> str | None:
@@ -117,14 +184,14 @@ def _duration(seconds: int) -> str:
     return f"{seconds}s"
 
 
-class ModelEndpoint(pulumi.ComponentResource):
+class ModelEndpoint(Component[ModelEndpointArgs], type_token="mlplat:k8s:ModelEndpoint"):
     """An autoscaled model endpoint on Kubernetes with zero-downtime deploys and observability.
 
     Children (Kubernetes names in brackets, all in ``args.namespace``):
 
-    - a ``Deployment`` [name], or with ``canary``/``abTest`` an Argo Rollouts ``Rollout`` [name] and,
+    - a ``Deployment`` [name], or with ``canary``/``ab_test`` an Argo Rollouts ``Rollout`` [name] and,
       when an analysis is set, an ``AnalysisTemplate`` [name-analysis];
-    - a ``Service`` [name] (with ``canary``/``abTest`` also [name-stable] and [name-canary]);
+    - a ``Service`` [name] (with ``canary``/``ab_test`` also [name-stable] and [name-canary]);
     - an ``Ingress`` [name] for the AWS Load Balancer Controller (internal ALB unless opted out);
     - a ``HorizontalPodAutoscaler`` (autoscaling/v2) [name] and a ``PodDisruptionBudget`` [name];
     - a ``NetworkPolicy`` [name] letting in the load balancer, Prometheus and listed client
@@ -134,86 +201,126 @@ class ModelEndpoint(pulumi.ComponentResource):
     Object names are set explicitly (not auto-named): clients call the Service by name and operators
     run ``kubectl argo rollouts promote <name>``.
 
+    Args:
+        name: the logical name; children are ``<name>-deployment``, ``<name>-service``, ...
+        args: a :class:`ModelEndpointArgs` or a mapping of its snake_case fields; or pass the fields
+            as keyword arguments.
+        opts: resource options, passed to every child (e.g. ``provider=`` a ``kubernetes.Provider``).
+
     Attributes (outputs):
         workload_kind: ``Deployment`` or ``Rollout``.
         service_name: the Service clients call.
         service_dns: ``<service>.<namespace>.svc.cluster.local``.
-        peak: the most the endpoint requests at once (pods, vCPU, GiB, GPUs), surge included.
-        workload, service, ingress, autoscaler, disruption_budget, network_policy, service_monitor, prometheus_rule,
-        analysis_template, stable_service, canary_service: the child resources (``None`` when absent).
+        namespace: the namespace.
+        image: the serving image reference.
+        load_balancer_hostname: the ALB's DNS name once the AWS Load Balancer Controller has
+            provisioned it (``None`` without an Ingress).
+        peak_requests: the most the endpoint requests at once, surge included:
+            ``{"pods", "cpu" (vCPU), "memory_gib" (GiB), "gpu"}`` (see :meth:`ModelEndpointSpec.peak_requests`).
+
+    Other attributes: workload, service, ingress, autoscaler, disruption_budget, network_policy,
+    service_monitor, prometheus_rule, analysis_template, stable_service, canary_service: the child
+    resources (``None`` when absent).
 
     Raises:
         ComponentArgsError: invalid arguments (canary steps outside 0..100 or not increasing, an
-            analysis without a query, an image not pinned by digest, minReplicas above maxReplicas,
-            fewer than 2 replicas outside dev, ...), before any child is registered.
+            analysis without a query, an image not pinned by digest, min_replicas above
+            max_replicas, fewer than 2 replicas without ``allow_single_replica``, ...), before any
+            child is registered; an Output ``namespace``, ``service_account_name`` or label value
+            that turns out invalid raises it when its value becomes known.
     """
 
-    workload_kind: str
-    service_name: str
-    service_dns: str
-    peak: PeakRequests
+    workload_kind: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+    service_dns: pulumi.Output[str]
+    namespace: pulumi.Output[str]
+    image: pulumi.Output[str]
+    load_balancer_hostname: pulumi.Output[str | None]
+    peak_requests: pulumi.Output[dict[str, float]]
 
-    def __init__(self, name: str, args: ModelEndpointArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None):
-        spec = validate_args(ModelEndpointArgs, "ModelEndpoint", name, args)
-        super().__init__(TYPE_TOKEN, name, None, opts)
-        self.args = spec
+    @overload
+    def __init__(self, name: str, args: ModelEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None: ...
+    @overload
+    def __init__(self, name: str, args: None = None, opts: pulumi.ResourceOptions | None = None, **kwargs: Unpack[ModelEndpointArgsDict]) -> None: ...
+    def __init__(self, name: str, args: Any = None, opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:
+        super().__init__(name, args, opts, **kwargs)
+
+    @classmethod
+    def validate_args(cls, name: str, args: Any = None, **kwargs: Any) -> ModelEndpointArgs:
+        """As :meth:`Component.validate_args`; without ``service_name`` the component's name is the
+        objects' name, so it must be a DNS-1035 label of 2 to 40 characters."""
+        validated = super().validate_args(name, args, **kwargs)
+        if validated.service_name is not None:
+            return validated
+        if not (isinstance(name, str) and re.fullmatch(ENDPOINT_NAME, name)):
+            raise ComponentArgsError(
+                f"invalid arguments for ModelEndpoint({name}); nothing was created",
+                [Issue(f"ModelEndpoint({name}).service_name", name, f"a string matching {ENDPOINT_NAME}: without a service_name argument the component's name names the Kubernetes objects")],
+            )
+        return validated.model_copy(update={"service_name": name})
+
+    def _create(self, name: str, args: ModelEndpointArgs) -> dict[str, Any]:
         self._name = name
-        # Children wait for whatever the component waits for (e.g. the team's namespace).
-        inherited = opts.depends_on if opts is not None and opts.depends_on is not None else []
-        self._inherited_depends_on: list[Any] = list(inherited) if isinstance(inherited, (list, tuple)) else [inherited]
-        child = pulumi.ResourceOptions(parent=self, depends_on=self._inherited_depends_on)
-        self.workload_kind = "Rollout" if spec.progressive else "Deployment"
-        self.service_name = spec.name
-        self.service_dns = f"{spec.name}.{spec.namespace}.svc.cluster.local"
-        self.peak = spec.peak_requests()
-
-        self.service = self._service(spec.name, "service", child, root=True)
-        self.stable_service = self._service(f"{spec.name}-stable", "stable-service", child) if spec.progressive else None
-        self.canary_service = self._service(f"{spec.name}-canary", "canary-service", child) if spec.progressive else None
-        self.ingress = self._ingress(child) if spec.exposure.enabled else None
-        #: The ALB's DNS name, once the AWS Load Balancer Controller has provisioned it (None without an Ingress).
-        self.load_balancer_hostname: pulumi.Output[str | None] = (
-            self.ingress.status.apply(lambda status: _first_hostname(status)) if self.ingress is not None else pulumi.Output.from_input(None)
-        )
-
-        analysis = self._analysis()
-        self.analysis_template = (
-            k8s.apiextensions.CustomResource(
-                f"{name}-analysis",
-                api_version=ROLLOUTS_API_VERSION,
-                kind="AnalysisTemplate",
-                metadata=self._metadata(f"{spec.name}-analysis"),
-                spec=self._analysis_template_spec(analysis),
-                opts=child,
-            )
-            if analysis is not None
-            else None
-        )
-
-        if spec.progressive:
-            depends = [r for r in (self.ingress, self.analysis_template, self.stable_service, self.canary_service) if r is not None]
-            self.workload: pulumi.CustomResource = k8s.apiextensions.CustomResource(
-                f"{name}-rollout",
-                api_version=ROLLOUTS_API_VERSION,
-                kind="Rollout",
-                metadata=self._metadata(spec.name),
-                spec=self._rollout_spec(analysis),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[*self._inherited_depends_on, *depends], ignore_changes=["spec.replicas"]),
-            )
-        else:
-            self.workload = k8s.apps.v1.Deployment(
-                f"{name}-deployment",
-                metadata=self._metadata(spec.name),
-                spec=self._deployment_spec(),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=self._inherited_depends_on, ignore_changes=["spec.replicas"]),
-            )
-
+        self._labels = with_managed_by(args.labels)
+        self.service = self._service(args.service_name, "service", root=True)
+        self.stable_service = self._service(f"{args.service_name}-stable", "stable-service") if args.progressive else None
+        self.canary_service = self._service(f"{args.service_name}-canary", "canary-service") if args.progressive else None
+        self.ingress = self._ingress() if args.exposure.enabled else None
+        self.analysis_template = self._analysis_template()
+        self.workload = self._workload()
         self.autoscaler = k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            f"{name}-hpa", metadata=self._metadata(spec.name), spec=self._autoscaler_spec(), opts=pulumi.ResourceOptions(parent=self, depends_on=[*self._inherited_depends_on, self.workload])
+            f"{name}-hpa", metadata=self._metadata(args.service_name), spec=self._autoscaler_spec(), opts=self.child_options(depends_on=[self.workload])
         )
-        self.disruption_budget = k8s.policy.v1.PodDisruptionBudget(
-            f"{name}-pdb",
-            metadata=self._metadata(spec.name),
+        self.disruption_budget = self._disruption_budget()
+        self.network_policy = k8s.networking.v1.NetworkPolicy(f"{name}-network-policy", metadata=self._metadata(args.service_name), spec=self.network_policy_spec(), opts=self.child_options())
+        self.service_monitor, self.prometheus_rule = self._monitoring()
+        peak = args.peak_requests()
+        return {
+            "workload_kind": pulumi.Output.from_input("Rollout" if args.progressive else "Deployment"),
+            "service_name": pulumi.Output.from_input(args.service_name),
+            "service_dns": pulumi.Output.concat(args.service_name, ".", args.namespace, ".svc.cluster.local"),
+            "namespace": pulumi.Output.from_input(args.namespace),
+            "image": pulumi.Output.from_input(args.image),
+            "load_balancer_hostname": self.ingress.status.apply(_first_hostname) if self.ingress is not None else pulumi.Output.from_input(None),
+            "peak_requests": pulumi.Output.from_input({"pods": peak.pods, "cpu": peak.cpu, "memory_gib": peak.memory_gib, "gpu": peak.gpu}),
+        }
+
+    # --- children ------------------------------------------------------------------------------
+
+    def _analysis_template(self) -> k8s.apiextensions.CustomResource | None:
+        analysis = self._analysis()
+        if analysis is None:
+            return None
+        return k8s.apiextensions.CustomResource(
+            f"{self._name}-analysis",
+            api_version=ROLLOUTS_API_VERSION,
+            kind="AnalysisTemplate",
+            metadata=self._metadata(f"{self.args.service_name}-analysis"),
+            spec=self._analysis_template_spec(analysis),
+            opts=self.child_options(),
+        )
+
+    def _workload(self) -> pulumi.CustomResource:
+        """The Deployment, or with a canary or A/B test the Rollout; the autoscaler owns ``spec.replicas``."""
+        spec = self.args
+        if not spec.progressive:
+            return k8s.apps.v1.Deployment(
+                f"{self._name}-deployment", metadata=self._metadata(spec.service_name), spec=self._deployment_spec(), opts=self.child_options(ignore_changes=["spec.replicas"])
+            )
+        depends = [r for r in (self.ingress, self.analysis_template, self.stable_service, self.canary_service) if r is not None]
+        return k8s.apiextensions.CustomResource(
+            f"{self._name}-rollout",
+            api_version=ROLLOUTS_API_VERSION,
+            kind="Rollout",
+            metadata=self._metadata(spec.service_name),
+            spec=self._rollout_spec(self._analysis()),
+            opts=self.child_options(depends_on=depends, ignore_changes=["spec.replicas"]),
+        )
+
+    def _disruption_budget(self) -> k8s.policy.v1.PodDisruptionBudget:
+        return k8s.policy.v1.PodDisruptionBudget(
+            f"{self._name}-pdb",
+            metadata=self._metadata(self.args.service_name),
             spec={
                 # maxUnavailable 1 always permits one voluntary disruption, so node drains proceed
                 # (a minAvailable equal to the replica count would allow zero).
@@ -222,51 +329,44 @@ class ModelEndpoint(pulumi.ComponentResource):
                 # Pods that are not ready cannot lose readiness; evicting them never hurts availability.
                 "unhealthyPodEvictionPolicy": "AlwaysAllow",
             },
-            opts=child,
-        )
-        self.network_policy = k8s.networking.v1.NetworkPolicy(f"{name}-network-policy", metadata=self._metadata(spec.name), spec=self.network_policy_spec(), opts=child)
-        self.service_monitor = k8s.apiextensions.CustomResource(
-            f"{name}-service-monitor",
-            api_version=MONITORING_API_VERSION,
-            kind="ServiceMonitor",
-            metadata=self._metadata(spec.name, extra_labels=spec.observability.prometheus_labels),
-            spec=self._service_monitor_spec(),
-            opts=child,
-        )
-        self.prometheus_rule = k8s.apiextensions.CustomResource(
-            f"{name}-prometheus-rule",
-            api_version=MONITORING_API_VERSION,
-            kind="PrometheusRule",
-            metadata=self._metadata(f"{spec.name}-slo", extra_labels=spec.observability.prometheus_labels),
-            spec=self.prometheus_rule_spec(),
-            opts=child,
+            opts=self.child_options(),
         )
 
-        self.register_outputs(
-            {
-                "workloadKind": self.workload_kind,
-                "serviceName": self.service_name,
-                "serviceDns": self.service_dns,
-                "namespace": spec.namespace,
-                "image": spec.image,
-                "loadBalancerHostname": self.load_balancer_hostname,
-                "peakRequests": {"pods": self.peak.pods, "cpu": self.peak.cpu, "memoryGib": self.peak.memory_gib, "gpu": self.peak.gpu},
-            }
+    def _monitoring(self) -> tuple[k8s.apiextensions.CustomResource, k8s.apiextensions.CustomResource]:
+        """The ServiceMonitor (scraping) and the PrometheusRule (SLO alerts)."""
+        spec = self.args
+        prometheus_labels = spec.observability.prometheus_labels
+        monitor = k8s.apiextensions.CustomResource(
+            f"{self._name}-service-monitor",
+            api_version=MONITORING_API_VERSION,
+            kind="ServiceMonitor",
+            metadata=self._metadata(spec.service_name, extra_labels=prometheus_labels),
+            spec=self._service_monitor_spec(),
+            opts=self.child_options(),
         )
+        rule = k8s.apiextensions.CustomResource(
+            f"{self._name}-prometheus-rule",
+            api_version=MONITORING_API_VERSION,
+            kind="PrometheusRule",
+            metadata=self._metadata(f"{spec.service_name}-slo", extra_labels=prometheus_labels),
+            spec=pulumi.Output.all(spec.namespace, self._labels["team"]).apply(lambda values: self.prometheus_rule_spec(*values)),
+            opts=self.child_options(),
+        )
+        return monitor, rule
 
     # --- labels and metadata -------------------------------------------------------------------
 
     @property
     def selector_labels(self) -> dict[str, str]:
         """The immutable pod selector: the endpoint's name and instance (never the version)."""
-        return {"app.kubernetes.io/name": self.args.name, "app.kubernetes.io/instance": self.args.name}
+        return {"app.kubernetes.io/name": self.args.service_name, "app.kubernetes.io/instance": self.args.service_name}
 
     @property
     def common_labels(self) -> dict[str, str]:
         """Labels on every object and pod: standard tags, recommended app labels, model name and version."""
         spec = self.args
         return {
-            **spec.labels,
+            **self._labels,
             **self.selector_labels,
             "app.kubernetes.io/version": spec.model.version,
             "app.kubernetes.io/component": "model-server",
@@ -300,7 +400,7 @@ class ModelEndpoint(pulumi.ComponentResource):
 
     # --- services and load balancer --------------------------------------------------------------
 
-    def _service(self, service_name: str, suffix: str, opts: pulumi.ResourceOptions, root: bool = False) -> k8s.core.v1.Service:
+    def _service(self, service_name: str, suffix: str, root: bool = False) -> k8s.core.v1.Service:
         # Argo Rollouts adds the pod-template-hash to the stable and canary Services' selectors; the
         # root Service selects every pod and is the one Prometheus scrapes (one series per pod).
         labels = {f"{ANNOTATION_PREFIX}service-role": "root" if root else suffix.removesuffix("-service")}
@@ -312,13 +412,14 @@ class ModelEndpoint(pulumi.ComponentResource):
                 "selector": self.selector_labels,
                 "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
             },
-            opts=opts,
+            opts=self.child_options(),
         )
 
-    def _ingress(self, opts: pulumi.ResourceOptions) -> k8s.networking.v1.Ingress:
+    def _ingress(self) -> k8s.networking.v1.Ingress:
         spec = self.args
         exposure = spec.exposure
-        tags = ",".join(f"{k}={v}" for k, v in spec.labels.items())
+        # The ALB gets the standard labels as its AWS tags.
+        tags = pulumi.Output.from_input(self._labels).apply(lambda labels: ",".join(f"{k}={v}" for k, v in labels.items()))
         annotations = {
             "alb.ingress.kubernetes.io/scheme": "internet-facing" if exposure.internet_facing else "internal",
             "alb.ingress.kubernetes.io/target-type": "ip",
@@ -336,44 +437,51 @@ class ModelEndpoint(pulumi.ComponentResource):
             )
         else:
             annotations["alb.ingress.kubernetes.io/listen-ports"] = json.dumps([{"HTTP": 80}])
-        if tags:
-            annotations["alb.ingress.kubernetes.io/tags"] = tags
+        annotations["alb.ingress.kubernetes.io/tags"] = tags
         # With ALB traffic routing the backend port must be named "use-annotation": Argo Rollouts
         # writes the weighted forward action into an annotation named after the root Service.
         port = {"name": "use-annotation"} if spec.progressive else {"name": "http"}
         rule: dict[str, Any] = {
-            "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {"service": {"name": spec.name, "port": port}}}]}
+            "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {"service": {"name": spec.service_name, "port": port}}}]}
         }
         if exposure.host:
             rule["host"] = exposure.host
         return k8s.networking.v1.Ingress(
             f"{self._name}-ingress",
-            metadata=self._metadata(spec.name, annotations=annotations),
+            metadata=self._metadata(spec.service_name, annotations=annotations),
             spec={"ingressClassName": "alb", "rules": [rule]},
-            opts=opts,
+            opts=self.child_options(),
         )
 
     # --- the pods ----------------------------------------------------------------------------------
 
-    def otel_environment(self) -> list[dict[str, str]]:
-        """The OpenTelemetry SDK settings of the serving container (OTel environment variable spec)."""
+    def otel_environment(self) -> list[dict[str, Any]]:
+        """The OpenTelemetry SDK settings of the serving container (OTel environment variable spec).
+
+        ``OTEL_RESOURCE_ATTRIBUTES`` is an Output: it holds the namespace and the ``environment``
+        label, which may be Outputs.
+        """
         spec = self.args
-        attributes = {
-            "service.namespace": spec.namespace,
-            "service.version": spec.model.version,
-            "deployment.environment.name": spec.environment,
-            "ml.model.name": spec.model.name,
-            "ml.model.registry_version": spec.model.registry_version,
-            "vcs.ref.head.revision": spec.model.git_sha,
-        }
+
+        def resource_attributes(namespace: str, environment: str) -> str:
+            attributes = {
+                "service.namespace": namespace,
+                "service.version": spec.model.version,
+                "deployment.environment.name": environment,
+                "ml.model.name": spec.model.name,
+                "ml.model.registry_version": spec.model.registry_version,
+                "vcs.ref.head.revision": spec.model.git_sha,
+            }
+            return ",".join(f"{k}={v}" for k, v in attributes.items())
+
         return [
-            {"name": "OTEL_SERVICE_NAME", "value": spec.name},
+            {"name": "OTEL_SERVICE_NAME", "value": spec.service_name},
             {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": spec.observability.otlp_endpoint},
             {"name": "OTEL_EXPORTER_OTLP_PROTOCOL", "value": "grpc"},
             {"name": "OTEL_PROPAGATORS", "value": "tracecontext,baggage"},
             {"name": "OTEL_TRACES_SAMPLER", "value": "parentbased_traceidratio"},
             {"name": "OTEL_TRACES_SAMPLER_ARG", "value": str(spec.observability.trace_sample_ratio)},
-            {"name": "OTEL_RESOURCE_ATTRIBUTES", "value": ",".join(f"{k}={v}" for k, v in attributes.items())},
+            {"name": "OTEL_RESOURCE_ATTRIBUTES", "value": pulumi.Output.all(spec.namespace, self._labels["environment"]).apply(lambda values: resource_attributes(*values))},
         ]
 
     def pod_template(self) -> dict[str, Any]:
@@ -452,8 +560,6 @@ class ModelEndpoint(pulumi.ComponentResource):
         addresses, from Prometheus' namespace (scraping) and from ``exposure.clientNamespaces``;
         out to the OpenTelemetry Collector's namespace on the OTLP port.
         """
-        from urllib.parse import urlparse
-
         spec = self.args
         port = [{"protocol": "TCP", "port": spec.port}]
 
@@ -515,9 +621,9 @@ class ModelEndpoint(pulumi.ComponentResource):
     def _rollout_spec(self, analysis: Analysis | None) -> dict[str, Any]:
         spec = self.args
         canary: dict[str, Any] = {
-            "canaryService": f"{spec.name}-canary",
-            "stableService": f"{spec.name}-stable",
-            "trafficRouting": {"alb": {"ingress": spec.name, "rootService": spec.name, "servicePort": 80}},
+            "canaryService": f"{spec.service_name}-canary",
+            "stableService": f"{spec.service_name}-stable",
+            "trafficRouting": {"alb": {"ingress": spec.service_name, "rootService": spec.service_name, "servicePort": 80}},
             "canaryMetadata": {"labels": {TRACK_LABEL: "canary"}},
             "stableMetadata": {"labels": {TRACK_LABEL: "stable"}},
             # Keep the old ReplicaSet serving until the ALB has shifted all traffic off it.
@@ -531,11 +637,11 @@ class ModelEndpoint(pulumi.ComponentResource):
             # Background analysis from the first step to full promotion: when it fails the rollout
             # aborts and the ALB sends every request back to the stable version.
             canary["analysis"] = {
-                "templates": [{"templateName": f"{spec.name}-analysis"}],
+                "templates": [{"templateName": f"{spec.service_name}-analysis"}],
                 "startingStep": 1,
                 "args": [
                     {"name": "namespace", "value": spec.namespace},
-                    {"name": "service", "value": spec.name},
+                    {"name": "service", "value": spec.service_name},
                     {"name": "track", "value": "canary"},
                 ],
             }
@@ -552,7 +658,7 @@ class ModelEndpoint(pulumi.ComponentResource):
 
     def _autoscaler_spec(self) -> dict[str, Any]:
         spec = self.args
-        target = {"apiVersion": ROLLOUTS_API_VERSION, "kind": "Rollout", "name": spec.name} if spec.progressive else {"apiVersion": "apps/v1", "kind": "Deployment", "name": spec.name}
+        target = {"apiVersion": ROLLOUTS_API_VERSION, "kind": "Rollout", "name": spec.service_name} if spec.progressive else {"apiVersion": "apps/v1", "kind": "Deployment", "name": spec.service_name}
         return {
             "scaleTargetRef": target,
             "minReplicas": spec.autoscaling.min_replicas,
@@ -624,12 +730,17 @@ class ModelEndpoint(pulumi.ComponentResource):
             "podTargetLabels": [TRACK_LABEL, "app.kubernetes.io/version"],
         }
 
-    def prometheus_rule_spec(self) -> dict[str, Any]:
-        """The SLO alerts: error rate, p99 latency and the model-quality SLI, each over two windows."""
+    def prometheus_rule_spec(self, namespace: str, team: str) -> dict[str, Any]:
+        """The SLO alerts: error rate, p99 latency and the model-quality SLI, each over two windows.
+
+        Args:
+            namespace: the endpoint's namespace (resolved).
+            team: the ``team`` label (resolved).
+        """
         spec = self.args
         observability = spec.observability
         slo = observability.slo
-        selector = f'namespace="{spec.namespace}",service="{spec.name}"'
+        selector = f'namespace="{namespace}",service="{spec.service_name}"'
         short, long = slo.quality_windows_seconds
 
         def error_ratio(window: str) -> str:
@@ -641,7 +752,7 @@ class ModelEndpoint(pulumi.ComponentResource):
         def p99(window: str) -> str:
             return f"histogram_quantile(0.99, sum by (le) (rate({observability.latency_metric}_bucket{{{selector}}}[{window}])))"
 
-        labels = {"severity": "page" if spec.environment == "prod" else "ticket", "team": spec.labels.get("team", spec.namespace), "namespace": spec.namespace, "service": spec.name}
+        labels = {"severity": spec.alert_severity, "team": team, "namespace": namespace, "service": spec.service_name}
         objective = slo.error_rate_percent / 100
         rules = [
             {
@@ -650,7 +761,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                 "for": "2m",
                 "labels": labels,
                 "annotations": {
-                    "summary": f"{spec.name}: more than {slo.error_rate_percent:g}% of requests fail (5m and 1h windows)",
+                    "summary": f"{spec.service_name}: more than {slo.error_rate_percent:g}% of requests fail (5m and 1h windows)",
                     "description": "The 5xx share of requests is above the SLO objective over both the short and the long window.",
                 },
             },
@@ -660,7 +771,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                 "for": "5m",
                 "labels": labels,
                 "annotations": {
-                    "summary": f"{spec.name}: p99 latency above {slo.latency_p99_seconds:g}s (5m and 1h windows)",
+                    "summary": f"{spec.service_name}: p99 latency above {slo.latency_p99_seconds:g}s (5m and 1h windows)",
                     "description": "The 99th percentile request latency is above the SLO objective over both windows.",
                 },
             },
@@ -673,9 +784,9 @@ class ModelEndpoint(pulumi.ComponentResource):
                 "for": "10m",
                 "labels": labels,
                 "annotations": {
-                    "summary": f"{spec.name}: {slo.quality_metric} below {slo.quality_objective:g} over {short}s and {long}s",
+                    "summary": f"{spec.service_name}: {slo.quality_metric} below {slo.quality_objective:g} over {short}s and {long}s",
                     "description": f"Model {spec.model.name} {spec.model.version} (registry version {spec.model.registry_version}) misses its quality objective over both evaluation windows.",
                 },
             },
         ]
-        return {"groups": [{"name": f"{spec.namespace}.{spec.name}.slo", "rules": rules}]}
+        return {"groups": [{"name": f"{namespace}.{spec.service_name}.slo", "rules": rules}]}

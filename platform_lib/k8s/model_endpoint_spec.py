@@ -3,7 +3,9 @@
 :class:`ModelEndpointSpec` is what a stack's ``mlplat:endpoints`` entry and the
 :class:`~platform_lib.k8s.model_endpoint.ModelEndpoint` component's arguments have in common. It
 imports neither Pulumi nor the stack config, so ``platform_lib.platform.config`` can use it without a cycle.
-Keys are camelCase in YAML (``minReplicas``) and snake_case in Python (``min_replicas``).
+Fields are snake_case in Python (``min_replicas``), and the models also accept the camelCase keys
+of the stack YAML (``minReplicas``). Errors name the snake_case field; the stack config turns the
+path back into its YAML keys.
 
 Units: CPU in vCPU, memory in GiB, durations in seconds, shares of traffic in percent.
 """
@@ -24,6 +26,8 @@ from .checks import check_cidr_blocks, check_labels
 #: Kubernetes object names are DNS-1035 labels (Service names must be); 40 characters leaves room
 #: for the ``-canary`` / ``-analysis`` suffixes within the 63-character limit.
 _NAME = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+#: An endpoint's object name: a DNS-1035 label of 2 to 40 characters (see :data:`_NAME`).
+ENDPOINT_NAME = r"^[a-z][-a-z0-9]{0,38}[a-z0-9]$"
 #: An OCI digest as registries return it (OCI image spec, "Digests": sha256 is the registered algorithm).
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 #: A repository path: lowercase components separated by ``/``, with an optional registry host and port
@@ -34,9 +38,10 @@ _IMAGE_EXPECTED = "an image pinned by digest: <repository>[:<tag>]@sha256:<64 he
 
 
 class SpecModel(BaseModel):
-    """Base of the endpoint models: camelCase keys, unknown keys rejected, immutable."""
+    """Base of the endpoint models: snake_case fields (camelCase aliases accepted for the stack
+    YAML), errors located by field name, unknown keys rejected, immutable."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, loc_by_alias=False, extra="forbid", frozen=True)
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,7 @@ class Resources(SpecModel):
     @model_validator(mode="after")
     def _limit_covers_request(self) -> "Resources":
         if self.cpu_limit is not None and self.cpu_limit < self.cpu:
-            raise located_validation_error("Resources", [(("cpuLimit",), self.cpu_limit, f"at least the cpu request ({self.cpu:g} vCPU)")])
+            raise located_validation_error("Resources", [(("cpu_limit",), self.cpu_limit, f"at least the cpu request ({self.cpu:g} vCPU)")])
         return self
 
     @property
@@ -137,7 +142,7 @@ class Autoscaling(SpecModel):
     """The HorizontalPodAutoscaler (autoscaling/v2) on CPU utilisation.
 
     Attributes:
-        min_replicas: the fewest pods; at least 2 outside dev (checked by the endpoint).
+        min_replicas: the fewest pods; at least 2 unless the endpoint allows a single replica.
         max_replicas: the most pods the autoscaler may run.
         target_cpu_utilization_percent: the average CPU use, in percent of the CPU request, the
             autoscaler steers towards.
@@ -153,7 +158,7 @@ class Autoscaling(SpecModel):
     @model_validator(mode="after")
     def _min_at_most_max(self) -> "Autoscaling":
         if self.min_replicas > self.max_replicas:
-            raise located_validation_error("Autoscaling", [(("minReplicas",), self.min_replicas, f"at most maxReplicas ({self.max_replicas})")])
+            raise located_validation_error("Autoscaling", [(("min_replicas",), self.min_replicas, f"at most the maximum number of replicas ({self.max_replicas})")])
         return self
 
 
@@ -372,9 +377,10 @@ class PeakRequests:
 class ModelEndpointSpec(SpecModel):
     """One model endpoint: what to serve, how big, how to roll it out and how to watch it.
 
+    The Kubernetes name of the endpoint's objects is not part of the spec: the stack config calls
+    it ``name``, the component ``service_name`` (``name`` is the component's logical name).
+
     Attributes:
-        name: the Kubernetes name of the endpoint's objects (a DNS-1035 label of at most 40
-            characters); the Service ``<name>`` is what clients call.
         model: the model's identity, for the audit trail.
         image: the serving image, pinned by digest (``repo[:tag]@sha256:...``).
         port: the container's HTTP port (serving, probes and metrics).
@@ -395,7 +401,6 @@ class ModelEndpointSpec(SpecModel):
         env: extra environment variables for the model server.
     """
 
-    name: str = Field(min_length=2, max_length=40, pattern=_NAME)
     model: ModelIdentity
     image: str
     port: int = Field(default=8080, ge=1024, le=65535)
@@ -432,7 +437,7 @@ class ModelEndpointSpec(SpecModel):
     def _one_strategy(self) -> "ModelEndpointSpec":
         problems: list[tuple[tuple[str | int, ...], object, str]] = []
         if self.canary is not None and self.ab_test is not None:
-            problems.append((("abTest",), self.ab_test.model_dump(by_alias=True), "no abTest beside a canary: either canary or abTest, not both (one Rollout runs one strategy at a time)"))
+            problems.append((("ab_test",), self.ab_test.model_dump(), "no A/B test beside a canary: either a canary or an A/B test, not both (one Rollout runs one strategy at a time)"))
         if self.progressive and not self.exposure.enabled:
             problems.append((("exposure", "enabled"), False, "true for a canary or A/B test: the load balancer splits the traffic"))
         if problems:

@@ -8,7 +8,7 @@ What a ``TeamNamespace`` is made of (all in ``core/v1``, ``rbac.authorization.k8
   ``restricted`` so a ``baseline`` namespace still reports what ``restricted`` would refuse
   (source: Kubernetes docs, "Pod Security Admission" and "Enforce Pod Security Standards with
   Namespace Labels"); plus the four standard labels;
-- ``ResourceQuota`` from :class:`platform_lib.platform.config.TeamQuota` (source: Kubernetes docs,
+- ``ResourceQuota`` from :class:`platform_lib.k8s.quota.ResourceQuotaSpec` (source: Kubernetes docs,
   "Resource Quotas": ``requests.cpu``, ``limits.cpu``, ``requests.memory``, ``limits.memory``,
   ``requests.nvidia.com/gpu``, ``pods``, ``services.loadbalancers``, ``services.nodeports``,
   ``requests.storage``, ``persistentvolumeclaims``);
@@ -30,31 +30,34 @@ What a ``TeamNamespace`` is made of (all in ``core/v1``, ``rbac.authorization.k8
 
 from __future__ import annotations
 
-import math
 import re
-from typing import Any, Literal, Mapping
+from typing import Annotated, Any, Literal, Mapping, overload
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+from typing_extensions import TypedDict, Unpack
 
-from ..platform.config import Environment, TeamQuota
-from .checks import check_cidr_blocks, check_labels
-from ..core.errors import ComponentArgsError, Issue, located_validation_error, validate_args
-from ..core.tagging import require_standard_keys
+from ..core.component import Component, ComponentArgs
+from ..core.errors import ComponentArgsError, Issue, located_validation_error
+from ..core.inputs import Input, InputCheck
 from ..core.quantities import cpu_quantity, memory_quantity
+from ..core.tagging import with_managed_by
+from .checks import check_cidr_blocks
+from .labels import check_label_inputs
+from .quota import ResourceQuotaSpec, resource_quota_hard
 
 __all__ = [
     "TEAM_ROLE_RULES",
     "TeamNamespace",
     "TeamNamespaceArgs",
-    "cpu_quantity",
-    "memory_quantity",
+    "TeamNamespaceArgsDict",
     "resource_quota_hard",
 ]
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_DNS_LABEL_EXPECTED = "a DNS label (at most 63 lowercase letters, digits and '-')"
+_IAM_ROLE_ARN = r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}"
 
 _FULL = ["get", "list", "watch", "create", "update", "patch", "delete"]
 _READ = ["get", "list", "watch"]
@@ -73,41 +76,24 @@ TEAM_ROLE_RULES: tuple[dict[str, list[str]], ...] = (
 )
 
 
-def resource_quota_hard(quota: TeamQuota, persistent_volume_claims: int) -> dict[str, str]:
-    """The ``spec.hard`` map of a team's ResourceQuota.
 
-    CPU and memory limits are capped at twice the requests (the burst a team may use); NodePort
-    Services are forbidden (they open a port on every node).
-
-    Returns:
-        Resource names to quantity strings, e.g. ``{"requests.cpu": "16", "limits.memory": "128Gi", ...}``.
-    """
-    return {
-        "requests.cpu": cpu_quantity(quota.cpu),
-        "limits.cpu": cpu_quantity(quota.cpu * 2),
-        "requests.memory": memory_quantity(quota.memory_gib),
-        "limits.memory": memory_quantity(quota.memory_gib * 2),
-        "requests.nvidia.com/gpu": str(quota.gpu),
-        "pods": str(quota.pods),
-        "services.loadbalancers": str(quota.load_balancers),
-        "services.nodeports": "0",
-        "requests.storage": memory_quantity(quota.storage_gib),
-        "persistentvolumeclaims": str(persistent_volume_claims),
-    }
+def _identity_group(value: Any) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= 128:
+        raise ValueError("a group name of 1 to 128 characters")
+    return value
 
 
-class TeamNamespaceArgs(BaseModel):
+class TeamNamespaceArgs(ComponentArgs):
     """Arguments of :class:`TeamNamespace`.
 
     Attributes:
-        environment: ``dev``, ``staging`` or ``prod`` (the ``environment`` label).
-        labels: the standard labels' ``team`` and ``cost-center`` (plus any others);
-            ``environment`` and ``managed-by`` are added. Applied to every object.
+        labels: at least ``team``, ``cost-center`` and ``environment`` (values may be Outputs);
+            ``managed-by: pulumi`` is added. Applied to every object.
         identity_group: the group name in the cluster's authenticator (EKS access entry group or
-            OIDC ``groups`` claim) bound to the team Role.
-        quota: the namespace's quota (vCPU, GiB, GPUs, counts); see
-            :class:`platform_lib.platform.config.TeamQuota`.
-        namespace: the namespace's name; defaults to the component's name (a DNS label).
+            OIDC ``groups`` claim) bound to the team Role; a string or an Output (1 to 128 characters).
+        quota: the namespace's quota (vCPU, GiB, GPUs, counts); see :class:`ResourceQuotaSpec`.
+        namespace: the namespace's name, a DNS label or an Output of one; defaults to the
+            component's name.
         pod_security: the Pod Security Standards level enforced (``restricted`` or ``baseline``).
         pod_security_version: the PSS version enforced, ``latest`` or ``v1.<minor>``.
         persistent_volume_claims: the most PVCs the namespace may hold (default 20).
@@ -117,25 +103,23 @@ class TeamNamespaceArgs(BaseModel):
             (default 0.25 / 1).
         max_container_cpu / max_container_memory_gib: the largest limit one container may set;
             default: the team's whole request quota.
-        service_account_name: the workload ServiceAccount's name (default ``workload``).
+        service_account_name: the workload ServiceAccount's name, a DNS label or an Output of one
+            (default ``workload``).
         irsa_role_arn: an IAM role ARN for the ServiceAccount (IRSA), a string or an Output.
         automount_service_account_token: mount the Kubernetes API token into pods. Off by default
             (CIS Kubernetes Benchmark 5.1.6); IRSA does not need it.
         egress_https_cidrs: CIDRs pods may reach on TCP 443 (e.g. the VPC's S3 and STS endpoints);
             empty (default) means no egress beyond DNS and the namespace.
-        protect: ``protect`` on the Namespace (deleting a namespace deletes every workload and
-            volume claim in it); ``None`` means on in prod.
-        retain_on_delete: leave the Namespace in the cluster when it leaves the program; ``None``
-            means on in prod.
+
+    Deleting a namespace deletes every workload and volume claim in it: pass
+    ``opts=pulumi.ResourceOptions(protect=True, retain_on_delete=True)`` in production (the
+    platform's stacks do). The component never sets them itself.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
-
-    environment: Environment
-    labels: dict[str, str]
-    identity_group: str = Field(min_length=1, max_length=128)
-    quota: TeamQuota
-    namespace: str | None = Field(default=None, max_length=63, pattern=_DNS_LABEL.pattern)
+    labels: dict[str, Input[str]]
+    identity_group: Annotated[Input[str], InputCheck(_identity_group)]
+    quota: ResourceQuotaSpec
+    namespace: Annotated[Input[str], InputCheck.matching(_DNS_LABEL.pattern, _DNS_LABEL_EXPECTED)] | None = None
     pod_security: Literal["restricted", "baseline"] = "restricted"
     pod_security_version: str = Field(default="latest", pattern=r"^(latest|v1\.\d{1,3})$")
     persistent_volume_claims: int = Field(default=20, ge=0, le=10000)
@@ -145,25 +129,12 @@ class TeamNamespaceArgs(BaseModel):
     default_memory_limit_gib: float = Field(default=1, gt=0, le=4096)
     max_container_cpu: float | None = Field(default=None, gt=0, le=4096)
     max_container_memory_gib: float | None = Field(default=None, gt=0, le=65536)
-    service_account_name: str = Field(default="workload", max_length=63, pattern=_DNS_LABEL.pattern)
-    irsa_role_arn: Any = None
+    service_account_name: Annotated[Input[str], InputCheck.matching(_DNS_LABEL.pattern, _DNS_LABEL_EXPECTED)] = "workload"
+    irsa_role_arn: Annotated[Input[str], InputCheck.matching(_IAM_ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")] | None = None
     automount_service_account_token: bool = False
     egress_https_cidrs: list[str] = Field(default_factory=list)
-    protect: bool | None = None
-    retain_on_delete: bool | None = None
 
-    @field_validator("labels")
-    @classmethod
-    def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
-        require_standard_keys(labels, "labels", keys=("team", "cost-center"))
-        return check_labels(labels)
-
-    @field_validator("irsa_role_arn")
-    @classmethod
-    def _role_arn(cls, value: Any) -> Any:
-        if value is None or isinstance(value, pulumi.Output) or (isinstance(value, str) and _IAM_ROLE_ARN.match(value)):
-            return value
-        raise ValueError("an IAM role ARN (arn:aws:iam::<account>:role/<name>) or a pulumi.Output of one")
+    _labels = field_validator("labels")(check_label_inputs)
 
     @field_validator("egress_https_cidrs")
     @classmethod
@@ -174,11 +145,9 @@ class TeamNamespaceArgs(BaseModel):
     def _consistent(self) -> "TeamNamespaceArgs":
         """Checks across fields, each reported at the field to change (not at the whole args)."""
         problems: list[tuple[tuple[str | int, ...], Any, str]] = []
-        if self.labels.get("environment") not in (None, self.environment.value):
-            problems.append((("labels",), self.labels, f"labels.environment equal to environment ({self.environment.value!r}) or left out"))
         for kind, unit, request, limit, maximum, quota_key in (
             ("cpu", "vCPU", "default_cpu_request", "default_cpu_limit", "max_container_cpu", "cpu"),
-            ("memory", "GiB", "default_memory_request_gib", "default_memory_limit_gib", "max_container_memory_gib", "memoryGib"),
+            ("memory", "GiB", "default_memory_request_gib", "default_memory_limit_gib", "max_container_memory_gib", "memory_gib"),
         ):
             request_value, limit_value = getattr(self, request), getattr(self, limit)
             container_max = getattr(self, f"container_{kind}_max")
@@ -209,29 +178,43 @@ class TeamNamespaceArgs(BaseModel):
         """The per-container memory maximum in GiB: ``max_container_memory_gib``, else the quota's ``memory_gib``."""
         return self.max_container_memory_gib if self.max_container_memory_gib is not None else self.quota.memory_gib
 
-    @property
-    def protect_namespace(self) -> bool:
-        """Whether the Namespace gets ``protect``: the explicit setting, else on in prod."""
-        return self.environment is Environment.PROD if self.protect is None else self.protect
 
-    @property
-    def retain_namespace(self) -> bool:
-        """Whether the Namespace gets ``retain_on_delete``: the explicit setting, else on in prod."""
-        return self.environment is Environment.PROD if self.retain_on_delete is None else self.retain_on_delete
+class TeamNamespaceArgsDict(TypedDict, total=False):
+    """The fields of :class:`TeamNamespaceArgs` as keyword arguments."""
 
-    def standard_labels(self) -> dict[str, str]:
-        """``labels`` plus ``environment`` and ``managed-by: pulumi``: the labels of every object."""
-        return {**self.labels, "environment": self.environment.value, "managed-by": "pulumi"}
+    labels: Mapping[str, Input[str]]
+    identity_group: Input[str]
+    quota: ResourceQuotaSpec | Mapping[str, Any]
+    namespace: Input[str] | None
+    pod_security: Literal["restricted", "baseline"]
+    pod_security_version: str
+    persistent_volume_claims: int
+    default_cpu_request: float
+    default_cpu_limit: float
+    default_memory_request_gib: float
+    default_memory_limit_gib: float
+    max_container_cpu: float | None
+    max_container_memory_gib: float | None
+    service_account_name: Input[str]
+    irsa_role_arn: Input[str] | None
+    automount_service_account_token: bool
+    egress_https_cidrs: list[str]
 
 
-class TeamNamespace(pulumi.ComponentResource):
+def _name_of(metadata: Any) -> Any:
+    return metadata["name"] if isinstance(metadata, dict) else metadata.name
+
+
+class TeamNamespace(Component[TeamNamespaceArgs], type_token="mlplat:k8s:TeamNamespace"):
     """One team's namespace with PSS labels, quota + LimitRange, RBAC, network policies and a workload identity.
 
     Args:
-        name: the logical name; also the namespace name unless ``namespace`` is given.
+        name: the logical name (children are ``<name>-quota``, ``<name>-member``, ...); also the
+            namespace name unless ``namespace`` is given (then it must be a DNS label).
         args: a :class:`TeamNamespaceArgs` or a mapping of its fields; or pass the fields as
             keyword arguments.
-        opts: resource options (e.g. ``provider=`` a ``kubernetes.Provider`` for the cluster).
+        opts: resource options, passed to every child (e.g. ``provider=`` a ``kubernetes.Provider``
+            for the cluster, ``protect=True`` in production).
 
     Attributes:
         namespace_name: the namespace's name.
@@ -241,97 +224,96 @@ class TeamNamespace(pulumi.ComponentResource):
         network_policies: the NetworkPolicy objects by purpose.
 
     Raises:
-        ComponentArgsError: an invalid argument; nothing is registered.
+        ComponentArgsError: an invalid argument (or, without ``namespace``, a name that is not a
+            DNS label); nothing is registered. An Output argument that turns out invalid raises it
+            when its value becomes known.
     """
 
     namespace_name: pulumi.Output[str]
     service_account_name: pulumi.Output[str]
     role_name: pulumi.Output[str]
 
-    TYPE = "mlplat:k8s:TeamNamespace"
+    @overload
+    def __init__(self, name: str, args: TeamNamespaceArgs, opts: pulumi.ResourceOptions | None = None) -> None: ...
+    @overload
+    def __init__(self, name: str, args: None = None, opts: pulumi.ResourceOptions | None = None, **kwargs: Unpack[TeamNamespaceArgsDict]) -> None: ...
+    def __init__(self, name: str, args: Any = None, opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:
+        super().__init__(name, args, opts, **kwargs)
 
-    def __init__(
-        self,
-        name: str,
-        args: TeamNamespaceArgs | Mapping[str, Any] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.args = a = validate_args(TeamNamespaceArgs, "TeamNamespace", name, args if args is not None else kwargs)
-        namespace = a.namespace or name
-        if not _DNS_LABEL.match(namespace):
+    @classmethod
+    def validate_args(cls, name: str, args: Any = None, **kwargs: Any) -> TeamNamespaceArgs:
+        """As :meth:`Component.validate_args`, and without ``namespace`` the name must be a DNS label."""
+        validated = super().validate_args(name, args, **kwargs)
+        if validated.namespace is None and not (isinstance(name, str) and _DNS_LABEL.match(name)):
             raise ComponentArgsError(
-                f"invalid arguments for TeamNamespace({name!r}); nothing was created",
-                [Issue(f"TeamNamespace({name}).namespace", namespace, "a DNS label (at most 63 lowercase letters, digits and '-')")],
+                f"invalid arguments for TeamNamespace({name}); nothing was created",
+                [Issue(f"TeamNamespace({name}).namespace", name, f"{_DNS_LABEL_EXPECTED}: without a namespace argument the component's name is the namespace's name")],
             )
-        super().__init__(self.TYPE, name, None, opts)
-        labels = a.standard_labels()
-        child = pulumi.ResourceOptions(parent=self)
+        return validated
 
-        def metadata(object_name: str, extra_labels: dict[str, str] | None = None, **more: Any) -> dict[str, Any]:
-            return {"name": object_name, "namespace": self.namespace_name, "labels": {**labels, **(extra_labels or {})}, **more}
+    def _create(self, name: str, args: TeamNamespaceArgs) -> dict[str, Any]:
+        self._labels = with_managed_by(args.labels)
+        self.namespace = self._namespace(name, args)
+        self.namespace_name = self.namespace.metadata.apply(_name_of)
+        self.quota = self._resource_quota(name, args)
+        self.limit_range = self._limit_range(name, args)
+        self.role, self.role_binding = self._rbac(name, args)
+        self.network_policies = self._network_policies(name, args)
+        self.service_account = self._service_account(name, args)
+        return {
+            "namespace_name": self.namespace_name,
+            "service_account_name": self.service_account.metadata.apply(_name_of),
+            "role_name": self.role.metadata.apply(_name_of),
+        }
 
-        self.namespace = k8s.core.v1.Namespace(
-            name,
-            metadata={
-                "name": namespace,
-                "labels": {
-                    **labels,
-                    "pod-security.kubernetes.io/enforce": a.pod_security,
-                    "pod-security.kubernetes.io/enforce-version": a.pod_security_version,
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/audit-version": a.pod_security_version,
-                    "pod-security.kubernetes.io/warn": "restricted",
-                    "pod-security.kubernetes.io/warn-version": a.pod_security_version,
-                },
-            },
-            opts=pulumi.ResourceOptions(parent=self, protect=a.protect_namespace, retain_on_delete=a.retain_namespace),
-        )
-        self.namespace_name = self.namespace.metadata.apply(lambda m: m["name"] if isinstance(m, dict) else m.name)
+    def _metadata(self, object_name: Input[str], **more: Any) -> dict[str, Any]:
+        return {"name": object_name, "namespace": self.namespace_name, "labels": self._labels, **more}
 
-        self.quota = k8s.core.v1.ResourceQuota(
-            f"{name}-quota",
-            metadata=metadata("team-quota"),
-            spec={"hard": resource_quota_hard(a.quota, a.persistent_volume_claims)},
-            opts=child,
-        )
-        self.limit_range = k8s.core.v1.LimitRange(
-            f"{name}-limits",
-            metadata=metadata("team-limits"),
-            spec={
-                "limits": [
-                    {
-                        "type": "Container",
-                        "default_request": {"cpu": cpu_quantity(a.default_cpu_request), "memory": memory_quantity(a.default_memory_request_gib)},
-                        "default": {"cpu": cpu_quantity(a.default_cpu_limit), "memory": memory_quantity(a.default_memory_limit_gib)},
-                        "max": {"cpu": cpu_quantity(a.container_cpu_max), "memory": memory_quantity(a.container_memory_max)},
-                    }
-                ]
-            },
-            opts=child,
-        )
+    def _namespace(self, name: str, args: TeamNamespaceArgs) -> k8s.core.v1.Namespace:
+        """The Namespace, labelled for Pod Security Admission (``audit``/``warn`` always ``restricted``)."""
+        version = args.pod_security_version
+        pod_security = {
+            "pod-security.kubernetes.io/enforce": args.pod_security,
+            "pod-security.kubernetes.io/enforce-version": version,
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/audit-version": version,
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/warn-version": version,
+        }
+        namespace = args.namespace if args.namespace is not None else name
+        return k8s.core.v1.Namespace(name, metadata={"name": namespace, "labels": {**self._labels, **pod_security}}, opts=self.child_options())
 
-        self.role = k8s.rbac.v1.Role(f"{name}-member", metadata=metadata("team-member"), rules=[dict(rule) for rule in TEAM_ROLE_RULES], opts=child)
-        self.role_name = self.role.metadata.apply(lambda m: m["name"] if isinstance(m, dict) else m.name)
-        self.role_binding = k8s.rbac.v1.RoleBinding(
+    def _resource_quota(self, name: str, args: TeamNamespaceArgs) -> k8s.core.v1.ResourceQuota:
+        hard = resource_quota_hard(args.quota, args.persistent_volume_claims)
+        return k8s.core.v1.ResourceQuota(f"{name}-quota", metadata=self._metadata("team-quota"), spec={"hard": hard}, opts=self.child_options())
+
+    def _limit_range(self, name: str, args: TeamNamespaceArgs) -> k8s.core.v1.LimitRange:
+        """Container defaults and maximum, so pods without requests still fit the quota."""
+        limits = {
+            "type": "Container",
+            "default_request": {"cpu": cpu_quantity(args.default_cpu_request), "memory": memory_quantity(args.default_memory_request_gib)},
+            "default": {"cpu": cpu_quantity(args.default_cpu_limit), "memory": memory_quantity(args.default_memory_limit_gib)},
+            "max": {"cpu": cpu_quantity(args.container_cpu_max), "memory": memory_quantity(args.container_memory_max)},
+        }
+        return k8s.core.v1.LimitRange(f"{name}-limits", metadata=self._metadata("team-limits"), spec={"limits": [limits]}, opts=self.child_options())
+
+    def _rbac(self, name: str, args: TeamNamespaceArgs) -> tuple[k8s.rbac.v1.Role, k8s.rbac.v1.RoleBinding]:
+        """The team Role (:data:`TEAM_ROLE_RULES`) bound to the identity group."""
+        role = k8s.rbac.v1.Role(f"{name}-member", metadata=self._metadata("team-member"), rules=[dict(rule) for rule in TEAM_ROLE_RULES], opts=self.child_options())
+        binding = k8s.rbac.v1.RoleBinding(
             f"{name}-member",
-            metadata=metadata("team-member"),
-            role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": self.role_name},
-            subjects=[{"kind": "Group", "name": a.identity_group, "api_group": "rbac.authorization.k8s.io"}],
-            opts=child,
+            metadata=self._metadata("team-member"),
+            role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": role.metadata.apply(_name_of)},
+            subjects=[{"kind": "Group", "name": args.identity_group, "api_group": "rbac.authorization.k8s.io"}],
+            opts=self.child_options(),
         )
+        return role, binding
 
-        self.network_policies: dict[str, k8s.networking.v1.NetworkPolicy] = {}
-
-        def network_policy(purpose: str, spec: dict[str, Any]) -> None:
-            self.network_policies[purpose] = k8s.networking.v1.NetworkPolicy(
-                f"{name}-{purpose}", metadata=metadata(purpose), spec={"pod_selector": {}, **spec}, opts=child
-            )
-
-        network_policy("default-deny", {"policy_types": ["Ingress", "Egress"]})
-        network_policy(
-            "allow-dns",
-            {
+    def _network_policies(self, name: str, args: TeamNamespaceArgs) -> dict[str, k8s.networking.v1.NetworkPolicy]:
+        """Default deny, DNS to kube-dns, traffic inside the namespace, and HTTPS to listed CIDRs."""
+        specs: dict[str, dict[str, Any]] = {
+            "default-deny": {"policy_types": ["Ingress", "Egress"]},
+            "allow-dns": {
                 "policy_types": ["Egress"],
                 "egress": [
                     {
@@ -345,32 +327,28 @@ class TeamNamespace(pulumi.ComponentResource):
                     }
                 ],
             },
-        )
-        network_policy(
-            "allow-same-namespace",
-            {
+            "allow-same-namespace": {
                 "policy_types": ["Ingress", "Egress"],
                 "ingress": [{"from": [{"pod_selector": {}}]}],
                 "egress": [{"to": [{"pod_selector": {}}]}],
             },
-        )
-        if a.egress_https_cidrs:
-            network_policy(
-                "allow-https-egress",
-                {
-                    "policy_types": ["Egress"],
-                    "egress": [{"to": [{"ip_block": {"cidr": cidr}} for cidr in a.egress_https_cidrs], "ports": [{"protocol": "TCP", "port": 443}]}],
-                },
-            )
+        }
+        if args.egress_https_cidrs:
+            specs["allow-https-egress"] = {
+                "policy_types": ["Egress"],
+                "egress": [{"to": [{"ip_block": {"cidr": cidr}} for cidr in args.egress_https_cidrs], "ports": [{"protocol": "TCP", "port": 443}]}],
+            }
+        return {
+            purpose: k8s.networking.v1.NetworkPolicy(f"{name}-{purpose}", metadata=self._metadata(purpose), spec={"pod_selector": {}, **spec}, opts=self.child_options())
+            for purpose, spec in specs.items()
+        }
 
-        annotations = {"eks.amazonaws.com/role-arn": a.irsa_role_arn} if a.irsa_role_arn is not None else None
-        self.service_account = k8s.core.v1.ServiceAccount(
+    def _service_account(self, name: str, args: TeamNamespaceArgs) -> k8s.core.v1.ServiceAccount:
+        """The workload ServiceAccount, annotated for IRSA when a role ARN is given."""
+        more = {"annotations": {"eks.amazonaws.com/role-arn": args.irsa_role_arn}} if args.irsa_role_arn is not None else {}
+        return k8s.core.v1.ServiceAccount(
             f"{name}-workload",
-            metadata=metadata(a.service_account_name, annotations=annotations) if annotations else metadata(a.service_account_name),
-            automount_service_account_token=a.automount_service_account_token,
-            opts=child,
-        )
-        self.service_account_name = self.service_account.metadata.apply(lambda m: m["name"] if isinstance(m, dict) else m.name)
-        self.register_outputs(
-            {"namespace_name": self.namespace_name, "service_account_name": self.service_account_name, "role_name": self.role_name}
+            metadata=self._metadata(args.service_account_name, **more),
+            automount_service_account_token=args.automount_service_account_token,
+            opts=self.child_options(),
         )

@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 import pulumi
 import pulumi_aws as aws
 
-from .config import Cloud, Cluster, PlatformConfig, endpoint_issues
+from .config import Cloud, Cluster, Environment, PlatformConfig, endpoint_issues
 from ..aws.data_bucket import AccessLogBucket, AccessLogBucketArgs, S3DataBucket, S3DataBucketArgs
 from ..aws.gpu_training_box import AwsGpuTrainingBox, AwsGpuTrainingBoxArgs
 from ..gcp.data_bucket import GcsDataBucket, GcsDataBucketArgs, TeamWorkloadIdentity, TeamWorkloadIdentityArgs
@@ -164,17 +164,14 @@ def component_args(config: PlatformConfig) -> ComponentArgs:
     if components.team_namespaces:
         for team in config.teams:
             values = {
-                "environment": config.environment,
                 "labels": {**standard, "team": team.name},
                 "identity_group": team.identity_group,
                 "quota": team.quota,
                 "pod_security": team.pod_security,
                 "service_account_name": WORKLOAD_SERVICE_ACCOUNT,
                 "egress_https_cidrs": cluster.egress_https_cidrs if cluster is not None else [],
-                "protect": config.protect_resources,
-                "retain_on_delete": config.retain_resources,
             }
-            args.namespaces[team.name] = collected.validate(TeamNamespaceArgs, "TeamNamespace", team.name, values)
+            args.namespaces[team.name] = collected.validate(TeamNamespaceArgs, "TeamNamespace", team.name, values, lambda _model, _component, name, values: TeamNamespace.validate_args(name, values))
     if components.gpu_boxes:
         for box in config.gpu_boxes:
             tags = {**standard, "team": box.team}
@@ -192,10 +189,18 @@ def component_args(config: PlatformConfig) -> ComponentArgs:
         for endpoint in config.endpoints:
             if endpoint.team not in {team.name for team in config.teams}:
                 continue  # reported below as a ConfigError
-            labels = {**standard, "team": endpoint.team}
-            values = {**endpoint.model_dump(exclude={"team"}), "namespace": endpoint.team, "environment": config.environment.value, "labels": labels}
+            values = {
+                **{field: value for field, value in endpoint if field not in ("team", "name")},
+                "service_name": endpoint.name,
+                # The team's namespace; deploy_model_endpoints wires in the TeamNamespace's name when the stack makes it.
+                "namespace": endpoint.team,
+                "labels": {**standard, "team": endpoint.team},
+                # Environment policy: one replica is fine in dev only; prod alerts page, others open a ticket.
+                "allow_single_replica": config.environment is Environment.DEV,
+                "alert_severity": "page" if config.is_production else "ticket",
+            }
             key = f"{endpoint.team}/{endpoint.name}"
-            args.endpoints[key] = collected.validate(ModelEndpointArgs, "ModelEndpoint", f"{endpoint.team}-{endpoint.name}", values)
+            args.endpoints[key] = collected.validate(ModelEndpointArgs, "ModelEndpoint", f"{endpoint.team}-{endpoint.name}", values, lambda _model, _component, name, values: ModelEndpoint.validate_args(name, values))
 
     config_issues = _undeployed_references(config, args)
     if config_issues:
@@ -292,7 +297,8 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
     for team_name, namespace_args in args.namespaces.items():
         if team_name in roles:
             namespace_args = namespace_args.model_copy(update={"irsa_role_arn": roles[team_name].arn})
-        namespace = TeamNamespace(team_name, namespace_args)
+        # Deleting a namespace deletes every workload and volume claim in it: stateful.
+        namespace = TeamNamespace(team_name, namespace_args, opts=pulumi.ResourceOptions(protect=config.protect_resources, retain_on_delete=config.retain_resources))
         teams[team_name]["namespace"] = namespace.namespace_name
         teams[team_name]["serviceAccount"] = namespace.service_account_name
 
@@ -461,26 +467,23 @@ def deploy_static_sites(sites: list[tuple[str, StaticSiteArgs]], *, protect: boo
     return {"staticSites": outputs}
 
 
-def deploy_model_endpoints(args: ComponentArgs, namespaces: Mapping[str, pulumi.Resource | pulumi.Output[Any]] | None = None) -> dict[str, Any]:
+def deploy_model_endpoints(args: ComponentArgs, namespaces: Mapping[str, pulumi.Input[str]] | None = None) -> dict[str, ModelEndpoint]:
     """Deploy every ``mlplat:endpoints`` entry as a ``ModelEndpoint`` in its team's namespace.
 
     Args:
         args: the components' validated arguments (:func:`component_args`), whose ``endpoints``
             are by ``<team>/<endpoint name>`` with the team's namespace set.
-        namespaces: by team name, the team's Namespace resource or an output derived from it (e.g.
-            ``TeamNamespace.namespace_name``), when the stack creates them: every object of the
-            endpoint then waits for its team's namespace.
+        namespaces: by team name, the name of the team's namespace when the stack creates it
+            (``TeamNamespace.namespace_name``): it becomes the endpoint's ``namespace``, so every
+            object of the endpoint waits for its team's namespace.
 
     Returns:
         The ``ModelEndpoint`` components by ``<team>/<endpoint name>``.
     """
-    endpoints: dict[str, Any] = {}
+    endpoints: dict[str, ModelEndpoint] = {}
     for key, endpoint_args in args.endpoints.items():
-        team = endpoint_args.namespace
-        depends: list[Any] = []
+        team = key.split("/", 1)[0]
         if namespaces and team in namespaces:
-            namespace = namespaces[team]
-            # An output in depends_on counts the resources it was derived from (pulumi.runtime._depends_on).
-            depends.append(namespace if isinstance(namespace, pulumi.Resource) else pulumi.Output.from_input(namespace).apply(lambda _: None))
-        endpoints[key] = ModelEndpoint(f"{team}-{endpoint_args.name}", endpoint_args, pulumi.ResourceOptions(depends_on=depends))
+            endpoint_args = endpoint_args.model_copy(update={"namespace": namespaces[team]})
+        endpoints[key] = ModelEndpoint(f"{team}-{endpoint_args.service_name}", endpoint_args)
     return endpoints

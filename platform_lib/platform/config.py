@@ -21,8 +21,9 @@ from pydantic.alias_generators import to_camel
 from ..aws.gpu_training_box import AwsGpuTrainingBoxArgs
 from ..core.errors import ConfigError, Issue, issues_from_validation_error
 from ..gcp.gpu_training_box import GcpGpuTrainingBoxArgs
-from ..k8s.model_endpoint_spec import ModelEndpointSpec
+from ..k8s.model_endpoint_spec import ENDPOINT_NAME, ModelEndpointSpec
 from ..k8s.checks import check_cidr_blocks
+from ..k8s.quota import ResourceQuotaSpec
 from .gpu_boxes import AWS_CONFIG_KEYS, GCP_CONFIG_KEYS, aws_box_values, gcp_box_values
 
 NAMESPACE = "mlplat"
@@ -68,24 +69,14 @@ class Tags(Model):
         return {"team": self.team, "cost-center": self.cost_center, "environment": environment.value, "managed-by": "pulumi"}
 
 
-class TeamQuota(Model):
-    """A team's Kubernetes resource quota. Units: vCPU, GiB, whole GPUs, counts.
+class TeamQuota(ResourceQuotaSpec):
+    """A team's Kubernetes resource quota in the stack YAML (camelCase keys, e.g. ``memoryGib``).
 
-    Attributes:
-        cpu: total CPU requests in vCPU (``requests.cpu``); limits are capped at twice this.
-        memory_gib: total memory requests in GiB (``requests.memory``); limits equal this times 2.
-        gpu: total NVIDIA GPUs requested (``requests.nvidia.com/gpu``); 0 forbids GPU pods.
-        pods: the number of pods.
-        load_balancers: Services of type LoadBalancer (``services.loadbalancers``).
-        storage_gib: total persistent volume claim storage in GiB (``requests.storage``).
+    The fields and units are :class:`~platform_lib.k8s.quota.ResourceQuotaSpec`'s (vCPU, GiB,
+    whole GPUs, counts); an instance is the ``quota`` argument of a ``TeamNamespace``.
     """
 
-    cpu: float = Field(gt=0, le=4096)
-    memory_gib: float = Field(gt=0, le=65536)
-    gpu: int = Field(default=0, ge=0, le=512)
-    pods: int = Field(default=50, ge=1, le=10000)
-    load_balancers: int = Field(default=0, ge=0, le=100)
-    storage_gib: float = Field(default=100, ge=0, le=1_000_000)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
 
 
 class GrantScope(Model):
@@ -288,10 +279,13 @@ class Endpoint(ModelEndpointSpec):
     """A model endpoint in a team's namespace (``mlplat:endpoints`` entry); see ``docs/model-endpoint.md``.
 
     Attributes:
+        name: the Kubernetes name of the endpoint's objects (a DNS-1035 label of 2 to 40
+            characters); the Service ``<name>`` is what clients call (the component's ``service_name``).
         team: the owning team (a name from ``mlplat:teams``); the endpoint lives in its namespace.
         (every other key: :class:`~platform_lib.k8s.model_endpoint_spec.ModelEndpointSpec`)
     """
 
+    name: str = Field(min_length=2, max_length=40, pattern=ENDPOINT_NAME)
     team: str = Field(min_length=2, max_length=40, pattern=_DNS_LABEL)
 
 
@@ -580,7 +574,7 @@ def parse_platform_config(values: dict[str, Any], namespace: str = NAMESPACE) ->
     try:
         config = PlatformConfig.model_validate(parsed)
     except pydantic.ValidationError as error:
-        issues.extend(issues_from_validation_error(error, prefix=namespace, separator=":"))
+        issues.extend(_endpoint_keys_in_yaml(issue, namespace) for issue in issues_from_validation_error(error, prefix=namespace, separator=":"))
         config = None
     if config is not None:
         issues.extend(cross_reference_issues(config, namespace))
@@ -589,6 +583,17 @@ def parse_platform_config(values: dict[str, Any], namespace: str = NAMESPACE) ->
         raise ConfigError(f"invalid stack configuration for {pulumi.get_stack() if _in_program() else 'stack'}", issues)
     assert config is not None
     return config
+
+
+def _endpoint_keys_in_yaml(issue: Issue, namespace: str) -> Issue:
+    """An ``endpoints`` issue at its YAML keys: the endpoint spec models locate errors by their
+    snake_case field names (``autoscaling.min_replicas``), the stack YAML spells them camelCase."""
+    head = f"{namespace}:endpoints["
+    if not issue.path.startswith(head):
+        return issue
+    first, *rest = issue.path.split(".")
+    keys = [re.sub(r"^[a-z0-9_]+", lambda match: to_camel(match.group()), part) for part in rest]
+    return Issue(".".join([first, *keys]), issue.value, issue.expected)
 
 
 def _with_suggestion(issue: Issue, namespace: str) -> Issue:
