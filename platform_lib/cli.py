@@ -1,22 +1,23 @@
 """The ``mlplat`` command line.
 
-Exit codes: 0 success; 1 an internal error (a bug: the traceback is printed); 2 a user error
-(bad stack config, bad component arguments, no such project or stack, a bad policy pack or policy
-config), printed without a traceback; 3 the policy pack reported mandatory violations.
+Exit codes: 0 success; 1 an internal error (a bug in platform_lib: the traceback is printed); 2 a
+user error (bad stack config, bad component arguments, a missing or ill-typed config key, an invoke
+the preview has no answer for, no such project or stack, a bad policy pack or policy config), or
+the previewed program raised an exception of its own (printed with the program's frames only);
+3 the policy pack reported mandatory violations.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-import traceback
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from .core.errors import PlatformError
 
 EXIT_OK = 0
 EXIT_INTERNAL_ERROR = 1
@@ -51,7 +52,7 @@ def _main(
 
 
 def _fail_user(message: str) -> typer.Exit:
-    error_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    error_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(EXIT_USER_ERROR)
 
 
@@ -72,7 +73,8 @@ def preview(
     then judges the stack with the policy pack over Pulumi's Analyzer protocol, as
     `pulumi preview --policy-pack` does, with policies/config/<environment>.json as its config.
 
-    Exit codes: 0 no mandatory violation; 1 internal error; 2 user error; 3 mandatory policy violations.
+    Exit codes: 0 no mandatory violation; 1 internal error (a bug in platform_lib); 2 user error, or the
+    program raised an exception of its own; 3 mandatory policy violations.
     """
     from .preview import PreviewError, ProjectError, run_preview
     from .preview.report import print_plan
@@ -86,14 +88,7 @@ def preview(
     except ProjectError as error:
         raise _fail_user(str(error)) from None
     except PreviewError as error:
-        cause = error.__cause__
-        if isinstance(cause, PlatformError):
-            registered = sum(1 for r in error.plan.resources if r.type != "pulumi:pulumi:Stack")
-            suffix = "" if registered else "\nNo resources were registered."
-            raise _fail_user(f"{cause}{suffix}") from None
-        error_console.print(f"[bold red]internal error while running the program of stack {stack!r}:[/]")
-        error_console.print("".join(traceback.format_exception(cause or error)), highlight=False, markup=False)
-        raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+        raise _program_failed(error, cwd, stack) from None
 
     print_plan(console, plan, logs)
     if not no_policy:
@@ -109,6 +104,21 @@ def preview(
         console.print(f"Kubernetes manifests written to [bold]{render_k8s}[/] ({len(written)} objects).")
     if not no_policy and any(v.get("level") == "mandatory" for v in plan.violations):
         raise typer.Exit(EXIT_POLICY_VIOLATIONS)
+
+
+def _program_failed(error, cwd: Path, stack: str) -> typer.Exit:
+    """Print why the program failed: a user mistake or the program's own exception (exit 2), or a
+    bug in platform_lib (exit 1, with the whole traceback)."""
+    from .preview import load_stack
+    from .preview.failure import explain
+
+    failure = explain(error.__cause__ or error, load_stack(cwd, stack))
+    if failure.internal:
+        error_console.print(f"[bold red]internal error while running the program of stack {stack!r}:[/]")
+        error_console.print(failure.message, highlight=False, markup=False)
+        return typer.Exit(EXIT_INTERNAL_ERROR)
+    registered = sum(1 for r in error.plan.resources if r.type != "pulumi:pulumi:Stack")
+    return _fail_user(failure.message + ("" if registered else "\nNo resources were registered."))
 
 
 def _judge(plan, cwd: Path, stack: str, policy_pack: Optional[Path], sarif_file: Optional[Path], markdown_file: Optional[Path]) -> None:

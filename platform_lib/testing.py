@@ -16,12 +16,14 @@ resource with its inputs and options, so assertions never sit inside ``.apply``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
-from .preview.engine import PreviewError, run_program
+from .preview.engine import PreviewError, run_preview, run_program
 from .preview.plan import Plan, PlannedResource
+from .preview.project import load_stack
 
-__all__ = ["Plan", "PlannedResource", "PreviewError", "find", "find_all", "preview"]
+__all__ = ["Plan", "PlannedResource", "PreviewError", "find", "find_all", "policy_violations", "preview", "preview_project"]
 
 
 def preview(program: Callable[[], Any], *, config: dict[str, Any] | None = None, project: str = "test-project", stack: str = "dev") -> Plan:
@@ -39,6 +41,41 @@ def preview(program: Callable[[], Any], *, config: dict[str, Any] | None = None,
     """
     plan, _ = run_program(program, config=config, project=project, stack=stack)
     return plan
+
+
+def preview_project(project_dir: Path | str, stack: str = "dev", *, config: dict[str, Any] | None = None) -> Plan:
+    """Preview a whole Pulumi project with one of its stack files, as ``mlplat preview`` does.
+
+    Args:
+        project_dir: the directory holding ``Pulumi.yaml`` (``main`` and ``stackConfigDir`` are honoured).
+        stack: the stack; its config is ``<stackConfigDir>/Pulumi.<stack>.yaml``.
+        config: fully qualified keys (``my-project:replicas``) replacing values of the stack file.
+
+    Raises:
+        ProjectError: no ``Pulumi.yaml``, or no such stack.
+        PreviewError: the program raised; ``error.__cause__`` is its exception.
+    """
+    plan, _ = run_preview(project_dir, stack, config_overrides=config)
+    return plan
+
+
+def policy_violations(plan: Plan, project_dir: Path | str, stack: str = "dev", *, pack_dir: Path | str | None = None) -> list[dict[str, Any]]:
+    """Judge a plan with the policy pack, as ``mlplat preview`` and ``pulumi preview --policy-pack`` do.
+
+    The pack (default: ``<project>/policies`` when it exists, else the one shipped with platform_lib)
+    runs as a subprocess driven over Pulumi's Analyzer protocol, with the stack's config and the
+    pack's ``config/<environment>.json``; it takes a second or two to start.
+
+    Returns:
+        One dict per violation, with the keys of :data:`platform_lib.policy.gate.VIOLATION_KEYS`
+        (``policy``, ``level`` ("mandatory" or "advisory"), ``message``, ``urn``, ``resource_name`` ...).
+
+    Raises:
+        PolicyGateError: the pack could not be started or configured.
+    """
+    from .policy.gate import default_pack_dir, run_gate
+
+    return run_gate(plan, pack_dir=pack_dir or default_pack_dir(project_dir), stack_config=load_stack(project_dir, stack).config)
 
 
 def find_all(plan: Plan, type_token: str, name: str | None = None) -> list[PlannedResource]:

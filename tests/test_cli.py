@@ -62,11 +62,80 @@ def test_bad_config_exits_2_with_every_problem_and_registers_nothing(make_projec
     assert "Traceback" not in result.output
 
 
-def test_a_bug_in_the_program_exits_1_with_its_traceback(make_project):
-    project = make_project("raise RuntimeError('a bug in the program')\n", {"dev": {}})
+def test_the_programs_own_exception_exits_2_with_the_programs_frames_only(make_project):
+    project = make_project("""
+        def check_budget():
+            raise RuntimeError('a bug in the program')
+
+        check_budget()
+    """, {"dev": {}})
     result = invoke("preview", "--cwd", str(project), "--stack", "dev")
+    assert result.exit_code == EXIT_USER_ERROR
+    assert "error: the program of stack 'dev' raised RuntimeError: a bug in the program" in result.output
+    assert f'File "{project / "__main__.py"}", line 3, in check_budget' in result.output
+    assert "site-packages" not in result.output and "internal error" not in result.output
+
+
+def test_a_bug_in_platform_lib_exits_1_with_its_traceback(make_project, monkeypatch):
+    from platform_lib.preview import mocks
+
+    def broken(self, length=8, salt=""):
+        raise KeyError("a bug in the mocks")
+
+    monkeypatch.setattr(mocks.MockContext, "digest", broken)
+    project = make_project("import pulumi_aws as aws\naws.s3.Bucket('data')\n", {"dev": {}})
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev", "--no-policy")
     assert result.exit_code == EXIT_INTERNAL_ERROR
-    assert "RuntimeError: a bug in the program" in result.output
+    assert "internal error while running the program of stack 'dev'" in result.output
+    assert "KeyError: 'a bug in the mocks'" in result.output and "platform_lib/preview/mocks.py" in result.output
+
+
+def test_a_missing_config_key_exits_2_with_a_did_you_mean(make_project):
+    project = make_project("import pulumi\npulumi.Config().require('bucketName')\n", {"dev": {"team-project:bucket_name": "x", "aws:region": "eu-west-1"}})
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev")
+    assert result.exit_code == EXIT_USER_ERROR
+    assert ("error: the program of stack 'dev' requires the config key 'team-project:bucketName', which Pulumi.dev.yaml "
+            "does not set; did you mean 'team-project:bucket_name'?") in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_ill_typed_config_value_exits_2_and_a_secret_stays_masked(make_project):
+    program = "import pulumi\nconfig = pulumi.Config()\nconfig.require_int('replicas')\n"
+    project = make_project(program, {"dev": {"team-project:replicas": "three"}})
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev")
+    assert result.exit_code == EXIT_USER_ERROR
+    assert "error: the config key 'team-project:replicas' of stack 'dev' is 'three'; the program reads it as int" in result.output
+
+    project = make_project(program.replace("require_int", "require_secret_int"), {"dev": {"team-project:replicas": {"secure": "v1:abc"}}})
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev")
+    assert result.exit_code == EXIT_USER_ERROR
+    assert "error: the config key 'team-project:replicas' of stack 'dev' is [secret]; the program reads it as int" in result.output
+
+
+def test_a_component_error_raised_inside_apply_exits_2_with_its_message(make_project):
+    project = make_project("""
+        import pulumi_aws as aws
+        from platform_lib.core.errors import ComponentArgsError, Issue
+
+        bucket = aws.s3.Bucket("data")
+
+        def check(name):
+            raise ComponentArgsError("invalid arguments for Lake('data')", [Issue("Lake(data).bucket", name, "a name starting with 'fraud-'")])
+
+        aws.s3.BucketPolicy("policy", bucket=bucket.bucket.apply(check), policy="{}")
+    """, {"dev": {}})
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev")
+    assert result.exit_code == EXIT_USER_ERROR
+    assert "error: invalid arguments for Lake('data'): 1 problem" in result.output
+    assert "Lake(data).bucket: got 'data-" in result.output and "expected a name starting with 'fraud-'" in result.output
+    assert "Traceback" not in result.output and "never retrieved" not in result.output
+
+
+def test_an_invoke_with_no_mocked_answer_exits_2_naming_it(make_project):
+    project = make_project("import pulumi_aws as aws\naws.ec2.get_vpc(default=True)\n", {"dev": {}})
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev")
+    assert result.exit_code == EXIT_USER_ERROR
+    assert "error: the program calls the provider function 'aws:ec2/getVpc:getVpc', which the offline preview has no mocked answer for" in result.output
 
 
 def test_nested_stack_outputs_are_printed_as_dotted_paths():

@@ -1,15 +1,23 @@
-"""The preview engine: project and stack config as the Pulumi CLI reads them, and the recorded plan."""
+"""The preview engine: project and stack config as the Pulumi CLI reads them, and the recorded plan;
+for a team's own program, transforms run as the engine runs them, invokes get realistic answers
+or a clear error, and a failing program fails cleanly."""
 
 from __future__ import annotations
 
+import gc
 import json
+import logging
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 
 from platform_lib.platform.config import ConfigError
+from platform_lib.core.errors import ComponentArgsError, Issue
 from platform_lib.preview import PreviewError, ProjectError, load_stack, run_preview
-from platform_lib.preview.mocks import ACCOUNT_ID
+from platform_lib.preview.mocks import ACCOUNT_ID, UnmockedInvokeError
 from platform_lib.preview.project import SECRET_PLACEHOLDER
+from platform_lib.testing import find, preview
 
 RECORDING_PROGRAM = """
 import pulumi
@@ -138,3 +146,170 @@ def test_the_team_test_kit_runs_a_callable_without_project_files():
     assert bucket.outputs["bucketRegionalDomainName"].endswith(".s3.eu-central-1.amazonaws.com")
     with pytest.raises(LookupError, match="expected one aws:kms/key:Key, found 0"):
         find(plan, "aws:kms/key:Key")
+
+
+
+class Box(pulumi.ComponentResource):
+    """A component with one bucket, to see transforms reach children."""
+
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("test:index:Box", name, None, opts)
+        self.bucket = aws.s3.Bucket(f"{name}-bucket", tags={"order": "program"}, opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({})
+
+
+def _tag(marker: str):
+    """A transform that appends ``marker`` to a bucket's ``order`` tag and protects the bucket."""
+
+    def transform(args: pulumi.ResourceTransformArgs):
+        if args.type_ != "aws:s3/bucket:Bucket":
+            return None
+        tags = dict(args.props.get("tags") or {})
+        tags["order"] = f"{tags.get('order', '')},{marker}"
+        return pulumi.ResourceTransformResult(props={**args.props, "tags": tags}, opts=pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(protect=True)))
+
+    return transform
+
+
+# --------------------------------------------------------------------------- transforms
+
+
+def test_a_resources_transforms_change_its_inputs_and_options():
+    def ignore_tags(args: pulumi.ResourceTransformArgs):
+        return pulumi.ResourceTransformResult(props={**args.props, "forceDestroy": False}, opts=pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(ignore_changes=["tags"], retain_on_delete=True)))
+
+    plan = preview(lambda: aws.s3.Bucket("data", force_destroy=True, opts=pulumi.ResourceOptions(transforms=[ignore_tags])))
+    bucket = find(plan, "aws:s3/bucket:Bucket", "data")
+    assert bucket.inputs["forceDestroy"] is False
+    assert bucket.options.ignore_changes == ["tags"]
+    assert bucket.options.retain_on_delete is True
+
+
+def test_transforms_run_own_then_parents_then_stack_in_the_engines_order():
+    def program():
+        outer = Box("outer", opts=pulumi.ResourceOptions(transforms=[_tag("outer")]))
+        pulumi.runtime.register_resource_transform(_tag("stack"))
+        Box("inner", opts=pulumi.ResourceOptions(parent=outer, transforms=[_tag("inner")]))
+
+    plan = preview(program)
+    outer_bucket = find(plan, "aws:s3/bucket:Bucket", "outer-bucket")
+    inner_bucket = find(plan, "aws:s3/bucket:Bucket", "inner-bucket")
+    # outer-bucket registered before the stack transform; inner-bucket after it, under inner under outer.
+    assert outer_bucket.inputs["tags"]["order"] == "program,outer"
+    assert inner_bucket.inputs["tags"]["order"] == "program,inner,outer,stack"
+    assert outer_bucket.options.protect and inner_bucket.options.protect
+    assert not find(plan, "test:index:Box", "outer").options.protect  # the transforms touch buckets only
+
+
+def test_a_stack_transform_applies_to_resources_registered_after_it():
+    def program():
+        aws.s3.Bucket("before")
+        pulumi.runtime.register_resource_transform(_tag("stack"))
+        aws.s3.Bucket("after")
+
+    plan = preview(program)
+    assert "tags" not in find(plan, "aws:s3/bucket:Bucket", "before").inputs or not find(plan, "aws:s3/bucket:Bucket", "before").inputs["tags"]
+    assert find(plan, "aws:s3/bucket:Bucket", "after").inputs["tags"] == {"order": ",stack"}
+    assert find(plan, "aws:s3/bucket:Bucket", "after").options.protect is True
+
+
+def test_legacy_transformations_still_apply_to_children():
+    def legacy(args: pulumi.ResourceTransformationArgs):
+        if args.type_ == "aws:s3/bucket:Bucket":
+            return pulumi.ResourceTransformationResult({**args.props, "tags": {"order": "legacy"}}, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(protect=True)))
+        return None
+
+    plan = preview(lambda: Box("box", opts=pulumi.ResourceOptions(transformations=[legacy])))
+    bucket = find(plan, "aws:s3/bucket:Bucket", "box-bucket")
+    assert bucket.inputs["tags"] == {"order": "legacy"} and bucket.options.protect is True
+
+
+def test_an_invoke_transform_changes_the_invoke_arguments():
+    zones: list[list[str]] = []
+
+    def exclude_first_zone(args: pulumi.InvokeTransformArgs):
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return pulumi.InvokeTransformResult(args={**args.args, "excludeNames": ["eu-west-1a"]}, opts=args.opts)
+        return None
+
+    def program():
+        pulumi.runtime.register_invoke_transform(exclude_first_zone)
+        zones.append(aws.get_availability_zones().names)
+
+    preview(program, config={"aws:region": "eu-west-1"})
+    assert zones == [["eu-west-1b", "eu-west-1c"]]
+
+
+def test_an_error_raised_by_a_transform_reaches_the_caller_unchanged():
+    def refuse(args: pulumi.ResourceTransformArgs):
+        raise ComponentArgsError("Box(box)", [Issue("Box(box).tags", None, "a team tag")])
+
+    with pytest.raises(PreviewError) as caught:
+        preview(lambda: aws.s3.Bucket("data", opts=pulumi.ResourceOptions(transforms=[refuse])))
+    assert isinstance(caught.value.__cause__, ComponentArgsError)
+    assert "Box(box).tags: got None; expected a team tag" in str(caught.value.__cause__)
+
+
+# --------------------------------------------------------------------------- invokes
+
+
+def test_aws_lookups_answer_for_the_stacks_region():
+    answers = {}
+
+    def program():
+        zones = aws.get_availability_zones()
+        answers.update(
+            names=zones.names, zone_ids=zones.zone_ids, state=zones.state,
+            region=aws.get_region().region, partition=aws.get_partition().partition,
+            dns_suffix=aws.get_partition().dns_suffix, account=aws.get_caller_identity().account_id,
+        )
+
+    preview(program, config={"aws:region": "ap-southeast-2"})
+    assert answers == {
+        "names": ["ap-southeast-2a", "ap-southeast-2b", "ap-southeast-2c"],
+        "zone_ids": ["apse2-az1", "apse2-az2", "apse2-az3"],
+        "state": "available",
+        "region": "ap-southeast-2",
+        "partition": "aws",
+        "dns_suffix": "amazonaws.com",
+        "account": "123456789012",
+    }
+
+
+def test_an_invoke_with_no_mocked_answer_is_an_error_naming_its_token():
+    with pytest.raises(PreviewError) as caught:
+        preview(lambda: aws.ec2.get_vpc(default=True))
+    cause = caught.value.__cause__
+    assert isinstance(cause, UnmockedInvokeError)
+    assert cause.token == "aws:ec2/getVpc:getVpc"
+    assert "'aws:ec2/getVpc:getVpc'" in str(cause) and "invoke_result" in str(cause)
+
+
+# --------------------------------------------------------------------------- failing programs
+
+
+def _raise_in_apply():
+    bucket = aws.s3.Bucket("data")
+
+    def check(name: str) -> str:
+        raise ComponentArgsError("DataBucket(data)", [Issue("DataBucket(data).bucket", name, "a name starting with the team")])
+
+    aws.s3.BucketPolicy("policy", bucket=bucket.bucket.apply(check), policy="{}")
+
+
+def test_an_error_raised_in_apply_surfaces_as_itself_without_unretrieved_future_noise(caplog):
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    for _ in range(2):  # the first run's futures are collected during the second
+        with pytest.raises(PreviewError) as caught:
+            preview(_raise_in_apply)
+        assert isinstance(caught.value.__cause__, ComponentArgsError)
+    del caught
+    gc.collect()
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+
+
+def test_a_failed_run_leaves_nothing_behind_for_the_next_one():
+    with pytest.raises(PreviewError):
+        preview(_raise_in_apply)
+    plan = preview(lambda: aws.s3.Bucket("next"))
+    assert find(plan, "aws:s3/bucket:Bucket", "next").id.startswith("next-")

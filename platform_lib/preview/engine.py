@@ -3,9 +3,11 @@
 Only the engine's resource monitor is replaced (``pulumi.runtime.set_mocks(monitor=...)``): the
 program, the components and the SDK's serialization all run for real. The recording monitor keeps
 what the plain mocks cannot see: parent, protect, retain-on-delete, dependencies,
-delete-before-replace and aliases. Each run happens on its own thread in a fresh
+delete-before-replace and aliases. It also runs the program's transforms (the
+``transforms=`` resource option and ``pulumi.runtime.register_resource_transform``), which the
+Pulumi engine, not the SDK, applies. Each run happens on its own thread in a fresh
 ``contextvars.Context`` with its own event loop, so several stacks can be previewed one after
-another in one process without sharing SDK state.
+another in one process without sharing SDK state, a failed run included.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pulumi.runtime.sync_await import _sync_await
 from .mocks import GCP_PROJECT, PlatformMocks
 from .plan import Plan, PlannedResource, ResourceOptionsRecord
 from .project import StackSettings, load_stack
+from .transforms import TransformChain
 
 #: Called once per registered resource with (count so far, type token, logical name).
 ProgressCallback = Callable[[int, str, str], None]
@@ -88,6 +91,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self.records: list[PlannedResource] = []
         self._by_urn: dict[str, PlannedResource] = {}
         self._on_register = on_register
+        self._transforms = TransformChain()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """The URN the Pulumi engine would give: the parent's whole qualified type chain, and no
@@ -109,7 +113,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             pass
 
     def Invoke(self, request):  # noqa: N802 - the gRPC method name
-        response = super().Invoke(request)
+        response = super().Invoke(self._transforms.apply_to_invoke(request))
         self._remember_worker_loop()
         return response
 
@@ -118,7 +122,17 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self._remember_worker_loop()
         return response
 
+    def RegisterStackTransform(self, request):  # noqa: N802 - the gRPC method name
+        self._transforms.add_stack_transform(request)
+        return super().RegisterStackTransform(request)
+
+    def RegisterStackInvokeTransform(self, request):  # noqa: N802 - the gRPC method name
+        self._transforms.add_stack_invoke_transform(request)
+        return super().RegisterStackInvokeTransform(request)
+
     def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
+        if request.type != "pulumi:pulumi:Stack":
+            request = self._transforms.apply(request, self.make_urn(request.parent, request.type, request.name))
         response = super().RegisterResource(request)
         self._remember_worker_loop()
         inputs = struct_to_plain(request.object) if request.type != "pulumi:pulumi:Stack" else {}
@@ -194,8 +208,27 @@ def _program_environment(program_dir: Path):
             sys.path.remove(str(program_dir))
 
 
+def _ignore_unretrieved_exceptions(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The loop's exception handler. When a program raises (in an ``apply`` for instance), the SDK
+    puts the exception on every output that depends on it, and asyncio logs each future nobody
+    awaited as "exception was never retrieved" with a traceback; the run reports the exception
+    once through :class:`PreviewError`, so those copies are dropped. Anything else is logged as usual."""
+    if "never retrieved" in str(context.get("message", "")):
+        return
+    loop.default_exception_handler(context)
+
+
+def _isolate_sdk_state() -> None:
+    """Give this run its own set of pending outputs. ``set_mocks`` leaves the SDK's ``outputs`` and
+    ``lock`` at their process-wide defaults, so a failed run's unfinished tasks (bound to its closed
+    loop) would be awaited by the next run, which then fails with "Event loop is closed"."""
+    settings.SETTINGS.outputs = set()
+    settings.SETTINGS.lock = threading.Lock()
+
+
 def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_register: ProgressCallback | None) -> tuple[Plan, list[tuple[str, str]]]:
     asyncio.set_event_loop(asyncio.new_event_loop())
+    asyncio.get_event_loop().set_exception_handler(_ignore_unretrieved_exceptions)
     config = stack_settings.config
     region = config.get("aws:region", "us-east-1")
     mocks = PlatformMocks(stack=stack_settings.stack, region=region, gcp_project=config.get("gcp:project", GCP_PROJECT))
@@ -208,9 +241,7 @@ def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_re
     try:
         set_all_config(dict(config), list(stack_settings.secret_keys))
         sdk_mocks.set_mocks(mocks, project=stack_settings.project, stack=stack_settings.stack, preview=True, logger=logger, monitor=monitor)
-        # MockSettings leaves the tracked-outputs set to whatever the context held: a fresh context
-        # would share the SDK's import-time set, and with it the failed tasks of an earlier run.
-        settings.SETTINGS.outputs = set()
+        _isolate_sdk_state()
         if program is None:
             main = str(stack_settings.program_dir / "__main__.py")
             program = lambda: runpy.run_path(main, run_name="__main__")  # noqa: E731

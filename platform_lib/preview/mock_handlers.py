@@ -96,12 +96,54 @@ def _caller_identity(args: dict[str, Any], mocks: PlatformMocks) -> dict[str, An
 
 @invoke_result("aws:index/getRegion:getRegion")
 def _region(args: dict[str, Any], mocks: PlatformMocks) -> dict[str, Any]:
-    return {"name": mocks.region, "region": mocks.region, "id": mocks.region, "endpoint": f"ec2.{mocks.region}.amazonaws.com"}
+    region = args.get("region") or args.get("name") or mocks.region
+    return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com", "description": _REGION_DESCRIPTIONS.get(region, region)}
+
+
+#: ``description`` of aws.get_region for common regions (source: EC2 DescribeRegions / AWS General Reference).
+_REGION_DESCRIPTIONS = {
+    "us-east-1": "US East (N. Virginia)", "us-east-2": "US East (Ohio)", "us-west-1": "US West (N. California)",
+    "us-west-2": "US West (Oregon)", "eu-west-1": "Europe (Ireland)", "eu-west-2": "Europe (London)",
+    "eu-central-1": "Europe (Frankfurt)", "eu-north-1": "Europe (Stockholm)", "ap-southeast-2": "Asia Pacific (Sydney)",
+    "ap-northeast-1": "Asia Pacific (Tokyo)",
+}
 
 
 @invoke_result("aws:index/getPartition:getPartition")
 def _partition(args: dict[str, Any], mocks: PlatformMocks) -> dict[str, Any]:
     return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
+
+
+_DIRECTIONS = {"northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw", "north": "n", "south": "s", "east": "e", "west": "w", "central": "c"}
+
+
+def _zone_id_prefix(region: str) -> str:
+    """The short region code AWS zone ids start with: ``us-east-1`` → ``use1``, ``ap-southeast-2`` → ``apse2``."""
+    area, direction, number = (region.split("-") + ["", ""])[:3]
+    return f"{area}{_DIRECTIONS.get(direction, direction[:2])}{number}"
+
+
+@invoke_result("aws:index/getAvailabilityZones:getAvailabilityZones")
+def _availability_zones(args: dict[str, Any], mocks: PlatformMocks) -> dict[str, Any]:
+    """Three available zones of the stack's region (``us-east-1a``.., zone ids ``use1-az1``..), less any
+    excluded by ``excludeNames`` / ``excludeZoneIds`` (source: EC2 DescribeAvailabilityZones; zone ids
+    in the AWS RAM User Guide, "Availability Zone IDs for your AWS resources")."""
+    region = args.get("region") or mocks.region
+    zones = [(f"{region}{letter}", f"{_zone_id_prefix(region)}-az{index}") for index, letter in enumerate("abc", start=1)]
+    excluded = set(args.get("excludeNames") or []) | set(args.get("excludeZoneIds") or [])
+    zones = [(name, zone_id) for name, zone_id in zones if name not in excluded and zone_id not in excluded]
+    return {
+        "id": region,
+        "region": region,
+        "names": [name for name, _ in zones],
+        "zoneIds": [zone_id for _, zone_id in zones],
+        "groupNames": [region],
+        "state": args.get("state") or "available",
+        "allAvailabilityZones": args.get("allAvailabilityZones"),
+        "excludeNames": args.get("excludeNames"),
+        "excludeZoneIds": args.get("excludeZoneIds"),
+        "filters": args.get("filters"),
+    }
 
 
 @resource_state("kubernetes:")

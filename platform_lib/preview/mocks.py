@@ -15,6 +15,8 @@ from typing import Any, Callable
 
 import pulumi
 
+from ..core.errors import PlatformError
+
 #: The AWS account every mocked ARN is in (the documentation account id used in AWS examples).
 ACCOUNT_ID = "123456789012"
 #: The GCP project every mocked GCP resource is in, unless the stack config sets ``gcp:project``.
@@ -107,10 +109,32 @@ class PlatformMocks(pulumi.runtime.Mocks):
         return resource_id, {**inputs, **computed}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        """The mocked invoke result (camelCase keys, as the provider returns them).
+
+        Raises:
+            UnmockedInvokeError: no answer is registered for ``args.token``.
+        """
         handler = _INVOKE_HANDLERS.get(args.token)
         if handler is None:
-            return {}
+            raise UnmockedInvokeError(args.token)
         return handler(dict(args.args), self)
+
+
+class UnmockedInvokeError(PlatformError):
+    """The program called a provider function (an invoke) the offline preview has no answer for.
+
+    Answering ``{}`` would give the program ``None`` for every field of the result, silently; the
+    preview refuses instead. Register an answer with :func:`invoke_result`.
+    """
+
+    def __init__(self, token: str):
+        self.token = token
+        known = ", ".join(sorted(_INVOKE_HANDLERS))
+        super().__init__(
+            f"the program calls the provider function {token!r}, which the offline preview has no mocked answer for "
+            f"(it would ask the cloud). Register an answer (camelCase keys, as the provider returns them) with "
+            f"@platform_lib.preview.mocks.invoke_result({token!r}) before the preview runs. Mocked invokes: {known}."
+        )
 
 
 # Importing the provider-specific handlers registers them.
