@@ -5,7 +5,8 @@
   TLS-only bucket policy) logs into it;
 - a training role (an ``aws.iam.Role`` made here) may read and write under ``daily/``;
 - a reader role, given by ARN in the stack config, may read under ``published/``: a role of this
-  account gets an inline role policy, a role of another account a statement in the bucket policy.
+  account gets an inline role policy, a role of another account statements in the bucket policy
+  and in the dedicated key's key policy (kms:Decrypt through S3 only).
 
 Every resource goes through the explicit ``aws.Provider`` passed in ``opts``: a component hands
 its caller's options (provider, protect, retain_on_delete) to every child.
