@@ -151,6 +151,20 @@ def test_nested_stack_outputs_are_printed_as_dotted_paths():
     ]
 
 
+def test_stack_output_values_are_printed_verbatim_not_as_markup():
+    from rich.console import Console
+
+    from platform_lib.preview.plan import Plan
+    from platform_lib.preview.report import outputs_table
+
+    plan = Plan(project="p", stack="dev", resources=[], outputs={"member": "serviceAccount:p.svc.id.goog[fraud/trainer]", "[b]": "[bold]x"})
+    console = Console(width=200, record=True)
+    console.print(outputs_table(plan))
+    text = console.export_text()
+    assert "serviceAccount:p.svc.id.goog[fraud/trainer]" in text
+    assert "[b]" in text and "[bold]x" in text
+
+
 def test_prod_preview_shows_each_teams_workload_role(repo_root):
     result = invoke("preview", "--cwd", str(repo_root), "--stack", "prod")
     assert result.exit_code == 0, result.output

@@ -473,3 +473,49 @@ def test_an_output_role_arn_of_another_account_fails_when_known():
 def test_an_output_principal_needs_a_name():
     error = preview_error(lambda: S3DataBucket("features", tags=DEV_TAGS).grant_read(pulumi.Output.from_input("etl")))
     assert [issue.path for issue in error.__cause__.issues] == ["S3DataBucket(features).grant.name"]
+
+
+# --- the KMS side of grants to another account --------------------------------------------------
+
+
+def test_a_grant_to_another_account_lets_it_use_the_dedicated_key_through_s3_only(principals_plan):
+    (key_policy,) = principals_plan.by_type("aws:kms/keyPolicy:KeyPolicy")
+    key = one(principals_plan, "aws:kms/key:Key", "features-key")
+    assert key_policy.name == "features-key-policy"
+    assert key_policy.parent == one(principals_plan, "mlplat:aws:DataBucket", "features").urn
+    assert key_policy.inputs["keyId"] == key.outputs["keyId"]
+    statements = json.loads(key_policy.inputs["policy"])["Statement"]
+    # The default key policy's root statement stays first: IAM keeps deciding for this account.
+    assert statements[0]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"} and statements[0]["Action"] == "kms:*"
+    # Only the other account's role is added (not the service principal, not this account's roles).
+    assert [s["Principal"] for s in statements[1:]] == [{"AWS": OTHER_ACCOUNT_ROLE}]
+    assert statements[1]["Action"] == ["kms:Decrypt"]
+    assert statements[1]["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{key.outputs['arn'].split(':')[3]}.amazonaws.com"}}
+
+
+def test_one_key_policy_for_several_grants_to_other_accounts_and_write_adds_generate_data_key():
+    def program():
+        bucket = S3DataBucket("features", tags=DEV_TAGS)
+        bucket.grant_read(OTHER_ACCOUNT_ROLE, prefix="shared")
+        bucket.grant_read_write("arn:aws:iam::345678901234:role/writer", prefix="inbox")
+
+    plan = preview(program)
+    region = one(plan, "aws:kms/key:Key", "features-key").outputs["arn"].split(":")[3]
+    (key_policy,) = plan.by_type("aws:kms/keyPolicy:KeyPolicy")
+    statements = {s["Principal"]["AWS"]: s for s in json.loads(key_policy.inputs["policy"])["Statement"][1:]}
+    assert statements[OTHER_ACCOUNT_ROLE]["Action"] == ["kms:Decrypt"]
+    writer = statements["arn:aws:iam::345678901234:role/writer"]
+    assert writer["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert writer["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
+
+
+def test_no_key_policy_without_a_grant_to_another_account_or_with_the_callers_key():
+    def program():
+        own = S3DataBucket("features", tags=DEV_TAGS)
+        own.grant_read("arn:aws:iam::123456789012:role/ml/etl")
+        own.grant_read(ServicePrincipal("logging.s3.amazonaws.com"))
+        byo = S3DataBucket("models", tags=DEV_TAGS, kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+        byo.grant_read(OTHER_ACCOUNT_ROLE)  # the key's owner must allow it: documented, not done here
+
+    plan = preview(program)
+    assert plan.by_type("aws:kms/keyPolicy:KeyPolicy") == []

@@ -12,6 +12,12 @@ What moto does not evaluate, and is checked on the documents instead: the ``s3:p
 ``StringEquals``) and KMS permissions (moto's S3 does not call KMS as the caller), so the
 buckets are created in moto without SSE-KMS and ``test_documents_scope_listing_and_keys`` checks
 those statements directly.
+
+Grants to an ``aws.iam.User`` (``UserPolicy``) and an ``aws.iam.Group`` (``GroupPolicy``, acted
+out by a member of the group) are proven the same way, on a bucket previewed in the test.
+Cross-account and service-principal grants are bucket policy statements, which moto 5.2 does not
+evaluate (its S3 authorization reads identity policies only: ``moto/iam/access_control.py``), so
+they are checked on the rendered document in ``tests/test_data_bucket.py``.
 """
 
 from __future__ import annotations
@@ -257,3 +263,94 @@ def test_listing_and_key_use_follow_each_grants_object_scope(dev_plan, aws_manag
             assert "Condition" not in statements["ListObjects"], policy_name
         assert statements["UseBucketKey"]["Resource"] == keys[logical[bucket]], policy_name
     assert prefixed >= 1  # both roles hold one prefix grant (checkpoints/, shared/)
+
+
+# -- grants to IAM users and groups: UserPolicy / GroupPolicy, acted out in moto ------------------
+
+TAGS = {"team": "fraud", "cost-center": "cc-7310", "environment": "dev"}
+
+
+@pytest.fixture(scope="module")
+def identity_grants_plan():
+    """An S3DataBucket granting read under reports/ to an aws.iam.User and read-write under
+    scratch/ to an aws.iam.Group, previewed: the documents are the ones ``pulumi up`` would send."""
+    import pulumi_aws as aws
+
+    from platform_lib.aws.data_bucket import S3DataBucket
+    from platform_lib.testing import preview
+
+    def program():
+        bucket = S3DataBucket("shared-data", tags=TAGS)
+        bucket.grant_read(aws.iam.User("analyst", tags=TAGS), prefix="reports/")
+        bucket.grant_read_write(aws.iam.Group("engineers"), prefix="scratch/")
+
+    return preview(program, config={"aws:region": REGION})
+
+
+def act_as_user(plan, user_or_group: str, actions: list[Action]) -> dict[str, bool]:
+    """Create the plan's bucket, user or group and its inline policies in moto; act as a user
+    (the user itself, or a member of the group) with IAM enforcement on."""
+    buckets = {b.name: b.outputs["bucket"] for b in plan.by_type("aws:s3/bucket:Bucket")}
+    with mock_aws():
+        admin_s3 = boto3.client("s3", region_name=REGION)
+        for bucket in [*buckets.values(), OUTSIDE_BUCKET]:
+            admin_s3.create_bucket(Bucket=bucket)
+            for key in ("reports/q1.csv", "scratch/tmp.bin", "private/notes.txt"):
+                admin_s3.put_object(Bucket=bucket, Key=key, Body=b"seed")
+        iam = boto3.client("iam", region_name=REGION)
+        (identity,) = [r for r in plan.resources if r.type in ("aws:iam/user:User", "aws:iam/group:Group") and r.name == user_or_group]
+        physical = identity.outputs["name"]
+        if identity.type == "aws:iam/user:User":
+            iam.create_user(UserName=physical)
+            for policy in plan.by_type("aws:iam/userPolicy:UserPolicy"):
+                if policy.inputs["user"] == physical:
+                    iam.put_user_policy(UserName=physical, PolicyName=policy.name, PolicyDocument=policy.inputs["policy"])
+            acting_user = physical
+        else:
+            iam.create_group(GroupName=physical)
+            for policy in plan.by_type("aws:iam/groupPolicy:GroupPolicy"):
+                if policy.inputs["group"] == physical:
+                    iam.put_group_policy(GroupName=physical, PolicyName=policy.name, PolicyDocument=policy.inputs["policy"])
+            acting_user = "group-member"
+            iam.create_user(UserName=acting_user)
+            iam.add_user_to_group(GroupName=physical, UserName=acting_user)
+        key = iam.create_access_key(UserName=acting_user)["AccessKey"]
+        s3 = boto3.client(
+            "s3", region_name=REGION, aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"], aws_session_token=""
+        )
+        with enable_iam_authentication():
+            return {label: _allowed(call, s3, buckets) for label, call in actions}
+
+
+USER_EXPECTED: dict[str, tuple[Callable, bool]] = {
+    "read under reports/": (_get("shared-data", "reports/q1.csv"), True),
+    "list under reports/": (_list("shared-data", "reports/"), True),
+    "read another prefix": (_get("shared-data", "private/notes.txt"), False),
+    "write under reports/ (read only)": (_put("shared-data", "reports/q2.csv"), False),
+    "delete under reports/ (read only)": (_delete("shared-data", "reports/q1.csv"), False),
+    "read a bucket nobody granted": (_get(OUTSIDE_BUCKET, "reports/q1.csv"), False),
+    "change the bucket policy": (_put_bucket_policy("shared-data"), False),
+}
+GROUP_EXPECTED: dict[str, tuple[Callable, bool]] = {
+    "write under scratch/": (_put("shared-data", "scratch/new.bin"), True),
+    "read under scratch/": (_get("shared-data", "scratch/tmp.bin"), True),
+    "delete under scratch/": (_delete("shared-data", "scratch/tmp.bin"), True),
+    "read another prefix": (_get("shared-data", "reports/q1.csv"), False),
+    "write another prefix": (_put("shared-data", "private/x"), False),
+    "write a bucket nobody granted": (_put(OUTSIDE_BUCKET, "scratch/x"), False),
+    "change the bucket policy": (_put_bucket_policy("shared-data"), False),
+}
+
+
+@pytest.mark.parametrize(("identity", "expected"), [("analyst", USER_EXPECTED), ("engineers", GROUP_EXPECTED)], ids=["user-policy", "group-policy"])
+def test_user_and_group_grants_allow_exactly_what_was_granted(identity_grants_plan, identity, expected):
+    outcomes = act_as_user(identity_grants_plan, identity, [(label, call) for label, (call, _) in expected.items()])
+    assert {label: outcomes[label] for label, (_, allowed) in expected.items() if outcomes[label] != allowed} == {}
+
+
+def test_user_and_group_grants_are_inline_policies_on_them_only(identity_grants_plan):
+    users = identity_grants_plan.by_type("aws:iam/userPolicy:UserPolicy")
+    groups = identity_grants_plan.by_type("aws:iam/groupPolicy:GroupPolicy")
+    assert [p.name for p in users] == ["shared-data-analyst-read-reports"]
+    assert [p.name for p in groups] == ["shared-data-engineers-read-write-scratch"]
+    assert identity_grants_plan.by_type("aws:iam/rolePolicy:RolePolicy") == []

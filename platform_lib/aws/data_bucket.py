@@ -58,6 +58,8 @@ from ..core.inputs import Input, InputCheck, checked_output, is_output
 from ..core.policy_documents import (
     access_log_bucket_policy_document,
     deny_insecure_transport_statement,
+    kms_grant_key_policy_statement,
+    kms_key_policy_document,
     s3_grant_bucket_policy_statements,
     s3_grant_policy_document,
 )
@@ -210,7 +212,8 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
         kms_key_arn: the ARN of the bucket's KMS key (the dedicated one, or ``kms_key_arn``).
 
     Other attributes: ``bucket`` (``aws.s3.Bucket``), ``kms_key`` (``aws.kms.Key``, ``None`` with
-    ``kms_key_arn``), ``policy`` (``aws.s3.BucketPolicy``), ``grants`` (every
+    ``kms_key_arn``), ``policy`` (``aws.s3.BucketPolicy``), ``key_policy`` (``aws.kms.KeyPolicy``
+    once a role of another account was granted, else ``None``), ``grants`` (every
     :class:`~platform_lib.core.grants.Grant` made so far).
 
     Grants: ``grant_read(principal, prefix="", *, name=None)``, ``grant_read_write(...)`` and
@@ -224,8 +227,11 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
       account (``aws.get_caller_identity``); else statements in the bucket policy naming the ARN
       (:func:`~platform_lib.core.policy_documents.s3_grant_bucket_policy_statements`). Cross-account
       access also needs the other account to allow the same actions in the role's own IAM
-      policies, and, for SSE-KMS objects, the key policy to allow the role ``kms:Decrypt``
-      (and ``kms:GenerateDataKey`` to write);
+      policies. For SSE-KMS objects the key policy must allow the role ``kms:Decrypt`` (and
+      ``kms:GenerateDataKey`` to write): with the dedicated key the first such grant registers
+      ``key_policy`` (an ``aws.kms.KeyPolicy``: the default root statement plus one statement per
+      grant, limited by ``kms:ViaService`` to S3 in the key's region); with ``kms_key_arn`` the
+      key's owner must allow it;
     - a role name (string): a ``RolePolicy`` on that role;
     - a role ARN or name as an Output (``name`` required): a ``RolePolicy``; the value is checked
       when it arrives and must be a role of the bucket's account;
@@ -258,6 +264,8 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
         tags = with_managed_by(args.tags)
         self.grants: list[Grant] = []
         self._account: str | None = None
+        self.key_policy: aws.kms.KeyPolicy | None = None  # registered by the first grant to another account
+        self._key_policy_statements: list[pulumi.Output[dict[str, Any]]] = []
         self.kms_key = self._dedicated_key(name, args, tags) if args.kms_key_arn is None else None
         key_arn = self.kms_key.arn if self.kms_key is not None else pulumi.Output.from_input(args.kms_key_arn)
         self.bucket = aws.s3.Bucket(name, force_destroy=args.force_destroy, tags=tags, opts=self.child_options())
@@ -399,7 +407,20 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
             lambda values: s3_grant_bucket_policy_statements(values[0], principal.principal, access, prefix, sid=sid, source_account=values[1])
         )
         self._policy_statements.append(statements)
+        if self.kms_key is not None and "AWS" in principal.principal:
+            self._key_policy_grant(self.kms_key, principal.principal, access, sid)
         return pulumi.Output.json_dumps(statements)
+
+    def _key_policy_grant(self, key: aws.kms.Key, principal: dict[str, str], access: AccessLevel, sid: str) -> None:
+        """Let another account's principal use the dedicated key through S3: append its statement
+        to the key policy, registering the ``aws.kms.KeyPolicy`` (``<name>-key-policy``) on the
+        first such grant; like the bucket policy, the document is rendered after the program's body."""
+        self._key_policy_statements.append(key.arn.apply(lambda arn: kms_grant_key_policy_statement(arn, principal, access, sid=f"{sid}Key")))
+        if self.key_policy is None:
+            document = key.arn.apply(lambda arn: pulumi.Output.all(*self._key_policy_statements).apply(lambda grants: kms_key_policy_document(arn, grants)))
+            self.key_policy = aws.kms.KeyPolicy(
+                f"{self.pulumi_resource_name}-key-policy", key_id=key.key_id, policy=pulumi.Output.json_dumps(document), opts=self.child_options()
+            )
 
 
 class AccessLogBucketArgs(_BucketArgs):

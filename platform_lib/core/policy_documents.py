@@ -18,6 +18,8 @@ __all__ = [
     "access_log_bucket_policy_document",
     "deny_insecure_transport_statement",
     "irsa_trust_policy_document",
+    "kms_grant_key_policy_statement",
+    "kms_key_policy_document",
     "s3_grant_bucket_policy_statements",
     "s3_grant_policy_document",
 ]
@@ -167,6 +169,60 @@ def s3_grant_bucket_policy_statements(
             statement["Condition"] = condition
         statements.append(statement)
     return statements
+
+
+def kms_key_policy_document(key_arn: str, grant_statements: list[dict[str, Any]]) -> dict[str, Any]:
+    """The key policy of a data bucket's dedicated KMS key once grants of another account need it.
+
+    The first statement is the one of the AWS default key policy: the key's account (its root
+    principal) may do everything with the key, so IAM policies of that account keep deciding
+    for its own identities (source: AWS KMS Developer Guide, "Default key policy"). The grant
+    statements follow (see :func:`kms_grant_key_policy_statement`).
+
+    Args:
+        key_arn: ``arn:<partition>:kms:<region>:<account>:key/<id>``; the partition and account
+            are read from it.
+        grant_statements: statements to append, in order.
+
+    Returns:
+        A key policy document (``Version`` 2012-10-17) as a dict.
+    """
+    _, partition, _, _, account, _ = key_arn.split(":", 5)
+    root = {"Sid": "EnableIamUserPermissions", "Effect": "Allow", "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}
+    return {"Version": "2012-10-17", "Statement": [root, *grant_statements]}
+
+
+def kms_grant_key_policy_statement(key_arn: str, principal: dict[str, str], access: AccessLevel | str, *, sid: str) -> dict[str, Any]:
+    """The key policy statement letting a principal of another account use a bucket's key through S3.
+
+    ``kms:Decrypt`` to read, also ``kms:GenerateDataKey`` to write, only for requests S3 makes on
+    the principal's behalf in the key's region (``kms:ViaService`` = ``s3.<region>.amazonaws.com``;
+    source: AWS KMS Developer Guide, "kms:ViaService"). In a key policy ``Resource`` ``*`` means
+    this key. The principal also needs the same actions on the key in an identity policy of its
+    own account.
+
+    Args:
+        key_arn: the key's ARN (the region is read from it).
+        principal: the statement's ``Principal``, e.g. ``{"AWS": "arn:aws:iam::210987654321:role/x"}``.
+        access: ``read`` or ``read-write``.
+        sid: letters and digits.
+
+    Raises:
+        ValueError: an unknown access level or a ``sid`` that is not alphanumeric.
+    """
+    access = AccessLevel(access)
+    if not sid.isalnum() or not sid.isascii():
+        raise ValueError(f"a statement id of letters and digits, not {sid!r}")
+    region = key_arn.split(":")[3]
+    actions = ["kms:Decrypt"] if access is AccessLevel.READ else ["kms:Decrypt", "kms:GenerateDataKey"]
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": actions,
+        "Resource": "*",
+        "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+    }
 
 
 def access_log_bucket_policy_document(bucket_arn: str, account_id: str, prefix: str = "") -> dict[str, Any]:

@@ -41,9 +41,9 @@ def _s3_bucket(context: MockContext) -> tuple[str, dict[str, Any]]:
     }
 
 
-@resource_state("aws:iam/role:Role", "aws:iam/policy:Policy", "aws:iam/instanceProfile:InstanceProfile", "aws:iam/user:User")
+@resource_state("aws:iam/role:Role", "aws:iam/policy:Policy", "aws:iam/instanceProfile:InstanceProfile", "aws:iam/user:User", "aws:iam/group:Group")
 def _iam_named(context: MockContext) -> tuple[str, dict[str, Any]]:
-    kind = {"Role": "role", "Policy": "policy", "InstanceProfile": "instance-profile", "User": "user"}[context.type.split(":")[-1]]
+    kind = {"Role": "role", "Policy": "policy", "InstanceProfile": "instance-profile", "User": "user", "Group": "group"}[context.type.split(":")[-1]]
     name = context.physical_name(context.inputs.get("name"), max_length=64)
     path = context.inputs.get("path") or "/"
     state = {"name": name, "arn": f"arn:aws:iam::{ACCOUNT_ID}:{kind}{path}{name}", "uniqueId": f"AROA{context.digest(17).upper()}", **_aws_tags(context)}

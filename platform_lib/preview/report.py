@@ -94,7 +94,8 @@ def outputs_table(plan: Plan) -> Table:
     table.add_column("name", style="bold", no_wrap=True)
     table.add_column("value", overflow="fold")
     for path, text in flatten_outputs(plan.outputs):
-        table.add_row(path, text)
+        # Text, not markup: a value such as "...svc.id.goog[fraud/trainer]" is printed as it is.
+        table.add_row(Text(path), Text(text))
     return table
 
 
