@@ -11,8 +11,7 @@ looking the subnet up, so the security group always lands in the subnet's VPC. C
 import pulumi
 import pulumi_aws as aws
 
-from platform_lib.aws.data_bucket import DataBucket
-from platform_lib.aws.gpu_training_box import AwsGpuTrainingBox
+from platform_lib import AwsGpuTrainingBox, S3DataBucket
 
 config = pulumi.Config()
 stack = pulumi.get_stack()
@@ -35,9 +34,9 @@ box = AwsGpuTrainingBox(
 )
 
 
-def features_bucket() -> DataBucket:
-    """The team's data bucket (SSE-KMS, versioned, TLS only), with the S3 bucket component's arguments."""
-    return DataBucket(f"{tags['team']}-features-{stack}-example", {"environment": stack, "tags": tags})
+def features_bucket() -> S3DataBucket:
+    """The team's data bucket (SSE-KMS, versioned, TLS only)."""
+    return S3DataBucket(f"{tags['team']}-features-{stack}-example", tags=tags)
 
 
 bucket = features_bucket()

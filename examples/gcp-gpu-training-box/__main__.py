@@ -10,8 +10,7 @@ external IP.
 
 import pulumi
 
-from platform_lib.gcp.data_bucket import DataBucket
-from platform_lib.gcp.gpu_training_box import GcpGpuTrainingBox
+from platform_lib import GcpGpuTrainingBox, GcsDataBucket
 
 config = pulumi.Config()
 stack = pulumi.get_stack()
@@ -32,10 +31,9 @@ box = GcpGpuTrainingBox(
 )
 
 
-def features_bucket() -> DataBucket:
-    """The team's GCS data bucket (uniform access, versioned), with the GCS bucket component's arguments."""
-    bucket_labels = {**labels, "managed-by": "pulumi"}
-    return DataBucket(f"{labels['team']}-features-{stack}-example", {"location": pulumi.Config("gcp").require("region"), "labels": bucket_labels})
+def features_bucket() -> GcsDataBucket:
+    """The team's GCS data bucket (uniform access, versioned)."""
+    return GcsDataBucket(f"{labels['team']}-features-{stack}-example", location=pulumi.Config("gcp").require("region"), labels=labels)
 
 
 bucket = features_bucket()
