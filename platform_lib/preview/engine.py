@@ -255,10 +255,11 @@ def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_re
         plan.outputs = to_plain(outputs or {})
         return plan, handler.messages
     finally:
-        logger.removeHandler(handler)
         loop = asyncio.get_event_loop()
-        # The SDK sends RPCs through the loop's default executor: join its threads before closing.
+        # The SDK sends RPCs (log messages too) through the loop's default executor: join its
+        # threads before closing, and before the handler that collects the messages goes.
         loop.run_until_complete(loop.shutdown_default_executor())
+        logger.removeHandler(handler)
         for worker_loop in monitor.worker_loops - {loop}:
             if not worker_loop.is_closed():
                 worker_loop.close()
