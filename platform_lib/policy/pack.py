@@ -20,7 +20,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from ..tuning import tune_garbage_collection
 from .catalogue import PolicyRule, Resource, catalogue
+from .servicer import servicer_class, serving
 
 PACK_NAME = "mlplat-policies"
 PACK_DESCRIPTION = "ml-platform guardrails: S3, IAM, EC2, Compute Engine, CloudFront, Kubernetes Pod Security Standards, tags and cost."
@@ -50,7 +52,11 @@ def framework_of(rule: PolicyRule) -> PolicyComplianceFramework | None:
 
 
 def _resource_validator(rule: PolicyRule):
+    applies: dict[str, bool] = {}  # type token -> whether the rule looks at it (the pack sends every resource to every policy)
+
     def validate(args, report_violation) -> None:
+        if not applies.setdefault(args.resource_type, rule.applies_to(args.resource_type)):
+            return
         resource = Resource(type=args.resource_type, name=args.name, urn=args.urn, props=args.props)
         for message in rule.run(resource, args.get_config()):
             report_violation(message, None)
@@ -93,12 +99,21 @@ def build_policies() -> list[Any]:
 
 
 def serve() -> None:  # pragma: no cover - runs in the pack's own process, exercised through the gate
-    """Build the PolicyPack: start the Analyzer gRPC server on 127.0.0.1, print its port, serve forever."""
-    PolicyPack(
-        name=PACK_NAME,
-        policies=build_policies(),
-        enforcement_level=EnforcementLevel.MANDATORY,
-        description=PACK_DESCRIPTION,
-        provider="aws",
-        tags=["aws", "gcp", "kubernetes", "ml-platform"],
-    )
+    """Build the PolicyPack: start the Analyzer gRPC server on 127.0.0.1, print its port, serve forever.
+
+    The pack serves :func:`~platform_lib.policy.servicer.servicer_class` (each request decoded
+    once; ``MLPLAT_SHARED_PROPERTIES=0`` for the stock servicer) and tunes the garbage collector
+    once its policies are built (``MLPLAT_GC_TUNING=0`` to leave it alone).
+    """
+    policies = build_policies()
+    servicer = servicer_class()
+    tune_garbage_collection()
+    with serving(servicer):
+        PolicyPack(
+            name=PACK_NAME,
+            policies=policies,
+            enforcement_level=EnforcementLevel.MANDATORY,
+            description=PACK_DESCRIPTION,
+            provider="aws",
+            tags=["aws", "gcp", "kubernetes", "ml-platform"],
+        )
