@@ -55,7 +55,10 @@ def _resource_validator(rule: PolicyRule):
     applies: dict[str, bool] = {}  # type token -> whether the rule looks at it (the pack sends every resource to every policy)
 
     def validate(args, report_violation) -> None:
-        if not applies.setdefault(args.resource_type, rule.applies_to(args.resource_type)):
+        applicable = applies.get(args.resource_type)
+        if applicable is None:
+            applicable = applies[args.resource_type] = rule.applies_to(args.resource_type)
+        if not applicable:
             return
         resource = Resource(type=args.resource_type, name=args.name, urn=args.urn, props=args.props)
         for message in rule.run(resource, args.get_config()):
