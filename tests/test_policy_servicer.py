@@ -8,6 +8,8 @@ equal message for message. One test also drives two real packs over gRPC, one pe
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
@@ -192,3 +194,37 @@ def test_both_packs_over_grpc_give_the_same_violations(monkeypatch, policy_gate)
         stock = run_gate(plan, pack_dir=PACK, stack_config=stack_config, gate=stock_gate)
     adapted = run_gate(plan, pack_dir=PACK, stack_config=stack_config, gate=policy_gate)
     assert len(stock) >= 20 and adapted == stock
+
+
+def test_the_shipped_pack_serves_the_adapted_servicer(policy_gate, tmp_path, monkeypatch):
+    # The shipped pack says on stderr when it falls back to the stock servicer; the session's pack did not.
+    assert not any("stock Analyzer servicer" in line for line in policy_gate._stderr)
+    # A pack whose adaptation check fails does say so, and still answers.
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (pack / "__main__.py").write_text("from platform_lib.policy import servicer\n"
+                                      "servicer.ADAPTED_VERSION = '0.0.0'\n"
+                                      "from platform_lib.policy.pack import serve\nserve()\n")
+    with PolicyGate(pack) as gate:
+        assert gate.info.name == PACK_NAME
+        for _ in range(100):  # the stderr reader thread may not have read the line yet
+            if any("stock Analyzer servicer" in line for line in gate._stderr):
+                break
+            time.sleep(0.1)
+        assert any("stock Analyzer servicer" in line for line in gate._stderr), gate._stderr
+
+
+def test_a_policy_declaring_its_types_is_skipped_for_the_others():
+    def always(args, report):
+        report(f"saw {args.resource_type}")
+
+    typed = ResourceValidationPolicy("typed", "declares the types it looks at", validate=always)
+    setattr(typed, servicer_module.RESOURCE_TYPE_FILTER, lambda type_token: type_token.startswith("kubernetes:"))
+    stock, adapted = _both([typed], document={})
+    bucket = _request(resource("aws:s3/bucket:Bucket"))
+    deployment = _request(resource("kubernetes:apps/v1:Deployment"))
+    assert [d.message for d in adapted.Analyze(deployment, None).diagnostics] == ["declares the types it looks at\nsaw kubernetes:apps/v1:Deployment"]
+    assert adapted.Analyze(deployment, None) == stock.Analyze(deployment, None)
+    # The declaration is a promise that validate ignores the other types; this one breaks it, so only the stock servicer sees it report.
+    assert len(stock.Analyze(bucket, None).diagnostics) == 1 and len(adapted.Analyze(bucket, None).diagnostics) == 0

@@ -8,6 +8,7 @@ only ``policies/__main__.py`` calls it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pulumi_policy import (
@@ -22,7 +23,7 @@ from pulumi_policy import (
 
 from ..tuning import tune_garbage_collection
 from .catalogue import PolicyRule, Resource, catalogue
-from .servicer import servicer_class, serving
+from .servicer import RESOURCE_TYPE_FILTER, servicer_class, serving
 
 PACK_NAME = "mlplat-policies"
 PACK_DESCRIPTION = "ml-platform guardrails: S3, IAM, EC2, Compute Engine, CloudFront, Kubernetes Pod Security Standards, tags and cost."
@@ -51,14 +52,22 @@ def framework_of(rule: PolicyRule) -> PolicyComplianceFramework | None:
     return None
 
 
-def _resource_validator(rule: PolicyRule):
-    applies: dict[str, bool] = {}  # type token -> whether the rule looks at it (the pack sends every resource to every policy)
+def _type_filter(rule: PolicyRule) -> Callable[[str], bool]:
+    """``rule.applies_to``, remembered per type token (the engine sends every resource to every policy)."""
+    applies: dict[str, bool] = {}
 
-    def validate(args, report_violation) -> None:
-        applicable = applies.get(args.resource_type)
+    def applies_to(type_token: str) -> bool:
+        applicable = applies.get(type_token)
         if applicable is None:
-            applicable = applies[args.resource_type] = rule.applies_to(args.resource_type)
-        if not applicable:
+            applicable = applies[type_token] = rule.applies_to(type_token)
+        return applicable
+
+    return applies_to
+
+
+def _resource_validator(rule: PolicyRule, applies_to: Callable[[str], bool]):
+    def validate(args, report_violation) -> None:
+        if not applies_to(args.resource_type):
             return
         resource = Resource(type=args.resource_type, name=args.name, urn=args.urn, props=args.props)
         for message in rule.run(resource, args.get_config()):
@@ -92,7 +101,10 @@ def build_policy(rule: PolicyRule) -> Any:
         remediation_steps=rule.remediation,
     )
     if rule.kind == "resource":
-        return ResourceValidationPolicy(rule.name, rule.description, validate=_resource_validator(rule), **common)
+        applies_to = _type_filter(rule)
+        policy = ResourceValidationPolicy(rule.name, rule.description, validate=_resource_validator(rule, applies_to), **common)
+        setattr(policy, RESOURCE_TYPE_FILTER, applies_to)  # the adapted servicer skips the types the validator ignores
+        return policy
     return StackValidationPolicy(rule.name, rule.description, validate=_stack_validator(rule), **common)
 
 

@@ -42,6 +42,10 @@ from google.protobuf import json_format
 from ..tuning import enabled
 
 _Stock = policy_module._PolicyAnalyzerServicer
+
+#: A resource policy may carry this attribute: a function of the type token, false for the types
+#: its validate ignores (returns at once, reporting nothing). ``Analyze`` skips the policy for them.
+RESOURCE_TYPE_FILTER = "mlplat_applies_to"
 _PRIVATE = "_PolicyAnalyzerServicer__"
 
 #: pulumi_policy version the adaptation was written against, and the SHA-256 of the source of
@@ -101,7 +105,9 @@ class SharedPropertiesServicer(_Stock):
 
     The same decoded properties (an ``unknown_checking_proxy`` over ``deserialize_properties``),
     options and provider are handed to every policy of a request; each policy still gets its own
-    args object, config copy and resource list. The proxies are the read-only ``Mapping`` and
+    args object, config copy and resource list. A resource policy with a
+    :data:`RESOURCE_TYPE_FILTER` attribute is skipped for the types it ignores (its validate
+    would return at once), as the Node.js SDK's ``validateResourceOfType`` lets a policy declare. The proxies are the read-only ``Mapping`` and
     ``Sequence`` the SDK documents for ``args.props``; a policy that wrote into them (through the
     proxy's undocumented ``__setitem__``) would be seen by the policies after it.
     """
@@ -138,6 +144,9 @@ class SharedPropertiesServicer(_Stock):
             if not policy.has_validation():
                 response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason="Policy does not implement validate"))
                 continue
+            applies_to = getattr(policy, RESOURCE_TYPE_FILTER, None)
+            if applies_to is not None and not applies_to(request.type):
+                continue  # its validate returns at once for this type: the same (empty) answer, without building its args
             if enforcement_level == policy_module.EnforcementLevel.REMEDIATE:
                 enforcement_level = policy_module.EnforcementLevel.MANDATORY
             report_violation = self._create_report_violation(response, policy.name, policy.description, enforcement_level, policy.severity)
