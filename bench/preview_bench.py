@@ -6,7 +6,8 @@ in a fresh subprocess so that peak memory (max resident set size) is that run's 
 
 - the preview with no gate, with the collector as it comes and tuned;
 - the preview with the gate, with every optimisation of issue 14 off ("before"), each one on
-  alone, and all on ("after"): the pack decoding each request once (``MLPLAT_SHARED_PROPERTIES``),
+  alone, and all on ("after"): the pack's adapted servicer, decoding each request once and skipping
+  the policies that declare other types (``MLPLAT_SHARED_PROPERTIES``),
   the collector tuned (``MLPLAT_GC_TUNING``), ``Analyze`` streamed as resources register
   (``MLPLAT_STREAM_ANALYZE``) and the pack started while the program runs (``MLPLAT_EARLY_PACK_START``);
 - the same number of plain S3 buckets with no components (what the SDK and mocks cost alone);
@@ -46,7 +47,7 @@ ALL_ON = {name: "1" for name in SWITCHES}
 #: Gate configurations: label -> the switches turned on (all others off).
 GATE_CONFIGS = {
     "before": (),
-    "+shared properties": ("MLPLAT_SHARED_PROPERTIES",),
+    "+adapted servicer": ("MLPLAT_SHARED_PROPERTIES",),
     "+gc tuning": ("MLPLAT_GC_TUNING",),
     "+early start, streamed Analyze": ("MLPLAT_STREAM_ANALYZE", "MLPLAT_EARLY_PACK_START"),
     "+early pack start": ("MLPLAT_EARLY_PACK_START",),
@@ -178,7 +179,7 @@ def measure(teams: int, stack: str, repeat: int, gate_configs: list[str], baseli
     return results
 
 
-def print_tables(console, all_results: dict[int, dict[str, list[dict]]], cli: dict[str, list[float]] | None, stack: str) -> None:
+def print_tables(console, all_results: dict[int, dict[str, list[dict]]], cli: dict[str, list[float]] | None, stack: str, cli_stack: str) -> None:
     from rich.table import Table
 
     table = Table(title=f"Offline preview and policy gate, stack template {stack!r} (medians; each run in a fresh process)",
@@ -211,31 +212,24 @@ def print_tables(console, all_results: dict[int, dict[str, list[dict]]], cli: di
         table.add_section()
     console.print(table)
     if cli:
-        cli_table = Table(title=f"mlplat preview --stack {stack_for_cli(cli)} end to end (wall seconds, medians, paired)")
+        cli_table = Table(title=f"mlplat preview --stack {cli_stack} end to end (wall seconds, medians, paired)")
         for column in ("configuration", "runs", "median s", "min s", "x before"):
             cli_table.add_column(column, justify="left" if column == "configuration" else "right")
         before = cli["before"]
         for label, times in cli.items():
-            if label == "_stack":
-                continue
             ratio = statistics.median(t / b for t, b in zip(times, before))
             cli_table.add_row(label, str(len(times)), f"{statistics.median(times):.2f}", f"{min(times):.2f}", f"{ratio:.2f}")
         console.print(cli_table)
 
 
-def stack_for_cli(cli: dict) -> str:
-    return cli.get("_stack", "dev")
-
-
-def measure_cli(stack: str, runs: int) -> dict:
+def measure_cli(stack: str, runs: int) -> dict[str, list[float]]:
     """``mlplat preview --stack <stack>`` before, after, and after with each switch off; interleaved."""
     configs = {"before": ALL_OFF, "after": ALL_ON}
     configs.update({f"after, {name} off": {**ALL_ON, name: "0"} for name in SWITCHES})
-    times: dict = {label: [] for label in configs}
+    times: dict[str, list[float]] = {label: [] for label in configs}
     for _ in range(runs):
         for label, switches in configs.items():
             times[label].append(_cli_seconds(switches, stack))
-    times["_stack"] = stack
     return times
 
 
@@ -269,7 +263,7 @@ def main() -> None:
     cli = measure_cli(options.cli_stack, options.cli_runs) if options.cli_runs else None
     if options.json_out:
         options.json_out.write_text(json.dumps({"teams": all_results, "cli": cli}, indent=1) + "\n", encoding="utf-8")
-    print_tables(Console(width=200), all_results, cli, options.stack)
+    print_tables(Console(width=200), all_results, cli, options.stack, options.cli_stack)
 
 
 if __name__ == "__main__":

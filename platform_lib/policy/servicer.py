@@ -22,6 +22,7 @@ Switch: ``MLPLAT_SHARED_PROPERTIES=0`` in the pack's environment serves the stoc
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import inspect
@@ -30,14 +31,12 @@ from collections.abc import Iterator
 from inspect import isawaitable
 from typing import Any
 
-import asyncio
-
+from google.protobuf import json_format
 from pulumi.runtime import proto
 from pulumi_policy import policy as policy_module
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 from pulumi_policy.version import VERSION as PULUMI_POLICY_VERSION
-from google.protobuf import json_format
 
 from ..tuning import enabled
 
