@@ -5,9 +5,9 @@ program ends (``stepGenerator.generateSteps`` and ``AnalyzeResources`` in pulumi
 ``pkg/resource/deploy/step_generator.go``). :class:`PolicyStream` does the same with the offline
 preview: it starts the pack (and sends ``Configure``) on a background thread while the program
 runs, sends each registered resource's ``Analyze`` as a non-blocking gRPC call
-(:meth:`PolicyGate.analyze_future`), and after the program collects the answers in the plan's
-order and sends ``AnalyzeStack`` (:meth:`PolicyGate.judge`). Violations come back in the same order
-as the one-by-one gate's, so the verdict and reports do not depend on timing.
+(:meth:`PolicyGate.analyze_future`), and after the program collects the answers and sends
+``AnalyzeStack`` (:meth:`PolicyGate.judge`). The violations are the one-by-one gate's, in its order
+(by URN, then the pack's policy order), so the verdict and reports do not depend on timing.
 
 Switches (see :mod:`platform_lib.tuning`): ``MLPLAT_EARLY_PACK_START=0`` starts the pack only
 after the program; ``MLPLAT_STREAM_ANALYZE=0`` sends every ``Analyze`` after the program.
@@ -100,7 +100,7 @@ class PolicyStream:
             self._waiting.clear()
 
     def judge(self, plan: Plan) -> list[dict[str, Any]]:
-        """Collect the answers, analyze what was not sent, send ``AnalyzeStack``; the violations in plan order.
+        """Collect the answers, analyze what was not sent, send ``AnalyzeStack``; the violations (by URN, then policy).
 
         Raises:
             PolicyGateError: the pack could not be started or configured, or failed.
