@@ -9,6 +9,7 @@ the previewed program raised an exception of its own (printed with the program's
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -76,23 +77,25 @@ def preview(
     Exit codes: 0 no mandatory violation; 1 internal error (a bug in platform_lib); 2 user error, or the
     program raised an exception of its own; 3 mandatory policy violations.
     """
-    from .preview import PreviewError, ProjectError, run_preview
+    from .preview import PreviewError, ProjectError, load_stack, run_preview
     from .preview.report import print_plan
 
-    try:
-        with console.status(f"Previewing stack [bold]{stack}[/] …", spinner="dots") as status:
-            def progress(count: int, type_token: str, name: str) -> None:
-                status.update(f"Previewing stack [bold]{stack}[/] … {count} resources registered ({type_token} {name})")
+    with contextlib.ExitStack() as cleanup:
+        try:
+            # The pack starts, and judges each resource as it registers, while the program runs.
+            gate = None if no_policy else cleanup.enter_context(_policy_stream(cwd, stack, policy_pack, load_stack(cwd, stack)))
+            with console.status(f"Previewing stack [bold]{stack}[/] …", spinner="dots") as status:
+                def progress(count: int, type_token: str, name: str) -> None:
+                    status.update(f"Previewing stack [bold]{stack}[/] … {count} resources registered ({type_token} {name})")
 
-            plan, logs = run_preview(cwd, stack, on_register=progress)
-    except ProjectError as error:
-        raise _fail_user(str(error)) from None
-    except PreviewError as error:
-        raise _program_failed(error, cwd, stack) from None
-
-    print_plan(console, plan, logs)
-    if not no_policy:
-        _judge(plan, cwd, stack, policy_pack, sarif_file, markdown_file)
+                plan, logs = run_preview(cwd, stack, on_register=progress, on_resource=gate.submit if gate else None)
+        except ProjectError as error:
+            raise _fail_user(str(error)) from None
+        except PreviewError as error:
+            raise _program_failed(error, cwd, stack) from None
+        print_plan(console, plan, logs)
+        if gate is not None:
+            _judge(plan, gate, stack, sarif_file, markdown_file)
     if json_file is not None:
         json_file.parent.mkdir(parents=True, exist_ok=True)
         json_file.write_text(json.dumps(plan.to_json(), indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
@@ -121,19 +124,25 @@ def _program_failed(error, cwd: Path, stack: str) -> typer.Exit:
     return _fail_user(failure.message + ("" if registered else "\nNo resources were registered."))
 
 
-def _judge(plan, cwd: Path, stack: str, policy_pack: Optional[Path], sarif_file: Optional[Path], markdown_file: Optional[Path]) -> None:
-    """Run the policy gate on the plan, print the violations and write the requested reports."""
-    from .policy.gate import PolicyGateError, default_pack_dir, run_gate
-    from .policy.report import print_violations, to_markdown, to_sarif
-    from .preview import load_stack
+def _policy_stream(cwd: Path, stack: str, policy_pack: Optional[Path], stack_settings):
+    """The policy pack (``--policy-pack``, else the project's or the shipped one), started now."""
+    from .policy.gate import default_pack_dir
+    from .policy.stream import PolicyStream
 
-    pack_dir = policy_pack or default_pack_dir(cwd)
+    return PolicyStream(policy_pack or default_pack_dir(cwd), project=stack_settings.project, stack=stack, stack_config=stack_settings.config)
+
+
+def _judge(plan, gate, stack: str, sarif_file: Optional[Path], markdown_file: Optional[Path]) -> None:
+    """Judge the plan with the running policy pack, print the violations and write the requested reports."""
+    from .policy.gate import PolicyGateError
+    from .policy.report import print_violations, to_markdown, to_sarif
+
     try:
-        with console.status(f"Running policy pack {pack_dir} …", spinner="dots"):
-            violations = run_gate(plan, pack_dir=pack_dir, stack_config=load_stack(cwd, stack).config)
+        with console.status(f"Running policy pack {gate.pack_dir} …", spinner="dots"):
+            violations = gate.judge(plan)
     except PolicyGateError as error:
         raise _fail_user(str(error)) from None
-    print_violations(console, violations, pack=str(pack_dir))
+    print_violations(console, violations, pack=str(gate.pack_dir))
     for path, text in ((sarif_file, lambda: json.dumps(to_sarif(violations, stack=stack), indent=2)),
                        (markdown_file, lambda: to_markdown(violations, stack=stack))):
         if path is not None:
@@ -159,12 +168,28 @@ def policies(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Tunes the garbage collector (``MLPLAT_GC_TUNING``) and, once the command has written and
+    closed its files and stdout and stderr are flushed, exits without interpreter finalization
+    (``MLPLAT_FAST_EXIT``); see :mod:`platform_lib.tuning`.
+    """
+    from .tuning import enabled, exit_now, tune_garbage_collection
+
+    tune_garbage_collection()
     try:
         app()
+        code = EXIT_OK
     except KeyboardInterrupt:
         error_console.print("interrupted")
-        sys.exit(130)
+        code = 130
+    except SystemExit as error:  # click ends every command with one
+        if error.code is not None and not isinstance(error.code, int):
+            raise
+        code = error.code or EXIT_OK
+    if enabled("MLPLAT_FAST_EXIT"):
+        exit_now(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

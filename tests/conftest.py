@@ -48,3 +48,13 @@ def policy_gate():
 
     with PolicyGate(REPO_ROOT / "policies", project="ml-platform", stack="test") as gate:
         yield gate
+
+
+# ---------------------------------------------------------------- garbage collection (issue 14)
+
+def pytest_collection_finish(session):
+    """Once every test module is imported, freeze what is alive and raise the collector's thresholds
+    (``MLPLAT_GC_TUNING=0`` leaves the collector alone)."""
+    from platform_lib.tuning import tune_garbage_collection
+
+    tune_garbage_collection()

@@ -362,9 +362,13 @@ def test_users_and_groups_get_inline_policies_on_themselves(principals_plan):
     assert statements["ReadWriteObjects"]["Resource"] == f"{bucket_arn}/scratch/*"
 
 
-def test_a_role_arn_of_this_account_is_granted_on_the_role_name(principals_plan):
-    policy = one(principals_plan, "aws:iam/rolePolicy:RolePolicy", "features-etl-read")
-    assert policy.inputs["role"] == "etl"  # the path (ml/) is not part of the name
+def test_a_role_arn_of_this_account_is_granted_in_the_bucket_policy_too(principals_plan):
+    """No synchronous account lookup: a role ARN is always a resource-based grant (enough within
+    the bucket's account), so a later grant never finds the bucket policy already rendered."""
+    statements = _bucket_policy_statements(principals_plan)
+    etl = statements["Grant123456789012EtlReadObjects"]
+    assert etl["Principal"] == {"AWS": "arn:aws:iam::123456789012:role/ml/etl"}
+    assert principals_plan.by_type("aws:iam/rolePolicy:RolePolicy") == []
 
 
 def _bucket_policy_statements(plan):
@@ -377,6 +381,7 @@ def test_one_bucket_policy_holds_tls_denial_and_every_bucket_policy_grant(princi
     statements = _bucket_policy_statements(principals_plan)
     assert sorted(statements) == sorted(
         ["DenyInsecureTransport"]
+        + [f"Grant123456789012EtlRead{s}" for s in ("List", "Location", "Objects")]
         + [f"Grant210987654321ReaderReadShared{s}" for s in ("List", "Location", "Objects")]
         + [f"GrantLoggingS3ReadWriteExports{s}" for s in ("List", "Location", "Objects")]
     )
@@ -390,7 +395,7 @@ def test_one_bucket_policy_holds_tls_denial_and_every_bucket_policy_grant(princi
     assert service["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     assert "s3:PutObject" in service["Action"]
     # No identity policy is made for what the bucket policy grants.
-    assert sorted(r.name for r in principals_plan.by_type("aws:iam/rolePolicy:RolePolicy")) == ["features-etl-read"]
+    assert principals_plan.by_type("aws:iam/rolePolicy:RolePolicy") == []
 
 
 def test_a_bucket_policy_grant_made_after_the_policy_was_rendered_is_refused():
@@ -487,10 +492,10 @@ def test_a_grant_to_another_account_lets_it_use_the_dedicated_key_through_s3_onl
     statements = json.loads(key_policy.inputs["policy"])["Statement"]
     # The default key policy's root statement stays first: IAM keeps deciding for this account.
     assert statements[0]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"} and statements[0]["Action"] == "kms:*"
-    # Only the other account's role is added (not the service principal, not this account's roles).
-    assert [s["Principal"] for s in statements[1:]] == [{"AWS": OTHER_ACCOUNT_ROLE}]
-    assert statements[1]["Action"] == ["kms:Decrypt"]
-    assert statements[1]["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{key.outputs['arn'].split(':')[3]}.amazonaws.com"}}
+    # The roles granted by ARN are added, in grant order (not the service principal).
+    assert [s["Principal"] for s in statements[1:]] == [{"AWS": "arn:aws:iam::123456789012:role/ml/etl"}, {"AWS": OTHER_ACCOUNT_ROLE}]
+    assert statements[2]["Action"] == ["kms:Decrypt"]
+    assert statements[2]["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{key.outputs['arn'].split(':')[3]}.amazonaws.com"}}
 
 
 def test_one_key_policy_for_several_grants_to_other_accounts_and_write_adds_generate_data_key():
@@ -509,10 +514,10 @@ def test_one_key_policy_for_several_grants_to_other_accounts_and_write_adds_gene
     assert writer["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
 
 
-def test_no_key_policy_without_a_grant_to_another_account_or_with_the_callers_key():
+def test_no_key_policy_without_a_role_arn_grant_or_with_the_callers_key():
     def program():
         own = S3DataBucket("features", tags=DEV_TAGS)
-        own.grant_read("arn:aws:iam::123456789012:role/ml/etl")
+        own.grant_read("etl")  # a role name: an inline policy on the role, which covers the key
         own.grant_read(ServicePrincipal("logging.s3.amazonaws.com"))
         byo = S3DataBucket("models", tags=DEV_TAGS, kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
         byo.grant_read(OTHER_ACCOUNT_ROLE)  # the key's owner must allow it: documented, not done here

@@ -4,9 +4,9 @@
 - ``S3DataBucket`` ``fraud-features`` (SSE-KMS with a dedicated key, versioned, lifecycle rules,
   TLS-only bucket policy) logs into it;
 - a training role (an ``aws.iam.Role`` made here) may read and write under ``daily/``;
-- a reader role, given by ARN in the stack config, may read under ``published/``: a role of this
-  account gets an inline role policy, a role of another account statements in the bucket policy
-  and in the dedicated key's key policy (kms:Decrypt through S3 only).
+- a reader role, given by ARN in the stack config, may read under ``published/``: statements in the
+  bucket policy and in the dedicated key's key policy (kms:Decrypt through S3 only), whichever
+  account the role is in.
 
 Every resource goes through the explicit ``aws.Provider`` passed in ``opts``: a component hands
 its caller's options (provider, protect, retain_on_delete) to every child.

@@ -213,7 +213,7 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
 
     Other attributes: ``bucket`` (``aws.s3.Bucket``), ``kms_key`` (``aws.kms.Key``, ``None`` with
     ``kms_key_arn``), ``policy`` (``aws.s3.BucketPolicy``), ``key_policy`` (``aws.kms.KeyPolicy``
-    once a role of another account was granted, else ``None``), ``grants`` (every
+    once a role ARN was granted, else ``None``), ``grants`` (every
     :class:`~platform_lib.core.grants.Grant` made so far).
 
     Grants: ``grant_read(principal, prefix="", *, name=None)``, ``grant_read_write(...)`` and
@@ -223,11 +223,11 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
       ``UserPolicy`` / ``GroupPolicy`` on it, named ``<bucket>-<label>-<access>[-<prefix>]``
       (label: ``name``, else the identity's logical name); its document is
       :func:`~platform_lib.core.policy_documents.s3_grant_policy_document` (S3 and the bucket's key);
-    - a role ARN (string): a ``RolePolicy`` on the role's name when the role is in the bucket's
-      account (``aws.get_caller_identity``); else statements in the bucket policy naming the ARN
-      (:func:`~platform_lib.core.policy_documents.s3_grant_bucket_policy_statements`). Cross-account
-      access also needs the other account to allow the same actions in the role's own IAM
-      policies. For SSE-KMS objects the key policy must allow the role ``kms:Decrypt`` (and
+    - a role ARN (string): statements in the bucket policy naming the ARN
+      (:func:`~platform_lib.core.policy_documents.s3_grant_bucket_policy_statements`), in any
+      account: within the bucket's account a resource-based allow is enough (source: IAM User
+      Guide, "Policy evaluation logic", same-account requests); cross-account access also needs
+      the other account to allow the same actions in the role's own IAM policies. For SSE-KMS objects the key policy must allow the role ``kms:Decrypt`` (and
       ``kms:GenerateDataKey`` to write): with the dedicated key the first such grant registers
       ``key_policy`` (an ``aws.kms.KeyPolicy``: the default root statement plus one statement per
       grant, limited by ``kms:ViaService`` to S3 in the key's region); with ``kms_key_arn`` the
@@ -263,8 +263,7 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
     def _create(self, name: str, args: S3DataBucketArgs) -> dict[str, Any]:
         tags = with_managed_by(args.tags)
         self.grants: list[Grant] = []
-        self._account: str | None = None
-        self.key_policy: aws.kms.KeyPolicy | None = None  # registered by the first grant to another account
+        self.key_policy: aws.kms.KeyPolicy | None = None  # registered by the first role-ARN grant
         self._key_policy_statements: list[pulumi.Output[dict[str, Any]]] = []
         self.kms_key = self._dedicated_key(name, args, tags) if args.kms_key_arn is None else None
         key_arn = self.kms_key.arn if self.kms_key is not None else pulumi.Output.from_input(args.kms_key_arn)
@@ -317,12 +316,6 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
 
     # -- grants: the shared code path is platform_lib.core.grants.BucketGrants -------------------
 
-    def _account_id(self) -> str:
-        """The bucket's account (``aws.get_caller_identity`` through the component's provider), once."""
-        if self._account is None:
-            self._account = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
-        return self._account
-
     def _grant_target(self, principal: Any, name: str | None, subject: str) -> tuple[GrantTarget | None, list[Issue]]:
         """How ``principal`` is granted (an identity policy or bucket policy statements) and the
         grant's label (``name``, else derived from the principal); see the class docstring."""
@@ -342,10 +335,11 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
                 account, role_name = parse_role_arn(principal)
             except ValueError as error:
                 return None, [Issue(f"{subject}.principal", principal, str(error))]
-            if account == self._account_id():
-                target, label = IdentityPolicyPrincipal("role", role_name), label or role_name
-            else:
-                target, label = BucketPolicyPrincipal({"AWS": principal}), label or f"{account}-{role_name}"
+            # Resource-based, in any account: a bucket policy (and key policy) allow is enough in
+            # the bucket's own account, and is what another account needs. Deciding "same account"
+            # would need a synchronous invoke here, which lets the bucket policy render before the
+            # program's later grants are made.
+            target, label = BucketPolicyPrincipal({"AWS": principal}), label or f"{account}-{role_name}"
         elif isinstance(principal, str) and _ROLE_NAME.fullmatch(principal):
             target, label = IdentityPolicyPrincipal("role", principal), label or principal
         elif is_output(principal):
@@ -412,7 +406,7 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
         return pulumi.Output.json_dumps(statements)
 
     def _key_policy_grant(self, key: aws.kms.Key, principal: dict[str, str], access: AccessLevel, sid: str) -> None:
-        """Let another account's principal use the dedicated key through S3: append its statement
+        """Let a role named by ARN use the dedicated key through S3: append its statement
         to the key policy, registering the ``aws.kms.KeyPolicy`` (``<name>-key-policy``) on the
         first such grant; like the bucket policy, the document is rendered after the program's body."""
         self._key_policy_statements.append(key.arn.apply(lambda arn: kms_grant_key_policy_statement(arn, principal, access, sid=f"{sid}Key")))

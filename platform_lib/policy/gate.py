@@ -325,6 +325,23 @@ class PolicyGate:
         ``plan.violations`` is set to the result as well, so ``--json`` carries it.
         """
         self.configure(policy_config, stack=plan.stack, stack_config=stack_config)
+        return self.judge(plan)
+
+    def analyze_future(self, resource: PlannedResource, by_urn: Mapping[str, PlannedResource]) -> grpc.Future:
+        """Send ``Analyze`` for one resource without waiting; :meth:`judge` collects the answer."""
+        return self._stub.Analyze.future(analyze_request(resource, by_urn))
+
+    def judge(self, plan: Plan, sent: Mapping[str, grpc.Future] | None = None) -> list[dict[str, Any]]:
+        """Analyze each resource of a configured pack, then AnalyzeStack. Returns the violations.
+
+        Args:
+            plan: the plan; violations are reported by URN, then in the pack's policy order.
+            sent: ``Analyze`` calls already sent (:meth:`analyze_future`) by resource URN; the
+                other resources are analyzed here.
+
+        ``plan.violations`` is set to the result as well, so ``--json`` carries it.
+        """
+        sent = sent or {}
         self._current_stack = plan.stack
         by_urn = {r.urn: r for r in plan.resources}
         rules = {r.name: r for r in catalogue()}
@@ -336,7 +353,8 @@ class PolicyGate:
             per_resource: list[float] = []
             for resource in analyzed:
                 begin = time.perf_counter()
-                response = self._stub.Analyze(analyze_request(resource, by_urn))
+                call = sent.get(resource.urn)
+                response = call.result() if call is not None else self._stub.Analyze(analyze_request(resource, by_urn))
                 per_resource.append(time.perf_counter() - begin)
                 violations += self._violations(response.diagnostics, resource, by_urn, rules, stack_urn)
             analyze_seconds = time.perf_counter() - started
@@ -346,8 +364,13 @@ class PolicyGate:
         except grpc.RpcError as error:
             raise PolicyGateError(f"policy pack {self.info.name} failed: {error.details() if hasattr(error, 'details') else error}") from None
         violations += self._violations(response.diagnostics, None, by_urn, rules, stack_urn)
+        # The program's registration order varies from run to run (the SDK registers from several
+        # threads): report by URN, then in the pack's policy order, so every run reads the same.
+        policy_order = {name: index for index, name in enumerate(rules)}
+        violations.sort(key=lambda v: (v["urn"], policy_order.get(v["policy"], len(policy_order)), v["message"]))
         self.timings = {
             "resources": len(analyzed),
+            "analyzed_while_running": sum(1 for r in analyzed if r.urn in sent),
             "analyze_seconds": analyze_seconds,
             "analyze_per_resource_ms": (analyze_seconds / len(analyzed) * 1000) if analyzed else 0.0,
             "analyze_max_ms": max(per_resource, default=0.0) * 1000,

@@ -8,6 +8,7 @@ only ``policies/__main__.py`` calls it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pulumi_policy import (
@@ -20,7 +21,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from ..tuning import tune_garbage_collection
 from .catalogue import PolicyRule, Resource, catalogue
+from .servicer import RESOURCE_TYPE_FILTER, servicer_class, serving
 
 PACK_NAME = "mlplat-policies"
 PACK_DESCRIPTION = "ml-platform guardrails: S3, IAM, EC2, Compute Engine, CloudFront, Kubernetes Pod Security Standards, tags and cost."
@@ -49,8 +52,23 @@ def framework_of(rule: PolicyRule) -> PolicyComplianceFramework | None:
     return None
 
 
-def _resource_validator(rule: PolicyRule):
+def _type_filter(rule: PolicyRule) -> Callable[[str], bool]:
+    """``rule.applies_to``, remembered per type token (the engine sends every resource to every policy)."""
+    applies: dict[str, bool] = {}
+
+    def applies_to(type_token: str) -> bool:
+        applicable = applies.get(type_token)
+        if applicable is None:
+            applicable = applies[type_token] = rule.applies_to(type_token)
+        return applicable
+
+    return applies_to
+
+
+def _resource_validator(rule: PolicyRule, applies_to: Callable[[str], bool]):
     def validate(args, report_violation) -> None:
+        if not applies_to(args.resource_type):
+            return
         resource = Resource(type=args.resource_type, name=args.name, urn=args.urn, props=args.props)
         for message in rule.run(resource, args.get_config()):
             report_violation(message, None)
@@ -83,7 +101,10 @@ def build_policy(rule: PolicyRule) -> Any:
         remediation_steps=rule.remediation,
     )
     if rule.kind == "resource":
-        return ResourceValidationPolicy(rule.name, rule.description, validate=_resource_validator(rule), **common)
+        applies_to = _type_filter(rule)
+        policy = ResourceValidationPolicy(rule.name, rule.description, validate=_resource_validator(rule, applies_to), **common)
+        setattr(policy, RESOURCE_TYPE_FILTER, applies_to)  # the adapted servicer skips the types the validator ignores
+        return policy
     return StackValidationPolicy(rule.name, rule.description, validate=_stack_validator(rule), **common)
 
 
@@ -93,12 +114,21 @@ def build_policies() -> list[Any]:
 
 
 def serve() -> None:  # pragma: no cover - runs in the pack's own process, exercised through the gate
-    """Build the PolicyPack: start the Analyzer gRPC server on 127.0.0.1, print its port, serve forever."""
-    PolicyPack(
-        name=PACK_NAME,
-        policies=build_policies(),
-        enforcement_level=EnforcementLevel.MANDATORY,
-        description=PACK_DESCRIPTION,
-        provider="aws",
-        tags=["aws", "gcp", "kubernetes", "ml-platform"],
-    )
+    """Build the PolicyPack: start the Analyzer gRPC server on 127.0.0.1, print its port, serve forever.
+
+    The pack serves :func:`~platform_lib.policy.servicer.servicer_class` (each request decoded
+    once; ``MLPLAT_SHARED_PROPERTIES=0`` for the stock servicer) and tunes the garbage collector
+    once its policies are built (``MLPLAT_GC_TUNING=0`` to leave it alone).
+    """
+    policies = build_policies()
+    servicer = servicer_class()
+    tune_garbage_collection()
+    with serving(servicer):
+        PolicyPack(
+            name=PACK_NAME,
+            policies=policies,
+            enforcement_level=EnforcementLevel.MANDATORY,
+            description=PACK_DESCRIPTION,
+            provider="aws",
+            tags=["aws", "gcp", "kubernetes", "ml-platform"],
+        )

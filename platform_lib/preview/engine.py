@@ -39,6 +39,9 @@ from .transforms import TransformChain
 
 #: Called once per registered resource with (count so far, type token, logical name).
 ProgressCallback = Callable[[int, str, str], None]
+#: Called once per registered resource with its record, as soon as it is registered (from the
+#: SDK's RPC worker threads): the policy gate streams ``Analyze`` calls from it.
+ResourceCallback = Callable[[PlannedResource], None]
 
 _SIG = rpc._special_sig_key
 
@@ -85,8 +88,9 @@ def _alias_text(alias: Any) -> str:
 class RecordingMonitor(sdk_mocks.MockMonitor):
     """The SDK's ``MockMonitor``, recording every registration with its options."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks, on_register: ProgressCallback | None = None):
+    def __init__(self, mocks: pulumi.runtime.Mocks, on_register: ProgressCallback | None = None, on_resource: ResourceCallback | None = None):
         super().__init__(mocks)
+        self._on_resource = on_resource
         self.worker_loops: set[asyncio.AbstractEventLoop] = set()
         self.records: list[PlannedResource] = []
         self._by_urn: dict[str, PlannedResource] = {}
@@ -166,6 +170,8 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self._by_urn[record.urn] = record
         if self._on_register is not None:
             self._on_register(len(self.records), record.type, record.name)
+        if self._on_resource is not None:
+            self._on_resource(record)
         return response
 
     def RegisterResourceOutputs(self, request):  # noqa: N802 - the gRPC method name
@@ -226,13 +232,14 @@ def _isolate_sdk_state() -> None:
     settings.SETTINGS.lock = threading.Lock()
 
 
-def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_register: ProgressCallback | None) -> tuple[Plan, list[tuple[str, str]]]:
+def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_register: ProgressCallback | None,
+         on_resource: ResourceCallback | None = None) -> tuple[Plan, list[tuple[str, str]]]:
     asyncio.set_event_loop(asyncio.new_event_loop())
     asyncio.get_event_loop().set_exception_handler(_ignore_unretrieved_exceptions)
     config = stack_settings.config
     region = config.get("aws:region", "us-east-1")
     mocks = PlatformMocks(stack=stack_settings.stack, region=region, gcp_project=config.get("gcp:project", GCP_PROJECT))
-    monitor = RecordingMonitor(mocks, on_register)
+    monitor = RecordingMonitor(mocks, on_register, on_resource)
     logger = logging.getLogger(f"mlplat.preview.{stack_settings.project}.{stack_settings.stack}")
     logger.propagate = False
     handler = _CollectingHandler()
@@ -273,6 +280,7 @@ def run_preview(
     program: Callable[[], Any] | None = None,
     config_overrides: dict[str, Any] | None = None,
     on_register: ProgressCallback | None = None,
+    on_resource: ResourceCallback | None = None,
 ) -> tuple[Plan, list[tuple[str, str]]]:
     """Preview one stack of a Pulumi Python project with mocked providers.
 
@@ -283,6 +291,7 @@ def run_preview(
         config_overrides: fully qualified keys (``mlplat:teams``) replacing stack config values;
             non-string values are passed as JSON, as the Pulumi CLI does.
         on_register: progress callback, called once per registered resource.
+        on_resource: called with each resource's record as soon as it is registered.
 
     Returns:
         The plan, and the messages the program logged through ``pulumi.log`` as (level, text).
@@ -295,7 +304,7 @@ def run_preview(
     """
     stack_settings = load_stack(project_dir, stack)
     stack_settings.config.update(_config_text(config_overrides))
-    return _run_isolated(stack_settings, program, on_register)
+    return _run_isolated(stack_settings, program, on_register, on_resource)
 
 
 def run_program(
@@ -328,13 +337,14 @@ def _config_text(values: dict[str, Any] | None) -> dict[str, str]:
     return {key: value if isinstance(value, str) else json.dumps(value) for key, value in (values or {}).items()}
 
 
-def _run_isolated(stack_settings: StackSettings, program: Callable[[], Any] | None, on_register: ProgressCallback | None) -> tuple[Plan, list[tuple[str, str]]]:
+def _run_isolated(stack_settings: StackSettings, program: Callable[[], Any] | None, on_register: ProgressCallback | None,
+                  on_resource: ResourceCallback | None = None) -> tuple[Plan, list[tuple[str, str]]]:
     """Run on a new thread in a fresh context, so no SDK state is shared between runs."""
     result: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            result["value"] = _run(stack_settings, program, on_register)
+            result["value"] = _run(stack_settings, program, on_register, on_resource)
         except BaseException as error:  # noqa: BLE001 - handed back to the calling thread
             result["error"] = error
 
