@@ -67,6 +67,7 @@ def preview(
     render_k8s: Annotated[Optional[Path], typer.Option("--render-k8s", help="Write every Kubernetes object of the stack as YAML to this directory, one file per object (<namespace>/<kind>-<name>.yaml).")] = None,
     policy_pack: Annotated[Optional[Path], typer.Option("--policy-pack", help="The policy pack directory; default: <project>/policies when it exists, else the pack shipped with platform_lib.")] = None,
     no_policy: Annotated[bool, typer.Option("--no-policy", help="Do not run the policy pack.")] = False,
+    show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Print and write secret values in clear (console, --json, --render-k8s, reports); by default they are [secret], as pulumi preview shows them.")] = False,
 ) -> None:
     """Preview a stack through the real Pulumi SDK with mocked providers: no credentials, no Pulumi CLI, no network.
 
@@ -74,10 +75,14 @@ def preview(
     then judges the stack with the policy pack over Pulumi's Analyzer protocol, as
     `pulumi preview --policy-pack` does, with policies/config/<environment>.json as its config.
 
+    Secret values (pulumi.Output.secret, secure: config) are shown as [secret] everywhere, violation
+    messages included, unless --show-secrets; written files are readable by their owner only (0600).
+
     Exit codes: 0 no mandatory violation; 1 internal error (a bug in platform_lib); 2 user error, or the
     program raised an exception of its own; 3 mandatory policy violations.
     """
     from .preview import PreviewError, ProjectError, load_stack, run_preview
+    from .preview.files import write_private_text
     from .preview.report import print_plan
 
     with contextlib.ExitStack() as cleanup:
@@ -93,17 +98,16 @@ def preview(
             raise _fail_user(str(error)) from None
         except PreviewError as error:
             raise _program_failed(error, cwd, stack) from None
-        print_plan(console, plan, logs)
+        print_plan(console, plan, logs, show_secrets=show_secrets)
         if gate is not None:
-            _judge(plan, gate, stack, sarif_file, markdown_file)
+            _judge(plan, gate, stack, sarif_file, markdown_file, show_secrets)
     if json_file is not None:
-        json_file.parent.mkdir(parents=True, exist_ok=True)
-        json_file.write_text(json.dumps(plan.to_json(), indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
+        write_private_text(json_file, json.dumps(plan.to_json(show_secrets=show_secrets), indent=2, sort_keys=False, default=str) + "\n")
         console.print(f"Plan written to [bold]{json_file}[/] ({len(plan.resources)} resources).")
     if render_k8s is not None:
         from .preview.render_k8s import render_kubernetes
 
-        written = render_kubernetes(plan, render_k8s)
+        written = render_kubernetes(plan, render_k8s, show_secrets=show_secrets)
         console.print(f"Kubernetes manifests written to [bold]{render_k8s}[/] ({len(written)} objects).")
     if not no_policy and any(v.get("level") == "mandatory" for v in plan.violations):
         raise typer.Exit(EXIT_POLICY_VIOLATIONS)
@@ -120,8 +124,11 @@ def _program_failed(error, cwd: Path, stack: str) -> typer.Exit:
         error_console.print(f"[bold red]internal error while running the program of stack {stack!r}:[/]")
         error_console.print(failure.message, highlight=False, markup=False)
         return typer.Exit(EXIT_INTERNAL_ERROR)
+    from .core.secrets import mask_text
+
     registered = sum(1 for r in error.plan.resources if r.type != "pulumi:pulumi:Stack")
-    return _fail_user(failure.message + ("" if registered else "\nNo resources were registered."))
+    message = mask_text(failure.message, error.plan.secret_texts())
+    return _fail_user(message + ("" if registered else "\nNo resources were registered."))
 
 
 def _policy_stream(cwd: Path, stack: str, policy_pack: Optional[Path], stack_settings):
@@ -132,22 +139,25 @@ def _policy_stream(cwd: Path, stack: str, policy_pack: Optional[Path], stack_set
     return PolicyStream(policy_pack or default_pack_dir(cwd), project=stack_settings.project, stack=stack, stack_config=stack_settings.config)
 
 
-def _judge(plan, gate, stack: str, sarif_file: Optional[Path], markdown_file: Optional[Path]) -> None:
-    """Judge the plan with the running policy pack, print the violations and write the requested reports."""
+def _judge(plan, gate, stack: str, sarif_file: Optional[Path], markdown_file: Optional[Path], show_secrets: bool = False) -> None:
+    """Judge the plan with the running policy pack, print the violations and write the requested
+    reports (secret values masked in the messages unless ``show_secrets``)."""
     from .policy.gate import PolicyGateError
     from .policy.report import print_violations, to_markdown, to_sarif
+    from .preview.files import write_private_text
 
     try:
         with console.status(f"Running policy pack {gate.pack_dir} …", spinner="dots"):
             violations = gate.judge(plan)
     except PolicyGateError as error:
         raise _fail_user(str(error)) from None
+    if not show_secrets:
+        violations = plan.masked_violations(violations)
     print_violations(console, violations, pack=str(gate.pack_dir))
     for path, text in ((sarif_file, lambda: json.dumps(to_sarif(violations, stack=stack), indent=2)),
                        (markdown_file, lambda: to_markdown(violations, stack=stack))):
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text() + ("\n" if path == sarif_file else ""), encoding="utf-8")
+            write_private_text(path, text() + ("\n" if path == sarif_file else ""))
             console.print(f"Written [bold]{path}[/].")
 
 

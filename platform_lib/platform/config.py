@@ -20,6 +20,7 @@ from pydantic.alias_generators import to_camel
 
 from ..aws.gpu_training_box import AwsGpuTrainingBoxArgs
 from ..core.errors import ConfigError, Issue, issues_from_validation_error
+from ..core.secrets import SECRET_PLACEHOLDER
 from ..gcp.gpu_training_box import GcpGpuTrainingBoxArgs
 from ..k8s.model_endpoint_spec import ENDPOINT_NAME, ModelEndpointSpec
 from ..k8s.checks import check_cidr_blocks
@@ -560,6 +561,10 @@ def parse_platform_config(values: dict[str, Any], namespace: str = NAMESPACE) ->
     issues: list[Issue] = []
     for key, raw in values.items():
         value = raw
+        if raw == SECRET_PLACEHOLDER:
+            issues.append(Issue(f"{namespace}:{key}", raw, "a value the offline preview can read; this secure: value was not decrypted "
+                                "(set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE for a passphrase-encrypted stack)"))
+            continue
         if isinstance(raw, str) and raw[:1] in "[{" :
             try:
                 value = json.loads(raw)

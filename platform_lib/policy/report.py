@@ -58,7 +58,8 @@ def violations_table(violations: Sequence[Mapping[str, Any]], title: str = "Poli
         table.add_column("message", overflow="fold")
         for violation in items:
             level = str(violation.get("level"))
-            table.add_row(Text(f"{level} · {violation.get('severity')}", style=_LEVEL_STYLE.get(level, "")), str(violation.get("policy")), str(violation.get("message")))
+            table.add_row(Text(f"{level} · {violation.get('severity')}", style=_LEVEL_STYLE.get(level, "")), str(violation.get("policy")),
+                          Text(str(violation.get("message"))))  # Text, not markup: a masked value reads "[secret]"
         parts.extend([heading, table])
     return Group(*parts)
 

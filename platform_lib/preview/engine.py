@@ -33,7 +33,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from .mocks import GCP_PROJECT, PlatformMocks
-from .plan import Plan, PlannedResource, ResourceOptionsRecord
+from .plan import Plan, PlannedResource, ResourceOptionsRecord, property_path
 from .project import StackSettings, load_stack
 from .transforms import TransformChain
 
@@ -46,25 +46,30 @@ ResourceCallback = Callable[[PlannedResource], None]
 _SIG = rpc._special_sig_key
 
 
-def to_plain(value: Any) -> Any:
+def to_plain(value: Any, secret_paths: list[str] | None = None, path: tuple[str | int, ...] = ()) -> Any:
     """Decode a property value from its wire form to JSON-ready data.
 
-    Secrets are unwrapped, unknowns become ``None``, resource references become their URN,
-    assets and archives a small description, and output values their value.
+    Secrets are unwrapped (their property paths, :func:`~platform_lib.preview.plan.property_path`,
+    are appended to ``secret_paths`` when given), unknowns become ``None``, resource references
+    become their URN, assets and archives a small description, and output values their value.
     """
     if isinstance(value, dict):
         signature = value.get(_SIG)
-        if signature == rpc._special_secret_sig or signature == rpc._special_output_value_sig:
+        if signature == rpc._special_secret_sig or (signature == rpc._special_output_value_sig and value.get("secret")):
+            if secret_paths is not None:
+                secret_paths.append(property_path(path))
             return to_plain(value.get("value"))
+        if signature == rpc._special_output_value_sig:
+            return to_plain(value.get("value"), secret_paths, path)
         if signature == rpc._special_resource_sig:
             return value.get("urn")
         if signature == rpc._special_asset_sig:
             return {"asset": {k: v for k, v in value.items() if k != _SIG}}
         if signature == rpc._special_archive_sig:
             return {"archive": sorted(k for k in value if k != _SIG)}
-        return {str(k): to_plain(v) for k, v in value.items()}
+        return {str(k): to_plain(v, secret_paths, (*path, str(k))) for k, v in value.items()}
     if isinstance(value, list):
-        return [to_plain(v) for v in value]
+        return [to_plain(v, secret_paths, (*path, i)) for i, v in enumerate(value)]
     if value == rpc.UNKNOWN:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -72,9 +77,20 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def struct_to_plain(struct: Any) -> dict[str, Any]:
-    """A protobuf ``Struct`` of resource properties as plain JSON-ready data."""
-    return to_plain(json_format.MessageToDict(struct)) if struct is not None else {}
+def struct_to_plain(struct: Any, secret_paths: list[str] | None = None) -> dict[str, Any]:
+    """A protobuf ``Struct`` of resource properties as plain JSON-ready data (secret paths as :func:`to_plain`)."""
+    return to_plain(json_format.MessageToDict(struct), secret_paths) if struct is not None else {}
+
+
+def _narrow_secret_paths(output_paths: list[str], input_paths: list[str]) -> list[str]:
+    """The secret paths of a mocked state, as precise as its inputs'. The SDK's mock monitor
+    deserializes the inputs it hands to the mocks, which marks a whole object or list secret when
+    one value inside is; an output path above secret input paths is replaced by those paths."""
+    narrowed: list[str] = []
+    for path in output_paths:
+        below = [p for p in input_paths if p == path or p.startswith((path + ".", path + "["))]
+        narrowed.extend(p for p in (below or [path]) if p not in narrowed)
+    return narrowed
 
 
 def _alias_text(alias: Any) -> str:
@@ -139,7 +155,9 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             request = self._transforms.apply(request, self.make_urn(request.parent, request.type, request.name))
         response = super().RegisterResource(request)
         self._remember_worker_loop()
-        inputs = struct_to_plain(request.object) if request.type != "pulumi:pulumi:Stack" else {}
+        secret_inputs: list[str] = []
+        secret_outputs: list[str] = []
+        inputs = struct_to_plain(request.object, secret_inputs) if request.type != "pulumi:pulumi:Stack" else {}
         dependencies = list(request.dependencies)
         for property_dependencies in request.propertyDependencies.values():
             dependencies.extend(u for u in property_dependencies.urns if u not in dependencies)
@@ -152,7 +170,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             parent=request.parent,
             custom=bool(request.custom),
             inputs=inputs,
-            outputs=struct_to_plain(response.object) if request.custom else {},
+            outputs=struct_to_plain(response.object, secret_outputs) if request.custom else {},
             id=response.id if request.custom else "",
             options=ResourceOptionsRecord(
                 protect=bool(request.protect),
@@ -165,6 +183,8 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
                 provider=request.provider,
                 custom_timeouts={k: v for k, v in (("create", timeouts.create), ("update", timeouts.update), ("delete", timeouts.delete)) if v},
             ),
+            secret_inputs=secret_inputs,
+            secret_outputs=_narrow_secret_paths(secret_outputs, secret_inputs),
         )
         self.records.append(record)
         self._by_urn[record.urn] = record
@@ -177,7 +197,8 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
     def RegisterResourceOutputs(self, request):  # noqa: N802 - the gRPC method name
         record = self._by_urn.get(request.urn)
         if record is not None and not record.custom:
-            record.outputs = struct_to_plain(request.outputs)
+            record.secret_outputs = []
+            record.outputs = struct_to_plain(request.outputs, record.secret_outputs)
         return super().RegisterResourceOutputs(request)
 
 
@@ -244,7 +265,9 @@ def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_re
     logger.propagate = False
     handler = _CollectingHandler()
     logger.addHandler(handler)
-    plan = Plan(project=stack_settings.project, stack=stack_settings.stack, resources=monitor.records, outputs={})
+    plan = Plan(project=stack_settings.project, stack=stack_settings.stack, resources=monitor.records, outputs={},
+                known_secrets=stack_settings.secret_values())
+    handler.messages.extend(("warning", note) for note in stack_settings.notes)
     try:
         set_all_config(dict(config), list(stack_settings.secret_keys))
         sdk_mocks.set_mocks(mocks, project=stack_settings.project, stack=stack_settings.stack, preview=True, logger=logger, monitor=monitor)
@@ -256,10 +279,11 @@ def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_re
             try:
                 _sync_await(run_pulumi_func(program))
                 root = settings.get_root_resource()
-                outputs = _sync_await(pulumi.Output.from_input(dict(getattr(root, "outputs", {}))).future())
+                # Serialized as the SDK sends them to the engine, so secret outputs keep their marker.
+                outputs = _sync_await(rpc.serialize_properties(dict(getattr(root, "outputs", None) or {}), {}))
             except BaseException as error:  # noqa: BLE001 - re-raised with the partial plan
                 raise PreviewError(error, plan) from error
-        plan.outputs = to_plain(outputs or {})
+        plan.outputs = struct_to_plain(outputs, plan.secret_outputs)
         return plan, handler.messages
     finally:
         loop = asyncio.get_event_loop()

@@ -5,6 +5,13 @@ The rules follow the Pulumi CLI (source: Pulumi docs, "Project file reference" a
 ``stackConfigDir`` names where the ``Pulumi.<stack>.yaml`` files live (default: the project
 directory); a config key without a namespace belongs to the project's namespace; values that are
 not strings reach the program as JSON text, which ``pulumi.Config.get_object`` parses.
+
+``secure:`` values (at the top of a key, or inside an object as ``pulumi config set --path
+--secret`` writes them) are decrypted when the stack uses the passphrase secrets provider
+(``encryptionsalt:`` in the stack file) and ``PULUMI_CONFIG_PASSPHRASE`` or
+``PULUMI_CONFIG_PASSPHRASE_FILE`` is set (:mod:`.passphrase`). Otherwise the program gets
+``[secret]`` in their place and :attr:`StackSettings.notes` says which key and why. Either way the
+key is a secret key of the program (``pulumi.Config.get_secret``; the preview masks its value).
 """
 
 from __future__ import annotations
@@ -17,9 +24,10 @@ from typing import Any
 import yaml
 
 from ..core.errors import PlatformError
+from ..core.secrets import SECRET_PLACEHOLDER
+from .passphrase import PassphraseDecrypter, SecretDecryptionError, passphrase_from_environment
 
-#: The value a program sees for a ``secure:`` config value, which cannot be decrypted offline.
-SECRET_PLACEHOLDER = "[secret]"
+__all__ = ["SECRET_PLACEHOLDER", "ProjectError", "StackSettings", "list_stacks", "load_stack"]
 
 
 class ProjectError(PlatformError):
@@ -36,7 +44,10 @@ class StackSettings:
         stack: the stack name.
         program_dir: the directory holding ``__main__.py``.
         config: fully qualified keys (``namespace:key``) to string values.
-        secret_keys: the keys whose values were ``secure:`` in the stack file.
+        secret_keys: the keys whose values were ``secure:`` in the stack file (or held one).
+        decrypted_secrets: the plaintexts of the ``secure:`` values that were decrypted; every
+            printed or written text masks them.
+        notes: what the user should know about the config, e.g. a secret that could not be decrypted.
     """
 
     project_dir: Path
@@ -45,6 +56,79 @@ class StackSettings:
     program_dir: Path
     config: dict[str, str]
     secret_keys: list[str] = field(default_factory=list)
+    decrypted_secrets: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def secret_values(self) -> set[str]:
+        """The decrypted secret values, to mask in anything printed or written."""
+        return set(self.decrypted_secrets)
+
+
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def _holds_secure(value: Any) -> bool:
+    if _is_secure(value):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_secure(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_secure(v) for v in value)
+    return False
+
+
+class _SecretReader:
+    """Opens the ``secure:`` values of one stack file, deciding once (at the first one) whether it can."""
+
+    def __init__(self, stack_document: dict[str, Any], stack_file: Path):
+        self._document, self._stack_file = stack_document, stack_file
+        self._decrypter: PassphraseDecrypter | None = None
+        self.unavailable: str | None = None
+        self._decided = False
+        self.decrypted: list[str] = []
+
+    def _decide(self) -> None:
+        self._decided = True
+        salt = self._document.get("encryptionsalt")
+        provider = self._document.get("secretsprovider")
+        if provider and not str(provider).startswith("passphrase"):
+            self.unavailable = f"it is encrypted by the secrets provider {str(provider).split('://')[0]}://, whose key service the offline preview cannot reach"
+            return
+        if not salt:
+            self.unavailable = ("the stack file has no encryptionsalt: its secrets provider (the Pulumi Cloud service, or a cloud KMS) "
+                                "is not reachable offline")
+            return
+        try:
+            passphrase = passphrase_from_environment()
+        except SecretDecryptionError as error:
+            raise ProjectError(f"{self._stack_file}: {error}") from None
+        if passphrase is None:
+            self.unavailable = "neither PULUMI_CONFIG_PASSPHRASE nor PULUMI_CONFIG_PASSPHRASE_FILE is set"
+            return
+        try:
+            self._decrypter = PassphraseDecrypter(passphrase, str(salt))
+        except SecretDecryptionError as error:
+            raise ProjectError(f"{self._stack_file}: {error}") from None
+
+    def open(self, value: Any, key: str) -> Any:
+        """The value with each ``secure:`` inside decrypted, or ``[secret]`` when it cannot be."""
+        if _is_secure(value):
+            if not self._decided:
+                self._decide()
+            if self._decrypter is None:
+                return SECRET_PLACEHOLDER
+            try:
+                plaintext = self._decrypter.decrypt(value["secure"])
+            except SecretDecryptionError as error:
+                raise ProjectError(f"{self._stack_file}: config key {key!r}: {error}") from None
+            self.decrypted.append(plaintext)
+            return plaintext
+        if isinstance(value, dict):
+            return {k: self.open(v, key) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.open(v, key) for v in value]
+        return value
 
 
 def _read_yaml(path: Path) -> Any:
@@ -120,11 +204,15 @@ def load_stack(project_dir: Path | str, stack: str) -> StackSettings:
         config[qualify(key)] = _as_config_text(value)
 
     stack_document = _read_yaml(stack_file) or {}
+    secrets = _SecretReader(stack_document, stack_file)
+    notes: list[str] = []
     for key, value in (stack_document.get("config") or {}).items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[qualify(key)] = SECRET_PLACEHOLDER
+        if _holds_secure(value):
+            value = secrets.open(value, qualify(key))
             secret_keys.append(qualify(key))
-            continue
+            if secrets.unavailable:
+                notes.append(f"config key {qualify(key)!r} is a secure value the offline preview cannot decrypt "
+                             f"({secrets.unavailable}); the program gets {SECRET_PLACEHOLDER!r} in its place")
         config[qualify(key)] = _as_config_text(value)
 
     return StackSettings(
@@ -134,4 +222,6 @@ def load_stack(project_dir: Path | str, stack: str) -> StackSettings:
         program_dir=program_dir,
         config=config,
         secret_keys=secret_keys,
+        decrypted_secrets=secrets.decrypted,
+        notes=notes,
     )

@@ -17,7 +17,9 @@ from typing import Any
 
 import yaml
 
-from .plan import Plan, PlannedResource
+from ..core.secrets import SECRET_PLACEHOLDER
+from .files import make_private_directory, write_private_text
+from .plan import Plan, PlannedResource, mask
 
 #: Type tokens of the Kubernetes provider that are not API objects: components made of other
 #: resources (their children are rendered instead) and Helm releases (rendered by Helm).
@@ -60,14 +62,23 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
-def to_manifest(resource: PlannedResource) -> dict[str, Any]:
+def to_manifest(resource: PlannedResource, *, show_secrets: bool = False, known_secrets: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
     """The Kubernetes object a planned resource stands for, as a plain dict.
+
+    Unless ``show_secrets``, the values the program marked secret are ``[secret]``, ``known_secrets``
+    are masked inside other strings, and a Secret's ``data`` and ``stringData`` values are all
+    ``[secret]`` (their keys are kept), whether the program marked them secret or not.
 
     Raises:
         ValueError: the resource is not a Kubernetes object, or its inputs name another apiVersion/kind.
     """
     api_version, kind = api_version_and_kind(resource.type)
-    inputs = _without_nulls(dict(resource.inputs))
+    inputs = dict(resource.inputs) if show_secrets else mask(resource.inputs, resource.secret_inputs, known_secrets)
+    if not show_secrets and (api_version, kind) == ("v1", "Secret"):
+        for key in ("data", "stringData"):  # the keys stay (kubectl describe shows them too)
+            if isinstance(resource.inputs.get(key), dict):
+                inputs[key] = {name: SECRET_PLACEHOLDER for name in resource.inputs[key]}
+    inputs = _without_nulls(inputs)
     for key, expected in (("apiVersion", api_version), ("kind", kind)):
         if inputs.get(key) not in (None, expected):
             raise ValueError(f"{resource.urn}: {key} {inputs[key]!r} does not match the type token ({expected!r})")
@@ -105,15 +116,18 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _represent_str)
 
 
-def render_kubernetes(plan: Plan, directory: Path | str) -> list[Path]:
+def render_kubernetes(plan: Plan, directory: Path | str, *, show_secrets: bool = False) -> list[Path]:
     """Write every Kubernetes object of ``plan`` under ``directory``, one YAML file per object.
 
     Provider resources (``pulumi:providers:kubernetes``), components and Helm releases are left out.
+    Secret values are masked as :func:`to_manifest` says unless ``show_secrets``. Files are created
+    with mode 0600, directories with mode 0700 (:mod:`.files`).
 
     Args:
         plan: a preview's plan (:func:`platform_lib.preview.run_preview`).
         directory: where to write; created if missing. Files from an earlier run are overwritten,
             other files are left alone.
+        show_secrets: write secret values in clear (``--show-secrets``).
 
     Returns:
         The written files, sorted.
@@ -123,11 +137,12 @@ def render_kubernetes(plan: Plan, directory: Path | str) -> list[Path]:
             or an object has neither a set nor an assigned name.
     """
     root = Path(directory)
+    known = frozenset() if show_secrets else frozenset(plan.secret_texts())
     manifests: dict[Path, tuple[PlannedResource, dict[str, Any]]] = {}
     for resource in plan.resources:
         if not is_kubernetes_object(resource):
             continue
-        manifest = to_manifest(resource)
+        manifest = to_manifest(resource, show_secrets=show_secrets, known_secrets=known)
         path = manifest_path(manifest)
         if path in manifests:
             raise ValueError(f"{resource.urn} and {manifests[path][0].urn} are both {path}: same namespace, kind and name")
@@ -135,7 +150,7 @@ def render_kubernetes(plan: Plan, directory: Path | str) -> list[Path]:
     written = []
     for relative, (_, manifest) in sorted(manifests.items()):
         target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(yaml.dump(manifest, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True), encoding="utf-8")
+        make_private_directory(target.parent)
+        write_private_text(target, yaml.dump(manifest, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True))
         written.append(target)
     return written

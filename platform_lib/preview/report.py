@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from ..core.secrets import mask_text
 from .plan import Plan, PlannedResource
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -88,27 +89,30 @@ def flatten_outputs(outputs: dict[str, Any], prefix: str = "") -> list[tuple[str
     return rows
 
 
-def outputs_table(plan: Plan) -> Table:
-    """The stack outputs, one row per leaf value, nested keys joined with dots."""
+def outputs_table(plan: Plan, *, show_secrets: bool = False) -> Table:
+    """The stack outputs, one row per leaf value, nested keys joined with dots; secret values are
+    ``[secret]`` unless ``show_secrets``."""
     table = Table(title="Stack outputs", title_justify="left", show_edge=False)
     table.add_column("name", style="bold", no_wrap=True)
     table.add_column("value", overflow="fold")
-    for path, text in flatten_outputs(plan.outputs):
+    for path, text in flatten_outputs(plan.outputs if show_secrets else plan.masked_outputs()):
         # Text, not markup: a value such as "...svc.id.goog[fraud/trainer]" is printed as it is.
         table.add_row(Text(path), Text(text))
     return table
 
 
-def print_plan(console: Console, plan: Plan, logs: list[tuple[str, str]]) -> None:
-    """Print the tree, the counts, the outputs and the program's warnings and errors."""
+def print_plan(console: Console, plan: Plan, logs: list[tuple[str, str]], *, show_secrets: bool = False) -> None:
+    """Print the tree, the counts, the outputs and the program's warnings and errors; secret values
+    are masked (``[secret]``) unless ``show_secrets``."""
     console.print(resource_tree(plan))
     console.print()
     console.print(type_counts(plan))
     console.print()
     if plan.outputs:
-        console.print(outputs_table(plan))
+        console.print(outputs_table(plan, show_secrets=show_secrets))
         console.print()
-    notes = [(level, message) for level, message in logs if level in ("warning", "error")]
+    secrets = set() if show_secrets else plan.secret_texts()
+    notes = [(level, mask_text(message, secrets)) for level, message in logs if level in ("warning", "error")]
     if notes:
         console.print(Group(*(Text(f"{level}: {message}", style="yellow" if level == "warning" else "red") for level, message in notes)))
         console.print()
