@@ -687,3 +687,23 @@ def test_service_name_defaults_to_the_component_name_and_may_differ_from_it():
     with pytest.raises(ComponentArgsError) as raised:
         ModelEndpoint.validate_args("Fraud Detector", **args())
     assert [i.path for i in raised.value.issues] == ["ModelEndpoint(Fraud Detector).service_name"]
+
+
+@pytest.mark.parametrize("variable", ["DB_PASSWORD", "hf_token", "ClientSecret", "API_KEY"])
+def test_a_plain_text_credential_in_env_is_refused_without_echoing_it(variable):
+    with pytest.raises(PreviewError) as raised:
+        build(args(env={"MODE": "serve", variable: "hunter2-in-clear"}))
+    error = raised.value.__cause__
+    assert isinstance(error, ComponentArgsError)
+    (issue,) = error.issues
+    assert issue.path == f"{NAME}.env.{variable}"
+    assert issue.expected.startswith(f"a value_from with a secret_key_ref (a Kubernetes Secret's key) for {variable}")
+    assert "hunter2-in-clear" not in str(error)
+    assert [r.type for r in raised.value.plan.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_env_reads_a_credential_from_a_secret_key():
+    plan = build(args(env={"MODE": "serve", "DB_PASSWORD": {"value_from": {"secret_key_ref": {"name": "db-credentials", "key": "password"}}}}))
+    env = container(find(plan, DEPLOYMENT))["env"]
+    assert {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db-credentials", "key": "password"}}} in env
+    assert {"name": "MODE", "value": "serve"} in env

@@ -56,6 +56,7 @@ from .model_endpoint_spec import (
     Analysis,
     Autoscaling,
     Canary,
+    EnvValueFrom,
     Exposure,
     GpuPlacement,
     ModelEndpointSpec,
@@ -160,11 +161,19 @@ class ModelEndpointArgsDict(TypedDict, total=False):
     exposure: Exposure | Mapping[str, Any]
     service_account_name: Input[str] | None
     run_as_user: int
-    env: Mapping[str, str]
+    env: Mapping[str, str | EnvValueFrom | Mapping[str, Any]]
     namespace: Input[str]
     labels: Mapping[str, Input[str]]
     allow_single_replica: bool
     alert_severity: Literal["page", "ticket"]
+
+
+def _env_var(name: str, value: str | EnvValueFrom) -> dict[str, Any]:
+    """A container ``env`` entry: ``{"name", "value"}``, or ``{"name", "valueFrom": {"secretKeyRef": {"name", "key"}}}``."""
+    if isinstance(value, str):
+        return {"name": name, "value": value}
+    reference = value.value_from.secret_key_ref
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": reference.name, "key": reference.key}}}
 
 
 def _first_hostname(status: Any) -> str | None:
@@ -514,7 +523,7 @@ class ModelEndpoint(Component[ModelEndpointArgs], type_token="mlplat:k8s:ModelEn
                 *self.otel_environment(),
                 {"name": "MODEL_NAME", "value": spec.model.name},
                 {"name": "MODEL_VERSION", "value": spec.model.version},
-                *({"name": k, "value": v} for k, v in sorted(spec.env.items())),
+                *(_env_var(k, v) for k, v in sorted(spec.env.items())),
             ],
             "resources": {"requests": requests, "limits": limits},
             "readinessProbe": http_probe(spec.probes.readiness_path, _READINESS_PERIOD_SECONDS, 3),

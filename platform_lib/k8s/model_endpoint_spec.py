@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from ..core.errors import located_validation_error
+from ..core.secrets import SECRET_PLACEHOLDER, looks_secret
 from .checks import check_cidr_blocks, check_labels
 
 #: Kubernetes object names are DNS-1035 labels (Service names must be); 40 characters leaves room
@@ -73,6 +74,31 @@ def parse_image(reference: str) -> ImageReference:
     if not _REPOSITORY.match(repository):
         raise ValueError(f"{_IMAGE_EXPECTED} (the repository {repository!r} is not a valid repository path)")
     return ImageReference(repository, tag, digest)
+
+
+class SecretKeySelector(SpecModel):
+    """One key of a Kubernetes Secret in the endpoint's namespace (Kubernetes ``SecretKeySelector``).
+
+    Attributes:
+        name: the Secret's name (a DNS-1123 subdomain).
+        key: the key inside the Secret's ``data``.
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)
+    key: str = Field(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253)
+
+
+class EnvVarSource(SpecModel):
+    """Where an environment variable's value comes from (Kubernetes ``EnvVarSource``): a Secret's key."""
+
+    secret_key_ref: SecretKeySelector
+
+
+class EnvValueFrom(SpecModel):
+    """An environment variable read from a Secret: ``{"value_from": {"secret_key_ref": {"name": ..., "key": ...}}}``
+    (``valueFrom.secretKeyRef`` in the stack YAML, as in a Kubernetes container)."""
+
+    value_from: EnvVarSource
 
 
 class ModelIdentity(SpecModel):
@@ -398,7 +424,10 @@ class ModelEndpointSpec(SpecModel):
             mounted: a model server does not call the API, and the IRSA web identity token is
             injected separately (Amazon EKS user guide, "IAM roles for service accounts").
         run_as_user: the non-root UID the container runs as.
-        env: extra environment variables for the model server.
+        env: extra environment variables for the model server: a plain-text value, or
+            :class:`EnvValueFrom` reading a Secret's key. A variable whose name says it holds a
+            credential (``*PASSWORD*``, ``*TOKEN*``, ``*SECRET*``, ``*KEY*``, any case) must read a
+            Secret: its plain-text value would be stored in clear in the Deployment.
     """
 
     model: ModelIdentity
@@ -415,7 +444,7 @@ class ModelEndpointSpec(SpecModel):
     exposure: Exposure = Field(default_factory=Exposure)
     service_account_name: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)
     run_as_user: int = Field(default=65532, ge=1, le=2147483647)
-    env: dict[str, str] = Field(default_factory=dict)
+    env: dict[str, str | EnvValueFrom] = Field(default_factory=dict)
 
     @field_validator("image")
     @classmethod
@@ -425,7 +454,7 @@ class ModelEndpointSpec(SpecModel):
 
     @field_validator("env")
     @classmethod
-    def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
+    def _env_names(cls, env: dict[str, str | EnvValueFrom]) -> dict[str, str | EnvValueFrom]:
         for key in env:
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
                 raise ValueError(f"environment variable names made of letters, digits and _ (got {key!r})")
@@ -440,6 +469,11 @@ class ModelEndpointSpec(SpecModel):
             problems.append((("ab_test",), self.ab_test.model_dump(), "no A/B test beside a canary: either a canary or an A/B test, not both (one Rollout runs one strategy at a time)"))
         if self.progressive and not self.exposure.enabled:
             problems.append((("exposure", "enabled"), False, "true for a canary or A/B test: the load balancer splits the traffic"))
+        for key, value in self.env.items():
+            if isinstance(value, str) and looks_secret(key):
+                # The value is not echoed: it is the credential.
+                problems.append((("env", key), SECRET_PLACEHOLDER, f"a value_from with a secret_key_ref (a Kubernetes Secret's key) for {key}: "
+                                 "a variable named like a credential (*PASSWORD*, *TOKEN*, *SECRET*, *KEY*) must not hold a plain-text value"))
         if problems:
             raise located_validation_error(type(self).__name__, problems)
         return self

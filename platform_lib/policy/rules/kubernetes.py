@@ -7,6 +7,7 @@ checkov ids from its Kubernetes policy index; CIS Kubernetes Benchmark v1.8 sect
 
 from __future__ import annotations
 
+from ...core.secrets import looks_secret
 from ..catalogue import ADVISORY_BELOW_PROD, ADVISORY_IN_DEV, resource_policy
 from ..helpers import SERVING_TYPES, WORKLOAD_TYPES, as_list, containers, get, pod_spec
 
@@ -179,6 +180,24 @@ def no_host_path(resource, config):
     for volume in as_list(get(_pods(resource), "volumes")):
         if get(volume, "hostPath"):
             yield f"{_what(resource)} volume {get(volume, 'name', default='?')} mounts hostPath {get(volume, 'hostPath', 'path', default='?')}"
+
+
+@resource_policy(
+    "k8s-no-plaintext-secret-env",
+    description="No container has a plain-text value in an environment variable named like a credential (*PASSWORD*, *TOKEN*, *SECRET*, *KEY*).",
+    severity="high",
+    remediation="Keep the credential in a Kubernetes Secret and read it with env[].valueFrom.secretKeyRef "
+                "(ModelEndpoint: env {NAME: {value_from: {secret_key_ref: {name, key}}}}); a plain value is stored in clear in the workload's spec.",
+    controls=("CWE-312", "OWASP Kubernetes Top 10 K08: Secrets Management"),
+    types=WORKLOAD_TYPES,
+    tags=("kubernetes", "secrets"),
+)
+def no_plaintext_secret_env(resource, config):
+    for label, container in containers(_pods(resource)):
+        names = [str(get(variable, "name")) for variable in as_list(get(container, "env"))
+                 if looks_secret(str(get(variable, "name", default=""))) and get(variable, "value") not in (None, "")]
+        if names:  # the values are never echoed: they are the credentials
+            yield f"{_what(resource)} {label} sets {', '.join(names)} in plain text, not from a Secret (valueFrom.secretKeyRef)"
 
 
 @resource_policy(
