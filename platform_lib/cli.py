@@ -116,18 +116,17 @@ def preview(
 def _program_failed(error, cwd: Path, stack: str) -> typer.Exit:
     """Print why the program failed: a user mistake or the program's own exception (exit 2), or a
     bug in platform_lib (exit 1, with the whole traceback)."""
+    from .core.secrets import mask_text
     from .preview import load_stack
     from .preview.failure import explain
 
     failure = explain(error.__cause__ or error, load_stack(cwd, stack))
+    message = mask_text(failure.message, error.plan.secret_texts())  # a message may quote a secret value
     if failure.internal:
         error_console.print(f"[bold red]internal error while running the program of stack {stack!r}:[/]")
-        error_console.print(failure.message, highlight=False, markup=False)
+        error_console.print(message, highlight=False, markup=False)
         return typer.Exit(EXIT_INTERNAL_ERROR)
-    from .core.secrets import mask_text
-
     registered = sum(1 for r in error.plan.resources if r.type != "pulumi:pulumi:Stack")
-    message = mask_text(failure.message, error.plan.secret_texts())
     return _fail_user(message + ("" if registered else "\nNo resources were registered."))
 
 

@@ -27,12 +27,15 @@ def looks_secret(env_name: str) -> bool:
     return bool(SECRET_ENV_NAME.search(env_name))
 
 
-def mask_text(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of each secret value replaced by ``[secret]``.
+def masking_order(secrets: Iterable[str]) -> tuple[str, ...]:
+    """The secrets worth masking inside text, longest first (so a secret containing another is masked
+    whole); values shorter than :data:`MIN_MASKED_LENGTH` and the placeholder itself are left out."""
+    return tuple(sorted({s for s in secrets if len(s) >= MIN_MASKED_LENGTH and s != SECRET_PLACEHOLDER}, key=len, reverse=True))
 
-    Longer values are replaced first, so a secret that contains another is masked whole; values
-    shorter than :data:`MIN_MASKED_LENGTH` characters are left alone.
-    """
-    for secret in sorted({s for s in secrets if len(s) >= MIN_MASKED_LENGTH}, key=len, reverse=True):
+
+def mask_text(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret value replaced by ``[secret]``
+    (in :func:`masking_order`; pass its result to mask many texts with the same secrets)."""
+    for secret in secrets if isinstance(secrets, tuple) else masking_order(secrets):
         text = text.replace(secret, SECRET_PLACEHOLDER)
     return text

@@ -239,8 +239,11 @@ def _ignore_unretrieved_exceptions(loop: asyncio.AbstractEventLoop, context: dic
     """The loop's exception handler. When a program raises (in an ``apply`` for instance), the SDK
     puts the exception on every output that depends on it, and asyncio logs each future nobody
     awaited as "exception was never retrieved" with a traceback; the run reports the exception
-    once through :class:`PreviewError`, so those copies are dropped. Anything else is logged as usual."""
-    if "never retrieved" in str(context.get("message", "")):
+    once through :class:`PreviewError`, so those copies are dropped, and so are the SDK's tasks that
+    the failure left pending ("Task was destroyed but it is pending", logged whenever the garbage
+    collector reaches them, possibly during a later run). Anything else is logged as usual."""
+    message = str(context.get("message", ""))
+    if "never retrieved" in message or message.startswith("Task was destroyed but it is pending"):
         return
     loop.default_exception_handler(context)
 

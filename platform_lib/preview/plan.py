@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.secrets import SECRET_PLACEHOLDER, mask_text
+from ..core.secrets import SECRET_PLACEHOLDER, mask_text, masking_order
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
 
@@ -76,7 +76,7 @@ def secret_texts(value: Any, secret_paths: Iterable[str]) -> set[str]:
 def mask(value: Any, secret_paths: Iterable[str] = (), known_secrets: Iterable[str] = ()) -> Any:
     """A copy of a JSON-ready value for printing or writing: the value at each of ``secret_paths``
     becomes ``[secret]``, and each of ``known_secrets`` is masked inside every other string."""
-    wanted, known = set(secret_paths), set(known_secrets)
+    wanted, known = set(secret_paths), masking_order(known_secrets)
 
     def copy(item: Any, path: tuple[PathPart, ...]) -> Any:
         if wanted and property_path(path) in wanted:
