@@ -72,8 +72,15 @@ def test_values_arrive_as_config_text_like_the_pulumi_cli_passes_them():
         ({**BASE, "teams": [BASE["teams"][0], {**BASE["teams"][1], "buckets": [{"name": "fraud-features"}]}]}, "mlplat:teams[1].buckets[0].name: got 'fraud-features'; expected a bucket name unique in the stack (team 'fraud' has it too)"),
         ({k: v for k, v in BASE.items() if k != "cluster"}, "mlplat:cluster: got None; expected a cluster block (name, and oidcProviderArn and oidcIssuer for IRSA) when team namespaces are deployed"),
         ({**BASE, "teams": "[{not json"}, "mlplat:teams: got '[{not json'; expected valid YAML/JSON structure (Expecting property name enclosed in double quotes)"),
+        (with_team(identityGroup="system:authenticated"), "mlplat:teams[0].identityGroup: got 'system:authenticated'; expected a group of the cluster's authenticator, "
+         "not a built-in Kubernetes 'system:' group or user (system:authenticated, system:serviceaccounts, system:unauthenticated... contain every caller of their kind)"),
+        (with_team(name="kube-public"), "mlplat:teams[0].name: got 'kube-public'; expected a namespace name not starting with 'kube-' "
+         "(kube-system, kube-public, kube-node-lease and every kube-* name are reserved for Kubernetes)"),
+        ({**BASE, "cluster": {**BASE["cluster"], "egressHttpsCidrs": ["0.0.0.0/1", "128.0.0.0/1"]}},
+         "mlplat:cluster.egressHttpsCidrs: got ['0.0.0.0/1', '128.0.0.0/1']; expected CIDR blocks that together are narrower than the whole internet (these cover all of 0.0.0.0/0)"),
     ],
-    ids=["enum", "missing", "typo", "nested-missing", "pattern", "bound", "type", "unknown-nested", "wildcard-prefix", "access-level", "unknown-grantee", "duplicate-team", "duplicate-bucket", "no-cluster", "bad-json"],
+    ids=["enum", "missing", "typo", "nested-missing", "pattern", "bound", "type", "unknown-nested", "wildcard-prefix", "access-level", "unknown-grantee", "duplicate-team",
+         "duplicate-bucket", "no-cluster", "bad-json", "system-group", "system-namespace", "cidr-union"],
 )
 def test_each_kind_of_bad_config_names_path_value_and_expectation(values, expected):
     assert expected in parse_errors(values)

@@ -49,6 +49,7 @@ from ..core.errors import ComponentArgsError, Issue, located_validation_error
 from ..core.inputs import Input, InputCheck
 from ..core.quantities import cpu_quantity, memory_quantity
 from ..core.tagging import with_managed_by
+from .checks import check_namespace_name
 from .labels import check_label_inputs
 from .model_endpoint_spec import (
     ENDPOINT_NAME,
@@ -94,6 +95,13 @@ _DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 _SERVICE_ACCOUNT = r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?"
 
 
+def _namespace(value: Any) -> str:
+    """A team namespace: a DNS label, not one of Kubernetes' own ``kube-*`` namespaces."""
+    if not isinstance(value, str) or not re.fullmatch(_DNS_LABEL, value):
+        raise ValueError("a namespace name (a DNS label: at most 63 lowercase letters, digits and '-')")
+    return check_namespace_name(value)
+
+
 class ModelEndpointArgs(ModelEndpointSpec, ComponentArgs):
     """The component's arguments: the endpoint spec (see :class:`ModelEndpointSpec`), plus where it
     lives and who is told when it breaks. Every field is snake_case; nested models may be given as
@@ -103,7 +111,8 @@ class ModelEndpointArgs(ModelEndpointSpec, ComponentArgs):
         service_name: the Kubernetes name of the endpoint's objects (a DNS-1035 label of 2 to 40
             characters, leaving room for the ``-canary`` / ``-analysis`` suffixes); the Service of
             that name is what clients call. Defaults to the component's name.
-        namespace: the namespace (the owning team's), a DNS label or an Output of one, e.g. a
+        namespace: the namespace (the owning team's), a DNS label or an Output of one, not a
+            ``kube-*`` namespace (reserved for Kubernetes), e.g. a
             :class:`~platform_lib.k8s.team_namespace.TeamNamespace`'s ``namespace_name`` (the
             endpoint's objects then wait for the namespace).
         labels: at least ``team``, ``cost-center`` and ``environment`` (values may be Outputs);
@@ -124,7 +133,7 @@ class ModelEndpointArgs(ModelEndpointSpec, ComponentArgs):
     )
 
     service_name: str | None = Field(default=None, pattern=ENDPOINT_NAME)
-    namespace: Annotated[Input[str], InputCheck.matching(_DNS_LABEL, "a namespace name (a DNS label: at most 63 lowercase letters, digits and '-')")]
+    namespace: Annotated[Input[str], InputCheck(_namespace)]
     labels: dict[str, Input[str]]
     service_account_name: Annotated[Input[str], InputCheck.matching(_SERVICE_ACCOUNT, "a ServiceAccount name (lowercase letters, digits, '-' and '.')")] | None = None
     allow_single_replica: bool = False

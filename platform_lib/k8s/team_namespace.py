@@ -19,7 +19,8 @@ What a ``TeamNamespace`` is made of (all in ``core/v1``, ``rbac.authorization.k8
 - a ``Role`` with explicit API groups, resources and verbs (no ``*``), bound by a ``RoleBinding`` to
   the team's identity group (subject kind ``Group``; source: Kubernetes docs, "Using RBAC
   Authorization"). It cannot edit RBAC, quotas, limit ranges or network policies, so the team cannot
-  widen its own namespace;
+  widen its own namespace, and it only reads Services and Ingresses, so the team cannot publish a
+  load balancer outside the policy gate (ModelEndpoint makes them);
 - ``NetworkPolicy`` objects: default deny for ingress and egress, DNS to kube-system's kube-dns
   (UDP and TCP 53), traffic between pods of the namespace, and optionally HTTPS egress to listed
   CIDRs (source: Kubernetes docs, "Network Policies", "Default policies");
@@ -43,7 +44,7 @@ from ..core.errors import ComponentArgsError, Issue, located_validation_error
 from ..core.inputs import Input, InputCheck
 from ..core.quantities import cpu_quantity, memory_quantity
 from ..core.tagging import with_managed_by
-from .checks import check_cidr_blocks
+from .checks import check_cidr_blocks, check_identity_group, check_namespace_name
 from .labels import check_label_inputs
 from .quota import ResourceQuotaSpec, resource_quota_hard
 
@@ -63,16 +64,18 @@ _FULL = ["get", "list", "watch", "create", "update", "patch", "delete"]
 _READ = ["get", "list", "watch"]
 
 #: The rules of the team's namespaced Role: (API groups, resources, verbs). Explicit, no ``*``.
+#: Services and Ingresses are read-only: either can publish a load balancer (an Ingress becomes an
+#: ALB, a Service of type LoadBalancer an NLB, and RBAC cannot restrict a Service's type), so load
+#: balancers go through ModelEndpoint, which the policy gate reviews (docs/components.md).
 TEAM_ROLE_RULES: tuple[dict[str, list[str]], ...] = (
-    {"api_groups": [""], "resources": ["pods", "services", "configmaps", "secrets", "persistentvolumeclaims"], "verbs": _FULL},
-    {"api_groups": [""], "resources": ["pods/log", "events", "serviceaccounts", "resourcequotas", "limitranges"], "verbs": _READ},
+    {"api_groups": [""], "resources": ["pods", "configmaps", "secrets", "persistentvolumeclaims"], "verbs": _FULL},
+    {"api_groups": [""], "resources": ["services", "pods/log", "events", "serviceaccounts", "resourcequotas", "limitranges"], "verbs": _READ},
     {"api_groups": [""], "resources": ["pods/exec", "pods/portforward"], "verbs": ["create", "get"]},
     {"api_groups": ["apps"], "resources": ["deployments", "statefulsets", "replicasets"], "verbs": _FULL},
     {"api_groups": ["batch"], "resources": ["jobs", "cronjobs"], "verbs": _FULL},
     {"api_groups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": _FULL},
     {"api_groups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": _FULL},
-    {"api_groups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": _FULL},
-    {"api_groups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": _READ},
+    {"api_groups": ["networking.k8s.io"], "resources": ["ingresses", "networkpolicies"], "verbs": _READ},
 )
 
 
@@ -80,7 +83,13 @@ TEAM_ROLE_RULES: tuple[dict[str, list[str]], ...] = (
 def _identity_group(value: Any) -> str:
     if not isinstance(value, str) or not 1 <= len(value) <= 128:
         raise ValueError("a group name of 1 to 128 characters")
-    return value
+    return check_identity_group(value)
+
+
+def _namespace_name(value: Any) -> str:
+    if not isinstance(value, str) or not _DNS_LABEL.match(value):
+        raise ValueError(_DNS_LABEL_EXPECTED)
+    return check_namespace_name(value)
 
 
 class TeamNamespaceArgs(ComponentArgs):
@@ -90,10 +99,12 @@ class TeamNamespaceArgs(ComponentArgs):
         labels: at least ``team``, ``cost-center`` and ``environment`` (values may be Outputs);
             ``managed-by: pulumi`` is added. Applied to every object.
         identity_group: the group name in the cluster's authenticator (EKS access entry group or
-            OIDC ``groups`` claim) bound to the team Role; a string or an Output (1 to 128 characters).
+            OIDC ``groups`` claim) bound to the team Role; a string or an Output (1 to 128
+            characters). A built-in ``system:`` group or user (``system:authenticated``...) is
+            refused: it would give the Role to every caller of its kind.
         quota: the namespace's quota (vCPU, GiB, GPUs, counts); see :class:`ResourceQuotaSpec`.
-        namespace: the namespace's name, a DNS label or an Output of one; defaults to the
-            component's name.
+        namespace: the namespace's name, a DNS label or an Output of one, not a ``kube-*`` name
+            (reserved for Kubernetes); defaults to the component's name.
         pod_security: the Pod Security Standards level enforced (``restricted`` or ``baseline``).
         pod_security_version: the PSS version enforced, ``latest`` or ``v1.<minor>``.
         persistent_volume_claims: the most PVCs the namespace may hold (default 20).
@@ -119,7 +130,7 @@ class TeamNamespaceArgs(ComponentArgs):
     labels: dict[str, Input[str]]
     identity_group: Annotated[Input[str], InputCheck(_identity_group)]
     quota: ResourceQuotaSpec
-    namespace: Annotated[Input[str], InputCheck.matching(_DNS_LABEL.pattern, _DNS_LABEL_EXPECTED)] | None = None
+    namespace: Annotated[Input[str], InputCheck(_namespace_name)] | None = None
     pod_security: Literal["restricted", "baseline"] = "restricted"
     pod_security_version: str = Field(default="latest", pattern=r"^(latest|v1\.\d{1,3})$")
     persistent_volume_claims: int = Field(default=20, ge=0, le=10000)
@@ -244,11 +255,14 @@ class TeamNamespace(Component[TeamNamespaceArgs], type_token="mlplat:k8s:TeamNam
     def validate_args(cls, name: str, args: Any = None, **kwargs: Any) -> TeamNamespaceArgs:
         """As :meth:`Component.validate_args`, and without ``namespace`` the name must be a DNS label."""
         validated = super().validate_args(name, args, **kwargs)
-        if validated.namespace is None and not (isinstance(name, str) and _DNS_LABEL.match(name)):
-            raise ComponentArgsError(
-                f"invalid arguments for TeamNamespace({name}); nothing was created",
-                [Issue(f"TeamNamespace({name}).namespace", name, f"{_DNS_LABEL_EXPECTED}: without a namespace argument the component's name is the namespace's name")],
-            )
+        if validated.namespace is None:
+            try:
+                _namespace_name(name)
+            except ValueError as error:
+                raise ComponentArgsError(
+                    f"invalid arguments for TeamNamespace({name}); nothing was created",
+                    [Issue(f"TeamNamespace({name}).namespace", name, f"{error}: without a namespace argument the component's name is the namespace's name")],
+                ) from None
         return validated
 
     def _create(self, name: str, args: TeamNamespaceArgs) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from ..aws.gpu_training_box import AwsGpuTrainingBoxArgs
 from ..core.errors import ConfigError, Issue, issues_from_validation_error
 from ..gcp.gpu_training_box import GcpGpuTrainingBoxArgs
 from ..k8s.model_endpoint_spec import ENDPOINT_NAME, ModelEndpointSpec
-from ..k8s.checks import check_cidr_blocks
+from ..k8s.checks import check_cidr_blocks, check_identity_group, check_namespace_name
 from ..k8s.quota import ResourceQuotaSpec
 from .gpu_boxes import AWS_CONFIG_KEYS, GCP_CONFIG_KEYS, aws_box_values, gcp_box_values
 
@@ -132,9 +132,11 @@ class Team(Model):
     """One ML team: its namespace, its quota, its identity group and its buckets.
 
     Attributes:
-        name: the team's name; also its namespace name (a DNS label, at most 40 characters).
+        name: the team's name; also its namespace name (a DNS label, at most 40 characters, not
+            ``kube-*``: those namespaces are Kubernetes' own).
         identity_group: the group in the cluster's authenticator (EKS access entries or OIDC
-            groups claim) whose members administer the namespace's workloads.
+            groups claim) whose members administer the namespace's workloads; not a built-in
+            ``system:`` group (``system:authenticated`` is every authenticated caller).
         quota: the namespace's resource quota.
         buckets: the team's data buckets.
         pod_security: the Pod Security Standards level enforced in the namespace.
@@ -145,6 +147,9 @@ class Team(Model):
     quota: TeamQuota
     buckets: list[TeamBucket] = Field(default_factory=list)
     pod_security: Literal["restricted", "baseline"] = "restricted"
+
+    _name = field_validator("name")(check_namespace_name)
+    _identity_group = field_validator("identity_group")(check_identity_group)
 
 
 class Cluster(Model):
