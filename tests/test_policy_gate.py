@@ -33,6 +33,7 @@ INSECURE_EXPECTED = {
     ("s3-bucket-companions", "public-data"), ("s3-bucket-versioning", "public-data"), ("s3-bucket-tls-only", "public-data"),
     ("s3-bucket-lifecycle", "public-data"),
     ("iam-no-wildcard-action", "admin-ish"), ("iam-no-wildcard-resource", "admin-ish"), ("iam-no-administrator-access", "admin-ish"),
+    ("iam-no-privilege-escalation", "admin-ish"),
     ("ec2-no-admin-ports-from-anywhere", "ssh-open"), ("ec2-imdsv2-required", "gpu-box"), ("ec2-no-public-ip", "gpu-box"),
     ("k8s-run-as-non-root", "miner"), ("k8s-no-privilege-escalation", "miner"), ("k8s-drop-all-capabilities", "miner"),
     ("k8s-seccomp-runtime-default", "miner"), ("k8s-no-privileged-containers", "miner"), ("k8s-requests-and-limits", "miner"),

@@ -79,6 +79,23 @@ CASES = [
     ("iam-no-iam-full-access", "aws:iam/rolePolicy:RolePolicy",
      set_json("policy", _add_statement({"Sid": "Iam", "Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::123456789012:role/x"})),
      "policy statement Iam allows iam:*"),
+    ("iam-no-wildcard-action", "aws:iam/policy:Policy",
+     set_json("policy", _add_statement({"Sid": "Sneaky", "Effect": "Allow", "Action": "kms:*?", "Resource": "arn:aws:kms:us-east-1:123456789012:key/k"})),
+     "policy statement Sneaky allows wildcard actions kms:*?"),
+    ("iam-no-iam-full-access", "aws:iam/rolePolicy:RolePolicy",
+     set_json("policy", _add_statement({"Sid": "Iam", "Effect": "Allow", "Action": "IAM:**", "Resource": "arn:aws:iam::123456789012:role/x"})),
+     "policy statement Iam allows IAM:**"),
+    # Wildcards are expanded against the catalogue of IAM actions (issue 10: iam:P* is iam:PassRole and iam:PutRolePolicy).
+    ("iam-no-privilege-escalation", "aws:iam/rolePolicy:RolePolicy",
+     set_json("policy", _add_statement({"Sid": "P", "Effect": "Allow", "Action": "iam:P*", "Resource": "*"})),
+     "policy statement P allows iam:P*, which grants iam:PassRole, iam:PutGroupPolicy, iam:PutRolePermissionsBoundary, iam:PutRolePolicy, "
+     "iam:PutUserPermissionsBoundary, iam:PutUserPolicy (privilege escalation)"),
+    ("iam-no-privilege-escalation", "aws:iam/policy:Policy",
+     set_json("policy", _add_statement({"Sid": "Attach", "Effect": "Allow", "Action": ["s3:GetObject", "iam:attach?olePolicy"], "Resource": "arn:aws:iam::123456789012:role/x"})),
+     "policy statement Attach allows iam:attach?olePolicy, which grants iam:AttachRolePolicy (privilege escalation)"),
+    ("iam-no-privilege-escalation", "aws:iam/policy:Policy",
+     set_json("policy", _add_statement({"Sid": "Pass", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/*"})),
+     "policy statement Pass allows iam:PassRole, which grants iam:PassRole (privilege escalation)"),
     ("iam-no-public-trust-principal", "aws:iam/role:Role",
      set_json("assumeRolePolicy", _add_statement({"Sid": "Anyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})),
      "trust policy statement Anyone of role 'subject' allows Principal '*'"),
@@ -243,12 +260,15 @@ CASES = [
 
 #: Mutations that by nature break a second policy too (message -> the other policy).
 ALSO = {
+    "policy statement P allows iam:P*, which grants iam:PassRole, iam:PutGroupPolicy, iam:PutRolePermissionsBoundary, iam:PutRolePolicy, "
+    "iam:PutUserPermissionsBoundary, iam:PutUserPolicy (privilege escalation)": {"iam-no-wildcard-resource"},
+    "policy statement Iam allows IAM:**": {"iam-no-wildcard-action", "iam-no-privilege-escalation"},
     "RoleBinding 'subject' binds the system:masters group": {"k8s-no-system-subject-binding"},
-    "policy statement Iam allows iam:*": {"iam-no-wildcard-action"},
+    "policy statement Iam allows iam:*": {"iam-no-wildcard-action", "iam-no-privilege-escalation"},
     "Deployment 'subject' containers[server] image registry.example.com/fraud/scorer:latest is latest": {"k8s-image-pinned-by-digest"},
     "CronJob 'subject' containers[server] image localhost:5000/trainer is untagged": {"k8s-image-pinned-by-digest"},
     "'subject' uses x9.huge, which has no known price": {"ec2-instance-type-allowlist"},
-    "inlinePolicies[0].policy statement Admin allows '*' on '*' (full administrator access)": {"iam-no-wildcard-action", "iam-no-wildcard-resource"},
+    "inlinePolicies[0].policy statement Admin allows '*' on '*' (full administrator access)": {"iam-no-wildcard-action", "iam-no-wildcard-resource", "iam-no-privilege-escalation"},
 }
 
 
@@ -277,6 +297,30 @@ def test_budget_uses_the_environment_config():
 def test_force_destroy_is_allowed_outside_prod():
     bucket = resource("aws:s3/bucket:Bucket", lambda p: p.update(forceDestroy=True))
     assert get_rule("s3-no-force-destroy-in-prod").run(bucket, ENVIRONMENT_VALUES["dev"]) == []
+
+
+def test_passing_a_named_role_is_not_escalation():
+    subject = resource("aws:iam/policy:Policy", set_json("policy", _add_statement(
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/sagemaker-training"})))
+    assert get_rule("iam-no-privilege-escalation").run(subject, PROD) == []
+
+
+def test_not_action_grants_the_escalation_actions_it_does_not_exclude():
+    subject = resource("aws:iam/policy:Policy", set_json("policy", _add_statement(
+        {"Sid": "AllBut", "Effect": "Allow", "NotAction": ["iam:Put*", "iam:Pass*", "iam:*Policy*", "iam:*Boundary", "iam:*Profile", "iam:AddUserToGroup", "iam:UpdateAssumeRolePolicy"],
+         "Resource": "arn:aws:s3:::data"})))
+    assert get_rule("iam-no-privilege-escalation").run(subject, PROD) == [
+        "policy statement AllBut allows NotAction iam:Put*, iam:Pass*, iam:*Policy*, iam:*Boundary, iam:*Profile, iam:AddUserToGroup, "
+        "iam:UpdateAssumeRolePolicy, which grants iam:CreateAccessKey (privilege escalation)"]
+
+
+def test_privilege_escalation_actions_are_real_iam_actions():
+    from platform_lib.policy.iam_actions import PRIVILEGE_ESCALATION_ACTIONS, expand, service_actions
+
+    catalogue_actions = set(service_actions("iam"))
+    assert set(PRIVILEGE_ESCALATION_ACTIONS) <= catalogue_actions
+    assert {"iam:PassRole", "iam:PutRolePolicy"} <= set(expand("iam:P*")) and "iam:GetRole" not in expand("iam:P*")
+    assert expand("s3:GetObject") == ("s3:GetObject",) and expand("s3:getobject") == ("s3:GetObject",)
 
 
 def test_unscopable_actions_may_use_any_resource():
