@@ -108,7 +108,7 @@ def test_standard_tags_on_bucket_and_key(prod_plan):
 def test_the_callers_protect_and_retain_reach_every_child_and_grant(prod_plan):
     component = one(prod_plan, "mlplat:aws:DataBucket", "features")
     children = prod_plan.children_of(component.urn)
-    assert len(children) == 11  # key, bucket, block, ownership, encryption, versioning, lifecycle, policy, logging, 2 grants
+    assert len(children) == 12  # key, key policy, bucket, block, ownership, encryption, versioning, lifecycle, policy, logging, 2 grants
     assert all(r.options.protect and r.options.retain_on_delete for r in children), [r.name for r in children]
     assert not one(prod_plan, "aws:s3/bucket:Bucket", "features").inputs.get("forceDestroy")
 
@@ -116,7 +116,7 @@ def test_the_callers_protect_and_retain_reach_every_child_and_grant(prod_plan):
 def test_the_component_protects_nothing_by_itself():
     plan = preview(lambda: S3DataBucket("features", tags=TAGS).grant_read("reader"))
     children = plan.children_of(one(plan, "mlplat:aws:DataBucket", "features").urn)
-    assert len(children) == 9
+    assert len(children) == 10
     assert not any(r.options.protect or r.options.retain_on_delete for r in children)
 
 
@@ -173,7 +173,9 @@ def test_read_write_grant_on_whole_bucket(prod_plan):
         "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
     }
     assert statements["ReadWriteObjects"]["Resource"] == f"{bucket_arn}/*"
-    assert set(statements["UseBucketKey"]["Action"]) == {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+    # S3 never calls kms:Encrypt; the key is usable only through S3 (issue 10).
+    assert set(statements["UseBucketKey"]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert statements["UseBucketKey"]["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{statements['UseBucketKey']['Resource'].split(':')[3]}.amazonaws.com"}}
 
 
 @pytest.mark.parametrize("access", ["read", "read-write"])
@@ -514,7 +516,7 @@ def test_one_key_policy_for_several_grants_to_other_accounts_and_write_adds_gene
     assert writer["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
 
 
-def test_no_key_policy_without_a_role_arn_grant_or_with_the_callers_key():
+def test_the_dedicated_key_always_has_an_explicit_policy_and_the_callers_key_none():
     def program():
         own = S3DataBucket("features", tags=DEV_TAGS)
         own.grant_read("etl")  # a role name: an inline policy on the role, which covers the key
@@ -523,4 +525,7 @@ def test_no_key_policy_without_a_role_arn_grant_or_with_the_callers_key():
         byo.grant_read(OTHER_ACCOUNT_ROLE)  # the key's owner must allow it: documented, not done here
 
     plan = preview(program)
-    assert plan.by_type("aws:kms/keyPolicy:KeyPolicy") == []
+    (key_policy,) = plan.by_type("aws:kms/keyPolicy:KeyPolicy")
+    assert key_policy.name == "features-key-policy"
+    # Only the account root statement: the role named and the service principal need nothing in it.
+    assert [s["Sid"] for s in json.loads(key_policy.inputs["policy"])["Statement"]] == ["EnableIamUserPermissions"]

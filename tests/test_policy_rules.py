@@ -96,6 +96,10 @@ CASES = [
     ("iam-no-privilege-escalation", "aws:iam/policy:Policy",
      set_json("policy", _add_statement({"Sid": "Pass", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/*"})),
      "policy statement Pass allows iam:PassRole, which grants iam:PassRole (privilege escalation)"),
+    ("iam-kms-via-service", "aws:iam/policy:Policy",
+     set_json("policy", _add_statement({"Sid": "Key", "Effect": "Allow", "Action": ["s3:GetObject", "kms:Decrypt", "kms:GenerateData*"],
+                                        "Resource": "arn:aws:kms:us-east-1:123456789012:key/k"})),
+     "policy statement Key allows kms:Decrypt, kms:GenerateData* on a KMS key without a kms:ViaService condition"),
     ("iam-no-public-trust-principal", "aws:iam/role:Role",
      set_json("assumeRolePolicy", _add_statement({"Sid": "Anyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})),
      "trust policy statement Anyone of role 'subject' allows Principal '*'"),
@@ -260,6 +264,7 @@ CASES = [
 
 #: Mutations that by nature break a second policy too (message -> the other policy).
 ALSO = {
+    "policy statement Sneaky allows wildcard actions kms:*?": {"iam-kms-via-service"},
     "policy statement P allows iam:P*, which grants iam:PassRole, iam:PutGroupPolicy, iam:PutRolePermissionsBoundary, iam:PutRolePolicy, "
     "iam:PutUserPermissionsBoundary, iam:PutUserPolicy (privilege escalation)": {"iam-no-wildcard-resource"},
     "policy statement Iam allows IAM:**": {"iam-no-wildcard-action", "iam-no-privilege-escalation"},
@@ -297,6 +302,16 @@ def test_budget_uses_the_environment_config():
 def test_force_destroy_is_allowed_outside_prod():
     bucket = resource("aws:s3/bucket:Bucket", lambda p: p.update(forceDestroy=True))
     assert get_rule("s3-no-force-destroy-in-prod").run(bucket, ENVIRONMENT_VALUES["dev"]) == []
+
+
+def test_kms_use_through_a_service_passes():
+    subject = resource("aws:iam/policy:Policy", set_json("policy", _add_statement(
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "arn:aws:kms:us-east-1:123456789012:key/k",
+         "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}})))
+    assert get_rule("iam-kms-via-service").run(subject, PROD) == []
+    managing = resource("aws:iam/policy:Policy", set_json("policy", _add_statement(
+        {"Effect": "Allow", "Action": ["kms:DescribeKey", "kms:ListAliases"], "Resource": "arn:aws:kms:us-east-1:123456789012:key/k"})))
+    assert get_rule("iam-kms-via-service").run(managing, PROD) == []
 
 
 def test_passing_a_named_role_is_not_escalation():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from platform_lib.policy.catalogue import Resource, get_rule
 from platform_lib.policy.environments import ENVIRONMENT_VALUES
 from platform_lib.policy.rules.stack import peak_pods
@@ -142,3 +144,16 @@ def test_companions_match_by_dependency_when_ids_are_unknown_during_a_real_previ
     companions = [r(t, t.rsplit(":", 1)[-1], unknown_checking_proxy({**BASE[t], "bucket": UNKNOWN_STRING_VALUE}), deps=[bucket.urn]) for t in S3[:3]]
     assert get_rule("s3-bucket-companions").run_stack([bucket, *companions]) == []
     assert get_rule("s3-bucket-companions").run_stack([bucket, *companions[1:]]) == [("bucket 'data' has no public access block", bucket.urn)]
+
+
+def test_every_kms_key_has_an_explicit_key_policy():
+    rule = get_rule("kms-key-explicit-policy")
+    key = r("aws:kms/key:Key", "data-key", {"description": "data", "enableKeyRotation": True})
+    assert rule.run_stack([key]) == [("KMS key 'data-key' has no explicit key policy (neither policy nor an aws.kms.KeyPolicy)", key.urn)]
+    inline = r("aws:kms/key:Key", "data-key", {"enableKeyRotation": True, "policy": '{"Version": "2012-10-17", "Statement": []}'})
+    assert rule.run_stack([inline]) == []
+    separate = r("aws:kms/keyPolicy:KeyPolicy", "data-key-policy", {"keyId": "1234abcd", "policy": "{}"}, deps=[key.urn])
+    assert rule.run_stack([key, separate]) == []
+    by_id = r("aws:kms/keyPolicy:KeyPolicy", "data-key-policy", {"keyId": "1234abcd", "policy": "{}"})
+    known_key = r("aws:kms/key:Key", "data-key", MappingProxyType({"keyId": "1234abcd"}))  # keyId is an output: a stack policy sees outputs too
+    assert rule.run_stack([known_key, by_id]) == []

@@ -4,7 +4,8 @@ What an ``S3DataBucket`` is made of (pulumi-aws 7, where ``aws.s3.Bucket`` is th
 each setting is its own resource):
 
 - ``aws.kms.Key``: a dedicated customer managed key, yearly rotation on, 30-day deletion window
-  (not created when the caller brings a key: ``kms_key_arn``);
+  (not created when the caller brings a key: ``kms_key_arn``), with its explicit
+  ``aws.kms.KeyPolicy``: the account root statement and the grants to other accounts;
 - ``aws.s3.Bucket``: the bucket, with the standard tags;
 - ``aws.s3.BucketPublicAccessBlock``: all four flags on (source: CIS AWS Foundations Benchmark
   v3.0, control 2.1.4 "Ensure that S3 Buckets are configured with Block public access");
@@ -212,8 +213,8 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
         kms_key_arn: the ARN of the bucket's KMS key (the dedicated one, or ``kms_key_arn``).
 
     Other attributes: ``bucket`` (``aws.s3.Bucket``), ``kms_key`` (``aws.kms.Key``, ``None`` with
-    ``kms_key_arn``), ``policy`` (``aws.s3.BucketPolicy``), ``key_policy`` (``aws.kms.KeyPolicy``
-    once a role ARN was granted, else ``None``), ``grants`` (every
+    ``kms_key_arn``), ``policy`` (``aws.s3.BucketPolicy``), ``key_policy`` (the dedicated key's
+    ``aws.kms.KeyPolicy``, ``None`` with ``kms_key_arn``), ``grants`` (every
     :class:`~platform_lib.core.grants.Grant` made so far).
 
     Grants: ``grant_read(principal, prefix="", *, name=None)``, ``grant_read_write(...)`` and
@@ -228,10 +229,9 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
       account: within the bucket's account a resource-based allow is enough (source: IAM User
       Guide, "Policy evaluation logic", same-account requests); cross-account access also needs
       the other account to allow the same actions in the role's own IAM policies. For SSE-KMS objects the key policy must allow the role ``kms:Decrypt`` (and
-      ``kms:GenerateDataKey`` to write): with the dedicated key the first such grant registers
-      ``key_policy`` (an ``aws.kms.KeyPolicy``: the default root statement plus one statement per
-      grant, limited by ``kms:ViaService`` to S3 in the key's region); with ``kms_key_arn`` the
-      key's owner must allow it;
+      ``kms:GenerateDataKey`` to write): with the dedicated key each such grant adds a statement to
+      ``key_policy`` (after the account root statement; limited by ``kms:ViaService`` to S3 in the
+      key's region); with ``kms_key_arn`` the key's owner must allow it;
     - a role name (string): a ``RolePolicy`` on that role;
     - a role ARN or name as an Output (``name`` required): a ``RolePolicy``; the value is checked
       when it arrives and must be a role of the bucket's account;
@@ -263,9 +263,9 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
     def _create(self, name: str, args: S3DataBucketArgs) -> dict[str, Any]:
         tags = with_managed_by(args.tags)
         self.grants: list[Grant] = []
-        self.key_policy: aws.kms.KeyPolicy | None = None  # registered by the first role-ARN grant
         self._key_policy_statements: list[pulumi.Output[dict[str, Any]]] = []
         self.kms_key = self._dedicated_key(name, args, tags) if args.kms_key_arn is None else None
+        self.key_policy = self._explicit_key_policy(self.kms_key) if self.kms_key is not None else None
         key_arn = self.kms_key.arn if self.kms_key is not None else pulumi.Output.from_input(args.kms_key_arn)
         self.bucket = aws.s3.Bucket(name, force_destroy=args.force_destroy, tags=tags, opts=self.child_options())
         self.public_access_block = block_public_access(f"{name}-public-access-block", self.bucket, self.child_options())
@@ -405,16 +405,18 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
             self._key_policy_grant(self.kms_key, principal.principal, access, sid)
         return pulumi.Output.json_dumps(statements)
 
+    def _explicit_key_policy(self, key: aws.kms.Key) -> aws.kms.KeyPolicy:
+        """The dedicated key's explicit policy (``<name>-key-policy``): the account root statement,
+        then one statement per grant to a role named by ARN (:meth:`_key_policy_grant`); like the
+        bucket policy, the document is rendered after the program's body. A separate
+        ``aws.kms.KeyPolicy`` rather than the key's ``policy`` because the grant statements read
+        the key's region from its ARN."""
+        document = key.arn.apply(lambda arn: pulumi.Output.all(*self._key_policy_statements).apply(lambda grants: kms_key_policy_document(arn, grants)))
+        return aws.kms.KeyPolicy(f"{self.pulumi_resource_name}-key-policy", key_id=key.key_id, policy=pulumi.Output.json_dumps(document), opts=self.child_options())
+
     def _key_policy_grant(self, key: aws.kms.Key, principal: dict[str, str], access: AccessLevel, sid: str) -> None:
-        """Let a role named by ARN use the dedicated key through S3: append its statement
-        to the key policy, registering the ``aws.kms.KeyPolicy`` (``<name>-key-policy``) on the
-        first such grant; like the bucket policy, the document is rendered after the program's body."""
+        """Let a role named by ARN use the dedicated key through S3: append its statement to the key policy."""
         self._key_policy_statements.append(key.arn.apply(lambda arn: kms_grant_key_policy_statement(arn, principal, access, sid=f"{sid}Key")))
-        if self.key_policy is None:
-            document = key.arn.apply(lambda arn: pulumi.Output.all(*self._key_policy_statements).apply(lambda grants: kms_key_policy_document(arn, grants)))
-            self.key_policy = aws.kms.KeyPolicy(
-                f"{self.pulumi_resource_name}-key-policy", key_id=key.key_id, policy=pulumi.Output.json_dumps(document), opts=self.child_options()
-            )
 
 
 class AccessLogBucketArgs(_BucketArgs):

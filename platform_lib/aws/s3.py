@@ -109,8 +109,9 @@ def bucket_kms_key(
     resource_name: str, description: str, deletion_window_days: int, tags: Mapping[str, str], opts: pulumi.ResourceOptions
 ) -> aws.kms.Key:
     """A dedicated symmetric customer managed key for one bucket: yearly rotation on, the given
-    deletion window in days. Without a ``policy`` it gets the AWS default key policy (the account
-    root, so IAM policies decide) until a separate ``aws.kms.KeyPolicy`` replaces it."""
+    deletion window in days. Its owner registers the key's explicit ``aws.kms.KeyPolicy`` with it
+    (the policy names what only exists later, such as the key's region or a distribution); until
+    then AWS applies the default key policy, which is the same account root statement."""
     return aws.kms.Key(
         resource_name,
         description=description,

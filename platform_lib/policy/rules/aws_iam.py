@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from ..catalogue import resource_policy
+from ..catalogue import ADVISORY_IN_DEV, resource_policy
 from ..helpers import allow_statements, as_list, get, is_public_principal, policy_document, policy_documents_of, principal_values
 from ..iam_actions import PRIVILEGE_ESCALATION_ACTIONS, covers_whole_service, matches
 
@@ -175,6 +175,39 @@ def no_privilege_escalation(resource, config):
             patterns = list(dict.fromkeys(p for found in granted.values() for p in found))
             yield (f"{path} statement {_sid(statement, index)} allows {', '.join(patterns)}, which grants "
                    f"{', '.join(sorted(granted))} (privilege escalation)")
+
+
+#: KMS actions that use a key's material (encrypt, decrypt, make data keys), as opposed to managing
+#: the key (source: AWS KMS Developer Guide, "Permissions reference", cryptographic operations).
+KMS_CRYPTOGRAPHIC_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+                             "kms:GenerateDataKeyPair", "kms:GenerateDataKeyPairWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo")
+
+
+def _condition_keys(statement) -> set[str]:
+    """The condition keys of a statement, lowercased, under any operator."""
+    condition = get(statement, "Condition", default={})
+    return {str(key).lower() for operator in condition for key in (get(condition, operator, default={}) or {})}
+
+
+@resource_policy(
+    "iam-kms-via-service",
+    description="An IAM policy lets a principal use a KMS key's material (kms:Decrypt, kms:GenerateDataKey, kms:Encrypt...) only through an AWS service, "
+                "with a kms:ViaService condition (wildcards expanded against the catalogue of IAM actions).",
+    severity="medium",
+    remediation="Add Condition StringEquals kms:ViaService = s3.<region>.amazonaws.com (or the service that stores the data); "
+                "platform_lib's bucket grants do this. Drop kms:Encrypt where S3 is the only caller: S3 never calls it.",
+    controls=("AWS KMS Developer Guide: kms:ViaService", "AWS FSBP KMS.1", "AWS FSBP KMS.2"),
+    types=IDENTITY_POLICY_TYPES,
+    levels=ADVISORY_IN_DEV,
+    tags=("iam", "kms"),
+)
+def kms_via_service(resource, config):
+    for path, index, statement in _allows(resource):
+        if "kms:viaservice" in _condition_keys(statement):
+            continue
+        patterns = [a for a in _actions(statement) if a.strip() != "*" and any(matches(a, action) for action in KMS_CRYPTOGRAPHIC_ACTIONS)]
+        if patterns:
+            yield f"{path} statement {_sid(statement, index)} allows {', '.join(patterns)} on a KMS key without a kms:ViaService condition"
 
 
 def _trust_allows(resource):

@@ -292,6 +292,34 @@ def requests_fit_quota(resources, config):
                        f"({', '.join(contributors[key])}), over its quota of {_format(key, limit)}"), quota.urn
 
 
+KMS_KEY = "aws:kms/key:Key"
+KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+
+
+@stack_policy(
+    "kms-key-explicit-policy",
+    description="Every KMS key the stack creates has an explicit key policy: its policy property, or an aws.kms.KeyPolicy for it.",
+    severity="medium",
+    remediation="Pass policy= to aws.kms.Key (the account root statement plus what the key's users need), or register an aws.kms.KeyPolicy "
+                "with key_id=key.key_id; platform_lib's buckets and sites do this.",
+    controls=("AWS KMS Developer Guide: Key policies", "CKV2_AWS_64"),
+    tags=("kms",),
+)
+def kms_key_explicit_policy(resources, config):
+    by_dependency, by_key_id = set(), set()
+    for resource in resources:
+        if resource.type == KMS_KEY_POLICY:
+            by_dependency.update(resource.dependencies)
+            key_id = known(resource, "keyId")
+            if key_id:
+                by_key_id.add(str(key_id))
+    for key in (r for r in resources if r.type == KMS_KEY):
+        ids = {str(v) for v in (known(key, "keyId"), known(key, "id"), known(key, "arn")) if v}
+        if known(key, "policy") or key.urn in by_dependency or ids & by_key_id:
+            continue
+        yield f"KMS key '{key.name}' has no explicit key policy (neither policy nor an aws.kms.KeyPolicy)", key.urn
+
+
 @stack_policy(
     "stack-monthly-cost-within-budget",
     description="The stack's estimated monthly compute cost (EC2 and Compute Engine instances, on-demand, 730 h) is within the environment's budget.",
