@@ -247,6 +247,17 @@ CASES = [
     ("k8s-role-no-load-balancer-write", "kubernetes:rbac.authorization.k8s.io/v1:Role",
      lambda p: p["rules"].append({"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["update"]}),
      "Role 'subject' rules[1] allows update on services"),
+    ("k8s-internet-facing-load-balancer-tls", "kubernetes:networking.k8s.io/v1:Ingress",
+     lambda p: (p["metadata"]["annotations"].pop("alb.ingress.kubernetes.io/certificate-arn"), p["metadata"]["annotations"].update({"alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}]'})),
+     "Ingress 'subject' is an internet-facing load balancer that has no certificate (alb.ingress.kubernetes.io/certificate-arn or spec.tls)"),
+    ("k8s-internet-facing-load-balancer-tls", "kubernetes:networking.k8s.io/v1:Ingress",
+     lambda p: p["metadata"]["annotations"].update({"alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]'}),
+     "Ingress 'subject' is an internet-facing load balancer that listens on plain HTTP without alb.ingress.kubernetes.io/ssl-redirect"),
+    ("k8s-internet-facing-load-balancer-tls", "kubernetes:core/v1:Service", lambda p: p["spec"].update(type="LoadBalancer"),
+     "Service 'subject' is an internet-facing load balancer that has no certificate (service.beta.kubernetes.io/aws-load-balancer-ssl-cert)"),
+    ("k8s-internet-facing-load-balancer-tls", "kubernetes:core/v1:Service",
+     lambda p: (p["spec"].update(type="LoadBalancer"), p["metadata"].update(annotations={"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"})),
+     "Service 'subject' is an internet-facing load balancer that has no certificate (service.beta.kubernetes.io/aws-load-balancer-ssl-cert)"),
     # Tags and labels
     ("aws-required-tags", "aws:ec2/instance:Instance", lambda p: p["tags"].pop("cost-center"),
      "'subject' (aws:ec2/instance:Instance) lacks tags cost-center"),
@@ -302,6 +313,20 @@ def test_budget_uses_the_environment_config():
 def test_force_destroy_is_allowed_outside_prod():
     bucket = resource("aws:s3/bucket:Bucket", lambda p: p.update(forceDestroy=True))
     assert get_rule("s3-no-force-destroy-in-prod").run(bucket, ENVIRONMENT_VALUES["dev"]) == []
+
+
+@pytest.mark.parametrize("annotations", [
+    {"alb.ingress.kubernetes.io/scheme": "internal"},  # internal, plain HTTP: inside the VPC only
+    {"alb.ingress.kubernetes.io/scheme": "internet-facing", "alb.ingress.kubernetes.io/certificate-arn": "arn:aws:acm:us-east-1:123456789012:certificate/c"},
+    {"alb.ingress.kubernetes.io/scheme": "internet-facing", "alb.ingress.kubernetes.io/certificate-arn": "arn:aws:acm:us-east-1:123456789012:certificate/c",
+     "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]', "alb.ingress.kubernetes.io/ssl-redirect": "443"},
+])
+def test_internal_or_tls_ingresses_pass(annotations):
+    subject = resource("kubernetes:networking.k8s.io/v1:Ingress", lambda p: p["metadata"].update(annotations=annotations))
+    assert get_rule("k8s-internet-facing-load-balancer-tls").run(subject, PROD) == []
+    internal_service = resource("kubernetes:core/v1:Service", lambda p: (p["spec"].update(type="LoadBalancer"), p["metadata"].update(
+        annotations={"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"})))
+    assert get_rule("k8s-internet-facing-load-balancer-tls").run(internal_service, PROD) == []
 
 
 def test_kms_use_through_a_service_passes():

@@ -123,6 +123,10 @@ class ModelEndpointArgs(ModelEndpointSpec, ComponentArgs):
         allow_single_replica: the named opt-out from the secure default that ``autoscaling.min_replicas``
             is at least 2, so one pod keeps serving while another is drained (default ``False``; for
             development clusters).
+        allow_plain_http: the named opt-out from the secure default that an internet-facing
+            endpoint (``exposure.internet_facing``) has a ``certificate_arn`` and listens on HTTPS
+            443 only (default ``False``; for development clusters: the platform's stacks allow it
+            in dev only). With a certificate every endpoint, internal or not, serves HTTPS only.
         alert_severity: the ``severity`` label of the SLO alerts: ``page`` (default) or ``ticket``.
         image: kept a plain string (not an Output): the digest pin is checked and split into the
             audit annotations before anything is registered.
@@ -137,17 +141,24 @@ class ModelEndpointArgs(ModelEndpointSpec, ComponentArgs):
     labels: dict[str, Input[str]]
     service_account_name: Annotated[Input[str], InputCheck.matching(_SERVICE_ACCOUNT, "a ServiceAccount name (lowercase letters, digits, '-' and '.')")] | None = None
     allow_single_replica: bool = False
+    allow_plain_http: bool = False
     alert_severity: Literal["page", "ticket"] = "page"
 
     _labels = field_validator("labels")(check_label_inputs)
 
     @model_validator(mode="after")
-    def _replicas(self) -> "ModelEndpointArgs":
+    def _secure_defaults(self) -> "ModelEndpointArgs":
+        problems: list[tuple[tuple[str | int, ...], Any, str]] = []
         if not self.allow_single_replica and self.autoscaling.min_replicas < 2:
-            raise located_validation_error(
-                type(self).__name__,
-                [(("autoscaling", "min_replicas"), self.autoscaling.min_replicas, "at least 2, so one pod keeps serving while another is drained or rescheduled (or allow_single_replica=True)")],
-            )
+            problems.append((("autoscaling", "min_replicas"), self.autoscaling.min_replicas,
+                             "at least 2, so one pod keeps serving while another is drained or rescheduled (or allow_single_replica=True)"))
+        exposure = self.exposure
+        if exposure.enabled and exposure.internet_facing and exposure.certificate_arn is None and not self.allow_plain_http:
+            problems.append((("exposure", "certificate_arn"), None,
+                             "an ACM certificate ARN for an internet-facing load balancer, so it serves HTTPS only "
+                             "(or allow_plain_http=True, for development clusters: plain HTTP on port 80 to the internet)"))
+        if problems:
+            raise located_validation_error(type(self).__name__, problems)
         return self
 
 
@@ -173,6 +184,7 @@ class ModelEndpointArgsDict(TypedDict, total=False):
     namespace: Input[str]
     labels: Mapping[str, Input[str]]
     allow_single_replica: bool
+    allow_plain_http: bool
     alert_severity: Literal["page", "ticket"]
 
 
@@ -234,7 +246,8 @@ class ModelEndpoint(Component[ModelEndpointArgs], type_token="mlplat:k8s:ModelEn
     Raises:
         ComponentArgsError: invalid arguments (canary steps outside 0..100 or not increasing, an
             analysis without a query, an image not pinned by digest, min_replicas above
-            max_replicas, fewer than 2 replicas without ``allow_single_replica``, ...), before any
+            max_replicas, fewer than 2 replicas without ``allow_single_replica``, an internet-facing
+            load balancer without ``certificate_arn`` or ``allow_plain_http``, ...), before any
             child is registered; an Output ``namespace``, ``service_account_name`` or label value
             that turns out invalid raises it when its value becomes known.
     """

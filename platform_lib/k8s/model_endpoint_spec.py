@@ -333,9 +333,12 @@ class Exposure(SpecModel):
     Attributes:
         enabled: create the Ingress; ``False`` keeps the endpoint reachable only inside the cluster.
             A canary or A/B test needs the Ingress (the ALB splits the traffic).
-        internet_facing: the named opt-out from the secure default, an ``internal`` load balancer.
+        internet_facing: the named opt-out from the secure default, an ``internal`` load balancer;
+            it needs ``certificate_arn`` (the component refuses plain HTTP to the internet unless
+            told ``allow_plain_http``, which the platform's stacks allow in dev only).
         host: the host name routed to the endpoint; ``None`` routes every host.
-        certificate_arn: an ACM certificate; with it the ALB listens on HTTPS 443 only.
+        certificate_arn: an ACM certificate; with it the ALB listens on HTTPS 443 only (internal
+            or internet-facing), with the TLS 1.2/1.3 security policy.
         load_balancer_source_cidrs: where the ALB's nodes are (the VPC's CIDRs): with ``target-type:
             ip`` the pods see the ALB's private addresses, and the endpoint's NetworkPolicy admits
             these on the serving port. Defaults to the RFC 1918 private ranges.

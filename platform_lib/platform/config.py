@@ -403,7 +403,8 @@ def _static_site_issues(config: PlatformConfig, namespace: str) -> list[Issue]:
 
 
 def endpoint_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[Issue]:
-    """Problems with ``endpoints``: unknown teams, repeated names, too few replicas, quota overruns.
+    """Problems with ``endpoints``: unknown teams, repeated names, too few replicas or an
+    internet-facing endpoint without a certificate outside dev, quota overruns.
 
     Each team's endpoints together, at their peak (``maxReplicas`` plus the rollout surge, see
     :meth:`ModelEndpointSpec.peak_requests`), must fit the team's quota: CPU, memory, GPUs and pods.
@@ -422,6 +423,9 @@ def endpoint_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[
         seen.add((endpoint.team, endpoint.name))
         if config.environment is not Environment.DEV and endpoint.autoscaling.min_replicas < 2:
             issues.append(Issue(f"{path}.autoscaling.minReplicas", endpoint.autoscaling.min_replicas, f"at least 2 outside dev ({config.environment.value}), for zero-downtime deploys"))
+        exposure = endpoint.exposure
+        if config.environment is not Environment.DEV and exposure.enabled and exposure.internet_facing and exposure.certificate_arn is None:
+            issues.append(Issue(f"{path}.exposure.certificateArn", None, f"an ACM certificate ARN for an internet-facing endpoint outside dev ({config.environment.value}): plain HTTP to the internet is refused"))
         peaks.setdefault(endpoint.team, []).append((index, endpoint.peak_requests()))
     for team_name, entries in peaks.items():
         quota = teams[team_name].quota

@@ -7,6 +7,8 @@ checkov ids from its Kubernetes policy index; CIS Kubernetes Benchmark v1.8 sect
 
 from __future__ import annotations
 
+import json
+
 from ...core.networks import covers_everything
 from ...core.reserved_names import is_system_namespace, is_system_subject
 from ..catalogue import ADVISORY_BELOW_PROD, ADVISORY_IN_DEV, resource_policy
@@ -25,6 +27,8 @@ NAMESPACED_TYPES = WORKLOAD_TYPES + (
     "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate",
 )
 NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
+INGRESS_TYPE = "kubernetes:networking.k8s.io/v1:Ingress"
+SERVICE_TYPE = "kubernetes:core/v1:Service"
 NETWORK_POLICY_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 ALLOWED_ADDED_CAPABILITIES = ("NET_BIND_SERVICE",)
 #: Verbs that create an object or change one (a ClusterIP Service patched to type LoadBalancer).
@@ -388,3 +392,66 @@ def role_no_load_balancer_write(resource, config):
                           if (group in groups or "*" in groups) and (name in names or "*" in names)})
         if granted:
             yield f"{_what(resource)} rules[{index}] allows {', '.join(verbs)} on {', '.join(granted)}"
+
+
+#: AWS Load Balancer Controller annotations (source: kubernetes-sigs.github.io/aws-load-balancer-controller,
+#: "Ingress annotations" and "Service annotations"; ``listen-ports`` defaults to HTTP 80, or HTTPS
+#: 443 when a certificate is given). The legacy in-tree AWS cloud provider makes a Service of type
+#: LoadBalancer internet-facing unless ``aws-load-balancer-internal`` is set, and so do most clouds.
+_ALB = "alb.ingress.kubernetes.io/"
+_SERVICE_LB = "service.beta.kubernetes.io/"
+
+
+def _annotations(resource) -> dict[str, str]:
+    return {str(k): str(v) for k, v in dict(get(resource.props, "metadata", "annotations", default={})).items()}
+
+
+def _listen_protocols(annotations: dict[str, str], has_certificate: bool) -> set[str]:
+    raw = annotations.get(f"{_ALB}listen-ports")
+    if raw is None:
+        return {"HTTPS"} if has_certificate else {"HTTP"}
+    try:
+        ports = json.loads(raw)
+    except ValueError:
+        return {"HTTP"}  # unreadable: the controller refuses it, the gate assumes the worst
+    return {str(key).upper() for entry in as_list(ports) if isinstance(entry, dict) for key in entry}
+
+
+def _ingress_tls_gaps(resource) -> list[str]:
+    annotations = _annotations(resource)
+    if annotations.get(f"{_ALB}scheme") != "internet-facing":
+        return []
+    has_certificate = bool(annotations.get(f"{_ALB}certificate-arn")) or bool(as_list(get(resource.props, "spec", "tls")))
+    if not has_certificate:
+        return ["has no certificate (alb.ingress.kubernetes.io/certificate-arn or spec.tls)"]
+    if "HTTP" in _listen_protocols(annotations, has_certificate) and annotations.get(f"{_ALB}ssl-redirect") is None:
+        return ["listens on plain HTTP without alb.ingress.kubernetes.io/ssl-redirect"]
+    return []
+
+
+def _service_tls_gaps(resource) -> list[str]:
+    if get(resource.props, "spec", "type") != "LoadBalancer":
+        return []
+    annotations = _annotations(resource)
+    scheme = annotations.get(f"{_SERVICE_LB}aws-load-balancer-scheme")
+    internal = scheme == "internal" or (scheme is None and annotations.get(f"{_SERVICE_LB}aws-load-balancer-internal", "").lower() in ("true", "0.0.0.0/0"))
+    if internal or annotations.get(f"{_SERVICE_LB}aws-load-balancer-ssl-cert"):
+        return []
+    return ["has no certificate (service.beta.kubernetes.io/aws-load-balancer-ssl-cert)"]
+
+
+@resource_policy(
+    "k8s-internet-facing-load-balancer-tls",
+    description="An internet-facing load balancer serves TLS only: an Ingress with alb.ingress.kubernetes.io/scheme internet-facing has a certificate "
+                "and no plain HTTP listener (or redirects it), and a Service of type LoadBalancer that is not internal has a certificate.",
+    severity="high",
+    remediation="Give the endpoint a certificate (mlplat:endpoints[*].exposure.certificateArn, an ACM certificate ARN): ModelEndpoint then listens on HTTPS 443 only.",
+    controls=("AWS FSBP ELB.1", "CKV_AWS_2", "CKV_AWS_103"),
+    types=(INGRESS_TYPE, SERVICE_TYPE),
+    levels=ADVISORY_IN_DEV,
+    tags=("kubernetes", "network"),
+)
+def internet_facing_load_balancer_tls(resource, config):
+    gaps = _ingress_tls_gaps(resource) if resource.type == INGRESS_TYPE else _service_tls_gaps(resource)
+    for gap in gaps:
+        yield f"{_what(resource)} is an internet-facing load balancer that {gap}"
