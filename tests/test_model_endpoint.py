@@ -525,6 +525,21 @@ def test_config_refuses_one_replica_outside_dev():
     assert any(i.path == "mlplat:endpoints[0].autoscaling.minReplicas" for i in raised.value.issues)
 
 
+def test_config_refuses_a_container_limit_above_the_limit_range_max_and_peak_limits_above_the_quota():
+    """Issue 10: cpuLimit above the namespace's LimitRange max passed (only requests were checked)."""
+    values = _config()
+    values["endpoints"][0]["resources"] = {"cpu": 1, "memoryGib": 2, "cpuLimit": 40}
+    with pytest.raises(ConfigError) as raised:
+        parse_platform_config(values)
+    messages = {i.path: str(i) for i in raised.value.issues}
+    assert messages["mlplat:endpoints[0].resources.cpuLimit"] == (
+        "mlplat:endpoints[0].resources.cpuLimit: got 40.0; expected a CPU limit of at most 32 vCPU, the per-container max of team fraud's LimitRange (the limit is 40 vCPU)")
+    assert messages["mlplat:endpoints"] == (
+        "mlplat:endpoints: got '640 vCPU of CPU limits for team fraud (endpoints[0])'; expected at most the team's quota's limits.cpu of 64 vCPU of CPU limits at peak (maxReplicas plus rollout surge)")
+    values["endpoints"][0]["resources"] = {"cpu": 1, "memoryGib": 2, "cpuLimit": 4}  # 16 pods x 4 = 64 vCPU: exactly the quota's limits.cpu
+    assert parse_platform_config(values).endpoints[0].peak_requests().cpu_limit == 64
+
+
 def test_config_refuses_plain_http_to_the_internet_outside_dev():
     values = _config()
     values["endpoints"][0]["exposure"] = {"internetFacing": True}

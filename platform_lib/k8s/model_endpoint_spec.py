@@ -369,12 +369,16 @@ class Exposure(SpecModel):
 
 @dataclass(frozen=True)
 class PeakRequests:
-    """The most an endpoint can request at once, rollout surge included. Units: vCPU, GiB, GPUs, pods."""
+    """The most an endpoint can request at once, rollout surge included. Units: vCPU, GiB, GPUs, pods.
+
+    ``cpu_limit`` is the summed CPU limits of those pods in vCPU (memory limits equal the requests).
+    """
 
     pods: int
     cpu: float
     memory_gib: float
     gpu: int
+    cpu_limit: float = 0.0
 
 
 class ModelEndpointSpec(SpecModel):
@@ -472,6 +476,7 @@ class ModelEndpointSpec(SpecModel):
             cpu=round(pods * self.resources.cpu, 3),
             memory_gib=round(pods * self.resources.memory_gib, 3),
             gpu=pods * self.resources.gpu,
+            cpu_limit=round(pods * self.resources.effective_cpu_limit, 3),
         )
 
 

@@ -10,7 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.quantities import cpu_quantity, memory_quantity
 
-__all__ = ["ResourceQuotaSpec", "resource_quota_hard"]
+__all__ = ["LIMITS_PER_REQUEST", "ResourceQuotaSpec", "resource_quota_hard"]
+
+#: The quota's ``limits.cpu`` and ``limits.memory`` are this many times its requests: the burst a team may use.
+LIMITS_PER_REQUEST = 2
 
 
 class ResourceQuotaSpec(BaseModel):
@@ -50,9 +53,9 @@ def resource_quota_hard(quota: ResourceQuotaSpec, persistent_volume_claims: int)
     """
     return {
         "requests.cpu": cpu_quantity(quota.cpu),
-        "limits.cpu": cpu_quantity(quota.cpu * 2),
+        "limits.cpu": cpu_quantity(quota.cpu * LIMITS_PER_REQUEST),
         "requests.memory": memory_quantity(quota.memory_gib),
-        "limits.memory": memory_quantity(quota.memory_gib * 2),
+        "limits.memory": memory_quantity(quota.memory_gib * LIMITS_PER_REQUEST),
         "requests.nvidia.com/gpu": str(quota.gpu),
         "pods": str(quota.pods),
         "services.loadbalancers": str(quota.load_balancers),

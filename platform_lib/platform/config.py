@@ -23,7 +23,7 @@ from ..core.errors import ConfigError, Issue, issues_from_validation_error
 from ..gcp.gpu_training_box import GcpGpuTrainingBoxArgs
 from ..k8s.model_endpoint_spec import ENDPOINT_NAME, ModelEndpointSpec
 from ..k8s.checks import check_cidr_blocks, check_identity_group, check_namespace_name
-from ..k8s.quota import ResourceQuotaSpec
+from ..k8s.quota import LIMITS_PER_REQUEST, ResourceQuotaSpec
 from .gpu_boxes import AWS_CONFIG_KEYS, GCP_CONFIG_KEYS, aws_box_values, gcp_box_values
 
 NAMESPACE = "mlplat"
@@ -423,19 +423,36 @@ def endpoint_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[
         seen.add((endpoint.team, endpoint.name))
         if config.environment is not Environment.DEV and endpoint.autoscaling.min_replicas < 2:
             issues.append(Issue(f"{path}.autoscaling.minReplicas", endpoint.autoscaling.min_replicas, f"at least 2 outside dev ({config.environment.value}), for zero-downtime deploys"))
+        issues.extend(_container_limit_issues(endpoint, teams[endpoint.team], path))
         exposure = endpoint.exposure
         if config.environment is not Environment.DEV and exposure.enabled and exposure.internet_facing and exposure.certificate_arn is None:
             issues.append(Issue(f"{path}.exposure.certificateArn", None, f"an ACM certificate ARN for an internet-facing endpoint outside dev ({config.environment.value}): plain HTTP to the internet is refused"))
         peaks.setdefault(endpoint.team, []).append((index, endpoint.peak_requests()))
     for team_name, entries in peaks.items():
         quota = teams[team_name].quota
-        for field, limit, unit in (("cpu", quota.cpu, "vCPU"), ("memory_gib", quota.memory_gib, "GiB"), ("gpu", quota.gpu, "GPUs"), ("pods", quota.pods, "pods")):
+        for field, limit, unit, what in (("cpu", quota.cpu, "vCPU", "quota"), ("memory_gib", quota.memory_gib, "GiB", "quota"), ("gpu", quota.gpu, "GPUs", "quota"),
+                                         ("pods", quota.pods, "pods", "quota"), ("cpu_limit", quota.cpu * LIMITS_PER_REQUEST, "vCPU of CPU limits", "quota's limits.cpu")):
             total = round(sum(getattr(peak, field) for _, peak in entries), 3)
             if total > limit:
                 where = ", ".join(f"endpoints[{i}]" for i, _ in entries)
-                issues.append(Issue(f"{namespace}:endpoints", f"{total:g} {unit} for team {team_name} ({where})", f"at most the team's quota of {limit:g} {unit} at peak (maxReplicas plus rollout surge)"))
+                issues.append(Issue(f"{namespace}:endpoints", f"{total:g} {unit} for team {team_name} ({where})", f"at most the team's {what} of {limit:g} {unit} at peak (maxReplicas plus rollout surge)"))
     if config.components.model_endpoints and config.endpoints and config.cluster is None:
         issues.append(Issue(f"{namespace}:cluster", None, "a cluster block when model endpoints are deployed"))
+    return issues
+
+
+def _container_limit_issues(endpoint: Endpoint, team: Team, path: str) -> list[Issue]:
+    """An endpoint container's limits above its team namespace's LimitRange max, which the platform
+    sets to the team's quota (``TeamNamespace``'s default ``max_container_cpu`` / ``max_container_memory_gib``):
+    Kubernetes would refuse every pod at admission."""
+    resources = endpoint.resources
+    issues = []
+    if resources.effective_cpu_limit > team.quota.cpu:
+        key, value = ("cpuLimit", resources.cpu_limit) if resources.cpu_limit is not None else ("cpu", resources.cpu)
+        issues.append(Issue(f"{path}.resources.{key}", value, f"a CPU limit of at most {team.quota.cpu:g} vCPU, the per-container max of team {team.name}'s LimitRange "
+                                                              f"(the limit is {resources.effective_cpu_limit:g} vCPU{'' if resources.cpu_limit is not None else ': twice the request'})"))
+    if resources.memory_gib > team.quota.memory_gib:
+        issues.append(Issue(f"{path}.resources.memoryGib", resources.memory_gib, f"at most {team.quota.memory_gib:g} GiB, the per-container max of team {team.name}'s LimitRange"))
     return issues
 
 
