@@ -39,7 +39,8 @@ reference derived from the content would leave stale objects after a change A→
 B→A and the fix-forward A→B again. Retries within one update reuse its reference, so a retried
 call never makes a second invalidation.
 
-Retries (:func:`create_invalidation`): throttling (``Throttling``, HTTP 429/5xx) is retried by
+Retries (:func:`create_invalidation`): throttling (``Throttling`` and botocore's other throttling
+codes) and transient errors (HTTP 5xx, connection errors) are retried by
 botocore's ``standard`` retry mode (:data:`BOTOCORE_RETRIES`, exponential backoff with full jitter,
 at most 20 seconds a wait; source: botocore ``retries/standard.py``). ``TooManyInvalidationsInProgress``
 is not a retryable error for botocore (it is not in ``botocore/data/_retry.json`` nor in the standard
