@@ -61,7 +61,7 @@ def test_values_arrive_as_config_text_like_the_pulumi_cli_passes_them():
         ({k: v for k, v in BASE.items() if k != "region"}, "mlplat:region: got <missing>; expected a value (this key is required)"),
         ({**BASE, "regon": "us-east-1"}, "mlplat:regon: got 'us-east-1'; expected no such key; did you mean mlplat:region?"),
         ({**BASE, "tags": {"team": "x"}}, "mlplat:tags.cost-center: got <missing>; expected a value (this key is required)"),
-        (with_team(name="Fraud_Team"), "mlplat:teams[0].name: got 'Fraud_Team'; expected a string matching ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"),
+        (with_team(name="Fraud_Team"), "mlplat:teams[0].name: got 'Fraud_Team'; expected a string matching ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"),
         (with_team(quota={"cpu": -2, "memoryGib": 8}), "mlplat:teams[0].quota.cpu: got -2; expected a number greater than 0"),
         (with_team(quota={"cpu": 2, "memoryGib": 8, "gpu": "two"}), "mlplat:teams[0].quota.gpu: got 'two'; expected a whole number"),
         (with_team(quota={"cpu": 2, "memoryGib": 8, "gpus": 1}), "mlplat:teams[0].quota.gpus: got 1; expected no such key (unknown keys are rejected; check the spelling)"),

@@ -417,6 +417,8 @@ BAD_INPUTS = {
     "canary without a load balancer": (args(canary=CANARY, exposure={"enabled": False}), f"{NAME}.exposure.enabled", False, "true for a canary or A/B test: the load balancer splits the traffic"),
     "label value with a space": (args(labels={"team": "fraud", "cost-center": "cc 4100", "environment": "prod"}), f"{NAME}.labels", {"team": "fraud", "cost-center": "cc 4100", "environment": "prod"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: cost-center=cc 4100)"),
     "Prometheus selector label with a slash in the value": (args(observability={"prometheus_labels": {"release": "kube/prometheus"}}), f"{NAME}.observability.prometheus_labels", {"release": "kube/prometheus"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: release=kube/prometheus)"),
+    "service account name with an empty DNS label": (args(service_account_name="workload..x"), f"{NAME}.service_account_name", "workload..x", "a Kubernetes DNS-1123 subdomain (at most 253 lowercase letters, digits, '-' and '.', alphanumeric at both ends and around each '.')"),
+    "namespace with a path": (args(namespace="../fraud"), f"{NAME}.namespace", "../fraud", "a Kubernetes DNS-1123 label (1-63 lowercase letters, digits and '-', alphanumeric at both ends)"),
     "GPU node selector with a bad key": (args(gpu_placement={"node_selector": {"-gpu": "true"}}), f"{NAME}.gpu_placement.node_selector", {"-gpu": "true"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: -gpu=true)"),
 }
 

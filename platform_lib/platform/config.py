@@ -22,13 +22,14 @@ from ..aws.gpu_training_box import AwsGpuTrainingBoxArgs
 from ..core.errors import ConfigError, Issue, issues_from_validation_error
 from ..gcp.gpu_training_box import GcpGpuTrainingBoxArgs
 from ..k8s.model_endpoint_spec import ENDPOINT_NAME, ModelEndpointSpec
+from ..core.kubernetes_names import DNS_LABEL
 from ..k8s.checks import check_cidr_blocks
 from ..k8s.quota import ResourceQuotaSpec
 from .gpu_boxes import AWS_CONFIG_KEYS, GCP_CONFIG_KEYS, aws_box_values, gcp_box_values
 
 NAMESPACE = "mlplat"
 
-_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+_DNS_LABEL = f"^{DNS_LABEL}$"
 
 
 class Model(BaseModel):
