@@ -41,7 +41,7 @@ class SpecModel(BaseModel):
     """Base of the endpoint models: snake_case fields (camelCase aliases accepted for the stack
     YAML), errors located by field name, unknown keys rejected, immutable."""
 
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, loc_by_alias=False, extra="forbid", frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, loc_by_alias=False, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)
