@@ -454,6 +454,29 @@ def test_outputs_are_accepted_for_tags_log_bucket_key_and_role():
     assert statements["UseBucketKey"]["Resource"] == key_arn, "grants name the key the caller brought"
 
 
+RESERVED = "not starting with xn--, sthree-, amzn-s3-demo- nor ending with -s3alias, --ol-s3, .mrap, --x-s3, --table-s3 (reserved by S3)"
+
+
+@pytest.mark.parametrize("component", [S3DataBucket, AccessLogBucket])
+@pytest.mark.parametrize("name", ["xn--features", "sthree-features", "amzn-s3-demo-features", "features-s3alias", "features--ol-s3", "features--x-s3", "features--table-s3"])
+def test_a_logical_name_with_a_prefix_or_suffix_s3_reserves_is_refused(component, name):
+    with pytest.raises(ComponentArgsError) as raised:
+        component.validate_args(name, tags=DEV_TAGS)
+    assert [(i.path, i.value, i.expected) for i in raised.value.issues] == [
+        (f"{component.__name__}({name}).name", name, f"a name {RESERVED}: the bucket's physical name is derived from it")
+    ]
+
+
+@pytest.mark.parametrize("log_bucket", ["xn--logs", "logs-s3alias", "logs..archive", "192.168.5.4", "amzn-s3-demo-logs", "logs.mrap"])
+def test_an_access_log_bucket_name_s3_would_refuse_is_refused(log_bucket):
+    with pytest.raises(ComponentArgsError) as raised:
+        S3DataBucket.validate_args("features", tags=DEV_TAGS, access_log_bucket=log_bucket)
+    (issue,) = raised.value.issues
+    assert (issue.path, issue.value) == ("S3DataBucket(features).access_log_bucket", log_bucket)
+    assert issue.expected == f"an S3 bucket name (3-63 lowercase letters, digits, '.' and '-', alphanumeric at both ends, no '..', not an IP address, {RESERVED})"
+    assert S3DataBucket.validate_args("features", tags=DEV_TAGS, access_log_bucket="ml-logs.archive").access_log_bucket == "ml-logs.archive"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [

@@ -74,6 +74,8 @@ from .s3 import (
     NoncurrentVersionExpirationDays,
     block_public_access,
     bucket_kms_key,
+    bucket_name_problem,
+    logical_bucket_name_problem,
     owner_enforced,
     versioned_kms_settings,
 )
@@ -88,15 +90,18 @@ __all__ = [
 ]
 
 
-# S3 bucket names: 3-63 lowercase letters, digits, hyphens (and dots, not used here); autonaming
-# appends "-" and 7 hex characters, so the logical name has at most 55 (source: Amazon S3 User
-# Guide, "General purpose bucket naming rules").
-_BUCKET_LOGICAL_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,53}[a-z0-9]$")
 _TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
 #: A role name (1-64 of ``A-Za-z0-9+=,.@_-``; source: IAM User Guide, "IAM object quotas").
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 #: A grant's label names its policy: 1-64 letters, digits and ``_ . + = @ -``.
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=@-]{0,63}$")
+
+
+def _bucket_name(value: Any) -> Any:
+    problem = bucket_name_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
 
 
 def _tag_value(value: Any) -> Any:
@@ -106,9 +111,7 @@ def _tag_value(value: Any) -> Any:
 
 
 #: An S3 bucket name (string or Output).
-BucketNameInput = Annotated[
-    Input[str], InputCheck.matching(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "an S3 bucket name (3-63 lowercase letters, digits, '.', '-')")
-]
+BucketNameInput = Annotated[Input[str], InputCheck(_bucket_name)]
 #: A KMS key ARN (string or Output).
 KmsKeyArnInput = Annotated[
     Input[str], InputCheck.matching(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
@@ -131,9 +134,8 @@ class _BucketArgs(ComponentArgs):
 
 
 def _bucket_name_issues(component: type, name: str) -> list[Issue]:
-    if not isinstance(name, str) or not _BUCKET_LOGICAL_NAME.match(name):
-        return [Issue(f"{component.__name__}({name}).name", name, "3-55 lowercase letters, digits and '-' (the bucket's physical name is derived from it)")]
-    return []
+    problem = logical_bucket_name_problem(name)
+    return [Issue(f"{component.__name__}({name}).name", name, problem)] if problem else []
 
 
 class S3DataBucketArgs(_BucketArgs):
