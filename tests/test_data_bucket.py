@@ -547,3 +547,38 @@ def test_no_key_policy_without_a_role_arn_grant_or_with_the_callers_key():
 
     plan = preview(program)
     assert plan.by_type("aws:kms/keyPolicy:KeyPolicy") == []
+
+
+@pytest.mark.parametrize(("identity", "kind", "limit", "grants"), [(aws.iam.User, "user", 2_048, 1), (aws.iam.Group, "group", 5_120, 1), (aws.iam.Role, "role", 10_240, 2)])
+def test_inline_policies_larger_than_iam_accepts_are_refused(identity, kind, limit, grants):
+    def program():
+        bucket = S3DataBucket("features", tags=DEV_TAGS)
+        principal = identity("alice", **({"assume_role_policy": "{}"} if identity is aws.iam.Role else {}))
+        bucket.grant_read(principal, prefix="raw")  # a short one fits
+        for index in range(grants):  # each about 3,800 characters
+            bucket.grant_read_write(principal, prefix=f"{index}" + "p" * 1000)
+        bucket.grant_read_write(principal, prefix="q" * 1000)
+
+    error = preview_error(program)
+    assert isinstance(error.__cause__, ComponentArgsError), error.__cause__
+    (issue,) = error.__cause__.issues
+    assert issue.path == "S3DataBucket(features).grant"
+    assert issue.value.startswith("features-alice-read-write-")
+    assert int(issue.value.split(": ")[1].removesuffix(" characters")) > limit
+    assert issue.expected.startswith(f"inline {kind} policies of at most {limit:,} characters without whitespace")
+
+
+def test_inline_policies_within_the_quota_are_registered():
+    def program():
+        bucket = S3DataBucket("features", tags=DEV_TAGS)
+        bucket.grant_read_write(aws.iam.Role("alice", assume_role_policy="{}"), prefix="q" * 1000)
+        bucket.grant_read_write(aws.iam.User("bob"), prefix="raw")
+
+    policies = [r for r in preview(program).resources if r.type in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy")]
+    assert sorted(p.name.split("-read-write")[0] for p in policies) == ["features-alice", "features-bob"]
+
+
+def test_policy_size_counts_characters_without_whitespace():
+    from platform_lib.core.policy_documents import policy_size
+
+    assert policy_size('{ "Version": "2012-10-17",\n  "Statement": [] }') == len('{"Version":"2012-10-17","Statement":[]}')

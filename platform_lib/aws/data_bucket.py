@@ -52,14 +52,16 @@ from pydantic import Field, field_validator, model_validator
 from typing_extensions import Unpack
 
 from ..core.component import Component, ComponentArgs
-from ..core.errors import Issue
+from ..core.errors import ComponentArgsError, Issue
 from ..core.grants import AccessLevel, BucketGrants, Grant, GrantTarget, normalize_prefix, prefix_slug
 from ..core.inputs import Input, InputCheck, checked_output, is_output
 from ..core.policy_documents import (
+    INLINE_POLICY_MAX_CHARACTERS,
     access_log_bucket_policy_document,
     deny_insecure_transport_statement,
     kms_grant_key_policy_statement,
     kms_key_policy_document,
+    policy_size,
     s3_grant_bucket_policy_statements,
     s3_grant_policy_document,
 )
@@ -243,7 +245,11 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
     Raises:
         ComponentArgsError: an invalid argument (bad name, missing standard tag, out-of-range
             days, malformed ARN, ...), each at ``S3DataBucket(<name>).<field>``; nothing is
-            registered. Grants raise it at ``S3DataBucket(<name>).grant.<field>``.
+            registered. Grants raise it at ``S3DataBucket(<name>).grant.<field>``, and at
+            ``S3DataBucket(<name>).grant`` when the bucket's inline policies on one identity would
+            exceed IAM's quota (2,048 / 10,240 / 5,120 characters for a user / role / group,
+            whitespace not counted; checked when the documents are rendered, before the policy is
+            registered).
     """
 
     bucket_name: pulumi.Output[str]
@@ -265,6 +271,7 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
     def _create(self, name: str, args: S3DataBucketArgs) -> dict[str, Any]:
         tags = with_managed_by(args.tags)
         self.grants: list[Grant] = []
+        self._inline_documents: dict[tuple[str, Any], list[pulumi.Output[str]]] = {}  # per identity, for the IAM quota
         self.key_policy: aws.kms.KeyPolicy | None = None  # registered by the first role-ARN grant
         self._key_policy_statements: list[pulumi.Output[dict[str, Any]]] = []
         self.kms_key = self._dedicated_key(name, args, tags) if args.kms_key_arn is None else None
@@ -383,10 +390,13 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
         """An inline policy on the identity, or the grant's statements in the bucket policy."""
         if isinstance(target.principal, BucketPolicyPrincipal):
             return [], self._bucket_policy_grant(target.principal, access, prefix, resource_name)
-        document = pulumi.Output.json_dumps(
+        kind, identity = target.principal.kind, target.principal.name
+        rendered = pulumi.Output.json_dumps(
             pulumi.Output.all(self.arn, self.kms_key_arn).apply(lambda arns: s3_grant_policy_document(arns[0], arns[1], access, prefix))
         )
-        kind, identity = target.principal.kind, target.principal.name
+        earlier = self._inline_documents.setdefault((kind, identity if isinstance(identity, str) else id(identity)), [])
+        document = pulumi.Output.all(rendered, *earlier).apply(lambda texts: self._within_inline_policy_quota(texts, kind, resource_name))
+        earlier.append(rendered)
         if kind == "user":
             policy: pulumi.Resource = aws.iam.UserPolicy(resource_name, user=identity, policy=document, opts=self.child_options())
         elif kind == "group":
@@ -394,6 +404,23 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
         else:
             policy = aws.iam.RolePolicy(resource_name, role=identity, policy=document, opts=self.child_options())
         return [policy], document
+
+    def _within_inline_policy_quota(self, documents: list[str], kind: str, resource_name: str) -> str:
+        """The first of ``documents`` (a grant's policy, then this bucket's earlier inline policies on
+        the same identity) if IAM accepts them all on one ``kind`` (its quota counts the characters of
+        all of an identity's inline policies together, without whitespace:
+        :data:`~platform_lib.core.policy_documents.INLINE_POLICY_MAX_CHARACTERS`); else
+        :class:`ComponentArgsError` at ``<Component>(<name>).grant``, raised when the documents are
+        rendered (an ``apply``), before the policy is registered with it. Inline policies the
+        identity has from elsewhere are not counted."""
+        size, limit = sum(policy_size(document) for document in documents), INLINE_POLICY_MAX_CHARACTERS[kind]
+        if size <= limit:
+            return documents[0]
+        subject = f"{type(self).__name__}({self.pulumi_resource_name}).grant"
+        raise ComponentArgsError(
+            f"invalid grant on {type(self).__name__}({self.pulumi_resource_name}): its inline policy is larger than IAM accepts",
+            [Issue(subject, f"{resource_name}: {size} characters", f"inline {kind} policies of at most {limit:,} characters without whitespace, all of this bucket's grants to the {kind} together (IAM quota); grant shorter or fewer prefixes")],
+        )
 
     def _bucket_policy_grant(self, principal: BucketPolicyPrincipal, access: AccessLevel, prefix: str, resource_name: str) -> pulumi.Output[str]:
         """Append the grant's statements to the bucket policy; return them as JSON."""
