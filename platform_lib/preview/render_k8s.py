@@ -203,7 +203,8 @@ def render_kubernetes(plan: Plan, directory: Path | str) -> list[Path]:
     targets = {relative: _inside(root, relative) for relative in manifests}
     root.mkdir(parents=True, exist_ok=True)
     for path in stale:
-        path.unlink(missing_ok=True)
+        if path.is_file() or path.is_symlink():
+            path.unlink()
         if path.parent != root and path.parent.is_dir() and not any(path.parent.iterdir()):
             path.parent.rmdir()
     written = []
