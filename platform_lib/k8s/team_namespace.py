@@ -41,6 +41,7 @@ from typing_extensions import TypedDict, Unpack
 from ..core.component import Component, ComponentArgs
 from ..core.errors import ComponentArgsError, Issue, located_validation_error
 from ..core.inputs import Input, InputCheck
+from ..core.kubernetes_names import DNS_LABEL_EXPECTED, check_dns_label, is_dns_label
 from ..core.quantities import cpu_quantity, memory_quantity
 from ..core.tagging import with_managed_by
 from .checks import check_cidr_blocks
@@ -55,8 +56,6 @@ __all__ = [
     "resource_quota_hard",
 ]
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_DNS_LABEL_EXPECTED = "a DNS label (at most 63 lowercase letters, digits and '-')"
 _IAM_ROLE_ARN = r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}"
 
 _FULL = ["get", "list", "watch", "create", "update", "patch", "delete"]
@@ -119,7 +118,7 @@ class TeamNamespaceArgs(ComponentArgs):
     labels: dict[str, Input[str]]
     identity_group: Annotated[Input[str], InputCheck(_identity_group)]
     quota: ResourceQuotaSpec
-    namespace: Annotated[Input[str], InputCheck.matching(_DNS_LABEL.pattern, _DNS_LABEL_EXPECTED)] | None = None
+    namespace: Annotated[Input[str], InputCheck(check_dns_label)] | None = None
     pod_security: Literal["restricted", "baseline"] = "restricted"
     pod_security_version: str = Field(default="latest", pattern=r"^(latest|v1\.\d{1,3})$")
     persistent_volume_claims: int = Field(default=20, ge=0, le=10000)
@@ -129,7 +128,7 @@ class TeamNamespaceArgs(ComponentArgs):
     default_memory_limit_gib: float = Field(default=1, gt=0, le=4096)
     max_container_cpu: float | None = Field(default=None, gt=0, le=4096)
     max_container_memory_gib: float | None = Field(default=None, gt=0, le=65536)
-    service_account_name: Annotated[Input[str], InputCheck.matching(_DNS_LABEL.pattern, _DNS_LABEL_EXPECTED)] = "workload"
+    service_account_name: Annotated[Input[str], InputCheck(check_dns_label)] = "workload"
     irsa_role_arn: Annotated[Input[str], InputCheck.matching(_IAM_ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")] | None = None
     automount_service_account_token: bool = False
     egress_https_cidrs: list[str] = Field(default_factory=list)
@@ -244,10 +243,10 @@ class TeamNamespace(Component[TeamNamespaceArgs], type_token="mlplat:k8s:TeamNam
     def validate_args(cls, name: str, args: Any = None, **kwargs: Any) -> TeamNamespaceArgs:
         """As :meth:`Component.validate_args`, and without ``namespace`` the name must be a DNS label."""
         validated = super().validate_args(name, args, **kwargs)
-        if validated.namespace is None and not (isinstance(name, str) and _DNS_LABEL.match(name)):
+        if validated.namespace is None and not is_dns_label(name):
             raise ComponentArgsError(
                 f"invalid arguments for TeamNamespace({name}); nothing was created",
-                [Issue(f"TeamNamespace({name}).namespace", name, f"{_DNS_LABEL_EXPECTED}: without a namespace argument the component's name is the namespace's name")],
+                [Issue(f"TeamNamespace({name}).namespace", name, f"{DNS_LABEL_EXPECTED}: without a namespace argument the component's name is the namespace's name")],
             )
         return validated
 
