@@ -64,7 +64,7 @@ def preview(
     json_file: Annotated[Optional[Path], typer.Option("--json", help="Write the full plan (URN, type, name, parent, inputs, options of every resource; stack outputs; policy violations) to this file.")] = None,
     sarif_file: Annotated[Optional[Path], typer.Option("--sarif", help="Write the policy violations as SARIF 2.1.0 (for code scanning on pull requests).")] = None,
     markdown_file: Annotated[Optional[Path], typer.Option("--markdown", help="Write a Markdown summary of the policy check (for a pull-request comment).")] = None,
-    render_k8s: Annotated[Optional[Path], typer.Option("--render-k8s", help="Write every Kubernetes object of the stack as YAML to this directory, one file per object (<namespace>/<kind>-<name>.yaml).")] = None,
+    render_k8s: Annotated[Optional[Path], typer.Option("--render-k8s", help="Write every Kubernetes object of the stack as YAML to this directory, one file per object (<namespace>/<kind>-<name>.yaml). The directory must be new, empty or an earlier --render-k8s output (marked by .mlplat-render.json), whose files are replaced.")] = None,
     policy_pack: Annotated[Optional[Path], typer.Option("--policy-pack", help="The policy pack directory; default: <project>/policies when it exists, else the pack shipped with platform_lib.")] = None,
     no_policy: Annotated[bool, typer.Option("--no-policy", help="Do not run the policy pack.")] = False,
 ) -> None:
@@ -78,7 +78,14 @@ def preview(
     program raised an exception of its own; 3 mandatory policy violations.
     """
     from .preview import PreviewError, ProjectError, load_stack, run_preview
+    from .preview.render_k8s import RenderError, check_render_directory, render_kubernetes
     from .preview.report import print_plan
+
+    if render_k8s is not None:
+        try:
+            check_render_directory(render_k8s)  # before the preview: a refused directory is exit 2 at once
+        except RenderError as error:
+            raise _fail_user(str(error)) from None
 
     with contextlib.ExitStack() as cleanup:
         try:
@@ -101,9 +108,10 @@ def preview(
         json_file.write_text(json.dumps(plan.to_json(), indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
         console.print(f"Plan written to [bold]{json_file}[/] ({len(plan.resources)} resources).")
     if render_k8s is not None:
-        from .preview.render_k8s import render_kubernetes
-
-        written = render_kubernetes(plan, render_k8s)
+        try:
+            written = render_kubernetes(plan, render_k8s)
+        except RenderError as error:
+            raise _fail_user(str(error)) from None
         console.print(f"Kubernetes manifests written to [bold]{render_k8s}[/] ({len(written)} objects).")
     if not no_policy and any(v.get("level") == "mandatory" for v in plan.violations):
         raise typer.Exit(EXIT_POLICY_VIOLATIONS)

@@ -440,6 +440,11 @@ BAD_INPUTS = {
         "an ACM certificate ARN for an internet-facing load balancer, so it serves HTTPS only (or allow_plain_http=True, for development clusters: plain HTTP on port 80 to the internet)"),
     "a Kubernetes system namespace": (args(namespace="kube-system"), f"{NAME}.namespace", "kube-system",
         "a namespace name not starting with 'kube-' (kube-system, kube-public, kube-node-lease and every kube-* name are reserved for Kubernetes)"),
+    "service account name with an empty DNS label": (args(service_account_name="workload..x"), f"{NAME}.service_account_name", "workload..x", "a Kubernetes DNS-1123 subdomain (at most 253 lowercase letters, digits, '-' and '.', alphanumeric at both ends and around each '.')"),
+    "namespace with a path": (args(namespace="../fraud"), f"{NAME}.namespace", "../fraud", "a Kubernetes DNS-1123 label (1-63 lowercase letters, digits and '-', alphanumeric at both ends)"),
+    "GPU toleration with a bad taint key": (args(gpu_placement={"tolerations": ["nvidia.com/gpu", "gpu/../x"]}), f"{NAME}.gpu_placement.tolerations", ["nvidia.com/gpu", "gpu/../x"], "taint keys with the syntax of Kubernetes label keys ([prefix/]name, the name at most 63 letters, digits, '-', '_', '.'; bad: gpu/../x)"),
+    "GPU toleration with a trailing newline": (args(gpu_placement={"tolerations": ["nvidia.com/gpu\n"]}), f"{NAME}.gpu_placement.tolerations", ["nvidia.com/gpu\n"], "taint keys with the syntax of Kubernetes label keys ([prefix/]name, the name at most 63 letters, digits, '-', '_', '.'; bad: nvidia.com/gpu\n)"),
+    "GPU node selector with a trailing newline": (args(gpu_placement={"node_selector": {"gpu": "true\n"}}), f"{NAME}.gpu_placement.node_selector", {"gpu": "true\n"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: gpu=true\n)"),
     "GPU node selector with a bad key": (args(gpu_placement={"node_selector": {"-gpu": "true"}}), f"{NAME}.gpu_placement.node_selector", {"-gpu": "true"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: -gpu=true)"),
 }
 

@@ -115,9 +115,9 @@ def test_identifiers_may_be_outputs():
 @pytest.mark.parametrize(
     ("field", "value", "expected"),
     [
-        ("namespace", "Fraud_Team", "a DNS label"),
+        ("namespace", "Fraud_Team", "a Kubernetes DNS-1123 label"),
         ("irsa_role_arn", "arn:aws:iam::123456789012:user/x", "an IAM role ARN"),
-        ("service_account_name", "Trainer", "a DNS label"),
+        ("service_account_name", "Trainer", "a Kubernetes DNS-1123 label"),
         ("identity_group", "", "a group name of 1 to 128 characters"),
     ],
 )
@@ -265,7 +265,7 @@ def test_every_child_is_parented_to_the_component(plan):
         ({"irsa_role_arn": "arn:aws:iam::123:user/x"}, "irsa_role_arn", "arn:aws:iam::123:user/x", "an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
         ({"egress_https_cidrs": ["0.0.0.0/0"]}, "egress_https_cidrs", ["0.0.0.0/0"], "CIDR blocks narrower than the whole internet (0.0.0.0/0 and ::/0 are refused)"),
         ({"egress_https_cidrs": ["10.0.0.1/8"]}, "egress_https_cidrs", ["10.0.0.1/8"], "CIDR blocks such as 10.0.0.0/16 ('10.0.0.1/8' is not one)"),
-        ({"namespace": "Fraud_Team"}, "namespace", "Fraud_Team", "a DNS label (at most 63 lowercase letters, digits and '-')"),
+        ({"namespace": "Fraud_Team"}, "namespace", "Fraud_Team", "a Kubernetes DNS-1123 label (1-63 lowercase letters, digits and '-', alphanumeric at both ends)"),
         ({"default_cpu_limit": 32}, "default_cpu_limit", 32, "at most the per-container maximum (16 vCPU: max_container_cpu, default the quota's cpu)"),
         ({"default_memory_request_gib": 2}, "default_memory_request_gib", 2, "at most default_memory_limit_gib (1 GiB)"),
         ({"max_container_cpu": 0.5}, "max_container_cpu", 0.5, "at least default_cpu_limit (1 vCPU)"),

@@ -53,14 +53,16 @@ from pydantic import Field, field_validator, model_validator
 from typing_extensions import Unpack
 
 from ..core.component import Component, ComponentArgs
-from ..core.errors import Issue
+from ..core.errors import ComponentArgsError, Issue
 from ..core.grants import AccessLevel, BucketGrants, Grant, GrantTarget, normalize_prefix, prefix_slug
 from ..core.inputs import Input, InputCheck, checked_output, is_output
 from ..core.policy_documents import (
+    INLINE_POLICY_MAX_CHARACTERS,
     access_log_bucket_policy_document,
     deny_insecure_transport_statement,
     kms_grant_key_policy_statement,
     kms_key_policy_document,
+    policy_size,
     s3_grant_bucket_policy_statements,
     s3_grant_policy_document,
 )
@@ -75,6 +77,8 @@ from .s3 import (
     NoncurrentVersionExpirationDays,
     block_public_access,
     bucket_kms_key,
+    bucket_name_problem,
+    logical_bucket_name_problem,
     owner_enforced,
     versioned_kms_settings,
 )
@@ -89,15 +93,18 @@ __all__ = [
 ]
 
 
-# S3 bucket names: 3-63 lowercase letters, digits, hyphens (and dots, not used here); autonaming
-# appends "-" and 7 hex characters, so the logical name has at most 55 (source: Amazon S3 User
-# Guide, "General purpose bucket naming rules").
-_BUCKET_LOGICAL_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,53}[a-z0-9]$")
 _TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
 #: A role name (1-64 of ``A-Za-z0-9+=,.@_-``; source: IAM User Guide, "IAM object quotas").
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 #: A grant's label names its policy: 1-64 letters, digits and ``_ . + = @ -``.
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=@-]{0,63}$")
+
+
+def _bucket_name(value: Any) -> Any:
+    problem = bucket_name_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
 
 
 def _tag_value(value: Any) -> Any:
@@ -107,9 +114,7 @@ def _tag_value(value: Any) -> Any:
 
 
 #: An S3 bucket name (string or Output).
-BucketNameInput = Annotated[
-    Input[str], InputCheck.matching(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "an S3 bucket name (3-63 lowercase letters, digits, '.', '-')")
-]
+BucketNameInput = Annotated[Input[str], InputCheck(_bucket_name)]
 #: A KMS key ARN (string or Output).
 KmsKeyArnInput = Annotated[
     Input[str], InputCheck.matching(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
@@ -132,9 +137,8 @@ class _BucketArgs(ComponentArgs):
 
 
 def _bucket_name_issues(component: type, name: str) -> list[Issue]:
-    if not isinstance(name, str) or not _BUCKET_LOGICAL_NAME.match(name):
-        return [Issue(f"{component.__name__}({name}).name", name, "3-55 lowercase letters, digits and '-' (the bucket's physical name is derived from it)")]
-    return []
+    problem = logical_bucket_name_problem(name)
+    return [Issue(f"{component.__name__}({name}).name", name, problem)] if problem else []
 
 
 class S3DataBucketArgs(_BucketArgs):
@@ -241,7 +245,11 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
     Raises:
         ComponentArgsError: an invalid argument (bad name, missing standard tag, out-of-range
             days, malformed ARN, ...), each at ``S3DataBucket(<name>).<field>``; nothing is
-            registered. Grants raise it at ``S3DataBucket(<name>).grant.<field>``.
+            registered. Grants raise it at ``S3DataBucket(<name>).grant.<field>``, and at
+            ``S3DataBucket(<name>).grant`` when the bucket's inline policies on one identity would
+            exceed IAM's quota (2,048 / 10,240 / 5,120 characters for a user / role / group,
+            whitespace not counted; checked when the documents are rendered, before the policy is
+            registered).
     """
 
     bucket_name: pulumi.Output[str]
@@ -263,6 +271,7 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
     def _create(self, name: str, args: S3DataBucketArgs) -> dict[str, Any]:
         tags = with_managed_by(args.tags)
         self.grants: list[Grant] = []
+        self._inline_documents: dict[tuple[str, Any], list[pulumi.Output[str]]] = {}  # per identity, for the IAM quota
         self._key_policy_statements: list[pulumi.Output[dict[str, Any]]] = []
         self.kms_key = self._dedicated_key(name, args, tags) if args.kms_key_arn is None else None
         self.key_policy = self._explicit_key_policy(self.kms_key) if self.kms_key is not None else None
@@ -381,10 +390,13 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
         """An inline policy on the identity, or the grant's statements in the bucket policy."""
         if isinstance(target.principal, BucketPolicyPrincipal):
             return [], self._bucket_policy_grant(target.principal, access, prefix, resource_name)
-        document = pulumi.Output.json_dumps(
+        kind, identity = target.principal.kind, target.principal.name
+        rendered = pulumi.Output.json_dumps(
             pulumi.Output.all(self.arn, self.kms_key_arn).apply(lambda arns: s3_grant_policy_document(arns[0], arns[1], access, prefix))
         )
-        kind, identity = target.principal.kind, target.principal.name
+        earlier = self._inline_documents.setdefault((kind, identity if isinstance(identity, str) else id(identity)), [])
+        document = pulumi.Output.all(rendered, *earlier).apply(lambda texts: self._within_inline_policy_quota(texts, kind, resource_name))
+        earlier.append(rendered)
         if kind == "user":
             policy: pulumi.Resource = aws.iam.UserPolicy(resource_name, user=identity, policy=document, opts=self.child_options())
         elif kind == "group":
@@ -392,6 +404,23 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
         else:
             policy = aws.iam.RolePolicy(resource_name, role=identity, policy=document, opts=self.child_options())
         return [policy], document
+
+    def _within_inline_policy_quota(self, documents: list[str], kind: str, resource_name: str) -> str:
+        """The first of ``documents`` (a grant's policy, then this bucket's earlier inline policies on
+        the same identity) if IAM accepts them all on one ``kind`` (its quota counts the characters of
+        all of an identity's inline policies together, without whitespace:
+        :data:`~platform_lib.core.policy_documents.INLINE_POLICY_MAX_CHARACTERS`); else
+        :class:`ComponentArgsError` at ``<Component>(<name>).grant``, raised when the documents are
+        rendered (an ``apply``), before the policy is registered with it. Inline policies the
+        identity has from elsewhere are not counted."""
+        size, limit = sum(policy_size(document) for document in documents), INLINE_POLICY_MAX_CHARACTERS[kind]
+        if size <= limit:
+            return documents[0]
+        subject = f"{type(self).__name__}({self.pulumi_resource_name}).grant"
+        raise ComponentArgsError(
+            f"invalid grant on {type(self).__name__}({self.pulumi_resource_name}): its inline policy is larger than IAM accepts",
+            [Issue(subject, f"{resource_name}: {size} characters", f"inline {kind} policies of at most {limit:,} characters without whitespace, all of this bucket's grants to the {kind} together (IAM quota); grant shorter or fewer prefixes")],
+        )
 
     def _bucket_policy_grant(self, principal: BucketPolicyPrincipal, access: AccessLevel, prefix: str, resource_name: str) -> pulumi.Output[str]:
         """Append the grant's statements to the bucket policy; return them as JSON."""

@@ -78,6 +78,7 @@ _EXPECTED_BY_TYPE = {
     "int_from_float": "a whole number",
     "float_type": "a number",
     "float_parsing": "a number",
+    "finite_number": "a finite number (not inf or nan)",
     "bool_type": "true or false",
     "bool_parsing": "true or false",
     "list_type": "a list",

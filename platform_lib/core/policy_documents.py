@@ -6,9 +6,22 @@ emulator) without registering a resource, and reused by teams that write their o
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .grants import AccessLevel, normalize_prefix
+
+#: The most characters IAM accepts, whitespace not counted: for all the inline policies of one
+#: user, role or group together, and for one managed policy (source: IAM User Guide, "IAM and AWS
+#: STS quotas", IAM object quotas: user policy size 2,048, role policy size 10,240, group policy
+#: size 5,120, managed policy size 6,144 characters; "IAM does not count white space").
+INLINE_POLICY_MAX_CHARACTERS = {"user": 2_048, "role": 10_240, "group": 5_120}
+MANAGED_POLICY_MAX_CHARACTERS = 6_144
+
+
+def policy_size(document: str) -> int:
+    """The size IAM counts for a policy document (JSON text): its characters, whitespace excluded."""
+    return len(re.sub(r"\s", "", document))
 
 __all__ = [
     "KMS_READ_ACTIONS",

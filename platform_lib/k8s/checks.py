@@ -82,7 +82,7 @@ def check_labels(labels: dict[str, str]) -> dict[str, str]:
     Raises:
         ValueError: naming every bad ``key=value`` (a pydantic validator's message).
     """
-    bad = [f"{k}={v}" for k, v in labels.items() if not LABEL_KEY.match(k) or not LABEL_VALUE.match(v)]
+    bad = [f"{k}={v}" for k, v in labels.items() if not LABEL_KEY.fullmatch(k) or not LABEL_VALUE.fullmatch(v)]
     if bad:
         raise ValueError(f"Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: {', '.join(bad)})")
     return labels

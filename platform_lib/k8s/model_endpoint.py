@@ -47,6 +47,7 @@ from typing_extensions import TypedDict, Unpack
 from ..core.component import Component, ComponentArgs
 from ..core.errors import ComponentArgsError, Issue, located_validation_error
 from ..core.inputs import Input, InputCheck
+from ..core.kubernetes_names import check_dns_label, check_dns_subdomain
 from ..core.quantities import cpu_quantity, memory_quantity
 from ..core.tagging import with_managed_by
 from .checks import check_namespace_name
@@ -91,15 +92,11 @@ _STARTUP_PERIOD_SECONDS = 5
 #: PodLifecycleSleepAction: beta 1.30, GA 1.34), so no ``sleep`` binary is needed in the image.
 _PRESTOP_SLEEP_SECONDS = 15
 
-_DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
-_SERVICE_ACCOUNT = r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?"
 
 
 def _namespace(value: Any) -> str:
     """A team namespace: a DNS label, not one of Kubernetes' own ``kube-*`` namespaces."""
-    if not isinstance(value, str) or not re.fullmatch(_DNS_LABEL, value):
-        raise ValueError("a namespace name (a DNS label: at most 63 lowercase letters, digits and '-')")
-    return check_namespace_name(value)
+    return check_namespace_name(check_dns_label(value))
 
 
 class ModelEndpointArgs(ModelEndpointSpec, ComponentArgs):
@@ -139,7 +136,7 @@ class ModelEndpointArgs(ModelEndpointSpec, ComponentArgs):
     service_name: str | None = Field(default=None, pattern=ENDPOINT_NAME)
     namespace: Annotated[Input[str], InputCheck(_namespace)]
     labels: dict[str, Input[str]]
-    service_account_name: Annotated[Input[str], InputCheck.matching(_SERVICE_ACCOUNT, "a ServiceAccount name (lowercase letters, digits, '-' and '.')")] | None = None
+    service_account_name: Annotated[Input[str], InputCheck(check_dns_subdomain)] | None = None
     allow_single_replica: bool = False
     allow_plain_http: bool = False
     alert_severity: Literal["page", "ticket"] = "page"

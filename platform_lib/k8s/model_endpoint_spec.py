@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from ..core.errors import located_validation_error
-from .checks import check_cidr_blocks, check_labels
+from .checks import LABEL_KEY, check_cidr_blocks, check_labels
 
 #: Kubernetes object names are DNS-1035 labels (Service names must be); 40 characters leaves room
 #: for the ``-canary`` / ``-analysis`` suffixes within the 63-character limit.
@@ -41,7 +41,7 @@ class SpecModel(BaseModel):
     """Base of the endpoint models: snake_case fields (camelCase aliases accepted for the stack
     YAML), errors located by field name, unknown keys rejected, immutable."""
 
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, loc_by_alias=False, extra="forbid", frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, loc_by_alias=False, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,10 @@ class GpuPlacement(SpecModel):
         node_selector: node labels GPU pods require (default: the NVIDIA GPU feature discovery label).
         tolerations: taint keys tolerated with ``operator: Exists, effect: NoSchedule``
             (default: ``nvidia.com/gpu``, the taint EKS GPU node groups conventionally carry).
+            A taint key has the syntax of a label key (source: Kubernetes docs, "Taints and
+            Tolerations": "The key must begin with a letter or number, and may contain letters,
+            numbers, hyphens, dots, and underscores, up to 253 characters", optionally with a
+            DNS subdomain prefix and ``/``, as the API server validates it).
     """
 
     node_selector: dict[str, str] = Field(default_factory=lambda: {"nvidia.com/gpu.present": "true"})
@@ -136,6 +140,14 @@ class GpuPlacement(SpecModel):
     @classmethod
     def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
         return check_labels(labels)
+
+    @field_validator("tolerations")
+    @classmethod
+    def _taint_keys(cls, keys: list[str]) -> list[str]:
+        bad = [key for key in keys if not isinstance(key, str) or not LABEL_KEY.fullmatch(key)]
+        if bad:
+            raise ValueError(f"taint keys with the syntax of Kubernetes label keys ([prefix/]name, the name at most 63 letters, digits, '-', '_', '.'; bad: {', '.join(bad)})")
+        return keys
 
 
 class Autoscaling(SpecModel):

@@ -28,7 +28,7 @@ class ResourceQuotaSpec(BaseModel):
         storage_gib: total persistent volume claim storage in GiB (``requests.storage``).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     cpu: float = Field(gt=0, le=4096)
     memory_gib: float = Field(gt=0, le=65536)

@@ -42,6 +42,7 @@ from typing_extensions import TypedDict, Unpack
 from ..core.component import Component, ComponentArgs
 from ..core.errors import ComponentArgsError, Issue, located_validation_error
 from ..core.inputs import Input, InputCheck
+from ..core.kubernetes_names import check_dns_label
 from ..core.quantities import cpu_quantity, memory_quantity
 from ..core.tagging import with_managed_by
 from .checks import check_cidr_blocks, check_identity_group, check_namespace_name
@@ -56,8 +57,6 @@ __all__ = [
     "resource_quota_hard",
 ]
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_DNS_LABEL_EXPECTED = "a DNS label (at most 63 lowercase letters, digits and '-')"
 _IAM_ROLE_ARN = r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}"
 
 _FULL = ["get", "list", "watch", "create", "update", "patch", "delete"]
@@ -87,9 +86,7 @@ def _identity_group(value: Any) -> str:
 
 
 def _namespace_name(value: Any) -> str:
-    if not isinstance(value, str) or not _DNS_LABEL.match(value):
-        raise ValueError(_DNS_LABEL_EXPECTED)
-    return check_namespace_name(value)
+    return check_namespace_name(check_dns_label(value))
 
 
 class TeamNamespaceArgs(ComponentArgs):
@@ -140,7 +137,7 @@ class TeamNamespaceArgs(ComponentArgs):
     default_memory_limit_gib: float = Field(default=1, gt=0, le=4096)
     max_container_cpu: float | None = Field(default=None, gt=0, le=4096)
     max_container_memory_gib: float | None = Field(default=None, gt=0, le=65536)
-    service_account_name: Annotated[Input[str], InputCheck.matching(_DNS_LABEL.pattern, _DNS_LABEL_EXPECTED)] = "workload"
+    service_account_name: Annotated[Input[str], InputCheck(check_dns_label)] = "workload"
     irsa_role_arn: Annotated[Input[str], InputCheck.matching(_IAM_ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")] | None = None
     automount_service_account_token: bool = False
     egress_https_cidrs: list[str] = Field(default_factory=list)

@@ -22,19 +22,20 @@ from ..aws.gpu_training_box import AwsGpuTrainingBoxArgs
 from ..core.errors import ConfigError, Issue, issues_from_validation_error
 from ..gcp.gpu_training_box import GcpGpuTrainingBoxArgs
 from ..k8s.model_endpoint_spec import ENDPOINT_NAME, ModelEndpointSpec
+from ..core.kubernetes_names import DNS_LABEL
 from ..k8s.checks import check_cidr_blocks, check_identity_group, check_namespace_name
 from ..k8s.quota import LIMITS_PER_REQUEST, ResourceQuotaSpec
 from .gpu_boxes import AWS_CONFIG_KEYS, GCP_CONFIG_KEYS, aws_box_values, gcp_box_values
 
 NAMESPACE = "mlplat"
 
-_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+_DNS_LABEL = f"^{DNS_LABEL}$"
 
 
 class Model(BaseModel):
-    """Base of every config model: camelCase keys, unknown keys rejected, immutable."""
+    """Base of every config model: camelCase keys, unknown keys rejected, immutable, numbers finite."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Environment(StrEnum):
@@ -567,11 +568,27 @@ def _stack_config_values(namespace: str) -> dict[str, Any]:
     return found
 
 
-def parse_platform_config(values: dict[str, Any], namespace: str = NAMESPACE) -> PlatformConfig:
+def aws_region_issues(region: Any, key: str = "aws:region") -> list[Issue]:
+    """An AWS region the AWS provider knows, or one issue at ``key``.
+
+    The list is the provider's own (``pulumi_aws.Region``, the regions of the installed
+    ``pulumi-aws``), so the stack fails here rather than when the provider is configured at deploy.
+    """
+    import pulumi_aws
+
+    known = {region.value for region in pulumi_aws.Region}
+    if region in known:
+        return []
+    return [Issue(key, region, f"an AWS region the AWS provider knows (pulumi_aws.Region, e.g. us-east-1, eu-west-1; {len(known)} in all)")]
+
+
+def parse_platform_config(values: dict[str, Any], namespace: str = NAMESPACE, aws_region: str | None = None) -> PlatformConfig:
     """Validate raw config values (key without namespace to a string or parsed value).
 
     Strings are parsed as the Pulumi CLI passes them: JSON for ``[``/``{``, ``true``/``false``,
-    numbers.
+    numbers. ``aws_region`` is the AWS provider's ``aws:region``, when the stack sets it: it must be
+    a region of the provider's list (:func:`aws_region_issues`), and so must ``region`` when the
+    stack's cloud is AWS.
 
     Returns:
         The validated config, cross-key checks included (:func:`cross_reference_issues`).
@@ -602,7 +619,11 @@ def parse_platform_config(values: dict[str, Any], namespace: str = NAMESPACE) ->
     except pydantic.ValidationError as error:
         issues.extend(_endpoint_keys_in_yaml(issue, namespace) for issue in issues_from_validation_error(error, prefix=namespace, separator=":"))
         config = None
+    if aws_region is not None:
+        issues.extend(aws_region_issues(aws_region))
     if config is not None:
+        if config.cloud is Cloud.AWS:
+            issues.extend(aws_region_issues(config.region, f"{namespace}:region"))
         issues.extend(cross_reference_issues(config, namespace))
     issues = [_with_suggestion(issue, namespace) for issue in issues]
     if issues:
@@ -654,6 +675,7 @@ def load_platform_config(namespace: str = NAMESPACE) -> PlatformConfig:
         The validated config.
 
     Raises:
-        ConfigError: every problem at once (see :func:`parse_platform_config`).
+        ConfigError: every problem at once (see :func:`parse_platform_config`), ``aws:region``
+            included.
     """
-    return parse_platform_config(_stack_config_values(namespace), namespace)
+    return parse_platform_config(_stack_config_values(namespace), namespace, aws_region=_stack_config_values("aws").get("region"))

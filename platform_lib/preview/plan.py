@@ -76,7 +76,8 @@ class Plan:
     Attributes:
         project: the Pulumi project name.
         stack: the stack name.
-        resources: every resource in registration order; the stack resource comes first.
+        resources: every resource in the order the program constructed it (the same on every run;
+            see :class:`~platform_lib.preview.engine.ConstructionOrder`); the stack resource comes first.
         outputs: the stack outputs (``pulumi.export``), resolved.
         violations: policy violations, filled in by the policy gate when it runs.
     """
@@ -88,7 +89,7 @@ class Plan:
     violations: list[dict[str, Any]] = field(default_factory=list)
 
     def by_type(self, type_token: str) -> list[PlannedResource]:
-        """Every resource of one type token, in registration order."""
+        """Every resource of one type token, in program order."""
         return [r for r in self.resources if r.type == type_token]
 
     def children_of(self, urn: str) -> list[PlannedResource]:
