@@ -49,7 +49,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from ..core.errors import PlatformError
+from ..core.errors import PlatformError, shown
 from ..preview.plan import Plan, PlannedResource
 from .catalogue import catalogue
 
@@ -84,8 +84,23 @@ def shipped_pack_dir() -> Path:
     return Path(__file__).resolve().parent / "shipped_pack"
 
 
+#: What an environment name looks like: a lower-case word with digits and dashes, never a path.
+ENVIRONMENT_NAME = r"^[a-z][a-z0-9-]*$"
+
+
+def is_environment_name(name: Any) -> bool:
+    """Whether ``name`` is an environment name (:data:`ENVIRONMENT_NAME`)."""
+    return isinstance(name, str) and re.fullmatch(ENVIRONMENT_NAME, name) is not None
+
+
 def config_file_for(pack_dir: Path | str, environment: str) -> Path | None:
-    """``<pack>/config/<environment>.json`` when it exists."""
+    """``<pack>/config/<environment>.json`` when it exists.
+
+    Raises:
+        PolicyGateError: ``environment`` is not an environment name (:data:`ENVIRONMENT_NAME`), such as a path.
+    """
+    if not is_environment_name(environment):
+        raise PolicyGateError(f"environment {shown(environment)} is not an environment name (expected {ENVIRONMENT_NAME})")
     path = Path(pack_dir) / "config" / f"{environment}.json"
     return path if path.is_file() else None
 
@@ -433,20 +448,26 @@ def mandatory_violations(violations: Iterable[Mapping[str, Any]]) -> list[Mappin
     return [v for v in violations if v.get("level") == "mandatory"]
 
 
-def environment_of(stack_config: Mapping[str, str], stack: str) -> str:
-    """The stack's environment (``mlplat:environment``), else the stack name."""
-    return str(stack_config.get("mlplat:environment") or stack)
-
-
 def run_gate(plan: Plan, *, pack_dir: Path | str, stack_config: Mapping[str, str] | None = None,
-             policy_config_file: Path | str | None = None, gate: PolicyGate | None = None) -> list[dict[str, Any]]:
+             policy_config_file: Path | str | None = None, gate: PolicyGate | None = None,
+             environment: str | None = None, project_dir: Path | str | None = None) -> list[dict[str, Any]]:
     """Judge one plan with the pack in ``pack_dir``, starting (and stopping) a pack unless ``gate`` is given.
 
-    The policy config file defaults to ``<pack>/config/<environment>.json``.
+    The policy config file defaults to ``<pack>/config/<environment>.json``, the environment to the
+    one the project binds to the stack's name (:func:`~platform_lib.policy.enforcement.enforcement_for`
+    with ``project_dir``; without it, the pack's environments bind the stacks of the same name).
+
+    Raises:
+        PolicyGateError: the pack failed, its config is invalid, or the stack's ``mlplat:environment``
+            disagrees with its binding.
     """
+    from .enforcement import enforcement_for
+
     stack_config = dict(stack_config or {})
     if policy_config_file is None:
-        policy_config_file = config_file_for(pack_dir, environment_of(stack_config, plan.stack))
+        if environment is None:
+            environment = enforcement_for(plan.stack, stack_config, pack_dir=pack_dir, project_dir=project_dir).environment
+        policy_config_file = config_file_for(pack_dir, environment)
     document = load_policy_config(policy_config_file)
     if gate is not None:
         return gate.analyze(plan, document, stack_config=stack_config)
