@@ -210,6 +210,10 @@ def policies(
         console.print(f"Catalogue written to [bold]{escape(str(markdown_file))}[/].")
 
 
+def _terminated(number: int, _frame: object) -> None:
+    raise SystemExit(128 + number)
+
+
 def main() -> None:
     """Console-script entry point.
 
@@ -217,9 +221,13 @@ def main() -> None:
     closed its files and stdout and stderr are flushed, exits without interpreter finalization
     (``MLPLAT_FAST_EXIT``); see :mod:`platform_lib.tuning`.
     """
+    import signal
+
     from .tuning import enabled, exit_now, tune_garbage_collection
 
     tune_garbage_collection()
+    # SIGTERM unwinds like Ctrl-C, so a running policy pack is stopped (its host also ends when we do).
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
         code = EXIT_OK
