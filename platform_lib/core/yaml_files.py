@@ -91,7 +91,7 @@ def load_yaml(text: str, source: str = "<string>") -> Any:
             return None
         size = _expanded_size(node, {})
         if size > MAX_EXPANDED_NODES:
-            raise ExcessiveAliasingError(f"{source}: its aliases expand to {size:,} values (at most {MAX_EXPANDED_NODES:,} are read)")
+            raise ExcessiveAliasingError(f"its aliases expand to {size:,} values (at most {MAX_EXPANDED_NODES:,} are read)")
         return loader.construct_document(node)
     finally:
         loader.dispose()
