@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, SequenceNode
 
 #: The most values a document may hold once its aliases are expanded. A stack file of this
 #: project holds a few hundred; go-yaml v3 refuses heavy aliasing past a few hundred thousand.
