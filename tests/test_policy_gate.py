@@ -95,7 +95,7 @@ def _bucket_program():
 
 def test_stack_policy_through_grpc_with_dev_levels(policy_gate):
     plan, _ = run_preview(INSECURE, "prod", program=_bucket_program)
-    violations = run_gate(plan, pack_dir=PACK, gate=policy_gate, stack_config={"mlplat:environment": "dev"})
+    violations = run_gate(plan, pack_dir=PACK, gate=policy_gate, environment="dev")
     bucket = plan.by_type("aws:s3/bucket:Bucket")[0]
     assert sorted((v["policy"], v["level"], v["urn"], v["message"]) for v in violations) == [
         ("s3-bucket-companions", "mandatory", bucket.urn, "bucket 'logs' has no encryption configuration"),

@@ -314,6 +314,11 @@ def test_missing_site_directory(tmp_path):
     assert "StaticSite(docs).site_dir" in message and "does not exist" in message
 
 
+def test_the_filesystem_root_is_refused_as_site_directory(tmp_path):
+    message = failing_plan(site_dir=tmp_path / ".." / ".." / ".." / ".." / ".." / ".." / "..")
+    assert "StaticSite(docs).site_dir" in message and "not the filesystem root / (every file below it would be published)" in message
+
+
 def test_empty_site_directory(tmp_path):
     (tmp_path / "empty" / ".git").mkdir(parents=True)
     (tmp_path / "empty" / ".DS_Store").write_text("x")

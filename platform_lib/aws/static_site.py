@@ -183,6 +183,8 @@ def _site_dir(value: Any) -> Path:
     if not isinstance(value, (str, Path)) or str(value) == "":
         raise ValueError("a path to the directory holding the site's files")
     path = Path(value)
+    if path.resolve() == Path(path.resolve().anchor):
+        raise ValueError(f"a directory holding the site's files, not the filesystem root {path.resolve()} (every file below it would be published)")
     if not path.exists():
         raise ValueError(f"an existing directory holding the site's files ({path.resolve()} does not exist)")
     if not path.is_dir():
