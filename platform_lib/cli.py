@@ -18,6 +18,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 
 EXIT_OK = 0
@@ -53,7 +54,7 @@ def _main(
 
 
 def _fail_user(message: str) -> typer.Exit:
-    error_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    error_console.print(Text.assemble(("error:", "bold red"), " ", message))
     return typer.Exit(EXIT_USER_ERROR)
 
 
@@ -64,7 +65,7 @@ def preview(
     json_file: Annotated[Optional[Path], typer.Option("--json", help="Write the full plan (URN, type, name, parent, inputs, options of every resource; stack outputs; policy violations) to this file.")] = None,
     sarif_file: Annotated[Optional[Path], typer.Option("--sarif", help="Write the policy violations as SARIF 2.1.0 (for code scanning on pull requests).")] = None,
     markdown_file: Annotated[Optional[Path], typer.Option("--markdown", help="Write a Markdown summary of the policy check (for a pull-request comment).")] = None,
-    render_k8s: Annotated[Optional[Path], typer.Option("--render-k8s", help="Write every Kubernetes object of the stack as YAML to this directory, one file per object (<namespace>/<kind>-<name>.yaml).")] = None,
+    render_k8s: Annotated[Optional[Path], typer.Option("--render-k8s", help="Write every Kubernetes object of the stack as YAML to this directory, one file per object (<namespace>/<kind>-<name>.yaml). The directory must be new, empty or an earlier --render-k8s output (marked by .mlplat-render.json), whose files are replaced.")] = None,
     policy_pack: Annotated[Optional[Path], typer.Option("--policy-pack", help="The policy pack directory; default: <project>/policies when it exists, else the pack shipped with platform_lib.")] = None,
     no_policy: Annotated[bool, typer.Option("--no-policy", help="Do not run the policy pack.")] = False,
     show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Print and write secret values in clear (console, --json, --render-k8s, reports); by default they are [secret], as pulumi preview shows them.")] = False,
@@ -81,34 +82,43 @@ def preview(
     Exit codes: 0 no mandatory violation; 1 internal error (a bug in platform_lib); 2 user error, or the
     program raised an exception of its own; 3 mandatory policy violations.
     """
-    from .preview import PreviewError, ProjectError, load_stack, run_preview
+    from .core.errors import PlatformError
+    from .preview import PreviewError, load_stack, run_preview
     from .preview.files import write_private_text
+    from .preview.render_k8s import RenderError, check_render_directory, render_kubernetes
     from .preview.report import print_plan
 
+    _check_output_paths({"--json": json_file, "--sarif": sarif_file, "--markdown": markdown_file}, {"--render-k8s": render_k8s})
+    if render_k8s is not None:
+        try:
+            check_render_directory(render_k8s)  # before the preview: a refused directory is exit 2 at once
+        except RenderError as error:
+            raise _fail_user(str(error)) from None
     with contextlib.ExitStack() as cleanup:
         try:
             # The pack starts, and judges each resource as it registers, while the program runs.
             gate = None if no_policy else cleanup.enter_context(_policy_stream(cwd, stack, policy_pack, load_stack(cwd, stack)))
-            with console.status(f"Previewing stack [bold]{stack}[/] …", spinner="dots") as status:
+            with console.status(f"Previewing stack [bold]{escape(stack)}[/] …", spinner="dots") as status:
                 def progress(count: int, type_token: str, name: str) -> None:
-                    status.update(f"Previewing stack [bold]{stack}[/] … {count} resources registered ({type_token} {name})")
+                    status.update(f"Previewing stack [bold]{escape(stack)}[/] … {count} resources registered ({escape(type_token)} {escape(name)})")
 
                 plan, logs = run_preview(cwd, stack, on_register=progress, on_resource=gate.submit if gate else None)
-        except ProjectError as error:
-            raise _fail_user(str(error)) from None
         except PreviewError as error:
             raise _program_failed(error, cwd, stack) from None
+        except PlatformError as error:  # no such project or stack, a bad stack file, pack or binding
+            raise _fail_user(str(error)) from None
         print_plan(console, plan, logs, show_secrets=show_secrets)
         if gate is not None:
             _judge(plan, gate, stack, sarif_file, markdown_file, show_secrets)
     if json_file is not None:
         write_private_text(json_file, json.dumps(plan.to_json(show_secrets=show_secrets), indent=2, sort_keys=False, default=str) + "\n")
-        console.print(f"Plan written to [bold]{json_file}[/] ({len(plan.resources)} resources).")
+        console.print(f"Plan written to [bold]{escape(str(json_file))}[/] ({len(plan.resources)} resources).")
     if render_k8s is not None:
-        from .preview.render_k8s import render_kubernetes
-
-        written = render_kubernetes(plan, render_k8s, show_secrets=show_secrets)
-        console.print(f"Kubernetes manifests written to [bold]{render_k8s}[/] ({len(written)} objects).")
+        try:
+            written = render_kubernetes(plan, render_k8s, show_secrets=show_secrets)
+        except RenderError as error:
+            raise _fail_user(str(error)) from None
+        console.print(f"Kubernetes manifests written to [bold]{escape(str(render_k8s))}[/] ({len(written)} objects).")
     if not no_policy and any(v.get("level") == "mandatory" for v in plan.violations):
         raise typer.Exit(EXIT_POLICY_VIOLATIONS)
 
@@ -123,7 +133,7 @@ def _program_failed(error, cwd: Path, stack: str) -> typer.Exit:
     failure = explain(error.__cause__ or error, load_stack(cwd, stack))
     message = mask_text(failure.message, error.plan.secret_texts())  # a message may quote a secret value
     if failure.internal:
-        error_console.print(f"[bold red]internal error while running the program of stack {stack!r}:[/]")
+        error_console.print(Text(f"internal error while running the program of stack {stack!r}:", style="bold red"))
         error_console.print(message, highlight=False, markup=False)
         return typer.Exit(EXIT_INTERNAL_ERROR)
     registered = sum(1 for r in error.plan.resources if r.type != "pulumi:pulumi:Stack")
@@ -131,11 +141,51 @@ def _program_failed(error, cwd: Path, stack: str) -> typer.Exit:
 
 
 def _policy_stream(cwd: Path, stack: str, policy_pack: Optional[Path], stack_settings):
-    """The policy pack (``--policy-pack``, else the project's or the shipped one), started now."""
+    """The policy pack (``--policy-pack``, else the project's or the shipped one), started now with
+    the policy config of the environment the project binds to the stack's name (a note when none does).
+
+    Raises:
+        PolicyGateError: the stack's ``mlplat:environment`` disagrees with its binding, or the
+            project's ``policies/environments.yaml`` is invalid.
+    """
+    from .policy.enforcement import enforcement_for
     from .policy.gate import default_pack_dir
     from .policy.stream import PolicyStream
 
-    return PolicyStream(policy_pack or default_pack_dir(cwd), project=stack_settings.project, stack=stack, stack_config=stack_settings.config)
+    pack_dir = policy_pack or default_pack_dir(cwd)
+    enforcement = enforcement_for(stack, stack_settings.config, pack_dir=pack_dir, project_dir=stack_settings.project_dir)
+    if enforcement.note:
+        error_console.print(Text.assemble(("note:", "bold yellow"), " ", enforcement.note))
+    return PolicyStream(pack_dir, project=stack_settings.project, stack=stack, stack_config=stack_settings.config,
+                        environment=enforcement.environment)
+
+
+def _check_output_paths(files: dict[str, Optional[Path]], directories: dict[str, Optional[Path]]) -> None:
+    """Refuse, before the preview runs, an output path that cannot be written (exit 2).
+
+    A file must not be a directory, a directory must not be a file, and the nearest existing
+    ancestor must be a writable directory (the missing ones are created when writing).
+    """
+    import os
+
+    for option, path, want_directory in [(o, p, False) for o, p in files.items()] + [(o, p, True) for o, p in directories.items()]:
+        if path is None:
+            continue
+        problem = None
+        if path.exists() and path.is_dir() != want_directory:
+            problem = "is a directory" if path.is_dir() else "is a file, not a directory"
+        elif path.exists() and not os.access(path, os.W_OK):
+            problem = "is not writable"
+        else:
+            ancestor = path.absolute().parent
+            while not ancestor.exists():
+                ancestor = ancestor.parent
+            if not ancestor.is_dir():
+                problem = f"cannot be created: {ancestor} is a file, not a directory"
+            elif not os.access(ancestor, os.W_OK | os.X_OK):
+                problem = f"cannot be created: {ancestor} is not writable"
+        if problem:
+            raise _fail_user(f"{option} {path} {problem}; nothing was previewed")
 
 
 def _judge(plan, gate, stack: str, sarif_file: Optional[Path], markdown_file: Optional[Path], show_secrets: bool = False) -> None:
@@ -146,7 +196,7 @@ def _judge(plan, gate, stack: str, sarif_file: Optional[Path], markdown_file: Op
     from .preview.files import write_private_text
 
     try:
-        with console.status(f"Running policy pack {gate.pack_dir} …", spinner="dots"):
+        with console.status(f"Running policy pack {escape(str(gate.pack_dir))} …", spinner="dots"):
             violations = gate.judge(plan)
     except PolicyGateError as error:
         raise _fail_user(str(error)) from None
@@ -157,7 +207,7 @@ def _judge(plan, gate, stack: str, sarif_file: Optional[Path], markdown_file: Op
                        (markdown_file, lambda: to_markdown(violations, stack=stack))):
         if path is not None:
             write_private_text(path, text() + ("\n" if path == sarif_file else ""))
-            console.print(f"Written [bold]{path}[/].")
+            console.print(f"Written [bold]{escape(str(path))}[/].")
 
 
 @app.command()
@@ -173,7 +223,11 @@ def policies(
     if markdown_file is not None:
         markdown_file.parent.mkdir(parents=True, exist_ok=True)
         markdown_file.write_text(catalogue_markdown(), encoding="utf-8")
-        console.print(f"Catalogue written to [bold]{markdown_file}[/].")
+        console.print(f"Catalogue written to [bold]{escape(str(markdown_file))}[/].")
+
+
+def _terminated(number: int, _frame: object) -> None:
+    raise SystemExit(128 + number)
 
 
 def main() -> None:
@@ -183,9 +237,13 @@ def main() -> None:
     closed its files and stdout and stderr are flushed, exits without interpreter finalization
     (``MLPLAT_FAST_EXIT``); see :mod:`platform_lib.tuning`.
     """
+    import signal
+
     from .tuning import enabled, exit_now, tune_garbage_collection
 
     tune_garbage_collection()
+    # SIGTERM unwinds like Ctrl-C, so a running policy pack is stopped (its host also ends when we do).
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
         code = EXIT_OK

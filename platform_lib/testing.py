@@ -79,7 +79,7 @@ def policy_violations(plan: Plan, project_dir: Path | str, stack: str = "dev", *
 
 
 def find_all(plan: Plan, type_token: str, name: str | None = None) -> list[PlannedResource]:
-    """Every resource of ``type_token`` (and with logical ``name``, when given), in registration order."""
+    """Every resource of ``type_token`` (and with logical ``name``, when given), in program order."""
     return [r for r in plan.resources if r.type == type_token and (name is None or r.name == name)]
 
 

@@ -108,6 +108,16 @@ BASE: dict[str, dict[str, Any]] = {
     "kubernetes:batch/v1:CronJob": {"metadata": METADATA, "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": {"spec": POD_SPEC}}}}},
     "kubernetes:core/v1:Service": {"metadata": METADATA, "spec": {"selector": {"app": "scorer"}, "ports": [{"port": 80, "targetPort": 8080}]}},
     "kubernetes:rbac.authorization.k8s.io/v1:Role": {"metadata": METADATA, "rules": [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch"]}]},
+    "kubernetes:networking.k8s.io/v1:Ingress": {
+        "metadata": {**METADATA, "annotations": {"alb.ingress.kubernetes.io/scheme": "internet-facing", "alb.ingress.kubernetes.io/listen-ports": '[{"HTTPS": 443}]',
+                                                 "alb.ingress.kubernetes.io/certificate-arn": "arn:aws:acm:us-east-1:123456789012:certificate/c"}},
+        "spec": {"ingressClassName": "alb", "rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix",
+                                                                           "backend": {"service": {"name": "scorer", "port": {"name": "http"}}}}]}}]}},
+    "kubernetes:core/v1:Namespace": {"metadata": {"name": "fraud", "labels": {"team": "fraud"}}},
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": {"metadata": METADATA, "spec": {
+        "podSelector": {}, "policyTypes": ["Ingress", "Egress"],
+        "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"protocol": "TCP", "port": 8080}]}],
+        "egress": [{"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}, {"ipBlock": {"cidr": "0.0.0.0/1"}}], "ports": [{"protocol": "TCP", "port": 443}]}]}},
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": {"metadata": METADATA, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
                                                             "subjects": [{"kind": "Group", "name": "ml-fraud-engineers"}]},
 }

@@ -54,7 +54,8 @@ def test_bad_config_exits_2_with_every_problem_and_registers_nothing(make_projec
     config["mlplat:environment"] = "qa"
     config["mlplat:teams"][0]["quota"]["gpu"] = -1
     project = make_project((repo_root / "stacks" / "__main__.py").read_text(), {"dev": config}, name="ml-platform")
-    result = invoke("preview", "--cwd", str(project), "--stack", "dev")
+    # --no-policy: with the gate, the stack dev declaring 'qa' is refused before the program runs.
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev", "--no-policy")
     assert result.exit_code == EXIT_USER_ERROR
     assert "mlplat:environment: got 'qa'; expected one of 'dev', 'staging' or 'prod'" in result.output
     assert "mlplat:teams[0].quota.gpu: got -1; expected a number at least 0" in result.output

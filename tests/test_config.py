@@ -61,7 +61,7 @@ def test_values_arrive_as_config_text_like_the_pulumi_cli_passes_them():
         ({k: v for k, v in BASE.items() if k != "region"}, "mlplat:region: got <missing>; expected a value (this key is required)"),
         ({**BASE, "regon": "us-east-1"}, "mlplat:regon: got 'us-east-1'; expected no such key; did you mean mlplat:region?"),
         ({**BASE, "tags": {"team": "x"}}, "mlplat:tags.cost-center: got <missing>; expected a value (this key is required)"),
-        (with_team(name="Fraud_Team"), "mlplat:teams[0].name: got 'Fraud_Team'; expected a string matching ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"),
+        (with_team(name="Fraud_Team"), "mlplat:teams[0].name: got 'Fraud_Team'; expected a string matching ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"),
         (with_team(quota={"cpu": -2, "memoryGib": 8}), "mlplat:teams[0].quota.cpu: got -2; expected a number greater than 0"),
         (with_team(quota={"cpu": 2, "memoryGib": 8, "gpu": "two"}), "mlplat:teams[0].quota.gpu: got 'two'; expected a whole number"),
         (with_team(quota={"cpu": 2, "memoryGib": 8, "gpus": 1}), "mlplat:teams[0].quota.gpus: got 1; expected no such key (unknown keys are rejected; check the spelling)"),
@@ -72,8 +72,15 @@ def test_values_arrive_as_config_text_like_the_pulumi_cli_passes_them():
         ({**BASE, "teams": [BASE["teams"][0], {**BASE["teams"][1], "buckets": [{"name": "fraud-features"}]}]}, "mlplat:teams[1].buckets[0].name: got 'fraud-features'; expected a bucket name unique in the stack (team 'fraud' has it too)"),
         ({k: v for k, v in BASE.items() if k != "cluster"}, "mlplat:cluster: got None; expected a cluster block (name, and oidcProviderArn and oidcIssuer for IRSA) when team namespaces are deployed"),
         ({**BASE, "teams": "[{not json"}, "mlplat:teams: got '[{not json'; expected valid YAML/JSON structure (Expecting property name enclosed in double quotes)"),
+        (with_team(identityGroup="system:authenticated"), "mlplat:teams[0].identityGroup: got 'system:authenticated'; expected a group of the cluster's authenticator, "
+         "not a built-in Kubernetes 'system:' group or user (system:authenticated, system:serviceaccounts, system:unauthenticated... contain every caller of their kind)"),
+        (with_team(name="kube-public"), "mlplat:teams[0].name: got 'kube-public'; expected a namespace name not starting with 'kube-' "
+         "(kube-system, kube-public, kube-node-lease and every kube-* name are reserved for Kubernetes)"),
+        ({**BASE, "cluster": {**BASE["cluster"], "egressHttpsCidrs": ["0.0.0.0/1", "128.0.0.0/1"]}},
+         "mlplat:cluster.egressHttpsCidrs: got ['0.0.0.0/1', '128.0.0.0/1']; expected CIDR blocks that together are narrower than the whole internet (these cover all of 0.0.0.0/0)"),
     ],
-    ids=["enum", "missing", "typo", "nested-missing", "pattern", "bound", "type", "unknown-nested", "wildcard-prefix", "access-level", "unknown-grantee", "duplicate-team", "duplicate-bucket", "no-cluster", "bad-json"],
+    ids=["enum", "missing", "typo", "nested-missing", "pattern", "bound", "type", "unknown-nested", "wildcard-prefix", "access-level", "unknown-grantee", "duplicate-team",
+         "duplicate-bucket", "no-cluster", "bad-json", "system-group", "system-namespace", "cidr-union"],
 )
 def test_each_kind_of_bad_config_names_path_value_and_expectation(values, expected):
     assert expected in parse_errors(values)
@@ -160,3 +167,40 @@ def test_team_quota_is_the_namespace_quota_model_with_yaml_keys():
     with pytest.raises(ConfigError) as raised:
         parse_platform_config(values)
     assert [i.path for i in raised.value.issues] == ["mlplat:teams[0].quota.memoryGib"]
+
+
+@pytest.mark.parametrize("budget", ["inf", "Infinity", "nan", "1e400"])
+def test_the_monthly_budget_is_a_finite_number(budget):
+    assert parse_errors({**BASE, "monthlyBudgetUsd": budget}) == [f"mlplat:monthlyBudgetUsd: got {budget!r}; expected a finite number (not inf or nan)"]
+
+
+def test_a_quota_is_a_finite_number():
+    assert parse_errors(with_team(quota={"cpu": "inf", "memoryGib": 32})) == ["mlplat:teams[0].quota.cpu: got 'inf'; expected a finite number (not inf or nan)"]
+
+
+REGION_EXPECTED = "an AWS region the AWS provider knows (pulumi_aws.Region, e.g. us-east-1, eu-west-1; "
+
+
+@pytest.mark.parametrize("region", ["us-east-9", "moon-west-1", "US-EAST-1"])
+def test_the_aws_provider_region_is_one_the_provider_knows(region):
+    with pytest.raises(ConfigError) as caught:
+        parse_platform_config(BASE, aws_region=region)
+    (issue,) = caught.value.issues
+    assert (issue.path, issue.value) == ("aws:region", region)
+    assert issue.expected.startswith(REGION_EXPECTED)
+
+
+def test_the_platform_region_of_an_aws_stack_is_one_the_provider_knows():
+    assert parse_platform_config(BASE, aws_region="eu-west-1").region == "us-east-1"
+    (error,) = parse_errors({**BASE, "region": "us-east-9"})
+    assert error.startswith("mlplat:region: got 'us-east-9'; expected " + REGION_EXPECTED)
+    assert parse_platform_config({**BASE, "cloud": "gcp", "region": "europe-west4"}).region == "europe-west4"  # GCP regions are not AWS's
+
+
+def test_a_stack_with_an_unknown_aws_region_registers_nothing(repo_root):
+    from platform_lib.preview import PreviewError, run_preview
+
+    with pytest.raises(PreviewError) as caught:
+        run_preview(repo_root, "dev", config_overrides={"aws:region": "us-east-9"})
+    assert [str(issue) for issue in caught.value.__cause__.issues] == [f"aws:region: got 'us-east-9'; expected {REGION_EXPECTED}{len(__import__('pulumi_aws').Region)} in all)"]
+    assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]

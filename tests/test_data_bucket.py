@@ -108,7 +108,7 @@ def test_standard_tags_on_bucket_and_key(prod_plan):
 def test_the_callers_protect_and_retain_reach_every_child_and_grant(prod_plan):
     component = one(prod_plan, "mlplat:aws:DataBucket", "features")
     children = prod_plan.children_of(component.urn)
-    assert len(children) == 11  # key, bucket, block, ownership, encryption, versioning, lifecycle, policy, logging, 2 grants
+    assert len(children) == 12  # key, key policy, bucket, block, ownership, encryption, versioning, lifecycle, policy, logging, 2 grants
     assert all(r.options.protect and r.options.retain_on_delete for r in children), [r.name for r in children]
     assert not one(prod_plan, "aws:s3/bucket:Bucket", "features").inputs.get("forceDestroy")
 
@@ -116,7 +116,7 @@ def test_the_callers_protect_and_retain_reach_every_child_and_grant(prod_plan):
 def test_the_component_protects_nothing_by_itself():
     plan = preview(lambda: S3DataBucket("features", tags=TAGS).grant_read("reader"))
     children = plan.children_of(one(plan, "mlplat:aws:DataBucket", "features").urn)
-    assert len(children) == 9
+    assert len(children) == 10
     assert not any(r.options.protect or r.options.retain_on_delete for r in children)
 
 
@@ -173,7 +173,9 @@ def test_read_write_grant_on_whole_bucket(prod_plan):
         "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
     }
     assert statements["ReadWriteObjects"]["Resource"] == f"{bucket_arn}/*"
-    assert set(statements["UseBucketKey"]["Action"]) == {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+    # S3 never calls kms:Encrypt; the key is usable only through S3 (issue 10).
+    assert set(statements["UseBucketKey"]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert statements["UseBucketKey"]["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{statements['UseBucketKey']['Resource'].split(':')[3]}.amazonaws.com"}}
 
 
 @pytest.mark.parametrize("access", ["read", "read-write"])
@@ -454,6 +456,29 @@ def test_outputs_are_accepted_for_tags_log_bucket_key_and_role():
     assert statements["UseBucketKey"]["Resource"] == key_arn, "grants name the key the caller brought"
 
 
+RESERVED = "not starting with xn--, sthree-, amzn-s3-demo- nor ending with -s3alias, --ol-s3, .mrap, --x-s3, --table-s3 (reserved by S3)"
+
+
+@pytest.mark.parametrize("component", [S3DataBucket, AccessLogBucket])
+@pytest.mark.parametrize("name", ["xn--features", "sthree-features", "amzn-s3-demo-features", "features-s3alias", "features--ol-s3", "features--x-s3", "features--table-s3"])
+def test_a_logical_name_with_a_prefix_or_suffix_s3_reserves_is_refused(component, name):
+    with pytest.raises(ComponentArgsError) as raised:
+        component.validate_args(name, tags=DEV_TAGS)
+    assert [(i.path, i.value, i.expected) for i in raised.value.issues] == [
+        (f"{component.__name__}({name}).name", name, f"a name {RESERVED}: the bucket's physical name is derived from it")
+    ]
+
+
+@pytest.mark.parametrize("log_bucket", ["xn--logs", "logs-s3alias", "logs..archive", "192.168.5.4", "amzn-s3-demo-logs", "logs.mrap"])
+def test_an_access_log_bucket_name_s3_would_refuse_is_refused(log_bucket):
+    with pytest.raises(ComponentArgsError) as raised:
+        S3DataBucket.validate_args("features", tags=DEV_TAGS, access_log_bucket=log_bucket)
+    (issue,) = raised.value.issues
+    assert (issue.path, issue.value) == ("S3DataBucket(features).access_log_bucket", log_bucket)
+    assert issue.expected == f"an S3 bucket name (3-63 lowercase letters, digits, '.' and '-', alphanumeric at both ends, no '..', not an IP address, {RESERVED})"
+    assert S3DataBucket.validate_args("features", tags=DEV_TAGS, access_log_bucket="ml-logs.archive").access_log_bucket == "ml-logs.archive"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
@@ -514,7 +539,7 @@ def test_one_key_policy_for_several_grants_to_other_accounts_and_write_adds_gene
     assert writer["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
 
 
-def test_no_key_policy_without_a_role_arn_grant_or_with_the_callers_key():
+def test_the_dedicated_key_always_has_an_explicit_policy_and_the_callers_key_none():
     def program():
         own = S3DataBucket("features", tags=DEV_TAGS)
         own.grant_read("etl")  # a role name: an inline policy on the role, which covers the key
@@ -523,4 +548,42 @@ def test_no_key_policy_without_a_role_arn_grant_or_with_the_callers_key():
         byo.grant_read(OTHER_ACCOUNT_ROLE)  # the key's owner must allow it: documented, not done here
 
     plan = preview(program)
-    assert plan.by_type("aws:kms/keyPolicy:KeyPolicy") == []
+    (key_policy,) = plan.by_type("aws:kms/keyPolicy:KeyPolicy")
+    assert key_policy.name == "features-key-policy"
+    # Only the account root statement: the role named and the service principal need nothing in it.
+    assert [s["Sid"] for s in json.loads(key_policy.inputs["policy"])["Statement"]] == ["EnableIamUserPermissions"]
+
+
+@pytest.mark.parametrize(("identity", "kind", "limit", "grants"), [(aws.iam.User, "user", 2_048, 1), (aws.iam.Group, "group", 5_120, 1), (aws.iam.Role, "role", 10_240, 2)])
+def test_inline_policies_larger_than_iam_accepts_are_refused(identity, kind, limit, grants):
+    def program():
+        bucket = S3DataBucket("features", tags=DEV_TAGS)
+        principal = identity("alice", **({"assume_role_policy": "{}"} if identity is aws.iam.Role else {}))
+        bucket.grant_read(principal, prefix="raw")  # a short one fits
+        for index in range(grants):  # each about 3,800 characters
+            bucket.grant_read_write(principal, prefix=f"{index}" + "p" * 1000)
+        bucket.grant_read_write(principal, prefix="q" * 1000)
+
+    error = preview_error(program)
+    assert isinstance(error.__cause__, ComponentArgsError), error.__cause__
+    (issue,) = error.__cause__.issues
+    assert issue.path == "S3DataBucket(features).grant"
+    assert issue.value.startswith("features-alice-read-write-")
+    assert int(issue.value.split(": ")[1].removesuffix(" characters")) > limit
+    assert issue.expected.startswith(f"inline {kind} policies of at most {limit:,} characters without whitespace")
+
+
+def test_inline_policies_within_the_quota_are_registered():
+    def program():
+        bucket = S3DataBucket("features", tags=DEV_TAGS)
+        bucket.grant_read_write(aws.iam.Role("alice", assume_role_policy="{}"), prefix="q" * 1000)
+        bucket.grant_read_write(aws.iam.User("bob"), prefix="raw")
+
+    policies = [r for r in preview(program).resources if r.type in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy")]
+    assert sorted(p.name.split("-read-write")[0] for p in policies) == ["features-alice", "features-bob"]
+
+
+def test_policy_size_counts_characters_without_whitespace():
+    from platform_lib.core.policy_documents import policy_size
+
+    assert policy_size('{ "Version": "2012-10-17",\n  "Statement": [] }') == len('{"Version":"2012-10-17","Statement":[]}')

@@ -36,6 +36,15 @@ def test_normalize_prefix_refuses_what_would_widen_or_break_a_grant(given, messa
         normalize_prefix(given)
 
 
+def test_normalize_prefix_refuses_a_prefix_longer_than_an_object_key():
+    longest = "a/" * 512  # 1,024 bytes with its trailing '/'
+    assert normalize_prefix(longest) == longest
+    with pytest.raises(ValueError, match=r"at most 1024 bytes with its trailing '/' \(the longest S3 object key; got 1025\)"):
+        normalize_prefix("b" + longest)
+    with pytest.raises(ValueError, match="got 1025"):
+        normalize_prefix("x" * 1024)  # the '/' it adds makes 1,025
+
+
 def test_bucket_policy_grant_statements_name_the_principal_and_scope_the_prefix():
     from platform_lib.core.policy_documents import s3_grant_bucket_policy_statements
 

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import boto3
 import pytest
 from moto import mock_aws
 
-from platform_lib.aws.invalidation import EVERYTHING, CloudFrontInvalidation, CloudFrontInvalidationProvider, caller_reference, changed_paths
+from platform_lib.aws.invalidation import (
+    BOTOCORE_RETRIES,
+    EVERYTHING,
+    MAX_ATTEMPTS,
+    CloudFrontInvalidation,
+    CloudFrontInvalidationProvider,
+    caller_reference,
+    changed_paths,
+    create_invalidation,
+)
 from platform_lib.testing import find, preview
 
 OLD = {"/": "h-index", "/index.html": "h-index", "/css/site.css": "h-css-1", "/assets/logo.54ecdc8d.svg": "h-logo"}
@@ -89,11 +100,9 @@ def test_check_rejects_bad_properties():
     assert CloudFrontInvalidationProvider().check({}, state("E1", OLD)).failures == []
 
 
-def test_changed_paths_and_caller_reference_are_deterministic():
+def test_changed_paths_are_deterministic():
     assert changed_paths(None, {"/a": "1"}) == ["/a"]
     assert changed_paths({"/b": "1", "/a": "1"}, {"/a": "2", "/b": "2"}) == ["/a", "/b"]
-    assert caller_reference("E1", {"/a": "1"}, ["/a"]) == caller_reference("E1", {"/a": "1"}, ["/a"])
-    assert caller_reference("E1", {"/a": "1"}, ["/a"]) != caller_reference("E1", {"/a": "2"}, ["/a"])
 
 
 def test_registers_as_a_dynamic_resource_with_camel_case_inputs_and_snake_case_attributes():
@@ -180,3 +189,132 @@ def test_region_profile_and_role_register_as_camel_case_inputs():
     program = lambda: CloudFrontInvalidation("i", distribution_id="E1", object_hashes={"/a": "h"}, region="eu-west-1", profile="ml", role_arn="arn:aws:iam::123456789012:role/x")  # noqa: E731
     inputs = find(preview(program), "pulumi-python:dynamic/mlplat:CloudFrontInvalidation").inputs
     assert (inputs["region"], inputs["profile"], inputs["roleArn"]) == ("eu-west-1", "ml", "arn:aws:iam::123456789012:role/x")
+
+
+# --- caller references: one per deployment; retries: TooManyInvalidationsInProgress and throttling ---
+
+
+def caller_references(client, distribution_id: str) -> list[str]:
+    summaries = client.list_invalidations(DistributionId=distribution_id)["InvalidationList"].get("Items", [])
+    return [client.get_invalidation(DistributionId=distribution_id, Id=s["Id"])["Invalidation"]["InvalidationBatch"]["CallerReference"] for s in summaries]
+
+
+def test_a_roll_back_then_fix_forward_makes_a_new_invalidation_each_time(cloudfront):
+    """A→B, B→A, A→B: CloudFront answers a repeated caller reference with the earlier
+    invalidation and clears nothing, so each of the three updates needs its own reference."""
+    client, distribution_id = cloudfront
+    provider = CloudFrontInvalidationProvider()
+    a, b = OLD, {**OLD, "/css/site.css": "h-css-2"}
+    outs = provider.create(state(distribution_id, a)).outs
+    for new in (b, a, b):
+        outs = provider.update("id", outs, state(distribution_id, new)).outs
+        assert outs["invalidatedPaths"] == ["/css/site.css"]
+    references = caller_references(client, distribution_id)
+    assert len(references) == 3 and len(set(references)) == 3, references
+    assert all(reference.startswith("mlplat-") for reference in references)
+
+
+def test_every_caller_reference_is_new():
+    references = {caller_reference() for _ in range(100)}
+    assert len(references) == 100 and all(re.fullmatch(r"mlplat-[0-9a-f]{32}", reference) for reference in references)
+
+
+def stubbed_cloudfront():
+    from botocore.stub import Stubber
+
+    client = boto3.client("cloudfront", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    return client, Stubber(client)
+
+
+def expected_call(reference: str) -> dict:
+    return {"DistributionId": "E1ABC", "InvalidationBatch": {"Paths": {"Quantity": 1, "Items": ["/index.html"]}, "CallerReference": reference}}
+
+
+def test_too_many_invalidations_in_progress_waits_with_backoff_and_jitter_then_succeeds():
+    client, stubber = stubbed_cloudfront()
+    for _ in range(3):
+        stubber.add_client_error("create_invalidation", service_error_code="TooManyInvalidationsInProgress", http_status_code=400, expected_params=expected_call("mlplat-r1"))
+    # The same caller reference on every attempt: an accepted call whose answer was lost is not repeated.
+    stubber.add_response("create_invalidation", {"Invalidation": {"Id": "I2ABC", "Status": "InProgress", "CreateTime": "2025-01-01T00:00:00Z", "InvalidationBatch": expected_call("mlplat-r1")["InvalidationBatch"]}}, expected_params=expected_call("mlplat-r1"))
+    waits: list[float] = []
+    with stubber:
+        invalidation_id = create_invalidation(client, "E1ABC", ["/index.html"], "mlplat-r1", base_wait_seconds=5, max_wait_seconds=15, sleep=waits.append, jitter=lambda: 0.5)
+    stubber.assert_no_pending_responses()
+    assert invalidation_id == "I2ABC"
+    assert waits == [2.5, 5.0, 7.5]  # half of 5, 10, then 20 capped at 15
+
+
+def test_too_many_invalidations_in_progress_gives_up_after_a_bounded_number_of_attempts():
+    client, stubber = stubbed_cloudfront()
+    for _ in range(MAX_ATTEMPTS):
+        stubber.add_client_error("create_invalidation", service_error_code="TooManyInvalidationsInProgress", http_status_code=400)
+    waits: list[float] = []
+    with stubber, pytest.raises(RuntimeError, match=r"E1ABC still had too many invalidations in progress after 8 attempts") as raised:
+        create_invalidation(client, "E1ABC", ["/index.html"], "mlplat-r1", sleep=waits.append, jitter=lambda: 0.999)
+    stubber.assert_no_pending_responses()
+    assert len(waits) == MAX_ATTEMPTS - 1 and max(waits) < 60 and sum(waits) < 256
+    assert "next `pulumi up` will invalidate 1 path(s) again" in str(raised.value)
+
+
+def test_other_errors_are_not_retried():
+    from botocore.exceptions import ClientError
+
+    client, stubber = stubbed_cloudfront()
+    stubber.add_client_error("create_invalidation", service_error_code="AccessDenied", http_status_code=403)
+    waits: list[float] = []
+    with stubber, pytest.raises(ClientError, match="AccessDenied"):
+        create_invalidation(client, "E1ABC", ["/index.html"], "mlplat-r1", sleep=waits.append)
+    assert waits == []
+
+
+CREATED = (
+    b'<?xml version="1.0"?><Invalidation xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Id>I2ABC</Id>'
+    b"<Status>InProgress</Status><CreateTime>2025-01-01T00:00:00Z</CreateTime><InvalidationBatch><Paths><Quantity>1</Quantity>"
+    b"<Items><Path>/index.html</Path></Items></Paths><CallerReference>mlplat-r1</CallerReference></InvalidationBatch></Invalidation>"
+)
+THROTTLED = b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>"
+
+
+def test_throttling_is_retried_by_botocore_standard_mode_up_to_its_attempt_budget(monkeypatch):
+    """The provider's client retries ``Throttling`` (botocore ``standard`` mode, 8 attempts, waits of
+    at most 20 seconds): seven throttled answers, then a created invalidation. The answers are given
+    at ``before-send``, inside botocore's retry loop (a Stubber answers before it, so it cannot)."""
+    import botocore.endpoint
+    from botocore.awsrequest import AWSResponse
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(key, value)
+    provider = CloudFrontInvalidationProvider()
+    real_client = provider._client
+    attempts: list[bytes] = []
+
+    def answer(request, **_):
+        attempts.append(request.body)
+        throttled = len(attempts) < BOTOCORE_RETRIES["max_attempts"]
+        return AWSResponse(request.url, 400 if throttled else 201, {"Content-Type": "text/xml"}, _RawBody(THROTTLED if throttled else CREATED))
+
+    def client_answered_locally(props):
+        made = real_client(props)
+        made.meta.events.register_first("before-send.cloudfront.CreateInvalidation", answer)
+        return made
+
+    waits: list[float] = []
+    monkeypatch.setattr(provider, "_client", client_answered_locally)
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", waits.append)
+    result = provider.update("id", state("E1ABC", OLD) | {"region": "us-east-1"}, state("E1ABC", {**OLD, "/index.html": "h-index-2"}) | {"region": "us-east-1"})
+    assert result.outs["invalidationId"] == "I2ABC" and result.outs["invalidatedPaths"] == ["/index.html"]
+    assert len(attempts) == BOTOCORE_RETRIES["max_attempts"] and len(set(attempts)) == 1  # one request, resent as is
+    assert len(waits) == BOTOCORE_RETRIES["max_attempts"] - 1 and all(0 <= wait <= 20 for wait in waits)
+
+
+class _RawBody:
+    """The raw body of a fake HTTP answer (botocore reads ``.stream()`` or ``.read()``)."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_):
+        yield self._body
+
+    def read(self, *_):
+        return self._body

@@ -225,6 +225,25 @@ def test_internet_facing_https_is_an_explicit_opt_out():
     assert find(plan, "mlplat:k8s:ModelEndpoint").outputs["load_balancer_hostname"].startswith("k8s-fraud-frauddet-")
 
 
+def test_plain_http_to_the_internet_is_an_explicit_opt_out_and_flagged_by_the_gate():
+    from platform_lib.policy.catalogue import Resource, get_rule
+
+    plan = build(args(allow_plain_http=True, exposure={"internet_facing": True}))
+    ingress = find(plan, INGRESS)
+    assert ingress.inputs["metadata"]["annotations"]["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTP": 80}]'
+    subject = Resource(type=INGRESS, name=ingress.name, urn=ingress.urn, props=ingress.inputs)
+    assert get_rule("k8s-internet-facing-load-balancer-tls").run(subject) == [
+        "Ingress 'fraud-detector-ingress' is an internet-facing load balancer that has no certificate (alb.ingress.kubernetes.io/certificate-arn or spec.tls)"]
+
+
+def test_an_internal_endpoint_with_a_certificate_serves_https_only():
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/abcd-1234"
+    annotations = find(build(args(exposure={"certificate_arn": arn})), INGRESS).inputs["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/scheme"] == "internal"
+    assert annotations["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTPS": 443}]'
+    assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == arn
+
+
 def test_cluster_only_endpoint_has_no_ingress_and_admits_no_load_balancer():
     plan = build(args(exposure={"enabled": False}))
     assert not find_all(plan, INGRESS)
@@ -417,6 +436,15 @@ BAD_INPUTS = {
     "canary without a load balancer": (args(canary=CANARY, exposure={"enabled": False}), f"{NAME}.exposure.enabled", False, "true for a canary or A/B test: the load balancer splits the traffic"),
     "label value with a space": (args(labels={"team": "fraud", "cost-center": "cc 4100", "environment": "prod"}), f"{NAME}.labels", {"team": "fraud", "cost-center": "cc 4100", "environment": "prod"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: cost-center=cc 4100)"),
     "Prometheus selector label with a slash in the value": (args(observability={"prometheus_labels": {"release": "kube/prometheus"}}), f"{NAME}.observability.prometheus_labels", {"release": "kube/prometheus"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: release=kube/prometheus)"),
+    "internet-facing without a certificate": (args(exposure={"internet_facing": True}), f"{NAME}.exposure.certificate_arn", None,
+        "an ACM certificate ARN for an internet-facing load balancer, so it serves HTTPS only (or allow_plain_http=True, for development clusters: plain HTTP on port 80 to the internet)"),
+    "a Kubernetes system namespace": (args(namespace="kube-system"), f"{NAME}.namespace", "kube-system",
+        "a namespace name not starting with 'kube-' (kube-system, kube-public, kube-node-lease and every kube-* name are reserved for Kubernetes)"),
+    "service account name with an empty DNS label": (args(service_account_name="workload..x"), f"{NAME}.service_account_name", "workload..x", "a Kubernetes DNS-1123 subdomain (at most 253 lowercase letters, digits, '-' and '.', alphanumeric at both ends and around each '.')"),
+    "namespace with a path": (args(namespace="../fraud"), f"{NAME}.namespace", "../fraud", "a Kubernetes DNS-1123 label (1-63 lowercase letters, digits and '-', alphanumeric at both ends)"),
+    "GPU toleration with a bad taint key": (args(gpu_placement={"tolerations": ["nvidia.com/gpu", "gpu/../x"]}), f"{NAME}.gpu_placement.tolerations", ["nvidia.com/gpu", "gpu/../x"], "taint keys with the syntax of Kubernetes label keys ([prefix/]name, the name at most 63 letters, digits, '-', '_', '.'; bad: gpu/../x)"),
+    "GPU toleration with a trailing newline": (args(gpu_placement={"tolerations": ["nvidia.com/gpu\n"]}), f"{NAME}.gpu_placement.tolerations", ["nvidia.com/gpu\n"], "taint keys with the syntax of Kubernetes label keys ([prefix/]name, the name at most 63 letters, digits, '-', '_', '.'; bad: nvidia.com/gpu\n)"),
+    "GPU node selector with a trailing newline": (args(gpu_placement={"node_selector": {"gpu": "true\n"}}), f"{NAME}.gpu_placement.node_selector", {"gpu": "true\n"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: gpu=true\n)"),
     "GPU node selector with a bad key": (args(gpu_placement={"node_selector": {"-gpu": "true"}}), f"{NAME}.gpu_placement.node_selector", {"-gpu": "true"}, "Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: -gpu=true)"),
 }
 
@@ -500,6 +528,31 @@ def test_config_refuses_one_replica_outside_dev():
     with pytest.raises(ConfigError) as raised:
         parse_platform_config(values)
     assert any(i.path == "mlplat:endpoints[0].autoscaling.minReplicas" for i in raised.value.issues)
+
+
+def test_config_refuses_a_container_limit_above_the_limit_range_max_and_peak_limits_above_the_quota():
+    """Issue 10: cpuLimit above the namespace's LimitRange max passed (only requests were checked)."""
+    values = _config()
+    values["endpoints"][0]["resources"] = {"cpu": 1, "memoryGib": 2, "cpuLimit": 40}
+    with pytest.raises(ConfigError) as raised:
+        parse_platform_config(values)
+    messages = {i.path: str(i) for i in raised.value.issues}
+    assert messages["mlplat:endpoints[0].resources.cpuLimit"] == (
+        "mlplat:endpoints[0].resources.cpuLimit: got 40.0; expected a CPU limit of at most 32 vCPU, the per-container max of team fraud's LimitRange (the limit is 40 vCPU)")
+    assert messages["mlplat:endpoints"] == (
+        "mlplat:endpoints: got '640 vCPU of CPU limits for team fraud (endpoints[0])'; expected at most the team's quota's limits.cpu of 64 vCPU of CPU limits at peak (maxReplicas plus rollout surge)")
+    values["endpoints"][0]["resources"] = {"cpu": 1, "memoryGib": 2, "cpuLimit": 4}  # 16 pods x 4 = 64 vCPU: exactly the quota's limits.cpu
+    assert parse_platform_config(values).endpoints[0].peak_requests().cpu_limit == 64
+
+
+def test_config_refuses_plain_http_to_the_internet_outside_dev():
+    values = _config()
+    values["endpoints"][0]["exposure"] = {"internetFacing": True}
+    with pytest.raises(ConfigError) as raised:
+        parse_platform_config(values)
+    assert [str(i) for i in raised.value.issues if i.path.startswith("mlplat:endpoints[0].exposure")] == [
+        "mlplat:endpoints[0].exposure.certificateArn: got None; expected an ACM certificate ARN for an internet-facing endpoint outside dev (prod): plain HTTP to the internet is refused"]
+    assert parse_platform_config({**values, "environment": "dev"}).endpoints[0].exposure.internet_facing
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])

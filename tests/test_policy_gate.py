@@ -33,6 +33,7 @@ INSECURE_EXPECTED = {
     ("s3-bucket-companions", "public-data"), ("s3-bucket-versioning", "public-data"), ("s3-bucket-tls-only", "public-data"),
     ("s3-bucket-lifecycle", "public-data"),
     ("iam-no-wildcard-action", "admin-ish"), ("iam-no-wildcard-resource", "admin-ish"), ("iam-no-administrator-access", "admin-ish"),
+    ("iam-no-privilege-escalation", "admin-ish"),
     ("ec2-no-admin-ports-from-anywhere", "ssh-open"), ("ec2-imdsv2-required", "gpu-box"), ("ec2-no-public-ip", "gpu-box"),
     ("k8s-run-as-non-root", "miner"), ("k8s-no-privilege-escalation", "miner"), ("k8s-drop-all-capabilities", "miner"),
     ("k8s-seccomp-runtime-default", "miner"), ("k8s-no-privileged-containers", "miner"), ("k8s-requests-and-limits", "miner"),
@@ -94,7 +95,7 @@ def _bucket_program():
 
 def test_stack_policy_through_grpc_with_dev_levels(policy_gate):
     plan, _ = run_preview(INSECURE, "prod", program=_bucket_program)
-    violations = run_gate(plan, pack_dir=PACK, gate=policy_gate, stack_config={"mlplat:environment": "dev"})
+    violations = run_gate(plan, pack_dir=PACK, gate=policy_gate, environment="dev")
     bucket = plan.by_type("aws:s3/bucket:Bucket")[0]
     assert sorted((v["policy"], v["level"], v["urn"], v["message"]) for v in violations) == [
         ("s3-bucket-companions", "mandatory", bucket.urn, "bucket 'logs' has no encryption configuration"),

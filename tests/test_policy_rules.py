@@ -79,6 +79,27 @@ CASES = [
     ("iam-no-iam-full-access", "aws:iam/rolePolicy:RolePolicy",
      set_json("policy", _add_statement({"Sid": "Iam", "Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::123456789012:role/x"})),
      "policy statement Iam allows iam:*"),
+    ("iam-no-wildcard-action", "aws:iam/policy:Policy",
+     set_json("policy", _add_statement({"Sid": "Sneaky", "Effect": "Allow", "Action": "kms:*?", "Resource": "arn:aws:kms:us-east-1:123456789012:key/k"})),
+     "policy statement Sneaky allows wildcard actions kms:*?"),
+    ("iam-no-iam-full-access", "aws:iam/rolePolicy:RolePolicy",
+     set_json("policy", _add_statement({"Sid": "Iam", "Effect": "Allow", "Action": "IAM:**", "Resource": "arn:aws:iam::123456789012:role/x"})),
+     "policy statement Iam allows IAM:**"),
+    # Wildcards are expanded against the catalogue of IAM actions (issue 10: iam:P* is iam:PassRole and iam:PutRolePolicy).
+    ("iam-no-privilege-escalation", "aws:iam/rolePolicy:RolePolicy",
+     set_json("policy", _add_statement({"Sid": "P", "Effect": "Allow", "Action": "iam:P*", "Resource": "*"})),
+     "policy statement P allows iam:P*, which grants iam:PassRole, iam:PutGroupPolicy, iam:PutRolePermissionsBoundary, iam:PutRolePolicy, "
+     "iam:PutUserPermissionsBoundary, iam:PutUserPolicy (privilege escalation)"),
+    ("iam-no-privilege-escalation", "aws:iam/policy:Policy",
+     set_json("policy", _add_statement({"Sid": "Attach", "Effect": "Allow", "Action": ["s3:GetObject", "iam:attach?olePolicy"], "Resource": "arn:aws:iam::123456789012:role/x"})),
+     "policy statement Attach allows iam:attach?olePolicy, which grants iam:AttachRolePolicy (privilege escalation)"),
+    ("iam-no-privilege-escalation", "aws:iam/policy:Policy",
+     set_json("policy", _add_statement({"Sid": "Pass", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/*"})),
+     "policy statement Pass allows iam:PassRole, which grants iam:PassRole (privilege escalation)"),
+    ("iam-kms-via-service", "aws:iam/policy:Policy",
+     set_json("policy", _add_statement({"Sid": "Key", "Effect": "Allow", "Action": ["s3:GetObject", "kms:Decrypt", "kms:GenerateData*"],
+                                        "Resource": "arn:aws:kms:us-east-1:123456789012:key/k"})),
+     "policy statement Key allows kms:Decrypt, kms:GenerateData* on a KMS key without a kms:ViaService condition"),
     ("iam-no-public-trust-principal", "aws:iam/role:Role",
      set_json("assumeRolePolicy", _add_statement({"Sid": "Anyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})),
      "trust policy statement Anyone of role 'subject' allows Principal '*'"),
@@ -114,6 +135,15 @@ CASES = [
      "'subject' rule opens RDP (3389) to 0.0.0.0/0, ::/0"),
     ("ec2-no-admin-ports-from-anywhere", "aws:ec2/securityGroup:SecurityGroup", lambda p: p["ingress"][1].update(cidrBlocks=[], ipv6CidrBlocks=["::/0"]),
      "'subject' ingress[1] opens SSH (22) to ::/0"),
+    # The union of the ranges is judged, not each range (issue 10).
+    ("ec2-no-admin-ports-from-anywhere", "aws:ec2/securityGroup:SecurityGroup", lambda p: p["ingress"][1].update(cidrBlocks=["0.0.0.0/1", "128.0.0.0/1"]),
+     "'subject' ingress[1] opens SSH (22) to 0.0.0.0/0 (0.0.0.0/1, 128.0.0.0/1 together)"),
+    ("ec2-no-admin-ports-from-anywhere", "aws:ec2/securityGroup:SecurityGroup",
+     lambda p: (p["ingress"][1].update(cidrBlocks=["0.0.0.0/1"]), p["ingress"].append({"protocol": "tcp", "fromPort": 20, "toPort": 25, "cidrBlocks": ["128.0.0.0/1"]})),
+     "'subject' ingress[1], ingress[2] together open SSH (22) to 0.0.0.0/0"),
+    ("ec2-no-admin-ports-from-anywhere", "aws:ec2/securityGroupRule:SecurityGroupRule",
+     lambda p: p.update(fromPort=3389, toPort=3389, cidrBlocks=["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"], ipv6CidrBlocks=[]),
+     "'subject' rule opens RDP (3389) to 0.0.0.0/0 (0.0.0.0/2, 64.0.0.0/2, 128.0.0.0/1 together)"),
     # GCE
     ("gce-no-external-ip", "gcp:compute/instance:Instance", lambda p: p["networkInterfaces"][0].update(accessConfigs=[{}]),
      "'subject' networkInterfaces[0] has an external access config"),
@@ -204,6 +234,37 @@ CASES = [
      "RoleBinding 'subject' grants cluster-admin"),
     ("k8s-no-cluster-admin-binding", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", lambda p: p["subjects"].append({"kind": "Group", "name": "system:masters"}),
      "RoleBinding 'subject' binds the system:masters group"),
+    ("k8s-no-system-subject-binding", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", lambda p: p["subjects"].append({"kind": "Group", "name": "system:authenticated"}),
+     "RoleBinding 'subject' binds the built-in group system:authenticated"),
+    ("k8s-no-system-subject-binding", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", lambda p: p["subjects"].__setitem__(0, {"kind": "User", "name": "system:anonymous"}),
+     "RoleBinding 'subject' binds the built-in user system:anonymous"),
+    ("k8s-no-system-namespace", "kubernetes:apps/v1:Deployment", lambda p: p["metadata"].update(namespace="kube-system"),
+     "Deployment 'subject' is in the Kubernetes system namespace kube-system"),
+    ("k8s-no-system-namespace", "kubernetes:core/v1:Namespace", lambda p: p["metadata"].update(name="kube-fraud"),
+     "Namespace 'subject' is named kube-fraud, a name reserved for Kubernetes"),
+    ("k8s-network-policy-not-whole-internet", "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+     lambda p: p["spec"]["egress"].append({"to": [{"ipBlock": {"cidr": "128.0.0.0/1"}}]}),
+     "NetworkPolicy 'subject' egress admits all of 0.0.0.0/0 (ipBlocks 10.20.0.0/16, 0.0.0.0/1, 128.0.0.0/1)"),
+    ("k8s-network-policy-not-whole-internet", "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+     lambda p: p["spec"]["ingress"][0]["from"].append({"ipBlock": {"cidr": "::/0", "except": ["fd00::/8"]}}),
+     "NetworkPolicy 'subject' ingress admits all of ::/0 (ipBlocks 10.0.0.0/8, ::/0)"),
+    ("k8s-role-no-load-balancer-write", "kubernetes:rbac.authorization.k8s.io/v1:Role",
+     lambda p: p["rules"].append({"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["get", "create", "patch"]}),
+     "Role 'subject' rules[1] allows create, patch on ingresses"),
+    ("k8s-role-no-load-balancer-write", "kubernetes:rbac.authorization.k8s.io/v1:Role",
+     lambda p: p["rules"].append({"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["update"]}),
+     "Role 'subject' rules[1] allows update on services"),
+    ("k8s-internet-facing-load-balancer-tls", "kubernetes:networking.k8s.io/v1:Ingress",
+     lambda p: (p["metadata"]["annotations"].pop("alb.ingress.kubernetes.io/certificate-arn"), p["metadata"]["annotations"].update({"alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}]'})),
+     "Ingress 'subject' is an internet-facing load balancer that has no certificate (alb.ingress.kubernetes.io/certificate-arn or spec.tls)"),
+    ("k8s-internet-facing-load-balancer-tls", "kubernetes:networking.k8s.io/v1:Ingress",
+     lambda p: p["metadata"]["annotations"].update({"alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]'}),
+     "Ingress 'subject' is an internet-facing load balancer that listens on plain HTTP without alb.ingress.kubernetes.io/ssl-redirect"),
+    ("k8s-internet-facing-load-balancer-tls", "kubernetes:core/v1:Service", lambda p: p["spec"].update(type="LoadBalancer"),
+     "Service 'subject' is an internet-facing load balancer that has no certificate (service.beta.kubernetes.io/aws-load-balancer-ssl-cert)"),
+    ("k8s-internet-facing-load-balancer-tls", "kubernetes:core/v1:Service",
+     lambda p: (p["spec"].update(type="LoadBalancer"), p["metadata"].update(annotations={"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"})),
+     "Service 'subject' is an internet-facing load balancer that has no certificate (service.beta.kubernetes.io/aws-load-balancer-ssl-cert)"),
     # Tags and labels
     ("aws-required-tags", "aws:ec2/instance:Instance", lambda p: p["tags"].pop("cost-center"),
      "'subject' (aws:ec2/instance:Instance) lacks tags cost-center"),
@@ -221,11 +282,16 @@ CASES = [
 
 #: Mutations that by nature break a second policy too (message -> the other policy).
 ALSO = {
-    "policy statement Iam allows iam:*": {"iam-no-wildcard-action"},
+    "policy statement Sneaky allows wildcard actions kms:*?": {"iam-kms-via-service"},
+    "policy statement P allows iam:P*, which grants iam:PassRole, iam:PutGroupPolicy, iam:PutRolePermissionsBoundary, iam:PutRolePolicy, "
+    "iam:PutUserPermissionsBoundary, iam:PutUserPolicy (privilege escalation)": {"iam-no-wildcard-resource"},
+    "policy statement Iam allows IAM:**": {"iam-no-wildcard-action", "iam-no-privilege-escalation"},
+    "RoleBinding 'subject' binds the system:masters group": {"k8s-no-system-subject-binding"},
+    "policy statement Iam allows iam:*": {"iam-no-wildcard-action", "iam-no-privilege-escalation"},
     "Deployment 'subject' containers[server] image registry.example.com/fraud/scorer:latest is latest": {"k8s-image-pinned-by-digest"},
     "CronJob 'subject' containers[server] image localhost:5000/trainer is untagged": {"k8s-image-pinned-by-digest"},
     "'subject' uses x9.huge, which has no known price": {"ec2-instance-type-allowlist"},
-    "inlinePolicies[0].policy statement Admin allows '*' on '*' (full administrator access)": {"iam-no-wildcard-action", "iam-no-wildcard-resource"},
+    "inlinePolicies[0].policy statement Admin allows '*' on '*' (full administrator access)": {"iam-no-wildcard-action", "iam-no-wildcard-resource", "iam-no-privilege-escalation"},
 }
 
 
@@ -254,6 +320,54 @@ def test_budget_uses_the_environment_config():
 def test_force_destroy_is_allowed_outside_prod():
     bucket = resource("aws:s3/bucket:Bucket", lambda p: p.update(forceDestroy=True))
     assert get_rule("s3-no-force-destroy-in-prod").run(bucket, ENVIRONMENT_VALUES["dev"]) == []
+
+
+@pytest.mark.parametrize("annotations", [
+    {"alb.ingress.kubernetes.io/scheme": "internal"},  # internal, plain HTTP: inside the VPC only
+    {"alb.ingress.kubernetes.io/scheme": "internet-facing", "alb.ingress.kubernetes.io/certificate-arn": "arn:aws:acm:us-east-1:123456789012:certificate/c"},
+    {"alb.ingress.kubernetes.io/scheme": "internet-facing", "alb.ingress.kubernetes.io/certificate-arn": "arn:aws:acm:us-east-1:123456789012:certificate/c",
+     "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]', "alb.ingress.kubernetes.io/ssl-redirect": "443"},
+])
+def test_internal_or_tls_ingresses_pass(annotations):
+    subject = resource("kubernetes:networking.k8s.io/v1:Ingress", lambda p: p["metadata"].update(annotations=annotations))
+    assert get_rule("k8s-internet-facing-load-balancer-tls").run(subject, PROD) == []
+    internal_service = resource("kubernetes:core/v1:Service", lambda p: (p["spec"].update(type="LoadBalancer"), p["metadata"].update(
+        annotations={"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"})))
+    assert get_rule("k8s-internet-facing-load-balancer-tls").run(internal_service, PROD) == []
+
+
+def test_kms_use_through_a_service_passes():
+    subject = resource("aws:iam/policy:Policy", set_json("policy", _add_statement(
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "arn:aws:kms:us-east-1:123456789012:key/k",
+         "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}})))
+    assert get_rule("iam-kms-via-service").run(subject, PROD) == []
+    managing = resource("aws:iam/policy:Policy", set_json("policy", _add_statement(
+        {"Effect": "Allow", "Action": ["kms:DescribeKey", "kms:ListAliases"], "Resource": "arn:aws:kms:us-east-1:123456789012:key/k"})))
+    assert get_rule("iam-kms-via-service").run(managing, PROD) == []
+
+
+def test_passing_a_named_role_is_not_escalation():
+    subject = resource("aws:iam/policy:Policy", set_json("policy", _add_statement(
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/sagemaker-training"})))
+    assert get_rule("iam-no-privilege-escalation").run(subject, PROD) == []
+
+
+def test_not_action_grants_the_escalation_actions_it_does_not_exclude():
+    subject = resource("aws:iam/policy:Policy", set_json("policy", _add_statement(
+        {"Sid": "AllBut", "Effect": "Allow", "NotAction": ["iam:Put*", "iam:Pass*", "iam:*Policy*", "iam:*Boundary", "iam:*Profile", "iam:AddUserToGroup", "iam:UpdateAssumeRolePolicy"],
+         "Resource": "arn:aws:s3:::data"})))
+    assert get_rule("iam-no-privilege-escalation").run(subject, PROD) == [
+        "policy statement AllBut allows NotAction iam:Put*, iam:Pass*, iam:*Policy*, iam:*Boundary, iam:*Profile, iam:AddUserToGroup, "
+        "iam:UpdateAssumeRolePolicy, which grants iam:CreateAccessKey (privilege escalation)"]
+
+
+def test_privilege_escalation_actions_are_real_iam_actions():
+    from platform_lib.policy.iam_actions import PRIVILEGE_ESCALATION_ACTIONS, expand, service_actions
+
+    catalogue_actions = set(service_actions("iam"))
+    assert set(PRIVILEGE_ESCALATION_ACTIONS) <= catalogue_actions
+    assert {"iam:PassRole", "iam:PutRolePolicy"} <= set(expand("iam:P*")) and "iam:GetRole" not in expand("iam:P*")
+    assert expand("s3:GetObject") == ("s3:GetObject",) and expand("s3:getobject") == ("s3:GetObject",)
 
 
 def test_unscopable_actions_may_use_any_resource():

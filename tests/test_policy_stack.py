@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from platform_lib.policy.catalogue import Resource, get_rule
 from platform_lib.policy.environments import ENVIRONMENT_VALUES
 from platform_lib.policy.rules.stack import peak_pods
 
-from .policy_fixtures import BASE, resource, wire_name_problems
+from .policy_fixtures import BASE, container, resource, wire_name_problems
 
 
 def r(type_token, name, props, deps=()):
@@ -142,3 +144,46 @@ def test_companions_match_by_dependency_when_ids_are_unknown_during_a_real_previ
     companions = [r(t, t.rsplit(":", 1)[-1], unknown_checking_proxy({**BASE[t], "bucket": UNKNOWN_STRING_VALUE}), deps=[bucket.urn]) for t in S3[:3]]
     assert get_rule("s3-bucket-companions").run_stack([bucket, *companions]) == []
     assert get_rule("s3-bucket-companions").run_stack([bucket, *companions[1:]]) == [("bucket 'data' has no public access block", bucket.urn)]
+
+
+def test_every_kms_key_has_an_explicit_key_policy():
+    rule = get_rule("kms-key-explicit-policy")
+    key = r("aws:kms/key:Key", "data-key", {"description": "data", "enableKeyRotation": True})
+    assert rule.run_stack([key]) == [("KMS key 'data-key' has no explicit key policy (neither policy nor an aws.kms.KeyPolicy)", key.urn)]
+    inline = r("aws:kms/key:Key", "data-key", {"enableKeyRotation": True, "policy": '{"Version": "2012-10-17", "Statement": []}'})
+    assert rule.run_stack([inline]) == []
+    separate = r("aws:kms/keyPolicy:KeyPolicy", "data-key-policy", {"keyId": "1234abcd", "policy": "{}"}, deps=[key.urn])
+    assert rule.run_stack([key, separate]) == []
+    by_id = r("aws:kms/keyPolicy:KeyPolicy", "data-key-policy", {"keyId": "1234abcd", "policy": "{}"})
+    known_key = r("aws:kms/key:Key", "data-key", MappingProxyType({"keyId": "1234abcd"}))  # keyId is an output: a stack policy sees outputs too
+    assert rule.run_stack([known_key, by_id]) == []
+
+
+def limit_range(maximum):
+    return r("kubernetes:core/v1:LimitRange", "fraud-limits", {"metadata": {"namespace": "fraud"}, "spec": {"limits": [
+        {"type": "Container", "default": {"cpu": "500m", "memory": "512Mi"}, "max": maximum}]}})
+
+
+def test_a_container_limit_above_the_limit_range_max_is_caught():
+    """Issue 10: cpuLimit 100 with a LimitRange max of 96 passed; only requests were checked."""
+    rule = get_rule("k8s-limits-fit-limit-range-and-quota")
+    big = resource("kubernetes:apps/v1:Deployment", lambda p: container(p)["resources"]["limits"].update(cpu="100"))
+    assert rule.run_stack([limit_range({"cpu": "96", "memory": "384Gi"}), big]) == [
+        ("subject containers[server] limits.cpu 100 vCPU is above the LimitRange max of 96 vCPU in namespace 'fraud'", big.urn)]
+    assert rule.run_stack([limit_range({"cpu": "96", "memory": "384Gi"}), resource("kubernetes:apps/v1:Deployment")]) == []
+    # A container without limits gets the LimitRange's default, which is judged too.
+    bare = resource("kubernetes:apps/v1:Deployment", lambda p: container(p).pop("resources"))
+    assert rule.run_stack([limit_range({"cpu": "250m"}), bare]) == [
+        ("subject containers[server] limits.cpu 0.50 vCPU is above the LimitRange max of 0.25 vCPU in namespace 'fraud'", bare.urn)]
+
+
+def test_peak_limits_above_the_quota_limits_are_caught():
+    rule = get_rule("k8s-limits-fit-limit-range-and-quota")
+    quota, resources = namespace_stack({"requests.cpu": "16", "limits.cpu": "8", "limits.memory": "64Gi"}, [rollout(4, [{"setWeight": 50}], cpu="1")])
+    # The rollout's containers set no cpu/memory limits: the LimitRange default (500m, 512Mi) applies, 6 pods at peak.
+    assert rule.run_stack(resources) == []
+    limited = resource("kubernetes:argoproj.io/v1alpha1:Rollout", lambda p: (p["spec"].update(replicas=4, strategy={"canary": {
+        "steps": [{"setWeight": 50}], "trafficRouting": {"nginx": {"stableIngress": "scorer"}}}}), container(p)["resources"]["limits"].update(cpu="2")), name="scorer")
+    quota, resources = namespace_stack({"requests.cpu": "16", "limits.cpu": "8"}, [limited])
+    assert rule.run_stack(resources) == [
+        ("namespace 'fraud' needs 12 vCPU of limits.cpu at peak (scorer 6x), over its quota of 8 vCPU", quota.urn)]

@@ -118,6 +118,23 @@ def test_previews_are_deterministic_and_isolated(recording_project, make_project
     assert len(second.resources) == 4  # nothing left over from the first run
 
 
+def _chained_buckets() -> None:
+    """Buckets where every other one waits for its predecessor's id, inside and outside a component:
+    the SDK registers the waiting ones after the others, so arrival order is not program order."""
+    previous = None
+    for index in range(6):
+        tags = {"after": previous.id} if previous is not None and index % 2 else {}
+        previous = aws.s3.Bucket(f"bucket-{index}", tags=tags)
+    box = Box("box")
+    aws.s3.Bucket("last", tags={"after": box.bucket.id})
+
+
+def test_resources_are_listed_in_the_order_the_program_constructed_them():
+    expected = ["pulumi:pulumi:Stack", *(f"bucket-{index}" for index in range(6)), "box", "box-bucket", "last"]
+    orders = [[r.name if r.type != "pulumi:pulumi:Stack" else r.type for r in preview(_chained_buckets).resources] for _ in range(5)]
+    assert orders == [expected] * 5
+
+
 def test_program_exceptions_come_back_with_what_was_registered(make_project):
     project = make_project("import pulumi_aws as aws\naws.s3.Bucket('first')\nraise RuntimeError('boom')\n", {"dev": {}})
     with pytest.raises(PreviewError) as caught:

@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 from platform_lib.cli import app
 from platform_lib.preview import run_preview
 from platform_lib.preview.plan import Plan, PlannedResource, ResourceOptionsRecord
-from platform_lib.preview.render_k8s import api_version_and_kind, render_kubernetes, to_manifest
+from platform_lib.preview.render_k8s import MARKER_FILE, RenderError, api_version_and_kind, render_kubernetes, to_manifest
 from platform_lib.testing import preview
 from tests.conftest import REPO_ROOT
 from tests.crd_structure import SCHEMAS
@@ -180,6 +180,66 @@ def test_render_refuses_two_objects_in_one_file(tmp_path):
     plan = Plan(project="p", stack="s", outputs={}, resources=[_planned("kubernetes:core/v1:ConfigMap", same), _planned("kubernetes:core/v1:ConfigMap", same)])
     with pytest.raises(ValueError, match="same namespace, kind and name"):
         render_kubernetes(plan, tmp_path)
+
+
+def _config_maps(*names: str, namespace: str = "n") -> Plan:
+    resources = [
+        PlannedResource(urn=f"urn:pulumi:s::p::kubernetes:core/v1:ConfigMap::{name}", type="kubernetes:core/v1:ConfigMap", name=name, parent="", custom=True,
+                        inputs={"metadata": {"name": name, "namespace": namespace}}, outputs={}, id="", options=ResourceOptionsRecord())
+        for name in names
+    ]
+    return Plan(project="p", stack="s", outputs={}, resources=resources)
+
+
+@pytest.mark.parametrize(("name", "namespace"), [("../../../escaped", "n"), ("a/b", "n"), ("..", "n"), ("a", "../../escaped"), ("a", "n/m"), ("a", "/tmp")])
+def test_render_refuses_a_name_or_namespace_that_is_not_a_kubernetes_name(tmp_path, name, namespace):
+    out = tmp_path / "deep" / "out"
+    with pytest.raises(RenderError, match="is not a Kubernetes DNS-1123 label|is no Kubernetes name"):
+        render_kubernetes(_config_maps(name, namespace=namespace), out)
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # nothing written, inside or out
+
+
+def test_render_never_follows_a_link_out_of_its_directory(tmp_path):
+    out, outside = tmp_path / "out", tmp_path / "outside"
+    render_kubernetes(_config_maps("a", namespace="m"), out)
+    outside.mkdir()
+    (out / "n").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(RenderError, match="outside the directory"):
+        render_kubernetes(_config_maps("a"), out)
+    assert list(outside.iterdir()) == []
+
+
+def test_render_again_removes_the_manifests_of_objects_that_left_the_plan(tmp_path):
+    render_kubernetes(_config_maps("a", "b"), tmp_path / "out")
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    render_kubernetes(_config_maps("a", namespace="m"), tmp_path / "out")
+    files = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert files == [MARKER_FILE, "m/configmap-a.yaml", "notes.txt"]  # n/ and its files are gone; the user's file stays
+
+
+def test_render_refuses_a_directory_it_did_not_write(tmp_path):
+    (tmp_path / "kept.yaml").write_text("mine")
+    with pytest.raises(RenderError, match="not empty and was not written by --render-k8s"):
+        render_kubernetes(_config_maps("a"), tmp_path)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept.yaml"]
+
+
+def test_render_refuses_a_marker_listing_a_file_outside_its_directory(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / MARKER_FILE).write_text('{"files": ["../victim.txt"]}')
+    with pytest.raises(RenderError, match="outside the directory"):
+        render_kubernetes(_config_maps("a"), tmp_path / "out")
+    assert victim.read_text() == "keep me"
+
+
+def test_cli_refuses_a_directory_it_did_not_write_before_the_preview(tmp_path):
+    (tmp_path / "kept.txt").write_text("mine")
+    result = CliRunner().invoke(app, ["preview", "--stack", "dev", "--cwd", str(REPO_ROOT), "--no-policy", "--render-k8s", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "was not written by --render-k8s" in result.output
+    assert "Resources" not in result.output and "Previewing" not in result.output
 
 
 def test_manifest_refuses_an_inconsistent_kind():

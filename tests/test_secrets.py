@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from platform_lib.cli import EXIT_USER_ERROR, app
 from platform_lib.preview import ProjectError, load_stack, run_preview
 from platform_lib.preview.plan import mask, property_path
+from platform_lib.preview.render_k8s import MARKER_FILE
 
 runner = CliRunner()
 
@@ -89,7 +90,8 @@ def test_a_secret_never_appears_in_the_console_json_reports_or_manifests(secret_
     assert PASSWORD not in result.output
     assert "the password [secret] is too weak" in result.output, result.output[-3000:]
     written = [*files.values(), *_all_files(render)]
-    assert len(written) == 5
+    assert len(written) == 6  # three reports, two manifests and the renderer's marker file
+    assert render / MARKER_FILE in written
     for path in written:
         assert PASSWORD not in path.read_text(), path
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path

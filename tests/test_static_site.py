@@ -314,6 +314,11 @@ def test_missing_site_directory(tmp_path):
     assert "StaticSite(docs).site_dir" in message and "does not exist" in message
 
 
+def test_the_filesystem_root_is_refused_as_site_directory(tmp_path):
+    message = failing_plan(site_dir=tmp_path / ".." / ".." / ".." / ".." / ".." / ".." / "..")
+    assert "StaticSite(docs).site_dir" in message and "not the filesystem root / (every file below it would be published)" in message
+
+
 def test_empty_site_directory(tmp_path):
     (tmp_path / "empty" / ".git").mkdir(parents=True)
     (tmp_path / "empty" / ".DS_Store").write_text("x")
@@ -598,3 +603,18 @@ def test_an_output_that_resolves_to_a_bad_value_fails_naming_the_field(field, va
 def test_missing_standard_tags_are_named():
     message = failing_plan(site_dir=SITE, tags={"team": "ml-platform"})
     assert "StaticSite(docs).tags" in message and "cost-center, environment" in message
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("xn--docs", "a name not starting with xn--, sthree-, amzn-s3-demo- nor ending with -s3alias, --ol-s3, .mrap, --x-s3, --table-s3 (reserved by S3): the bucket's physical name is derived from it"),
+        ("Docs", "3-55 lowercase letters, digits and '-' (the bucket's physical name is derived from it)"),
+        ("d" * 48, "3-55 lowercase letters, digits and '-' (the bucket's physical name is derived from it)"),
+    ],
+)
+def test_a_name_that_cannot_name_the_content_bucket_is_refused(name, expected):
+    with pytest.raises(ComponentArgsError) as raised:
+        StaticSite.validate_args(name, site_dir=SITE, tags=TAGS)
+    assert [(i.path, i.value, i.expected) for i in raised.value.issues] == [(f"StaticSite({name}).name", name, f"{expected} (the content bucket is named <name>-content-<7 hex>)")]
+    assert StaticSite.validate_args("d" * 47, site_dir=SITE, tags=TAGS)

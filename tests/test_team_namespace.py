@@ -115,9 +115,9 @@ def test_identifiers_may_be_outputs():
 @pytest.mark.parametrize(
     ("field", "value", "expected"),
     [
-        ("namespace", "Fraud_Team", "a DNS label"),
+        ("namespace", "Fraud_Team", "a Kubernetes DNS-1123 label"),
         ("irsa_role_arn", "arn:aws:iam::123456789012:user/x", "an IAM role ARN"),
-        ("service_account_name", "Trainer", "a DNS label"),
+        ("service_account_name", "Trainer", "a Kubernetes DNS-1123 label"),
         ("identity_group", "", "a group name of 1 to 128 characters"),
     ],
 )
@@ -186,6 +186,22 @@ def test_role_lists_explicit_verbs_and_resources(plan):
     assert not any(resource in ("roles", "rolebindings", "resourcequotas", "limitranges", "networkpolicies") and verb in ("create", "update", "patch", "delete") for _, resource, verb in granted)
 
 
+def test_role_cannot_publish_a_load_balancer(plan):
+    """Ingresses and Services are read-only for the team: load balancers go through ModelEndpoint."""
+    rules = one(plan, "Role", "fraud-member").inputs["rules"]
+    granted = {(group, resource, verb) for rule in rules for group in rule["apiGroups"] for resource in rule["resources"] for verb in rule["verbs"]}
+    for group, resource in (("", "services"), ("networking.k8s.io", "ingresses")):
+        assert {verb for g, r, verb in granted if (g, r) == (group, resource)} == {"get", "list", "watch"}
+
+
+def test_the_component_name_may_not_be_a_system_namespace():
+    with pytest.raises(ComponentArgsError) as caught:
+        TeamNamespace.validate_args("kube-system", labels=LABELS, identity_group="ml-fraud-engineers", quota=QUOTA)
+    (issue,) = caught.value.issues
+    assert issue.path == "TeamNamespace(kube-system).namespace" and issue.value == "kube-system"
+    assert issue.expected.startswith("a namespace name not starting with 'kube-'")
+
+
 def test_role_binding_binds_the_identity_group(plan):
     binding = one(plan, "RoleBinding", "fraud-member")
     assert binding.inputs["subjects"] == [{"kind": "Group", "name": "ml-fraud-engineers", "apiGroup": "rbac.authorization.k8s.io"}]
@@ -249,11 +265,19 @@ def test_every_child_is_parented_to_the_component(plan):
         ({"irsa_role_arn": "arn:aws:iam::123:user/x"}, "irsa_role_arn", "arn:aws:iam::123:user/x", "an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
         ({"egress_https_cidrs": ["0.0.0.0/0"]}, "egress_https_cidrs", ["0.0.0.0/0"], "CIDR blocks narrower than the whole internet (0.0.0.0/0 and ::/0 are refused)"),
         ({"egress_https_cidrs": ["10.0.0.1/8"]}, "egress_https_cidrs", ["10.0.0.1/8"], "CIDR blocks such as 10.0.0.0/16 ('10.0.0.1/8' is not one)"),
-        ({"namespace": "Fraud_Team"}, "namespace", "Fraud_Team", "a DNS label (at most 63 lowercase letters, digits and '-')"),
+        ({"namespace": "Fraud_Team"}, "namespace", "Fraud_Team", "a Kubernetes DNS-1123 label (1-63 lowercase letters, digits and '-', alphanumeric at both ends)"),
         ({"default_cpu_limit": 32}, "default_cpu_limit", 32, "at most the per-container maximum (16 vCPU: max_container_cpu, default the quota's cpu)"),
         ({"default_memory_request_gib": 2}, "default_memory_request_gib", 2, "at most default_memory_limit_gib (1 GiB)"),
         ({"max_container_cpu": 0.5}, "max_container_cpu", 0.5, "at least default_cpu_limit (1 vCPU)"),
         ({"allow_privileged": True}, "allow_privileged", True, "no such key (unknown keys are rejected; check the spelling)"),
+        # Built-in groups contain every caller of their kind (issue 10).
+        *(({"identity_group": group}, "identity_group", group, "a group of the cluster's authenticator, not a built-in Kubernetes 'system:' group or user")
+          for group in ("system:authenticated", "system:serviceaccounts", "system:unauthenticated", "system:masters", "system:nodes")),
+        *(({"namespace": name}, "namespace", name, "a namespace name not starting with 'kube-'") for name in ("kube-system", "kube-public", "kube-node-lease", "kube-fraud")),
+        ({"egress_https_cidrs": ["0.0.0.0/1", "128.0.0.0/1"]}, "egress_https_cidrs", ["0.0.0.0/1", "128.0.0.0/1"],
+         "CIDR blocks that together are narrower than the whole internet (these cover all of 0.0.0.0/0)"),
+        ({"egress_https_cidrs": ["10.0.0.0/8", "::/1", "8000::/1"]}, "egress_https_cidrs", ["10.0.0.0/8", "::/1", "8000::/1"],
+         "CIDR blocks that together are narrower than the whole internet (these cover all of ::/0)"),
     ],
 )
 def test_bad_arguments_raise_before_anything_is_registered(overrides, path, value, expected):

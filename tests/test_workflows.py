@@ -1,13 +1,18 @@
 """The GitHub Actions workflows: valid against GitHub's workflow schema (the copy vendored in
 check-jsonschema), and the pipeline's rules: pinned actions, explicit minimal permissions, a
-protected prod environment, one deploy per stack at a time, previews of every stack."""
+protected prod environment, one deploy per stack at a time, previews of every stack, secrets only
+in approved environments and only in the steps that run Pulumi, no expression in a script, the
+per-environment policy levels, and zizmor's audit (offline) with no finding at medium or above."""
 
 from __future__ import annotations
 
 import copy
 import fnmatch
 import json
+import os
 import re
+import subprocess
+import sysconfig
 from importlib import resources
 from pathlib import Path
 
@@ -155,9 +160,11 @@ def test_pull_request_previews_every_stack_with_sarif_and_a_sticky_markdown_comm
     job = workflows["pull-request.yml"]["jobs"]["offline-preview"]
     assert sorted(job["strategy"]["matrix"]["stack"]) == SHIPPED_STACKS
     assert job["needs"] == "test"
-    command = run_text(job)
-    assert re.search(r"mlplat preview --stack \"\$\{\{ matrix\.stack \}\}\"", command)
-    assert "--sarif" in command and "--markdown" in command and "$GITHUB_STEP_SUMMARY" in command
+    preview = next(step for step in steps(job) if step.get("id") == "preview")
+    assert preview["env"]["STACK"] == "${{ matrix.stack }}"
+    command = preview["run"]
+    assert '.venv/bin/mlplat preview --stack "$STACK"' in command
+    assert '--sarif "mlplat-$STACK.sarif"' in command and '--markdown "mlplat-$STACK.md"' in command and "$GITHUB_STEP_SUMMARY" in command
     by_action = {s["uses"].split("@")[0]: s for s in steps(job) if "uses" in s}
     upload = by_action["github/codeql-action/upload-sarif"]
     assert upload["with"]["sarif_file"] == "mlplat-${{ matrix.stack }}.sarif"
@@ -172,13 +179,15 @@ def test_pull_request_previews_every_stack_with_sarif_and_a_sticky_markdown_comm
     assert last["if"] == "steps.preview.outputs.exit-code != '0'" and "exit 1" in last["run"]
 
 
-def test_real_pulumi_preview_only_with_credentials_and_never_for_a_fork(workflows):
+def test_real_pulumi_preview_waits_for_an_approved_environment_and_never_runs_for_a_fork(workflows):
     job = workflows["pull-request.yml"]["jobs"]["pulumi-preview"]
-    assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
-    first, *rest = steps(job)
-    assert first["id"] == "credentials" and "available=true" in first["run"]
-    assert all(step.get("if") == "steps.credentials.outputs.available == 'true'" for step in rest)
-    assert "pulumi preview --stack \"${{ matrix.stack }}\" --policy-pack policies" in run_text(job)
+    assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository && vars.AWS_PREVIEW_ROLE_ARN != ''"
+    # It runs the pull request's own code with the backend's secrets: a reviewer approves first.
+    assert job["environment"] == "cloud-preview"
+    assert "env" not in job
+    (pulumi,) = [step for step in steps(job) if "pulumi preview" in step.get("run", "")]
+    assert set(pulumi["env"]) == {"STACK", "PULUMI_BACKEND_URL", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"}
+    assert 'pulumi preview --stack "$STACK" --policy-pack policies --policy-pack-config "policies/config/$STACK.json"' in pulumi["run"]
     assert sorted(job["strategy"]["matrix"]["stack"]) == [s for s in SHIPPED_STACKS if not s.startswith("gcp-")]  # AWS credentials only
 
 
@@ -186,16 +195,71 @@ def test_main_deploys_staging_then_prod_behind_the_protected_environment(workflo
     workflow = workflows["deploy.yml"]
     assert workflow["on"]["push"]["branches"] == ["main"]
     jobs = workflow["jobs"]
-    assert jobs["staging"]["needs"] == "test" and jobs["prod"]["needs"] == "staging"
+    assert jobs["staging"]["needs"] == "test" and jobs["prod"]["needs"] == ["test", "staging"]
     assert jobs["prod"]["environment"] == "production"
     assert jobs["staging"]["environment"] != "production"
-    assert "pulumi up --stack staging --policy-pack policies --yes" in run_text(jobs["staging"])
-    assert "pulumi up --stack prod --policy-pack policies --yes" in run_text(jobs["prod"])
-    # Rolling back = running the workflow by hand with a known-good commit.
+    assert "pulumi up --stack staging --policy-pack policies --policy-pack-config policies/config/staging.json --yes" in run_text(jobs["staging"])
+    assert "pulumi up --stack prod --policy-pack policies --policy-pack-config policies/config/prod.json --yes" in run_text(jobs["prod"])
+    # Rolling back = running the workflow by hand with a known-good commit of main.
     assert workflow["on"]["workflow_dispatch"]["inputs"]["ref"]["required"] is True
-    for job in jobs.values():
-        checkout = next(s for s in steps(job) if s.get("uses", "").startswith("actions/checkout@"))
-        assert checkout["with"]["ref"] == "${{ inputs.ref || github.sha }}"
+    # The requested ref is resolved and checked once; the deploy jobs check out that very commit.
+    checkouts = {name: next(s for s in steps(job) if s.get("uses", "").startswith("actions/checkout@")) for name, job in jobs.items()}
+    assert checkouts["test"]["with"]["ref"] == "${{ inputs.ref || github.sha }}"
+    assert checkouts["test"]["with"]["fetch-depth"] == 0
+    assert jobs["test"]["outputs"]["commit"] == "${{ steps.commit.outputs.sha }}"
+    for name in ("staging", "prod"):
+        assert checkouts[name]["with"]["ref"] == "${{ needs.test.outputs.commit }}"
+
+
+def on_main_check(workflows) -> tuple[list[dict], dict]:
+    job = workflows["deploy.yml"]["jobs"]["test"]
+    return steps(job), next(step for step in steps(job) if step.get("id") == "commit")
+
+
+def test_deploy_checks_that_the_commit_is_on_main_before_installing_anything(workflows):
+    job_steps, check = on_main_check(workflows)
+    assert job_steps.index(check) < next(i for i, step in enumerate(job_steps) if step.get("uses") == "./.github/actions/setup")
+
+
+def git(cwd: Path, *args: str) -> str:
+    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env={**os.environ, **identity}).stdout.strip()
+
+
+def test_deploy_refuses_a_commit_that_is_not_on_main(workflows, tmp_path):
+    """The check step's own script, run in a clone as actions/checkout leaves it (fetch-depth 0:
+    every branch under refs/remotes/origin): a commit of main (its head or an older one) passes and
+    becomes the job's output; a commit of another branch, or a tag on one, is refused."""
+    _, check = on_main_check(workflows)
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "commit", "-q", "--allow-empty", "-m", "first")
+    older = git(origin, "rev-parse", "HEAD")
+    git(origin, "commit", "-q", "--allow-empty", "-m", "second")
+    head = git(origin, "rev-parse", "HEAD")
+    git(origin, "checkout", "-q", "-b", "feature", older)
+    git(origin, "commit", "-q", "--allow-empty", "-m", "not reviewed")
+    feature = git(origin, "rev-parse", "HEAD")
+    git(origin, "tag", "v-bad")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(origin), str(clone))
+
+    def deploy_check(ref: str) -> tuple[subprocess.CompletedProcess, str]:
+        git(clone, "checkout", "-q", "--detach", ref)
+        output = tmp_path / f"output-{ref.replace('/', '-')}"
+        output.write_text("")
+        result = subprocess.run(["bash", "-e", "-c", check["run"]], cwd=clone, capture_output=True, text=True, env={**os.environ, "GITHUB_OUTPUT": str(output)})
+        return result, output.read_text()
+
+    for ref, sha in ((head, head), (older, older), ("origin/main", head)):
+        result, output = deploy_check(ref)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert output == f"sha={sha}\n"
+    for ref in (feature, "v-bad"):
+        result, output = deploy_check(ref)
+        assert result.returncode == 1 and output == ""
+        assert f"::error::commit {feature} is not on main" in result.stdout
 
 
 def test_every_prod_deploy_uses_the_production_environment(workflows):
@@ -236,3 +300,137 @@ def test_pulumi_cli_version_matches_the_locked_sdk(workflows):
     locked = re.search(r"^pulumi==(\S+)", (REPO_ROOT / "requirements.lock").read_text(), re.MULTILINE)[1]
     versions = {step["with"]["pulumi-version"] for workflow in workflows.values() for job in workflow["jobs"].values() for step in steps(job) if step.get("uses", "").startswith("pulumi/actions@")}
     assert versions == {locked}
+
+
+# --- values reach scripts through env; secrets only where Pulumi runs, after approval -------------
+
+EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
+
+
+def all_steps(workflows: dict[str, dict]):
+    for name, workflow in workflows.items():
+        for job_name, job in workflow["jobs"].items():
+            for step in steps(job):
+                yield f"{name}:{job_name}:{step.get('name') or step.get('uses') or step.get('id')}", job, step
+    for path in ACTIONS:
+        for step in load(path)["runs"].get("steps", []):
+            yield f"action:{path.parent.name}:{step.get('name') or step.get('uses')}", {}, step
+
+
+def test_no_expression_is_expanded_inside_a_script(workflows):
+    """``${{ }}`` in ``run:`` is pasted into the script before the shell reads it, so a value such
+    as a dispatch input can run code (template injection); values go through ``env:`` instead."""
+    found = {where: EXPRESSION.findall(step["run"]) for where, _, step in all_steps(workflows) if "run" in step and EXPRESSION.search(step["run"])}
+    assert found == {}
+
+
+def test_secrets_reach_only_the_steps_that_run_pulumi_in_jobs_behind_an_environment(workflows):
+    for name, workflow in workflows.items():
+        assert "secrets." not in json.dumps(workflow.get("env", {})), name
+        for job_name, job in workflow["jobs"].items():
+            assert "secrets." not in json.dumps(job.get("env", {})), f"{name}:{job_name}: secrets in the job's env reach every step"
+            for step in steps(job):
+                if "secrets." in json.dumps(step):
+                    where = f"{name}:{job_name}:{step.get('name')}"
+                    assert re.search(r"^\s*pulumi (up|preview)\b", step.get("run", ""), re.MULTILINE), f"{where} does not run Pulumi"
+                    assert set(re.findall(r"secrets\.(\w+)", json.dumps(step.get("env", {})))) == {"PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"}, where
+                    assert job.get("environment"), f"{where}: secrets outside an environment are given before any approval"
+
+
+def pulumi_commands(workflows):
+    for name, workflow in workflows.items():
+        for job_name, job in workflow["jobs"].items():
+            for step in steps(job):
+                command = " ".join(step.get("run", "").replace("\\\n", " ").split())
+                for match in re.finditer(r"pulumi (?:up|preview)\b[^\n;&|]*", command):
+                    yield f"{name}:{job_name}", job, step, match[0]
+
+
+def test_every_pulumi_run_applies_the_policy_pack_at_its_stacks_levels(workflows):
+    seen = 0
+    for where, job, step, command in pulumi_commands(workflows):
+        seen += 1
+        stack = re.search(r"--stack \"?([\w$]+)\"?", command)[1]
+        stacks = job["strategy"]["matrix"]["stack"] if stack == "$STACK" else [stack]
+        if stack == "$STACK":
+            assert step["env"]["STACK"] == "${{ matrix.stack }}", where
+        pack = re.search(r"--policy-pack \"?(\S+?)\"?(?:\s|$)", command)
+        config = re.search(r"--policy-pack-config \"?(\S+?)\"?(?:\s|$)", command)
+        assert pack and config, f"{where}: {command}"
+        for value in stacks:
+            for path in (pack[1], config[1].replace("$STACK", value)):
+                resolved = REPO_ROOT / path.replace("$GITHUB_WORKSPACE/", "")
+                assert resolved.exists(), f"{where}: {path} does not exist for stack {value}"
+            assert config[1].replace("$STACK", value).endswith(f"policies/config/{value}.json"), where
+    assert seen == 5  # the cloud preview (a matrix), staging, prod, the site's dev and prod
+
+
+def test_every_deploy_runs_in_an_environment(workflows):
+    for where, job, _, command in pulumi_commands(workflows):
+        if command.startswith("pulumi up"):
+            assert job.get("environment"), f"{where} deploys with no environment"
+    assert workflows["static-site.yml"]["jobs"]["deploy-dev"]["environment"] == "dev"
+
+
+# --- zizmor, offline --------------------------------------------------------------------------
+
+ZIZMOR_CONFIG = REPO_ROOT / ".github" / "zizmor.yml"
+SEVERITY = {"Unknown": 0, "Informational": 1, "Low": 2, "Medium": 3, "High": 4}
+
+
+def zizmor(target: Path, *options: str) -> list[dict]:
+    """zizmor's findings for ``target`` (JSON v1), offline and with the auditor persona (it reports
+    what the regular persona hides as possible false positives). No GitHub token reaches it."""
+    executable = Path(sysconfig.get_path("scripts")) / "zizmor"
+    if not executable.exists():
+        pytest.fail("zizmor is not installed: it is in the test extra (pip install -e '.[test]')")
+    environment = {k: v for k, v in os.environ.items() if k not in ("GH_TOKEN", "GITHUB_TOKEN", "ZIZMOR_GITHUB_TOKEN")}
+    result = subprocess.run(
+        [str(executable), "--offline", "--no-progress", "--persona", "auditor", "--format", "json", *options, str(target)],
+        capture_output=True, text=True, env=environment, timeout=120,
+    )
+    # Exit codes: 0 nothing found, 10-14 findings by highest severity; 1 and 2 are zizmor failing.
+    assert result.returncode == 0 or 10 <= result.returncode <= 14, result.stderr
+    return json.loads(result.stdout)
+
+
+def described(finding: dict) -> str:
+    location = finding["locations"][0]
+    path = location["symbolic"]["key"]["Local"]["verbatim_path"]
+    return f"{finding['determinations']['severity']} {finding['ident']} {path}:{location['concrete']['location']['start_point']['row'] + 1}"
+
+
+@pytest.fixture(scope="module")
+def findings_without_ignores() -> list[dict]:
+    return zizmor(REPO_ROOT / ".github", "--no-ignores")
+
+
+def test_zizmor_finds_nothing_at_medium_severity_or_above(findings_without_ignores):
+    """With every ignore off (config and inline comments): a finding at medium or above is fixed, never accepted."""
+    assert [described(f) for f in findings_without_ignores if SEVERITY[f["determinations"]["severity"]] >= SEVERITY["Medium"]] == []
+
+
+def test_every_lower_zizmor_finding_is_accepted_in_the_config_with_a_reason(findings_without_ignores):
+    assert zizmor(REPO_ROOT / ".github") == [], "a finding that is neither fixed nor accepted in .github/zizmor.yml"
+    config = yaml.safe_load(ZIZMOR_CONFIG.read_text(encoding="utf-8"))
+    accepted = {(rule, entry) for rule, settings in config["rules"].items() for entry in settings["ignore"]}
+    found = {(f["ident"], Path(f["locations"][0]["symbolic"]["key"]["Local"]["verbatim_path"]).name) for f in findings_without_ignores}
+    assert accepted == found, "an ignore that matches no finding would hide the next one"
+    # The reason: a comment right after each rule's `ignore:`.
+    for rule in config["rules"]:
+        assert re.search(rf"^  {re.escape(rule)}:\n    ignore:\n(      #.*\n)+", ZIZMOR_CONFIG.read_text(encoding="utf-8"), re.MULTILINE), f"{rule} has no reason"
+    # No inline `# zizmor: ignore[...]`: every accepted finding is in the config, with its reason.
+    for path in WORKFLOWS + ACTIONS:
+        assert "zizmor: ignore" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_zizmor_reports_a_template_injection_at_high_severity(tmp_path, workflows):
+    """The audit above can fail: the old deploy step, with the dispatch input pasted into its
+    script, is a high-severity template injection."""
+    injected = copy.deepcopy(workflows["deploy.yml"])
+    step = next(s for s in steps(injected["jobs"]["staging"]) if "pulumi up" in s.get("run", ""))
+    step["run"] = step["run"].replace("$COMMIT", "${{ inputs.ref }}")
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "deploy.yml").write_text(yaml.safe_dump(injected, sort_keys=False), encoding="utf-8")
+    found = zizmor(tmp_path / ".github", "--no-ignores")
+    assert ("template-injection", "High") in {(f["ident"], f["determinations"]["severity"]) for f in found}

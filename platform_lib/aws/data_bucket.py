@@ -4,7 +4,8 @@ What an ``S3DataBucket`` is made of (pulumi-aws 7, where ``aws.s3.Bucket`` is th
 each setting is its own resource):
 
 - ``aws.kms.Key``: a dedicated customer managed key, yearly rotation on, 30-day deletion window
-  (not created when the caller brings a key: ``kms_key_arn``);
+  (not created when the caller brings a key: ``kms_key_arn``), with its explicit
+  ``aws.kms.KeyPolicy``: the account root statement and the grants to other accounts;
 - ``aws.s3.Bucket``: the bucket, with the standard tags;
 - ``aws.s3.BucketPublicAccessBlock``: all four flags on (source: CIS AWS Foundations Benchmark
   v3.0, control 2.1.4 "Ensure that S3 Buckets are configured with Block public access");
@@ -52,14 +53,16 @@ from pydantic import Field, field_validator, model_validator
 from typing_extensions import Unpack
 
 from ..core.component import Component, ComponentArgs
-from ..core.errors import Issue
+from ..core.errors import ComponentArgsError, Issue
 from ..core.grants import AccessLevel, BucketGrants, Grant, GrantTarget, normalize_prefix, prefix_slug
 from ..core.inputs import Input, InputCheck, checked_output, is_output
 from ..core.policy_documents import (
+    INLINE_POLICY_MAX_CHARACTERS,
     access_log_bucket_policy_document,
     deny_insecure_transport_statement,
     kms_grant_key_policy_statement,
     kms_key_policy_document,
+    policy_size,
     s3_grant_bucket_policy_statements,
     s3_grant_policy_document,
 )
@@ -74,6 +77,8 @@ from .s3 import (
     NoncurrentVersionExpirationDays,
     block_public_access,
     bucket_kms_key,
+    bucket_name_problem,
+    logical_bucket_name_problem,
     owner_enforced,
     versioned_kms_settings,
 )
@@ -88,15 +93,18 @@ __all__ = [
 ]
 
 
-# S3 bucket names: 3-63 lowercase letters, digits, hyphens (and dots, not used here); autonaming
-# appends "-" and 7 hex characters, so the logical name has at most 55 (source: Amazon S3 User
-# Guide, "General purpose bucket naming rules").
-_BUCKET_LOGICAL_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,53}[a-z0-9]$")
 _TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
 #: A role name (1-64 of ``A-Za-z0-9+=,.@_-``; source: IAM User Guide, "IAM object quotas").
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 #: A grant's label names its policy: 1-64 letters, digits and ``_ . + = @ -``.
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=@-]{0,63}$")
+
+
+def _bucket_name(value: Any) -> Any:
+    problem = bucket_name_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
 
 
 def _tag_value(value: Any) -> Any:
@@ -106,9 +114,7 @@ def _tag_value(value: Any) -> Any:
 
 
 #: An S3 bucket name (string or Output).
-BucketNameInput = Annotated[
-    Input[str], InputCheck.matching(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "an S3 bucket name (3-63 lowercase letters, digits, '.', '-')")
-]
+BucketNameInput = Annotated[Input[str], InputCheck(_bucket_name)]
 #: A KMS key ARN (string or Output).
 KmsKeyArnInput = Annotated[
     Input[str], InputCheck.matching(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
@@ -131,9 +137,8 @@ class _BucketArgs(ComponentArgs):
 
 
 def _bucket_name_issues(component: type, name: str) -> list[Issue]:
-    if not isinstance(name, str) or not _BUCKET_LOGICAL_NAME.match(name):
-        return [Issue(f"{component.__name__}({name}).name", name, "3-55 lowercase letters, digits and '-' (the bucket's physical name is derived from it)")]
-    return []
+    problem = logical_bucket_name_problem(name)
+    return [Issue(f"{component.__name__}({name}).name", name, problem)] if problem else []
 
 
 class S3DataBucketArgs(_BucketArgs):
@@ -212,8 +217,8 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
         kms_key_arn: the ARN of the bucket's KMS key (the dedicated one, or ``kms_key_arn``).
 
     Other attributes: ``bucket`` (``aws.s3.Bucket``), ``kms_key`` (``aws.kms.Key``, ``None`` with
-    ``kms_key_arn``), ``policy`` (``aws.s3.BucketPolicy``), ``key_policy`` (``aws.kms.KeyPolicy``
-    once a role ARN was granted, else ``None``), ``grants`` (every
+    ``kms_key_arn``), ``policy`` (``aws.s3.BucketPolicy``), ``key_policy`` (the dedicated key's
+    ``aws.kms.KeyPolicy``, ``None`` with ``kms_key_arn``), ``grants`` (every
     :class:`~platform_lib.core.grants.Grant` made so far).
 
     Grants: ``grant_read(principal, prefix="", *, name=None)``, ``grant_read_write(...)`` and
@@ -228,10 +233,9 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
       account: within the bucket's account a resource-based allow is enough (source: IAM User
       Guide, "Policy evaluation logic", same-account requests); cross-account access also needs
       the other account to allow the same actions in the role's own IAM policies. For SSE-KMS objects the key policy must allow the role ``kms:Decrypt`` (and
-      ``kms:GenerateDataKey`` to write): with the dedicated key the first such grant registers
-      ``key_policy`` (an ``aws.kms.KeyPolicy``: the default root statement plus one statement per
-      grant, limited by ``kms:ViaService`` to S3 in the key's region); with ``kms_key_arn`` the
-      key's owner must allow it;
+      ``kms:GenerateDataKey`` to write): with the dedicated key each such grant adds a statement to
+      ``key_policy`` (after the account root statement; limited by ``kms:ViaService`` to S3 in the
+      key's region); with ``kms_key_arn`` the key's owner must allow it;
     - a role name (string): a ``RolePolicy`` on that role;
     - a role ARN or name as an Output (``name`` required): a ``RolePolicy``; the value is checked
       when it arrives and must be a role of the bucket's account;
@@ -241,7 +245,11 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
     Raises:
         ComponentArgsError: an invalid argument (bad name, missing standard tag, out-of-range
             days, malformed ARN, ...), each at ``S3DataBucket(<name>).<field>``; nothing is
-            registered. Grants raise it at ``S3DataBucket(<name>).grant.<field>``.
+            registered. Grants raise it at ``S3DataBucket(<name>).grant.<field>``, and at
+            ``S3DataBucket(<name>).grant`` when the bucket's inline policies on one identity would
+            exceed IAM's quota (2,048 / 10,240 / 5,120 characters for a user / role / group,
+            whitespace not counted; checked when the documents are rendered, before the policy is
+            registered).
     """
 
     bucket_name: pulumi.Output[str]
@@ -263,9 +271,10 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
     def _create(self, name: str, args: S3DataBucketArgs) -> dict[str, Any]:
         tags = with_managed_by(args.tags)
         self.grants: list[Grant] = []
-        self.key_policy: aws.kms.KeyPolicy | None = None  # registered by the first role-ARN grant
+        self._inline_documents: dict[tuple[str, Any], list[pulumi.Output[str]]] = {}  # per identity, for the IAM quota
         self._key_policy_statements: list[pulumi.Output[dict[str, Any]]] = []
         self.kms_key = self._dedicated_key(name, args, tags) if args.kms_key_arn is None else None
+        self.key_policy = self._explicit_key_policy(self.kms_key) if self.kms_key is not None else None
         key_arn = self.kms_key.arn if self.kms_key is not None else pulumi.Output.from_input(args.kms_key_arn)
         self.bucket = aws.s3.Bucket(name, force_destroy=args.force_destroy, tags=tags, opts=self.child_options())
         self.public_access_block = block_public_access(f"{name}-public-access-block", self.bucket, self.child_options())
@@ -381,10 +390,13 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
         """An inline policy on the identity, or the grant's statements in the bucket policy."""
         if isinstance(target.principal, BucketPolicyPrincipal):
             return [], self._bucket_policy_grant(target.principal, access, prefix, resource_name)
-        document = pulumi.Output.json_dumps(
+        kind, identity = target.principal.kind, target.principal.name
+        rendered = pulumi.Output.json_dumps(
             pulumi.Output.all(self.arn, self.kms_key_arn).apply(lambda arns: s3_grant_policy_document(arns[0], arns[1], access, prefix))
         )
-        kind, identity = target.principal.kind, target.principal.name
+        earlier = self._inline_documents.setdefault((kind, identity if isinstance(identity, str) else id(identity)), [])
+        document = pulumi.Output.all(rendered, *earlier).apply(lambda texts: self._within_inline_policy_quota(texts, kind, resource_name))
+        earlier.append(rendered)
         if kind == "user":
             policy: pulumi.Resource = aws.iam.UserPolicy(resource_name, user=identity, policy=document, opts=self.child_options())
         elif kind == "group":
@@ -392,6 +404,23 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
         else:
             policy = aws.iam.RolePolicy(resource_name, role=identity, policy=document, opts=self.child_options())
         return [policy], document
+
+    def _within_inline_policy_quota(self, documents: list[str], kind: str, resource_name: str) -> str:
+        """The first of ``documents`` (a grant's policy, then this bucket's earlier inline policies on
+        the same identity) if IAM accepts them all on one ``kind`` (its quota counts the characters of
+        all of an identity's inline policies together, without whitespace:
+        :data:`~platform_lib.core.policy_documents.INLINE_POLICY_MAX_CHARACTERS`); else
+        :class:`ComponentArgsError` at ``<Component>(<name>).grant``, raised when the documents are
+        rendered (an ``apply``), before the policy is registered with it. Inline policies the
+        identity has from elsewhere are not counted."""
+        size, limit = sum(policy_size(document) for document in documents), INLINE_POLICY_MAX_CHARACTERS[kind]
+        if size <= limit:
+            return documents[0]
+        subject = f"{type(self).__name__}({self.pulumi_resource_name}).grant"
+        raise ComponentArgsError(
+            f"invalid grant on {type(self).__name__}({self.pulumi_resource_name}): its inline policy is larger than IAM accepts",
+            [Issue(subject, f"{resource_name}: {size} characters", f"inline {kind} policies of at most {limit:,} characters without whitespace, all of this bucket's grants to the {kind} together (IAM quota); grant shorter or fewer prefixes")],
+        )
 
     def _bucket_policy_grant(self, principal: BucketPolicyPrincipal, access: AccessLevel, prefix: str, resource_name: str) -> pulumi.Output[str]:
         """Append the grant's statements to the bucket policy; return them as JSON."""
@@ -405,16 +434,18 @@ class S3DataBucket(BucketGrants, Component[S3DataBucketArgs], type_token="mlplat
             self._key_policy_grant(self.kms_key, principal.principal, access, sid)
         return pulumi.Output.json_dumps(statements)
 
+    def _explicit_key_policy(self, key: aws.kms.Key) -> aws.kms.KeyPolicy:
+        """The dedicated key's explicit policy (``<name>-key-policy``): the account root statement,
+        then one statement per grant to a role named by ARN (:meth:`_key_policy_grant`); like the
+        bucket policy, the document is rendered after the program's body. A separate
+        ``aws.kms.KeyPolicy`` rather than the key's ``policy`` because the grant statements read
+        the key's region from its ARN."""
+        document = key.arn.apply(lambda arn: pulumi.Output.all(*self._key_policy_statements).apply(lambda grants: kms_key_policy_document(arn, grants)))
+        return aws.kms.KeyPolicy(f"{self.pulumi_resource_name}-key-policy", key_id=key.key_id, policy=pulumi.Output.json_dumps(document), opts=self.child_options())
+
     def _key_policy_grant(self, key: aws.kms.Key, principal: dict[str, str], access: AccessLevel, sid: str) -> None:
-        """Let a role named by ARN use the dedicated key through S3: append its statement
-        to the key policy, registering the ``aws.kms.KeyPolicy`` (``<name>-key-policy``) on the
-        first such grant; like the bucket policy, the document is rendered after the program's body."""
+        """Let a role named by ARN use the dedicated key through S3: append its statement to the key policy."""
         self._key_policy_statements.append(key.arn.apply(lambda arn: kms_grant_key_policy_statement(arn, principal, access, sid=f"{sid}Key")))
-        if self.key_policy is None:
-            document = key.arn.apply(lambda arn: pulumi.Output.all(*self._key_policy_statements).apply(lambda grants: kms_key_policy_document(arn, grants)))
-            self.key_policy = aws.kms.KeyPolicy(
-                f"{self.pulumi_resource_name}-key-policy", key_id=key.key_id, policy=pulumi.Output.json_dumps(document), opts=self.child_options()
-            )
 
 
 class AccessLogBucketArgs(_BucketArgs):

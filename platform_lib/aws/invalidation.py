@@ -31,14 +31,31 @@ CloudFront limits used here (source: Amazon CloudFront Developer Guide, "Quotas"
 at most 3,000 file paths may be in progress at once per distribution, and at most 15 wildcard
 paths. A change touching more than ``maxPaths`` paths is invalidated as the single path ``/*``
 (one wildcard path, billed as one path; source: CloudFront pricing, "Invalidation requests").
+
+Every ``update`` that invalidates uses a new ``CallerReference`` (:func:`caller_reference`, a
+random UUID made in the provider, never in the program, so previews stay the same): CloudFront
+answers a reference it has seen with the *earlier* invalidation and invalidates nothing, so a
+reference derived from the content would leave stale objects after a change A→B, its roll-back
+B→A and the fix-forward A→B again. Retries within one update reuse its reference, so a retried
+call never makes a second invalidation.
+
+Retries (:func:`create_invalidation`): throttling (``Throttling`` and botocore's other throttling
+codes) and transient errors (HTTP 5xx, connection errors) are retried by
+botocore's ``standard`` retry mode (:data:`BOTOCORE_RETRIES`, exponential backoff with full jitter,
+at most 20 seconds a wait; source: botocore ``retries/standard.py``). ``TooManyInvalidationsInProgress``
+is not a retryable error for botocore (it is not in ``botocore/data/_retry.json`` nor in the standard
+mode's checkers), so the provider waits for invalidations in progress to finish itself, with
+exponential backoff and full jitter, a bounded number of times.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import random
+import time
+import uuid
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import pulumi
 import pulumi.dynamic
@@ -51,6 +68,18 @@ EVERYTHING = "/*"
 CREDENTIAL_KEYS = ("accessKey", "secretKey", "token", "sessionToken", "aws_access_key_id", "aws_secret_access_key", "aws_session_token")
 #: The ``RoleSessionName`` of the assumed role, as CloudTrail shows it.
 ROLE_SESSION_NAME = "mlplat-cloudfront-invalidation"
+#: botocore's retry settings for the CloudFront client: ``standard`` mode retries throttling and
+#: transient errors (5xx, timeouts) with exponential backoff and full jitter, up to 8 attempts.
+BOTOCORE_RETRIES = {"mode": "standard", "max_attempts": 8}
+#: The error CloudFront returns when the distribution has too many invalidations in progress
+#: (HTTP 400; CloudFront API reference, CreateInvalidation, "Errors").
+TOO_MANY_INVALIDATIONS = "TooManyInvalidationsInProgress"
+#: ``CreateInvalidation`` attempts while CloudFront answers :data:`TOO_MANY_INVALIDATIONS`.
+MAX_ATTEMPTS = 8
+#: The first wait's ceiling, in seconds; it doubles after each refusal up to :data:`MAX_WAIT_SECONDS`.
+BASE_WAIT_SECONDS = 5.0
+#: The ceiling of one wait, in seconds (an invalidation usually completes within minutes).
+MAX_WAIT_SECONDS = 60.0
 
 
 def _first_role_arn(assume_roles: Any) -> Optional[str]:
@@ -118,11 +147,77 @@ def changed_paths(old: Mapping[str, str] | None, new: Mapping[str, str] | None, 
     return paths
 
 
-def caller_reference(distribution_id: str, hashes: Mapping[str, str], paths: list[str]) -> str:
-    """A CloudFront ``CallerReference`` that is the same for the same change, so a retried update
-    does not create a second invalidation (CloudFront answers a repeated reference with the first)."""
-    seed = json.dumps({"distribution": distribution_id, "hashes": dict(sorted(hashes.items())), "paths": paths}, sort_keys=True)
-    return "mlplat-" + hashlib.sha256(seed.encode()).hexdigest()[:40]
+def caller_reference() -> str:
+    """A new CloudFront ``CallerReference`` (``mlplat-<uuid4 hex>``, 39 characters) for one update.
+
+    Unique for every deployment: CloudFront answers a reference it has already seen with that
+    earlier invalidation instead of making a new one (CloudFront API reference, CreateInvalidation,
+    ``CallerReference``), so a reference derived from the content would make a change back to an
+    earlier content a no-op.
+    """
+    return f"mlplat-{uuid.uuid4().hex}"
+
+
+def create_invalidation(
+    client: Any,
+    distribution_id: str,
+    paths: list[str],
+    reference: str,
+    *,
+    max_attempts: int = MAX_ATTEMPTS,
+    base_wait_seconds: float = BASE_WAIT_SECONDS,
+    max_wait_seconds: float = MAX_WAIT_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+    jitter: Callable[[], float] = random.random,
+) -> str:
+    """Create one invalidation, waiting while the distribution has too many in progress.
+
+    Every attempt sends the same ``reference``, so an attempt that CloudFront accepted but whose
+    answer was lost is not invalidated twice. Throttling is retried inside the client (botocore's
+    retry mode, :data:`BOTOCORE_RETRIES`); this function retries only :data:`TOO_MANY_INVALIDATIONS`,
+    waiting ``jitter() * min(max_wait_seconds, base_wait_seconds * 2**n)`` seconds after the
+    n-th refusal (exponential backoff with full jitter). With the defaults, the waits add up to at
+    most 5 + 10 + 20 + 40 + 60 + 60 + 60 = 255 seconds.
+
+    Args:
+        client: a boto3 CloudFront client.
+        distribution_id: the distribution to invalidate.
+        paths: the URL paths to invalidate (each starting with ``/``).
+        reference: the ``CallerReference`` of this invalidation (:func:`caller_reference`).
+        max_attempts: how many ``CreateInvalidation`` calls at most (at least 1).
+        base_wait_seconds: the ceiling of the first wait, in seconds.
+        max_wait_seconds: the ceiling of any wait, in seconds.
+        sleep: waits the given seconds (``time.sleep``; tests pass a recorder).
+        jitter: a number in [0, 1) (``random.random``).
+
+    Returns:
+        The new invalidation's id.
+
+    Raises:
+        RuntimeError: CloudFront still refused with :data:`TOO_MANY_INVALIDATIONS` after
+            ``max_attempts`` calls. The update fails, so the engine keeps the previous hashes and
+            the next ``pulumi up`` invalidates the same paths again.
+        botocore.exceptions.ClientError: any other error (after botocore's own retries).
+    """
+    from botocore.exceptions import ClientError
+
+    batch = {"Paths": {"Quantity": len(paths), "Items": paths}, "CallerReference": reference}
+    waited = 0.0
+    for attempt in range(max_attempts):
+        try:
+            return client.create_invalidation(DistributionId=distribution_id, InvalidationBatch=batch)["Invalidation"]["Id"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != TOO_MANY_INVALIDATIONS:
+                raise
+        if attempt + 1 < max_attempts:
+            wait = jitter() * min(max_wait_seconds, base_wait_seconds * 2**attempt)
+            sleep(wait)
+            waited += wait
+    raise RuntimeError(
+        f"CloudFront distribution {distribution_id} still had too many invalidations in progress after "
+        f"{max_attempts} attempts ({waited:.0f} seconds of waiting); the update failed and the next "
+        f"`pulumi up` will invalidate {len(paths)} path(s) again"
+    )
 
 
 class CloudFrontInvalidationProvider(pulumi.dynamic.ResourceProvider):
@@ -161,7 +256,9 @@ class CloudFrontInvalidationProvider(pulumi.dynamic.ResourceProvider):
         )
 
     def _client(self, props: Mapping[str, Any]) -> Any:
-        return self.session(props).client("cloudfront")
+        from botocore.config import Config
+
+        return self.session(props).client("cloudfront", config=Config(retries=dict(BOTOCORE_RETRIES)))
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
         """Refuse an empty distribution id, paths not starting with ``/``, ``maxPaths`` outside
@@ -200,19 +297,13 @@ class CloudFrontInvalidationProvider(pulumi.dynamic.ResourceProvider):
         return pulumi.dynamic.CreateResult(f"{props['distributionId']}-content", outs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
-        """Invalidate the changed paths (``/*`` above ``maxPaths``) with one ``CreateInvalidation`` call."""
+        """Invalidate the changed paths (``/*`` above ``maxPaths``) with one ``CreateInvalidation``
+        under a new caller reference (retried as :func:`create_invalidation` says)."""
         max_paths = int(news.get("maxPaths", 100))
         paths = changed_paths(olds.get("objectHashes"), news.get("objectHashes"), max_paths)
         outs = {**news, "invalidationId": "", "invalidatedPaths": paths}
         if paths:
-            response = self._client(news).create_invalidation(
-                DistributionId=news["distributionId"],
-                InvalidationBatch={
-                    "Paths": {"Quantity": len(paths), "Items": paths},
-                    "CallerReference": caller_reference(news["distributionId"], news.get("objectHashes") or {}, paths),
-                },
-            )
-            outs["invalidationId"] = response["Invalidation"]["Id"]
+            outs["invalidationId"] = create_invalidation(self._client(news), news["distributionId"], paths, caller_reference())
         return pulumi.dynamic.UpdateResult(outs)
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ takes; the components decide the names and pass their child resource options.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Mapping
 
@@ -21,13 +22,61 @@ __all__ = [
     "KmsKeyDeletionWindowDays",
     "NoncurrentVersionExpirationDays",
     "VersionedKmsSettings",
+    "RESERVED_BUCKET_PREFIXES",
+    "RESERVED_BUCKET_SUFFIXES",
     "block_public_access",
+    "bucket_name_problem",
     "bucket_kms_key",
     "lifecycle_rules",
+    "logical_bucket_name_problem",
     "owner_enforced",
     "sse_kms_rules",
     "versioned_kms_settings",
 ]
+
+
+#: Bucket name prefixes and suffixes S3 reserves: ``CreateBucket`` refuses them (source: Amazon S3
+#: User Guide, "General purpose bucket naming rules"; ``-s3alias`` and ``--ol-s3`` are access point
+#: aliases, ``.mrap`` Multi-Region Access Points, ``--x-s3`` directory buckets, ``--table-s3`` table
+#: buckets; ``sthree-configurator`` is covered by ``sthree-``).
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+_RESERVED = f"not starting with {', '.join(RESERVED_BUCKET_PREFIXES)} nor ending with {', '.join(RESERVED_BUCKET_SUFFIXES)} (reserved by S3)"
+#: A bucket name: 3-63 lowercase letters, digits, '.' and '-', alphanumeric at both ends (same source).
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+#: The logical name of an auto-named bucket: Pulumi appends '-' and 7 hex characters, so at most
+#: 55 characters; the platform uses no dots in them.
+_AUTONAMED_BUCKET = re.compile(r"[a-z0-9][a-z0-9-]{1,53}[a-z0-9]")
+
+
+def _reserved(name: str) -> bool:
+    return name.startswith(RESERVED_BUCKET_PREFIXES) or name.endswith(RESERVED_BUCKET_SUFFIXES)
+
+
+def bucket_name_problem(name: object) -> str | None:
+    """What is wrong with an S3 general purpose bucket name, in words, or ``None`` if S3 accepts it.
+
+    The rules of the Amazon S3 User Guide, "General purpose bucket naming rules": 3-63 lowercase
+    letters, digits, '.' and '-', alphanumeric at both ends, no two adjacent periods, not an IP
+    address, none of the reserved prefixes and suffixes (:data:`RESERVED_BUCKET_PREFIXES`,
+    :data:`RESERVED_BUCKET_SUFFIXES`).
+    """
+    expected = f"an S3 bucket name (3-63 lowercase letters, digits, '.' and '-', alphanumeric at both ends, no '..', not an IP address, {_RESERVED})"
+    if not isinstance(name, str) or not _BUCKET_NAME.fullmatch(name) or ".." in name or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name) or _reserved(name):
+        return expected
+    return None
+
+
+def logical_bucket_name_problem(logical_name: object) -> str | None:
+    """What is wrong with the logical name of an auto-named bucket (the physical name is
+    ``<logical name>-<7 hex>``), or ``None``: 3-55 lowercase letters, digits and '-', and no reserved
+    prefix or suffix (the suffix too: with Pulumi's ``autonaming`` set to ``verbatim`` the logical
+    name is the bucket's name)."""
+    if not isinstance(logical_name, str) or not _AUTONAMED_BUCKET.fullmatch(logical_name):
+        return "3-55 lowercase letters, digits and '-' (the bucket's physical name is derived from it)"
+    if _reserved(logical_name):
+        return f"a name {_RESERVED}: the bucket's physical name is derived from it"
+    return None
 
 
 #: Days after which a noncurrent object version is deleted (1-3650).
@@ -109,8 +158,9 @@ def bucket_kms_key(
     resource_name: str, description: str, deletion_window_days: int, tags: Mapping[str, str], opts: pulumi.ResourceOptions
 ) -> aws.kms.Key:
     """A dedicated symmetric customer managed key for one bucket: yearly rotation on, the given
-    deletion window in days. Without a ``policy`` it gets the AWS default key policy (the account
-    root, so IAM policies decide) until a separate ``aws.kms.KeyPolicy`` replaces it."""
+    deletion window in days. Its owner registers the key's explicit ``aws.kms.KeyPolicy`` with it
+    (the policy names what only exists later, such as the key's region or a distribution); until
+    then AWS applies the default key policy, which is the same account root statement."""
     return aws.kms.Key(
         resource_name,
         description=description,

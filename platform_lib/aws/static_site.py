@@ -59,7 +59,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, field_validator, mo
 from typing_extensions import Unpack
 
 from ..core.component import Component, ComponentArgs
-from ..core.errors import located_validation_error
+from ..core.errors import Issue, located_validation_error
 from ..core.inputs import Input, InputCheck
 from ..core.policy_documents import deny_insecure_transport_statement
 from ..core.tagging import require_standard_keys, with_managed_by
@@ -72,6 +72,7 @@ from .s3 import (
     NoncurrentVersionExpirationDays,
     block_public_access,
     bucket_kms_key,
+    logical_bucket_name_problem,
     owner_enforced,
     versioned_kms_settings,
 )
@@ -182,6 +183,8 @@ def _site_dir(value: Any) -> Path:
     if not isinstance(value, (str, Path)) or str(value) == "":
         raise ValueError("a path to the directory holding the site's files")
     path = Path(value)
+    if path.resolve() == Path(path.resolve().anchor):
+        raise ValueError(f"a directory holding the site's files, not the filesystem root {path.resolve()} (every file below it would be published)")
     if not path.exists():
         raise ValueError(f"an existing directory holding the site's files ({path.resolve()} does not exist)")
     if not path.is_dir():
@@ -452,6 +455,14 @@ class StaticSite(Component[StaticSiteArgs], type_token=TYPE_TOKEN):
 
     def __init__(self, name: str, args: StaticSiteArgs | Mapping[str, Any] | None = None, opts: pulumi.ResourceOptions | None = None, **kwargs: Any) -> None:
         super().__init__(name, args, opts, **kwargs)
+
+    @classmethod
+    def name_issues(cls, name: str) -> list[Issue]:
+        """The content bucket is auto-named from ``<name>-content``: that must be a bucket's logical
+        name (:func:`~platform_lib.aws.s3.logical_bucket_name_problem`), so ``name`` has at most 47
+        lowercase letters, digits and '-', and no prefix S3 reserves."""
+        problem = logical_bucket_name_problem(f"{name}-content") if isinstance(name, str) else "a string"
+        return [Issue(f"{cls.__name__}({name}).name", name, f"{problem} (the content bucket is named <name>-content-<7 hex>)")] if problem else []
 
     def _create(self, name: str, args: StaticSiteArgs) -> dict[str, Any]:
         tags = with_managed_by(args.tags)

@@ -45,7 +45,7 @@ class ComponentArgs(BaseModel):
     ``arbitrary_types_allowed`` lets fields hold Pulumi resources and Outputs.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, allow_inf_nan=False)
 
 
 ArgsT = TypeVar("ArgsT", bound=ComponentArgs)

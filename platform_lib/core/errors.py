@@ -16,6 +16,21 @@ ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 
 _MISSING = object()
 
+#: The most characters of a value an error message echoes (``repr`` of the value).
+MAX_SHOWN_CHARACTERS = 200
+
+
+def shown(value: Any, limit: int = MAX_SHOWN_CHARACTERS) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters with an ellipsis and the full size.
+
+    A value echoed back (a whole list from an alias-heavy YAML file, a pasted certificate) would
+    otherwise make a message of megabytes.
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters in all)"
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -24,7 +39,8 @@ class Issue:
     Attributes:
         path: where the value lives, e.g. ``mlplat:teams[0].quota.gpu`` for stack config or
             ``DataBucket(features).prefix`` for component arguments.
-        value: the value that was given (``<missing>`` when the key was absent).
+        value: the value that was given (``<missing>`` when the key was absent); the message shows
+            its ``repr`` cut to :data:`MAX_SHOWN_CHARACTERS` characters.
         expected: what would have been accepted, in words.
     """
 
@@ -33,8 +49,8 @@ class Issue:
     expected: str
 
     def __str__(self) -> str:
-        shown = "<missing>" if self.value is _MISSING else repr(self.value)
-        return f"{self.path}: got {shown}; expected {self.expected}"
+        value = "<missing>" if self.value is _MISSING else shown(self.value)
+        return f"{self.path}: got {value}; expected {self.expected}"
 
 
 class PlatformError(Exception):
@@ -78,6 +94,7 @@ _EXPECTED_BY_TYPE = {
     "int_from_float": "a whole number",
     "float_type": "a number",
     "float_parsing": "a number",
+    "finite_number": "a finite number (not inf or nan)",
     "bool_type": "true or false",
     "bool_parsing": "true or false",
     "list_type": "a list",

@@ -26,7 +26,10 @@ class AccessLevel(StrEnum):
     READ_WRITE = "read-write"
 
 
-_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9!\-_.'()/]*$")
+_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9!\-_.'()/]*")
+#: The longest object key, in bytes of UTF-8 (source: Amazon S3 User Guide, "Naming Amazon S3
+#: objects": "The object key name ... can be up to 1,024 bytes long"); a longer prefix matches no key.
+MAX_KEY_BYTES = 1024
 
 
 def normalize_prefix(prefix: str | None) -> str:
@@ -46,13 +49,14 @@ def normalize_prefix(prefix: str | None) -> str:
 
     Raises:
         ValueError: the prefix has a wildcard, a leading ``/``, an empty segment (``a//b``), a
-            ``..`` segment, or a character outside the safe set.
+            ``..`` segment, or a character outside the safe set, or is longer than an object key
+            may be (:data:`MAX_KEY_BYTES`, with its trailing ``/``).
     """
     if prefix is None or prefix == "":
         return ""
     if "*" in prefix or "?" in prefix:
         raise ValueError("a key prefix without wildcards ('*' or '?'): grants are scoped to one literal prefix")
-    if not _PREFIX_PATTERN.match(prefix):
+    if not isinstance(prefix, str) or not _PREFIX_PATTERN.fullmatch(prefix):
         raise ValueError("a key prefix made of letters, digits and ! - _ . ' ( ) /")
     if prefix.startswith("/"):
         raise ValueError("a key prefix that does not start with '/'")
@@ -60,7 +64,10 @@ def normalize_prefix(prefix: str | None) -> str:
     segments = stripped.split("/")
     if any(segment in ("", "..", ".") for segment in segments):
         raise ValueError("a key prefix without empty, '.' or '..' segments")
-    return stripped + "/"
+    normalized = stripped + "/"
+    if len(normalized.encode()) > MAX_KEY_BYTES:
+        raise ValueError(f"a key prefix of at most {MAX_KEY_BYTES} bytes with its trailing '/' (the longest S3 object key; got {len(normalized.encode())})")
+    return normalized
 
 
 def prefix_slug(prefix: str, max_length: int = 40, lowercase: bool = False) -> str:

@@ -6,9 +6,22 @@ emulator) without registering a resource, and reused by teams that write their o
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .grants import AccessLevel, normalize_prefix
+
+#: The most characters IAM accepts, whitespace not counted: for all the inline policies of one
+#: user, role or group together, and for one managed policy (source: IAM User Guide, "IAM and AWS
+#: STS quotas", IAM object quotas: user policy size 2,048, role policy size 10,240, group policy
+#: size 5,120, managed policy size 6,144 characters; "IAM does not count white space").
+INLINE_POLICY_MAX_CHARACTERS = {"user": 2_048, "role": 10_240, "group": 5_120}
+MANAGED_POLICY_MAX_CHARACTERS = 6_144
+
+
+def policy_size(document: str) -> int:
+    """The size IAM counts for a policy document (JSON text): its characters, whitespace excluded."""
+    return len(re.sub(r"\s", "", document))
 
 __all__ = [
     "KMS_READ_ACTIONS",
@@ -22,6 +35,7 @@ __all__ = [
     "kms_key_policy_document",
     "s3_grant_bucket_policy_statements",
     "s3_grant_policy_document",
+    "s3_via_service_condition",
 ]
 
 
@@ -39,12 +53,20 @@ READ_WRITE_ACTIONS: tuple[str, ...] = READ_ACTIONS + (
 )
 
 
-#: KMS actions for reading SSE-KMS objects, and for writing them (source: Amazon S3 User Guide,
+#: KMS actions for reading SSE-KMS objects, and for writing them: S3 asks KMS for a data key to
+#: write and to decrypt it to read; it never calls ``kms:Encrypt`` (source: Amazon S3 User Guide,
 #: "Using server-side encryption with AWS KMS keys", permissions for SSE-KMS uploads and downloads).
 KMS_READ_ACTIONS: tuple[str, ...] = ("kms:Decrypt",)
 
 
-KMS_READ_WRITE_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+KMS_READ_WRITE_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+def s3_via_service_condition(key_arn: str) -> dict[str, Any]:
+    """The condition limiting a KMS grant to requests S3 makes in the key's region
+    (``kms:ViaService`` = ``s3.<region>.amazonaws.com``; source: AWS KMS Developer Guide,
+    "kms:ViaService"). The region is read from ``key_arn`` (``arn:<partition>:kms:<region>:...``)."""
+    return {"StringEquals": {"kms:ViaService": f"s3.{key_arn.split(':')[3]}.amazonaws.com"}}
 
 
 def deny_insecure_transport_statement(bucket_arn: str) -> dict[str, Any]:
@@ -77,8 +99,9 @@ def s3_grant_policy_document(bucket_arn: str, key_arn: str, access: AccessLevel 
     - ``BucketLocation``: ``s3:GetBucketLocation`` on the bucket ARN (SDKs call it first);
     - ``ReadObjects`` / ``ReadWriteObjects``: :data:`READ_ACTIONS` (or :data:`READ_WRITE_ACTIONS`)
       on ``<bucket ARN>/<prefix>*``;
-    - ``UseBucketKey``: ``kms:Decrypt`` (read) or also ``kms:Encrypt`` and ``kms:GenerateDataKey``
-      (read-write) on the bucket's KMS key ARN.
+    - ``UseBucketKey``: ``kms:Decrypt`` (read) or also ``kms:GenerateDataKey`` (read-write) on the
+      bucket's KMS key ARN, only through S3 in the key's region (:func:`s3_via_service_condition`),
+      so the grant cannot decrypt or make data keys with the key outside S3.
 
     Args:
         bucket_arn: ``arn:aws:s3:::<bucket>``.
@@ -104,6 +127,7 @@ def s3_grant_policy_document(bucket_arn: str, key_arn: str, access: AccessLevel 
                 "Effect": "Allow",
                 "Action": list(KMS_READ_WRITE_ACTIONS if write else KMS_READ_ACTIONS),
                 "Resource": key_arn,
+                "Condition": s3_via_service_condition(key_arn),
             },
         ],
     }
@@ -172,7 +196,7 @@ def s3_grant_bucket_policy_statements(
 
 
 def kms_key_policy_document(key_arn: str, grant_statements: list[dict[str, Any]]) -> dict[str, Any]:
-    """The key policy of a data bucket's dedicated KMS key once grants of another account need it.
+    """The explicit key policy of a data bucket's dedicated KMS key, with the grants of other accounts.
 
     The first statement is the one of the AWS default key policy: the key's account (its root
     principal) may do everything with the key, so IAM policies of that account keep deciding
@@ -213,15 +237,13 @@ def kms_grant_key_policy_statement(key_arn: str, principal: dict[str, str], acce
     access = AccessLevel(access)
     if not sid.isalnum() or not sid.isascii():
         raise ValueError(f"a statement id of letters and digits, not {sid!r}")
-    region = key_arn.split(":")[3]
-    actions = ["kms:Decrypt"] if access is AccessLevel.READ else ["kms:Decrypt", "kms:GenerateDataKey"]
     return {
         "Sid": sid,
         "Effect": "Allow",
         "Principal": principal,
-        "Action": actions,
+        "Action": list(KMS_READ_ACTIONS if access is AccessLevel.READ else KMS_READ_WRITE_ACTIONS),
         "Resource": "*",
-        "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+        "Condition": s3_via_service_condition(key_arn),
     }
 
 

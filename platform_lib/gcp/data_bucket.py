@@ -37,6 +37,7 @@ from ..core.component import Component, ComponentArgs
 from ..core.errors import Issue
 from ..core.grants import AccessLevel, BucketGrants, Grant, GrantTarget, prefix_slug
 from ..core.inputs import Input, InputCheck, checked_output, is_output
+from ..core.kubernetes_names import check_dns_label, check_dns_subdomain
 from ..core.tagging import require_standard_keys, with_managed_by
 from . import KMS_KEY_PATTERN, letter_first
 
@@ -78,7 +79,9 @@ def _label_value(value: Any) -> Any:
 #: A GCP project id (6-30 characters, a letter first; "Creating and managing projects").
 ProjectInput = Annotated[Input[str], InputCheck.matching(r"[a-z][-a-z0-9]{4,28}[a-z0-9]", "a GCP project id (6-30 lowercase letters, digits, '-', a letter first)")]
 #: A Kubernetes DNS label (namespace, service account name).
-DnsLabelInput = Annotated[Input[str], InputCheck.matching(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a DNS label (at most 63 lowercase letters, digits, '-')")]
+DnsLabelInput = Annotated[Input[str], InputCheck(check_dns_label)]
+#: A Kubernetes DNS subdomain (service account name).
+DnsSubdomainInput = Annotated[Input[str], InputCheck(check_dns_subdomain)]
 
 
 class GcsDataBucketArgs(ComponentArgs):
@@ -267,12 +270,12 @@ class TeamWorkloadIdentityArgs(ComponentArgs):
         project: the GCP project id hosting the GKE cluster (its workload pool is
             ``<project>.svc.id.goog``); 6-30 characters (GCP project id rules). String or Output.
         namespace: the team's Kubernetes namespace (a DNS label; string or Output).
-        kubernetes_service_account: the KSA name in that namespace (a DNS label; string or Output).
+        kubernetes_service_account: the KSA name in that namespace (a DNS subdomain; string or Output).
     """
 
     project: ProjectInput
     namespace: DnsLabelInput
-    kubernetes_service_account: DnsLabelInput
+    kubernetes_service_account: DnsSubdomainInput
 
 
 class TeamWorkloadIdentityArgsDict(TypedDict, total=False):

@@ -22,7 +22,7 @@ _VALUE_EXPECTED = "a Kubernetes label value (at most 63 letters, digits, '-', '_
 
 def check_label_value(value: Any) -> str:
     """Return ``value`` if it is a valid label value, else raise ``ValueError`` saying what was expected."""
-    if not isinstance(value, str) or not LABEL_VALUE.match(value):
+    if not isinstance(value, str) or not LABEL_VALUE.fullmatch(value):
         raise ValueError(_VALUE_EXPECTED)
     return value
 
@@ -42,7 +42,7 @@ def check_label_inputs(labels: Mapping[str, Any], info: ValidationInfo) -> dict[
             values, all named (pydantic turns it into the field's error).
     """
     require_standard_keys(labels, "labels")
-    bad = [f"{key}={value}" for key, value in labels.items() if not LABEL_KEY.match(key) or (not is_output(value) and not (isinstance(value, str) and LABEL_VALUE.match(value)))]
+    bad = [f"{key}={value}" for key, value in labels.items() if not LABEL_KEY.fullmatch(key) or (not is_output(value) and not (isinstance(value, str) and LABEL_VALUE.fullmatch(value)))]
     if bad:
         raise ValueError(f"Kubernetes label keys and values (values: at most 63 letters, digits, '-', '_', '.'; bad: {', '.join(bad)})")
     label = (info.context or {}).get("component", "component")

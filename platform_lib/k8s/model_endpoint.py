@@ -47,8 +47,10 @@ from typing_extensions import TypedDict, Unpack
 from ..core.component import Component, ComponentArgs
 from ..core.errors import ComponentArgsError, Issue, located_validation_error
 from ..core.inputs import Input, InputCheck
+from ..core.kubernetes_names import check_dns_label, check_dns_subdomain
 from ..core.quantities import cpu_quantity, memory_quantity
 from ..core.tagging import with_managed_by
+from .checks import check_namespace_name
 from .labels import check_label_inputs
 from .model_endpoint_spec import (
     ENDPOINT_NAME,
@@ -91,8 +93,11 @@ _STARTUP_PERIOD_SECONDS = 5
 #: PodLifecycleSleepAction: beta 1.30, GA 1.34), so no ``sleep`` binary is needed in the image.
 _PRESTOP_SLEEP_SECONDS = 15
 
-_DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
-_SERVICE_ACCOUNT = r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?"
+
+
+def _namespace(value: Any) -> str:
+    """A team namespace: a DNS label, not one of Kubernetes' own ``kube-*`` namespaces."""
+    return check_namespace_name(check_dns_label(value))
 
 
 class ModelEndpointArgs(ModelEndpointSpec, ComponentArgs):
@@ -104,7 +109,8 @@ class ModelEndpointArgs(ModelEndpointSpec, ComponentArgs):
         service_name: the Kubernetes name of the endpoint's objects (a DNS-1035 label of 2 to 40
             characters, leaving room for the ``-canary`` / ``-analysis`` suffixes); the Service of
             that name is what clients call. Defaults to the component's name.
-        namespace: the namespace (the owning team's), a DNS label or an Output of one, e.g. a
+        namespace: the namespace (the owning team's), a DNS label or an Output of one, not a
+            ``kube-*`` namespace (reserved for Kubernetes), e.g. a
             :class:`~platform_lib.k8s.team_namespace.TeamNamespace`'s ``namespace_name`` (the
             endpoint's objects then wait for the namespace).
         labels: at least ``team``, ``cost-center`` and ``environment`` (values may be Outputs);
@@ -115,6 +121,10 @@ class ModelEndpointArgs(ModelEndpointSpec, ComponentArgs):
         allow_single_replica: the named opt-out from the secure default that ``autoscaling.min_replicas``
             is at least 2, so one pod keeps serving while another is drained (default ``False``; for
             development clusters).
+        allow_plain_http: the named opt-out from the secure default that an internet-facing
+            endpoint (``exposure.internet_facing``) has a ``certificate_arn`` and listens on HTTPS
+            443 only (default ``False``; for development clusters: the platform's stacks allow it
+            in dev only). With a certificate every endpoint, internal or not, serves HTTPS only.
         alert_severity: the ``severity`` label of the SLO alerts: ``page`` (default) or ``ticket``.
         image: kept a plain string (not an Output): the digest pin is checked and split into the
             audit annotations before anything is registered.
@@ -125,21 +135,28 @@ class ModelEndpointArgs(ModelEndpointSpec, ComponentArgs):
     )
 
     service_name: str | None = Field(default=None, pattern=ENDPOINT_NAME)
-    namespace: Annotated[Input[str], InputCheck.matching(_DNS_LABEL, "a namespace name (a DNS label: at most 63 lowercase letters, digits and '-')")]
+    namespace: Annotated[Input[str], InputCheck(_namespace)]
     labels: dict[str, Input[str]]
-    service_account_name: Annotated[Input[str], InputCheck.matching(_SERVICE_ACCOUNT, "a ServiceAccount name (lowercase letters, digits, '-' and '.')")] | None = None
+    service_account_name: Annotated[Input[str], InputCheck(check_dns_subdomain)] | None = None
     allow_single_replica: bool = False
+    allow_plain_http: bool = False
     alert_severity: Literal["page", "ticket"] = "page"
 
     _labels = field_validator("labels")(check_label_inputs)
 
     @model_validator(mode="after")
-    def _replicas(self) -> "ModelEndpointArgs":
+    def _secure_defaults(self) -> "ModelEndpointArgs":
+        problems: list[tuple[tuple[str | int, ...], Any, str]] = []
         if not self.allow_single_replica and self.autoscaling.min_replicas < 2:
-            raise located_validation_error(
-                type(self).__name__,
-                [(("autoscaling", "min_replicas"), self.autoscaling.min_replicas, "at least 2, so one pod keeps serving while another is drained or rescheduled (or allow_single_replica=True)")],
-            )
+            problems.append((("autoscaling", "min_replicas"), self.autoscaling.min_replicas,
+                             "at least 2, so one pod keeps serving while another is drained or rescheduled (or allow_single_replica=True)"))
+        exposure = self.exposure
+        if exposure.enabled and exposure.internet_facing and exposure.certificate_arn is None and not self.allow_plain_http:
+            problems.append((("exposure", "certificate_arn"), None,
+                             "an ACM certificate ARN for an internet-facing load balancer, so it serves HTTPS only "
+                             "(or allow_plain_http=True, for development clusters: plain HTTP on port 80 to the internet)"))
+        if problems:
+            raise located_validation_error(type(self).__name__, problems)
         return self
 
 
@@ -165,6 +182,7 @@ class ModelEndpointArgsDict(TypedDict, total=False):
     namespace: Input[str]
     labels: Mapping[str, Input[str]]
     allow_single_replica: bool
+    allow_plain_http: bool
     alert_severity: Literal["page", "ticket"]
 
 
@@ -234,7 +252,8 @@ class ModelEndpoint(Component[ModelEndpointArgs], type_token="mlplat:k8s:ModelEn
     Raises:
         ComponentArgsError: invalid arguments (canary steps outside 0..100 or not increasing, an
             analysis without a query, an image not pinned by digest, min_replicas above
-            max_replicas, fewer than 2 replicas without ``allow_single_replica``, ...), before any
+            max_replicas, fewer than 2 replicas without ``allow_single_replica``, an internet-facing
+            load balancer without ``certificate_arn`` or ``allow_plain_http``, ...), before any
             child is registered; an Output ``namespace``, ``service_account_name`` or label value
             that turns out invalid raises it when its value becomes known.
     """

@@ -22,7 +22,7 @@ from pydantic.alias_generators import to_camel
 
 from ..core.errors import located_validation_error
 from ..core.secrets import SECRET_PLACEHOLDER, looks_secret
-from .checks import check_cidr_blocks, check_labels
+from .checks import LABEL_KEY, check_cidr_blocks, check_labels
 
 #: Kubernetes object names are DNS-1035 labels (Service names must be); 40 characters leaves room
 #: for the ``-canary`` / ``-analysis`` suffixes within the 63-character limit.
@@ -42,7 +42,7 @@ class SpecModel(BaseModel):
     """Base of the endpoint models: snake_case fields (camelCase aliases accepted for the stack
     YAML), errors located by field name, unknown keys rejected, immutable."""
 
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, loc_by_alias=False, extra="forbid", frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, loc_by_alias=False, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,10 @@ class GpuPlacement(SpecModel):
         node_selector: node labels GPU pods require (default: the NVIDIA GPU feature discovery label).
         tolerations: taint keys tolerated with ``operator: Exists, effect: NoSchedule``
             (default: ``nvidia.com/gpu``, the taint EKS GPU node groups conventionally carry).
+            A taint key has the syntax of a label key (source: Kubernetes docs, "Taints and
+            Tolerations": "The key must begin with a letter or number, and may contain letters,
+            numbers, hyphens, dots, and underscores, up to 253 characters", optionally with a
+            DNS subdomain prefix and ``/``, as the API server validates it).
     """
 
     node_selector: dict[str, str] = Field(default_factory=lambda: {"nvidia.com/gpu.present": "true"})
@@ -162,6 +166,14 @@ class GpuPlacement(SpecModel):
     @classmethod
     def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
         return check_labels(labels)
+
+    @field_validator("tolerations")
+    @classmethod
+    def _taint_keys(cls, keys: list[str]) -> list[str]:
+        bad = [key for key in keys if not isinstance(key, str) or not LABEL_KEY.fullmatch(key)]
+        if bad:
+            raise ValueError(f"taint keys with the syntax of Kubernetes label keys ([prefix/]name, the name at most 63 letters, digits, '-', '_', '.'; bad: {', '.join(bad)})")
+        return keys
 
 
 class Autoscaling(SpecModel):
@@ -359,9 +371,12 @@ class Exposure(SpecModel):
     Attributes:
         enabled: create the Ingress; ``False`` keeps the endpoint reachable only inside the cluster.
             A canary or A/B test needs the Ingress (the ALB splits the traffic).
-        internet_facing: the named opt-out from the secure default, an ``internal`` load balancer.
+        internet_facing: the named opt-out from the secure default, an ``internal`` load balancer;
+            it needs ``certificate_arn`` (the component refuses plain HTTP to the internet unless
+            told ``allow_plain_http``, which the platform's stacks allow in dev only).
         host: the host name routed to the endpoint; ``None`` routes every host.
-        certificate_arn: an ACM certificate; with it the ALB listens on HTTPS 443 only.
+        certificate_arn: an ACM certificate; with it the ALB listens on HTTPS 443 only (internal
+            or internet-facing), with the TLS 1.2/1.3 security policy.
         load_balancer_source_cidrs: where the ALB's nodes are (the VPC's CIDRs): with ``target-type:
             ip`` the pods see the ALB's private addresses, and the endpoint's NetworkPolicy admits
             these on the serving port. Defaults to the RFC 1918 private ranges.
@@ -392,12 +407,16 @@ class Exposure(SpecModel):
 
 @dataclass(frozen=True)
 class PeakRequests:
-    """The most an endpoint can request at once, rollout surge included. Units: vCPU, GiB, GPUs, pods."""
+    """The most an endpoint can request at once, rollout surge included. Units: vCPU, GiB, GPUs, pods.
+
+    ``cpu_limit`` is the summed CPU limits of those pods in vCPU (memory limits equal the requests).
+    """
 
     pods: int
     cpu: float
     memory_gib: float
     gpu: int
+    cpu_limit: float = 0.0
 
 
 class ModelEndpointSpec(SpecModel):
@@ -503,6 +522,7 @@ class ModelEndpointSpec(SpecModel):
             cpu=round(pods * self.resources.cpu, 3),
             memory_gib=round(pods * self.resources.memory_gib, 3),
             gpu=pods * self.resources.gpu,
+            cpu_limit=round(pods * self.resources.effective_cpu_limit, 3),
         )
 
 

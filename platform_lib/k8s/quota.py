@@ -10,7 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.quantities import cpu_quantity, memory_quantity
 
-__all__ = ["ResourceQuotaSpec", "resource_quota_hard"]
+__all__ = ["LIMITS_PER_REQUEST", "ResourceQuotaSpec", "resource_quota_hard"]
+
+#: The quota's ``limits.cpu`` and ``limits.memory`` are this many times its requests: the burst a team may use.
+LIMITS_PER_REQUEST = 2
 
 
 class ResourceQuotaSpec(BaseModel):
@@ -25,7 +28,7 @@ class ResourceQuotaSpec(BaseModel):
         storage_gib: total persistent volume claim storage in GiB (``requests.storage``).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     cpu: float = Field(gt=0, le=4096)
     memory_gib: float = Field(gt=0, le=65536)
@@ -50,9 +53,9 @@ def resource_quota_hard(quota: ResourceQuotaSpec, persistent_volume_claims: int)
     """
     return {
         "requests.cpu": cpu_quantity(quota.cpu),
-        "limits.cpu": cpu_quantity(quota.cpu * 2),
+        "limits.cpu": cpu_quantity(quota.cpu * LIMITS_PER_REQUEST),
         "requests.memory": memory_quantity(quota.memory_gib),
-        "limits.memory": memory_quantity(quota.memory_gib * 2),
+        "limits.memory": memory_quantity(quota.memory_gib * LIMITS_PER_REQUEST),
         "requests.nvidia.com/gpu": str(quota.gpu),
         "pods": str(quota.pods),
         "services.loadbalancers": str(quota.load_balancers),

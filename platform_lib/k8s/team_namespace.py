@@ -19,7 +19,8 @@ What a ``TeamNamespace`` is made of (all in ``core/v1``, ``rbac.authorization.k8
 - a ``Role`` with explicit API groups, resources and verbs (no ``*``), bound by a ``RoleBinding`` to
   the team's identity group (subject kind ``Group``; source: Kubernetes docs, "Using RBAC
   Authorization"). It cannot edit RBAC, quotas, limit ranges or network policies, so the team cannot
-  widen its own namespace;
+  widen its own namespace, and it only reads Services and Ingresses, so the team cannot publish a
+  load balancer outside the policy gate (ModelEndpoint makes them);
 - ``NetworkPolicy`` objects: default deny for ingress and egress, DNS to kube-system's kube-dns
   (UDP and TCP 53), traffic between pods of the namespace, and optionally HTTPS egress to listed
   CIDRs (source: Kubernetes docs, "Network Policies", "Default policies");
@@ -41,9 +42,10 @@ from typing_extensions import TypedDict, Unpack
 from ..core.component import Component, ComponentArgs
 from ..core.errors import ComponentArgsError, Issue, located_validation_error
 from ..core.inputs import Input, InputCheck
+from ..core.kubernetes_names import check_dns_label
 from ..core.quantities import cpu_quantity, memory_quantity
 from ..core.tagging import with_managed_by
-from .checks import check_cidr_blocks
+from .checks import check_cidr_blocks, check_identity_group, check_namespace_name
 from .labels import check_label_inputs
 from .quota import ResourceQuotaSpec, resource_quota_hard
 
@@ -55,24 +57,24 @@ __all__ = [
     "resource_quota_hard",
 ]
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_DNS_LABEL_EXPECTED = "a DNS label (at most 63 lowercase letters, digits and '-')"
 _IAM_ROLE_ARN = r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}"
 
 _FULL = ["get", "list", "watch", "create", "update", "patch", "delete"]
 _READ = ["get", "list", "watch"]
 
 #: The rules of the team's namespaced Role: (API groups, resources, verbs). Explicit, no ``*``.
+#: Services and Ingresses are read-only: either can publish a load balancer (an Ingress becomes an
+#: ALB, a Service of type LoadBalancer an NLB, and RBAC cannot restrict a Service's type), so load
+#: balancers go through ModelEndpoint, which the policy gate reviews (docs/components.md).
 TEAM_ROLE_RULES: tuple[dict[str, list[str]], ...] = (
-    {"api_groups": [""], "resources": ["pods", "services", "configmaps", "secrets", "persistentvolumeclaims"], "verbs": _FULL},
-    {"api_groups": [""], "resources": ["pods/log", "events", "serviceaccounts", "resourcequotas", "limitranges"], "verbs": _READ},
+    {"api_groups": [""], "resources": ["pods", "configmaps", "secrets", "persistentvolumeclaims"], "verbs": _FULL},
+    {"api_groups": [""], "resources": ["services", "pods/log", "events", "serviceaccounts", "resourcequotas", "limitranges"], "verbs": _READ},
     {"api_groups": [""], "resources": ["pods/exec", "pods/portforward"], "verbs": ["create", "get"]},
     {"api_groups": ["apps"], "resources": ["deployments", "statefulsets", "replicasets"], "verbs": _FULL},
     {"api_groups": ["batch"], "resources": ["jobs", "cronjobs"], "verbs": _FULL},
     {"api_groups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": _FULL},
     {"api_groups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": _FULL},
-    {"api_groups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": _FULL},
-    {"api_groups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": _READ},
+    {"api_groups": ["networking.k8s.io"], "resources": ["ingresses", "networkpolicies"], "verbs": _READ},
 )
 
 
@@ -80,7 +82,11 @@ TEAM_ROLE_RULES: tuple[dict[str, list[str]], ...] = (
 def _identity_group(value: Any) -> str:
     if not isinstance(value, str) or not 1 <= len(value) <= 128:
         raise ValueError("a group name of 1 to 128 characters")
-    return value
+    return check_identity_group(value)
+
+
+def _namespace_name(value: Any) -> str:
+    return check_namespace_name(check_dns_label(value))
 
 
 class TeamNamespaceArgs(ComponentArgs):
@@ -90,10 +96,12 @@ class TeamNamespaceArgs(ComponentArgs):
         labels: at least ``team``, ``cost-center`` and ``environment`` (values may be Outputs);
             ``managed-by: pulumi`` is added. Applied to every object.
         identity_group: the group name in the cluster's authenticator (EKS access entry group or
-            OIDC ``groups`` claim) bound to the team Role; a string or an Output (1 to 128 characters).
+            OIDC ``groups`` claim) bound to the team Role; a string or an Output (1 to 128
+            characters). A built-in ``system:`` group or user (``system:authenticated``...) is
+            refused: it would give the Role to every caller of its kind.
         quota: the namespace's quota (vCPU, GiB, GPUs, counts); see :class:`ResourceQuotaSpec`.
-        namespace: the namespace's name, a DNS label or an Output of one; defaults to the
-            component's name.
+        namespace: the namespace's name, a DNS label or an Output of one, not a ``kube-*`` name
+            (reserved for Kubernetes); defaults to the component's name.
         pod_security: the Pod Security Standards level enforced (``restricted`` or ``baseline``).
         pod_security_version: the PSS version enforced, ``latest`` or ``v1.<minor>``.
         persistent_volume_claims: the most PVCs the namespace may hold (default 20).
@@ -119,7 +127,7 @@ class TeamNamespaceArgs(ComponentArgs):
     labels: dict[str, Input[str]]
     identity_group: Annotated[Input[str], InputCheck(_identity_group)]
     quota: ResourceQuotaSpec
-    namespace: Annotated[Input[str], InputCheck.matching(_DNS_LABEL.pattern, _DNS_LABEL_EXPECTED)] | None = None
+    namespace: Annotated[Input[str], InputCheck(_namespace_name)] | None = None
     pod_security: Literal["restricted", "baseline"] = "restricted"
     pod_security_version: str = Field(default="latest", pattern=r"^(latest|v1\.\d{1,3})$")
     persistent_volume_claims: int = Field(default=20, ge=0, le=10000)
@@ -129,7 +137,7 @@ class TeamNamespaceArgs(ComponentArgs):
     default_memory_limit_gib: float = Field(default=1, gt=0, le=4096)
     max_container_cpu: float | None = Field(default=None, gt=0, le=4096)
     max_container_memory_gib: float | None = Field(default=None, gt=0, le=65536)
-    service_account_name: Annotated[Input[str], InputCheck.matching(_DNS_LABEL.pattern, _DNS_LABEL_EXPECTED)] = "workload"
+    service_account_name: Annotated[Input[str], InputCheck(check_dns_label)] = "workload"
     irsa_role_arn: Annotated[Input[str], InputCheck.matching(_IAM_ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")] | None = None
     automount_service_account_token: bool = False
     egress_https_cidrs: list[str] = Field(default_factory=list)
@@ -244,11 +252,14 @@ class TeamNamespace(Component[TeamNamespaceArgs], type_token="mlplat:k8s:TeamNam
     def validate_args(cls, name: str, args: Any = None, **kwargs: Any) -> TeamNamespaceArgs:
         """As :meth:`Component.validate_args`, and without ``namespace`` the name must be a DNS label."""
         validated = super().validate_args(name, args, **kwargs)
-        if validated.namespace is None and not (isinstance(name, str) and _DNS_LABEL.match(name)):
-            raise ComponentArgsError(
-                f"invalid arguments for TeamNamespace({name}); nothing was created",
-                [Issue(f"TeamNamespace({name}).namespace", name, f"{_DNS_LABEL_EXPECTED}: without a namespace argument the component's name is the namespace's name")],
-            )
+        if validated.namespace is None:
+            try:
+                _namespace_name(name)
+            except ValueError as error:
+                raise ComponentArgsError(
+                    f"invalid arguments for TeamNamespace({name}); nothing was created",
+                    [Issue(f"TeamNamespace({name}).namespace", name, f"{error}: without a namespace argument the component's name is the namespace's name")],
+                ) from None
         return validated
 
     def _create(self, name: str, args: TeamNamespaceArgs) -> dict[str, Any]:

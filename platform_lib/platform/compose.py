@@ -195,8 +195,9 @@ def component_args(config: PlatformConfig) -> ComponentArgs:
                 # The team's namespace; deploy_model_endpoints wires in the TeamNamespace's name when the stack makes it.
                 "namespace": endpoint.team,
                 "labels": {**standard, "team": endpoint.team},
-                # Environment policy: one replica is fine in dev only; prod alerts page, others open a ticket.
+                # Environment policy: one replica and plain HTTP to the internet are fine in dev only; prod alerts page, others open a ticket.
                 "allow_single_replica": config.environment is Environment.DEV,
+                "allow_plain_http": config.environment is Environment.DEV,
                 "alert_severity": "page" if config.is_production else "ticket",
             }
             key = f"{endpoint.team}/{endpoint.name}"

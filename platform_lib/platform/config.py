@@ -23,19 +23,20 @@ from ..core.errors import ConfigError, Issue, issues_from_validation_error
 from ..core.secrets import SECRET_PLACEHOLDER
 from ..gcp.gpu_training_box import GcpGpuTrainingBoxArgs
 from ..k8s.model_endpoint_spec import ENDPOINT_NAME, ModelEndpointSpec
-from ..k8s.checks import check_cidr_blocks
-from ..k8s.quota import ResourceQuotaSpec
+from ..core.kubernetes_names import DNS_LABEL
+from ..k8s.checks import check_cidr_blocks, check_identity_group, check_namespace_name
+from ..k8s.quota import LIMITS_PER_REQUEST, ResourceQuotaSpec
 from .gpu_boxes import AWS_CONFIG_KEYS, GCP_CONFIG_KEYS, aws_box_values, gcp_box_values
 
 NAMESPACE = "mlplat"
 
-_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+_DNS_LABEL = f"^{DNS_LABEL}$"
 
 
 class Model(BaseModel):
-    """Base of every config model: camelCase keys, unknown keys rejected, immutable."""
+    """Base of every config model: camelCase keys, unknown keys rejected, immutable, numbers finite."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Environment(StrEnum):
@@ -133,9 +134,11 @@ class Team(Model):
     """One ML team: its namespace, its quota, its identity group and its buckets.
 
     Attributes:
-        name: the team's name; also its namespace name (a DNS label, at most 40 characters).
+        name: the team's name; also its namespace name (a DNS label, at most 40 characters, not
+            ``kube-*``: those namespaces are Kubernetes' own).
         identity_group: the group in the cluster's authenticator (EKS access entries or OIDC
-            groups claim) whose members administer the namespace's workloads.
+            groups claim) whose members administer the namespace's workloads; not a built-in
+            ``system:`` group (``system:authenticated`` is every authenticated caller).
         quota: the namespace's resource quota.
         buckets: the team's data buckets.
         pod_security: the Pod Security Standards level enforced in the namespace.
@@ -146,6 +149,9 @@ class Team(Model):
     quota: TeamQuota
     buckets: list[TeamBucket] = Field(default_factory=list)
     pod_security: Literal["restricted", "baseline"] = "restricted"
+
+    _name = field_validator("name")(check_namespace_name)
+    _identity_group = field_validator("identity_group")(check_identity_group)
 
 
 class Cluster(Model):
@@ -399,7 +405,8 @@ def _static_site_issues(config: PlatformConfig, namespace: str) -> list[Issue]:
 
 
 def endpoint_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[Issue]:
-    """Problems with ``endpoints``: unknown teams, repeated names, too few replicas, quota overruns.
+    """Problems with ``endpoints``: unknown teams, repeated names, too few replicas or an
+    internet-facing endpoint without a certificate outside dev, quota overruns.
 
     Each team's endpoints together, at their peak (``maxReplicas`` plus the rollout surge, see
     :meth:`ModelEndpointSpec.peak_requests`), must fit the team's quota: CPU, memory, GPUs and pods.
@@ -418,16 +425,36 @@ def endpoint_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[
         seen.add((endpoint.team, endpoint.name))
         if config.environment is not Environment.DEV and endpoint.autoscaling.min_replicas < 2:
             issues.append(Issue(f"{path}.autoscaling.minReplicas", endpoint.autoscaling.min_replicas, f"at least 2 outside dev ({config.environment.value}), for zero-downtime deploys"))
+        issues.extend(_container_limit_issues(endpoint, teams[endpoint.team], path))
+        exposure = endpoint.exposure
+        if config.environment is not Environment.DEV and exposure.enabled and exposure.internet_facing and exposure.certificate_arn is None:
+            issues.append(Issue(f"{path}.exposure.certificateArn", None, f"an ACM certificate ARN for an internet-facing endpoint outside dev ({config.environment.value}): plain HTTP to the internet is refused"))
         peaks.setdefault(endpoint.team, []).append((index, endpoint.peak_requests()))
     for team_name, entries in peaks.items():
         quota = teams[team_name].quota
-        for field, limit, unit in (("cpu", quota.cpu, "vCPU"), ("memory_gib", quota.memory_gib, "GiB"), ("gpu", quota.gpu, "GPUs"), ("pods", quota.pods, "pods")):
+        for field, limit, unit, what in (("cpu", quota.cpu, "vCPU", "quota"), ("memory_gib", quota.memory_gib, "GiB", "quota"), ("gpu", quota.gpu, "GPUs", "quota"),
+                                         ("pods", quota.pods, "pods", "quota"), ("cpu_limit", quota.cpu * LIMITS_PER_REQUEST, "vCPU of CPU limits", "quota's limits.cpu")):
             total = round(sum(getattr(peak, field) for _, peak in entries), 3)
             if total > limit:
                 where = ", ".join(f"endpoints[{i}]" for i, _ in entries)
-                issues.append(Issue(f"{namespace}:endpoints", f"{total:g} {unit} for team {team_name} ({where})", f"at most the team's quota of {limit:g} {unit} at peak (maxReplicas plus rollout surge)"))
+                issues.append(Issue(f"{namespace}:endpoints", f"{total:g} {unit} for team {team_name} ({where})", f"at most the team's {what} of {limit:g} {unit} at peak (maxReplicas plus rollout surge)"))
     if config.components.model_endpoints and config.endpoints and config.cluster is None:
         issues.append(Issue(f"{namespace}:cluster", None, "a cluster block when model endpoints are deployed"))
+    return issues
+
+
+def _container_limit_issues(endpoint: Endpoint, team: Team, path: str) -> list[Issue]:
+    """An endpoint container's limits above its team namespace's LimitRange max, which the platform
+    sets to the team's quota (``TeamNamespace``'s default ``max_container_cpu`` / ``max_container_memory_gib``):
+    Kubernetes would refuse every pod at admission."""
+    resources = endpoint.resources
+    issues = []
+    if resources.effective_cpu_limit > team.quota.cpu:
+        key, value = ("cpuLimit", resources.cpu_limit) if resources.cpu_limit is not None else ("cpu", resources.cpu)
+        issues.append(Issue(f"{path}.resources.{key}", value, f"a CPU limit of at most {team.quota.cpu:g} vCPU, the per-container max of team {team.name}'s LimitRange "
+                                                              f"(the limit is {resources.effective_cpu_limit:g} vCPU{'' if resources.cpu_limit is not None else ': twice the request'})"))
+    if resources.memory_gib > team.quota.memory_gib:
+        issues.append(Issue(f"{path}.resources.memoryGib", resources.memory_gib, f"at most {team.quota.memory_gib:g} GiB, the per-container max of team {team.name}'s LimitRange"))
     return issues
 
 
@@ -542,11 +569,27 @@ def _stack_config_values(namespace: str) -> dict[str, Any]:
     return found
 
 
-def parse_platform_config(values: dict[str, Any], namespace: str = NAMESPACE) -> PlatformConfig:
+def aws_region_issues(region: Any, key: str = "aws:region") -> list[Issue]:
+    """An AWS region the AWS provider knows, or one issue at ``key``.
+
+    The list is the provider's own (``pulumi_aws.Region``, the regions of the installed
+    ``pulumi-aws``), so the stack fails here rather than when the provider is configured at deploy.
+    """
+    import pulumi_aws
+
+    known = {region.value for region in pulumi_aws.Region}
+    if region in known:
+        return []
+    return [Issue(key, region, f"an AWS region the AWS provider knows (pulumi_aws.Region, e.g. us-east-1, eu-west-1; {len(known)} in all)")]
+
+
+def parse_platform_config(values: dict[str, Any], namespace: str = NAMESPACE, aws_region: str | None = None) -> PlatformConfig:
     """Validate raw config values (key without namespace to a string or parsed value).
 
     Strings are parsed as the Pulumi CLI passes them: JSON for ``[``/``{``, ``true``/``false``,
-    numbers.
+    numbers. ``aws_region`` is the AWS provider's ``aws:region``, when the stack sets it: it must be
+    a region of the provider's list (:func:`aws_region_issues`), and so must ``region`` when the
+    stack's cloud is AWS.
 
     Returns:
         The validated config, cross-key checks included (:func:`cross_reference_issues`).
@@ -581,7 +624,11 @@ def parse_platform_config(values: dict[str, Any], namespace: str = NAMESPACE) ->
     except pydantic.ValidationError as error:
         issues.extend(_endpoint_keys_in_yaml(issue, namespace) for issue in issues_from_validation_error(error, prefix=namespace, separator=":"))
         config = None
+    if aws_region is not None:
+        issues.extend(aws_region_issues(aws_region))
     if config is not None:
+        if config.cloud is Cloud.AWS:
+            issues.extend(aws_region_issues(config.region, f"{namespace}:region"))
         issues.extend(cross_reference_issues(config, namespace))
     issues = [_with_suggestion(issue, namespace) for issue in issues]
     if issues:
@@ -633,6 +680,7 @@ def load_platform_config(namespace: str = NAMESPACE) -> PlatformConfig:
         The validated config.
 
     Raises:
-        ConfigError: every problem at once (see :func:`parse_platform_config`).
+        ConfigError: every problem at once (see :func:`parse_platform_config`), ``aws:region``
+            included.
     """
-    return parse_platform_config(_stack_config_values(namespace), namespace)
+    return parse_platform_config(_stack_config_values(namespace), namespace, aws_region=_stack_config_values("aws").get("region"))

@@ -15,8 +15,9 @@ from typing import Any
 
 from ..preview.plan import Plan
 from .catalogue import Resource, catalogue
+from .enforcement import default_environment
 from .environments import environment_policy_config
-from .gate import environment_of, resource_properties, shipped_pack_dir
+from .gate import resource_properties, shipped_pack_dir
 from .stream import PolicyStream
 
 
@@ -84,7 +85,8 @@ def plain_python_floor(plan: Plan, environment: str | None = None) -> dict[str, 
         ``floor_seconds`` (each resource rule asked about each resource, as the pack does),
         ``floor_by_type_seconds`` (resource rules looked up by type first) and ``floor_findings``.
     """
-    environment = environment or environment_of({}, plan.stack)
+    if environment is None:
+        environment = default_environment(plan.stack, shipped_pack_dir())
     document = environment_policy_config(environment) if environment in ("dev", "staging", "prod") else {}
     rules, configs = [], {}
     for rule in catalogue():

@@ -4,7 +4,8 @@ It does what the Pulumi CLI does for ``pulumi preview --policy-pack DIR
 --policy-pack-config FILE``, with the plan of the credential-free preview instead of an engine:
 
 1. start the pack's program as the CLI's Python policy host does: ``python -u -m pulumi.policy
-   <engine address> <pack dir>`` in the pack directory, with ``PULUMI_PROJECT``,
+   <engine address> <pack dir>`` in the pack directory (through
+   :mod:`~platform_lib.policy.pack_host`, which ends the pack when the gate's process ends), with ``PULUMI_PROJECT``,
    ``PULUMI_STACK``, ``PULUMI_ORGANIZATION``, ``PULUMI_DRY_RUN=true`` and ``PULUMI_CONFIG`` (the
    stack config as JSON) in the environment (source: ``pulumi/policy/__main__.py`` in the SDK and
    ``PolicyPack.__init__`` in pulumi_policy, which prints the port of its Analyzer server);
@@ -23,6 +24,10 @@ It does what the Pulumi CLI does for ``pulumi preview --policy-pack DIR
    ``marshalResourceOptions`` of ``sdk/go/common/resource/plugin/analyzer_plugin.go``);
 5. stop the program.
 
+Each ``Analyze`` and ``AnalyzeStack`` call has a deadline (:data:`DEFAULT_CALL_TIMEOUT`,
+``MLPLAT_POLICY_TIMEOUT``): a policy that hangs fails the gate with the resource and, with this
+project's servicer, the policy that was running.
+
 The engine's first pass, ``Remediate``, is not sent: the pack has no remediation policies.
 The plan has no default provider resources (``pulumi:providers:aws`` and the like), which the
 engine registers and analyzes too; no policy of the pack looks at provider types.
@@ -35,6 +40,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -49,7 +55,8 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from ..core.errors import PlatformError
+from ..core.errors import PlatformError, shown
+from ..core.yaml_files import read_yaml_file
 from ..preview.plan import Plan, PlannedResource
 from .catalogue import catalogue
 
@@ -64,6 +71,9 @@ _SEVERITIES = {analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "", analyzer_pb2.POLICY
 _MAX_MESSAGE = 400 * 1024 * 1024
 #: Seconds to wait for the pack to print its port (importing the SDK takes about a second).
 STARTUP_TIMEOUT = 60.0
+#: Seconds one ``Analyze`` or ``AnalyzeStack`` call may take, unless ``MLPLAT_POLICY_TIMEOUT`` says
+#: otherwise (the slowest call of the shipped stacks takes well under a second).
+DEFAULT_CALL_TIMEOUT = 120.0
 
 
 class PolicyGateError(PlatformError):
@@ -84,8 +94,23 @@ def shipped_pack_dir() -> Path:
     return Path(__file__).resolve().parent / "shipped_pack"
 
 
+#: What an environment name looks like: a lower-case word with digits and dashes, never a path.
+ENVIRONMENT_NAME = r"^[a-z][a-z0-9-]*$"
+
+
+def is_environment_name(name: Any) -> bool:
+    """Whether ``name`` is an environment name (:data:`ENVIRONMENT_NAME`)."""
+    return isinstance(name, str) and re.fullmatch(ENVIRONMENT_NAME, name) is not None
+
+
 def config_file_for(pack_dir: Path | str, environment: str) -> Path | None:
-    """``<pack>/config/<environment>.json`` when it exists."""
+    """``<pack>/config/<environment>.json`` when it exists.
+
+    Raises:
+        PolicyGateError: ``environment`` is not an environment name (:data:`ENVIRONMENT_NAME`), such as a path.
+    """
+    if not is_environment_name(environment):
+        raise PolicyGateError(f"environment {shown(environment)} is not an environment name (expected {ENVIRONMENT_NAME})")
     path = Path(pack_dir) / "config" / f"{environment}.json"
     return path if path.is_file() else None
 
@@ -240,6 +265,8 @@ class PolicyGate:
         stack: the stack name (``PULUMI_STACK``).
         stack_config: fully qualified stack config keys to string values (``PULUMI_CONFIG``).
         python: the interpreter running the pack; the current one by default.
+        call_timeout: seconds each ``Analyze`` and ``AnalyzeStack`` may take; None reads
+            ``MLPLAT_POLICY_TIMEOUT`` (default :data:`DEFAULT_CALL_TIMEOUT`).
 
     Attributes:
         info: the pack's ``AnalyzerInfo`` (name, version, policies).
@@ -249,14 +276,24 @@ class PolicyGate:
             in ``AnalyzeStack``.
 
     Raises:
-        PolicyGateError: no pack at ``pack_dir``, or the pack did not start.
+        PolicyGateError: no pack at ``pack_dir``, an unreadable ``PulumiPolicy.yaml`` (checked before
+            the pack starts), a bad ``MLPLAT_POLICY_TIMEOUT``, or the pack did not start.
     """
 
     def __init__(self, pack_dir: Path | str, *, project: str = "ml-platform", stack: str = "dev",
-                 stack_config: Mapping[str, str] | None = None, organization: str = "organization", python: str | None = None):
+                 stack_config: Mapping[str, str] | None = None, organization: str = "organization", python: str | None = None,
+                 call_timeout: float | None = None):
         self.pack_dir = Path(pack_dir).resolve()
         if not (self.pack_dir / "PulumiPolicy.yaml").is_file() or not (self.pack_dir / "__main__.py").is_file():
             raise PolicyGateError(f"{self.pack_dir} is not a Python policy pack (PulumiPolicy.yaml and __main__.py are needed)")
+        # The CLI reports the version in PulumiPolicy.yaml; the Python SDK always answers 0.0.1.
+        try:
+            declared = read_yaml_file(self.pack_dir / "PulumiPolicy.yaml")
+        except (OSError, ValueError, yaml.YAMLError) as error:
+            raise PolicyGateError(f"{self.pack_dir / 'PulumiPolicy.yaml'}: not valid YAML: {error}") from None
+        if not isinstance(declared, dict):
+            raise PolicyGateError(f"{self.pack_dir / 'PulumiPolicy.yaml'}: expected a mapping (runtime, version, ...), got {shown(declared)}")
+        self.call_timeout = _call_timeout(call_timeout)
         self.project, self.stack, self.organization = project, stack, organization
         self.timings: dict[str, Any] = {}
         self._current_stack = stack
@@ -267,15 +304,18 @@ class PolicyGate:
         env.update(PULUMI_PROJECT=project, PULUMI_STACK=stack, PULUMI_ORGANIZATION=organization, PULUMI_DRY_RUN="true",
                    PULUMI_CONFIG=json.dumps(dict(stack_config or {})), PYTHONUNBUFFERED="1")
         self._stderr: list[str] = []
+        # stdin is a pipe only this process holds: the host ends the pack when it closes (pack_host);
+        # a session of its own lets close() stop whatever the pack started too.
         self._process = subprocess.Popen(
-            [python or sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(self.pack_dir)],
-            cwd=self.pack_dir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [python or sys.executable, "-u", "-m", "platform_lib.policy.pack_host", "127.0.0.1:0", str(self.pack_dir)],
+            cwd=self.pack_dir, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True,
         )
-        self._stderr_reader = threading.Thread(target=lambda: self._stderr.extend(self._process.stderr), daemon=True)
-        self._stderr_reader.start()
-        port = self._read_port()
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", _MAX_MESSAGE), ("grpc.max_send_message_length", _MAX_MESSAGE)])
         try:
+            self._stderr_reader = threading.Thread(target=lambda: self._stderr.extend(self._process.stderr), daemon=True)
+            self._stderr_reader.start()
+            port = self._read_port()
+            self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", _MAX_MESSAGE), ("grpc.max_send_message_length", _MAX_MESSAGE)])
             grpc.channel_ready_future(self._channel).result(timeout=STARTUP_TIMEOUT)
             self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
             self.info: analyzer_pb2.AnalyzerInfo = self._stub.GetAnalyzerInfo(empty_pb2.Empty())
@@ -283,10 +323,11 @@ class PolicyGate:
         except (grpc.RpcError, grpc.FutureTimeoutError) as error:
             self.close()
             raise PolicyGateError(f"policy pack {self.pack_dir} did not answer: {error}") from None
+        except BaseException:
+            self.close()
+            raise
         self.startup_seconds = time.perf_counter() - started
-        # The CLI reports the version in PulumiPolicy.yaml; the Python SDK always answers 0.0.1.
-        declared = (yaml.safe_load((self.pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8")) or {}).get("version")
-        self.pack_version = str(declared or self.info.version)
+        self.pack_version = str(declared.get("version") or self.info.version)
 
     def _read_port(self) -> int:
         result: dict[str, str] = {}
@@ -329,7 +370,7 @@ class PolicyGate:
 
     def analyze_future(self, resource: PlannedResource, by_urn: Mapping[str, PlannedResource]) -> grpc.Future:
         """Send ``Analyze`` for one resource without waiting; :meth:`judge` collects the answer."""
-        return self._stub.Analyze.future(analyze_request(resource, by_urn))
+        return self._stub.Analyze.future(analyze_request(resource, by_urn), timeout=self.call_timeout)
 
     def judge(self, plan: Plan, sent: Mapping[str, grpc.Future] | None = None) -> list[dict[str, Any]]:
         """Analyze each resource of a configured pack, then AnalyzeStack. Returns the violations.
@@ -348,20 +389,26 @@ class PolicyGate:
         stack_urn = next((r.urn for r in plan.resources if r.type == "pulumi:pulumi:Stack"), "")
         violations: list[dict[str, Any]] = []
         analyzed = plan.resources  # the engine analyzes the stack resource and components too
+        current: PlannedResource | None = None
         try:
             started = time.perf_counter()
             per_resource: list[float] = []
-            for resource in analyzed:
+            for current in analyzed:
+                resource = current
                 begin = time.perf_counter()
                 call = sent.get(resource.urn)
-                response = call.result() if call is not None else self._stub.Analyze(analyze_request(resource, by_urn))
+                response = call.result() if call is not None else self._stub.Analyze(analyze_request(resource, by_urn), timeout=self.call_timeout)
                 per_resource.append(time.perf_counter() - begin)
                 violations += self._violations(response.diagnostics, resource, by_urn, rules, stack_urn)
             analyze_seconds = time.perf_counter() - started
             begin = time.perf_counter()
-            response = self._stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[stack_resource(r, by_urn) for r in plan.resources]))
+            current = None
+            response = self._stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[stack_resource(r, by_urn) for r in plan.resources]),
+                                               timeout=self.call_timeout)
             stack_seconds = time.perf_counter() - begin
         except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise PolicyGateError(self._timeout_message(current, plan)) from None
             raise PolicyGateError(f"policy pack {self.info.name} failed: {error.details() if hasattr(error, 'details') else error}") from None
         violations += self._violations(response.diagnostics, None, by_urn, rules, stack_urn)
         # The program's registration order varies from run to run (the SDK registers from several
@@ -378,6 +425,41 @@ class PolicyGate:
         }
         plan.violations = violations
         return violations
+
+    def _timeout_message(self, resource: PlannedResource | None, plan: Plan) -> str:
+        """Why the gate gave up: the call, the resource, and the policy running on it when the pack says."""
+        if resource is not None:
+            call, subject = "Analyze", f"resource {resource.urn} ({resource.type} {resource.name!r})"
+        else:
+            call, subject = "AnalyzeStack", f"stack {plan.stack!r} ({len(plan.resources)} resources)"
+        running = self._running_policies()
+        if resource is not None:
+            running = [(policy, urn) for policy, urn in running if urn == resource.urn] or running
+        which = ("; running: " + ", ".join(f"policy {policy!r} on {urn or 'the stack'}" for policy, urn in running)
+                 if running else "; the pack did not say which policy was running")
+        return (f"policy pack {self.info.name} did not answer {call} for {subject} within {self.call_timeout:g} seconds "
+                f"(MLPLAT_POLICY_TIMEOUT){which}")
+
+    def _running_policies(self) -> list[tuple[str, str]]:
+        """Ask the pack which policies are running (``SIGUSR1``; see :data:`~platform_lib.policy.servicer.RUNNING_LINE`)."""
+        from .servicer import RUNNING_LINE
+
+        if not hasattr(signal, "SIGUSR1") or self._process.poll() is not None:
+            return []
+        seen, lines = len(self._stderr), []
+        self._process.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            lines = [line for line in self._stderr[seen:] if line.startswith(RUNNING_LINE)]
+            if any(line.strip() == RUNNING_LINE + " end" for line in lines):
+                break
+            time.sleep(0.02)
+        found = []
+        for line in lines:
+            parts = line.strip().split(" ")
+            if len(parts) == 3:
+                found.append((parts[1], "" if parts[2] == "-" else parts[2]))
+        return found
 
     def _violations(self, diagnostics: Iterable[Any], resource: PlannedResource | None, by_urn, rules, stack_urn: str) -> list[dict[str, Any]]:
         found = []
@@ -406,20 +488,26 @@ class PolicyGate:
         return found
 
     def close(self) -> None:
-        """Stop the pack's process (SIGTERM, then SIGKILL after 5 seconds)."""
+        """Stop the pack's process and its process group (SIGTERM, then SIGKILL after 5 seconds)."""
         channel = getattr(self, "_channel", None)
         if channel is not None:
             channel.close()
         if self._process.poll() is None:
-            self._process.terminate()
+            self._signal_group(signal.SIGTERM)
             try:
                 self._process.wait(5)
             except subprocess.TimeoutExpired:
-                self._process.kill()
+                self._signal_group(signal.SIGKILL)
                 self._process.wait()
-        for stream in (self._process.stdout, self._process.stderr):
+        for stream in (self._process.stdin, self._process.stdout, self._process.stderr):
             if stream is not None:
                 stream.close()
+
+    def _signal_group(self, number: int) -> None:
+        try:
+            os.killpg(self._process.pid, number)  # its own session: the pack and anything it started
+        except (ProcessLookupError, PermissionError, AttributeError):
+            self._process.send_signal(number)
 
     def __enter__(self) -> "PolicyGate":
         return self
@@ -428,25 +516,45 @@ class PolicyGate:
         self.close()
 
 
+def _call_timeout(value: float | None) -> float:
+    """The call timeout in seconds: ``value``, else ``MLPLAT_POLICY_TIMEOUT``, else :data:`DEFAULT_CALL_TIMEOUT`."""
+    text = os.environ.get("MLPLAT_POLICY_TIMEOUT", "") if value is None else value
+    if text in ("", None):
+        return DEFAULT_CALL_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        raise PolicyGateError(f"MLPLAT_POLICY_TIMEOUT: got {shown(text)}; expected a number of seconds greater than 0")
+    return seconds
+
+
 def mandatory_violations(violations: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The violations that block a deployment."""
     return [v for v in violations if v.get("level") == "mandatory"]
 
 
-def environment_of(stack_config: Mapping[str, str], stack: str) -> str:
-    """The stack's environment (``mlplat:environment``), else the stack name."""
-    return str(stack_config.get("mlplat:environment") or stack)
-
-
 def run_gate(plan: Plan, *, pack_dir: Path | str, stack_config: Mapping[str, str] | None = None,
-             policy_config_file: Path | str | None = None, gate: PolicyGate | None = None) -> list[dict[str, Any]]:
+             policy_config_file: Path | str | None = None, gate: PolicyGate | None = None,
+             environment: str | None = None, project_dir: Path | str | None = None) -> list[dict[str, Any]]:
     """Judge one plan with the pack in ``pack_dir``, starting (and stopping) a pack unless ``gate`` is given.
 
-    The policy config file defaults to ``<pack>/config/<environment>.json``.
+    The policy config file defaults to ``<pack>/config/<environment>.json``, the environment to the
+    one the project binds to the stack's name (:func:`~platform_lib.policy.enforcement.enforcement_for`
+    with ``project_dir``; without it, the pack's environments bind the stacks of the same name).
+
+    Raises:
+        PolicyGateError: the pack failed, its config is invalid, or the stack's ``mlplat:environment``
+            disagrees with its binding.
     """
+    from .enforcement import enforcement_for
+
     stack_config = dict(stack_config or {})
     if policy_config_file is None:
-        policy_config_file = config_file_for(pack_dir, environment_of(stack_config, plan.stack))
+        if environment is None:
+            environment = enforcement_for(plan.stack, stack_config, pack_dir=pack_dir, project_dir=project_dir).environment
+        policy_config_file = config_file_for(pack_dir, environment)
     document = load_policy_config(policy_config_file)
     if gate is not None:
         return gate.analyze(plan, document, stack_config=stack_config)

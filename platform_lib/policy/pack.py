@@ -8,6 +8,7 @@ only ``policies/__main__.py`` calls it.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +24,7 @@ from pulumi_policy import (
 
 from ..tuning import tune_garbage_collection
 from .catalogue import PolicyRule, Resource, catalogue
-from .servicer import RESOURCE_TYPE_FILTER, servicer_class, serving
+from .servicer import RESOURCE_TYPE_FILTER, report_running, servicer_class, serving
 
 PACK_NAME = "mlplat-policies"
 PACK_DESCRIPTION = "ml-platform guardrails: S3, IAM, EC2, Compute Engine, CloudFront, Kubernetes Pod Security Standards, tags and cost."
@@ -120,6 +121,8 @@ def serve() -> None:  # pragma: no cover - runs in the pack's own process, exerc
     once; ``MLPLAT_SHARED_PROPERTIES=0`` for the stock servicer) and tunes the garbage collector
     once its policies are built (``MLPLAT_GC_TUNING=0`` to leave it alone).
     """
+    if hasattr(signal, "SIGUSR1"):  # the gate asks which policy is running when a call times out
+        signal.signal(signal.SIGUSR1, report_running)
     policies = build_policies()
     servicer = servicer_class()
     tune_garbage_collection()

@@ -48,7 +48,7 @@ def violations_table(violations: Sequence[Mapping[str, Any]], title: str = "Poli
     """The violations grouped by resource: for each resource a heading (logical name and type),
     then a table of its violations (level and severity, policy, message). Headings outside the
     table keep the three columns readable in an 80-column CI log."""
-    parts: list[Any] = [Text(title, style="bold")]
+    parts: list[Any] = [Text(title, style="bold")]  # Text, not markup: the title holds the pack's path
     for _urn, items in grouped(violations).items():
         first = items[0]
         heading = Text.assemble(("● ", "red"), (str(first.get("resource_name")), "bold"), "  ", (str(first.get("resource_type")), "dim"))
@@ -58,8 +58,8 @@ def violations_table(violations: Sequence[Mapping[str, Any]], title: str = "Poli
         table.add_column("message", overflow="fold")
         for violation in items:
             level = str(violation.get("level"))
-            table.add_row(Text(f"{level} · {violation.get('severity')}", style=_LEVEL_STYLE.get(level, "")), str(violation.get("policy")),
-                          Text(str(violation.get("message"))))  # Text, not markup: a masked value reads "[secret]"
+            # Text, not markup: a message may hold brackets ("[secret]", a regex class, "[/x]").
+            table.add_row(Text(f"{level} · {violation.get('severity')}", style=_LEVEL_STYLE.get(level, "")), Text(str(violation.get("policy"))), Text(str(violation.get("message"))))
         parts.extend([heading, table])
     return Group(*parts)
 
@@ -68,7 +68,7 @@ def print_violations(console: Console, violations: Sequence[Mapping[str, Any]], 
     """Print the violations table (or a one-line all-clear) and the counts."""
     tally = counts(violations)
     if not violations:
-        console.print(f"[green]Policies:[/] no violations{f' ({pack})' if pack else ''}.")
+        console.print(Text.assemble(("Policies:", "green"), f" no violations{f' ({pack})' if pack else ''}."))
         return
     console.print(violations_table(violations, title=f"Policy violations{f' ({pack})' if pack else ''}"))
     console.print(f"Policies: [bold red]{tally['mandatory']} mandatory[/], [yellow]{tally['advisory']} advisory[/] "

@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import inspect
 import sys
+import threading
 from collections.abc import Iterator
 from inspect import isawaitable
 from typing import Any
@@ -46,6 +47,18 @@ _Stock = policy_module._PolicyAnalyzerServicer
 #: its validate ignores (returns at once, reporting nothing). ``Analyze`` skips the policy for them.
 RESOURCE_TYPE_FILTER = "mlplat_applies_to"
 _PRIVATE = "_PolicyAnalyzerServicer__"
+
+#: The policy each serving thread is running and on which resource URN (empty for a stack policy).
+RUNNING: dict[int, tuple[str, str]] = {}
+#: Each line :func:`report_running` writes to stderr starts with this: ``<lead> <policy> <urn or ->``,
+#: then ``<lead> end``. The gate asks for them (``SIGUSR1``) when a call passes its deadline.
+RUNNING_LINE = "mlplat-policies-running"
+
+
+def report_running(*_signal: Any) -> None:
+    """Write the running policies to stderr (the pack's ``SIGUSR1`` handler)."""
+    lines = [f"{RUNNING_LINE} {policy} {urn or '-'}" for policy, urn in list(RUNNING.values())]
+    print("\n".join([*lines, f"{RUNNING_LINE} end"]), file=sys.stderr, flush=True)
 
 #: pulumi_policy version the adaptation was written against, and the SHA-256 of the source of
 #: each function it replaces (Analyze, AnalyzeStack) or relies on.
@@ -124,12 +137,16 @@ class SharedPropertiesServicer(_Stock):
         )
 
     def _validate_into(self, response, policy, args, report_violation) -> None:
+        thread = threading.get_ident()
+        RUNNING[thread] = (policy.name, getattr(args, "urn", "") or "")
         try:
             _run_validation(policy, args, report_violation)
         except UnknownValueError as error:
             response.diagnostics.append(self._unknown_value_diagnostic(policy, error))
         except policy_module._NotApplicableError as error:
             response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=error.reason or ""))
+        finally:
+            RUNNING.pop(thread, None)
 
     def Analyze(self, request, _context):  # noqa: N802 - the gRPC method name
         self._configure_runtime_settings()

@@ -25,7 +25,8 @@ import grpc
 
 from ..preview.plan import Plan, PlannedResource
 from ..tuning import enabled
-from .gate import PolicyGate, config_file_for, environment_of, load_policy_config
+from .enforcement import enforcement_for
+from .gate import PolicyGate, config_file_for, load_policy_config
 
 
 class PolicyStream:
@@ -37,6 +38,8 @@ class PolicyStream:
         stack: the stack name.
         stack_config: the stack's config (fully qualified keys to strings).
         policy_config_file: the ``--policy-pack-config`` file; default ``<pack>/config/<environment>.json``.
+        environment: the environment judging the stack (:func:`~platform_lib.policy.enforcement.enforcement_for`
+            resolves it from the project's bindings); None binds it from the stack name alone.
         early_start: start the pack now rather than in :meth:`judge`; None reads ``MLPLAT_EARLY_PACK_START``.
         stream: send ``Analyze`` from :meth:`submit` as resources register; None reads ``MLPLAT_STREAM_ANALYZE``.
 
@@ -45,10 +48,11 @@ class PolicyStream:
     """
 
     def __init__(self, pack_dir: Path | str, *, project: str, stack: str, stack_config: Mapping[str, str] | None = None,
-                 policy_config_file: Path | str | None = None, early_start: bool | None = None, stream: bool | None = None):
+                 policy_config_file: Path | str | None = None, environment: str | None = None, early_start: bool | None = None, stream: bool | None = None):
         self.pack_dir, self.project, self.stack = Path(pack_dir), project, stack
         self.stack_config = dict(stack_config or {})
         self.policy_config_file = policy_config_file
+        self.environment = environment
         self.streaming = enabled("MLPLAT_STREAM_ANALYZE") if stream is None else stream
         self.early_start = enabled("MLPLAT_EARLY_PACK_START") if early_start is None else early_start
         self._lock = threading.Lock()
@@ -63,7 +67,8 @@ class PolicyStream:
         """Start the pack and configure it (policy levels and values, then the stack)."""
         config_file = self.policy_config_file
         if config_file is None:
-            config_file = config_file_for(self.pack_dir, environment_of(self.stack_config, self.stack))
+            environment = self.environment or enforcement_for(self.stack, self.stack_config, pack_dir=self.pack_dir).environment
+            config_file = config_file_for(self.pack_dir, environment)
         document = load_policy_config(config_file)
         gate = PolicyGate(self.pack_dir, project=self.project, stack=self.stack, stack_config=self.stack_config)
         try:

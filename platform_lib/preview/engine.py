@@ -101,6 +101,44 @@ def _alias_text(alias: Any) -> str:
     return " ".join(f"{key}={value}" for key, value in fields.get("spec", {}).items() if value not in ("", None))
 
 
+class ConstructionOrder:
+    """The order in which the program constructed its resources, to list the plan in program order.
+
+    The SDK registers a resource from a task that first awaits its inputs and its parent, and
+    sends the RPC from an executor thread, so registrations reach the monitor in a different
+    order on every run. What is synchronous is the constructor: ``Resource.__init__`` runs every
+    stack transformation (``pulumi.runtime.register_stack_transformation``) before it schedules
+    the registration. :meth:`observe` is such a transformation: it changes nothing and numbers
+    each resource, keyed by what its URN is made of (the parent's qualified type chain, the
+    type and the name), which is known at construction. Resources constructed inside an
+    ``apply`` are numbered when their callback runs.
+    """
+
+    def __init__(self) -> None:
+        self._qualified_types: dict[pulumi.Resource, str] = {}
+        self._positions: dict[tuple[str, str], int] = {}
+
+    def observe(self, args: pulumi.ResourceTransformationArgs) -> None:
+        """A stack transformation that numbers ``args.resource`` and returns ``None`` (no change)."""
+        parent = args.opts.parent if args.opts is not None else None
+        parent_type = self._qualified_types.get(parent) if parent is not None else None
+        qualified = f"{parent_type}${args.type_}" if parent_type else args.type_
+        self._qualified_types[args.resource] = qualified
+        self._positions.setdefault((qualified, args.name), len(self._positions))
+
+    def sort(self, records: list[PlannedResource]) -> None:
+        """Sort ``records`` in place: the stack first, then in construction order; anything the
+        transformation did not see keeps its registration order, after the rest."""
+
+        def position(record: PlannedResource) -> int:
+            if record.type == "pulumi:pulumi:Stack":
+                return -1
+            _, _, qualified, name = record.urn.split("::", 3)
+            return self._positions.get((qualified, name), len(self._positions))
+
+        records.sort(key=position)
+
+
 class RecordingMonitor(sdk_mocks.MockMonitor):
     """The SDK's ``MockMonitor``, recording every registration with its options."""
 
@@ -271,10 +309,12 @@ def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_re
     plan = Plan(project=stack_settings.project, stack=stack_settings.stack, resources=monitor.records, outputs={},
                 known_secrets=stack_settings.secret_values())
     handler.messages.extend(("warning", note) for note in stack_settings.notes)
+    order = ConstructionOrder()
     try:
         set_all_config(dict(config), list(stack_settings.secret_keys))
         sdk_mocks.set_mocks(mocks, project=stack_settings.project, stack=stack_settings.stack, preview=True, logger=logger, monitor=monitor)
         _isolate_sdk_state()
+        pulumi.runtime.register_stack_transformation(order.observe)
         if program is None:
             main = str(stack_settings.program_dir / "__main__.py")
             program = lambda: runpy.run_path(main, run_name="__main__")  # noqa: E731
@@ -285,7 +325,9 @@ def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_re
                 # Serialized as the SDK sends them to the engine, so secret outputs keep their marker.
                 outputs = _sync_await(rpc.serialize_properties(dict(getattr(root, "outputs", None) or {}), {}))
             except BaseException as error:  # noqa: BLE001 - re-raised with the partial plan
+                order.sort(plan.resources)
                 raise PreviewError(error, plan) from error
+        order.sort(plan.resources)
         plan.outputs = struct_to_plain(outputs, plan.secret_outputs)
         return plan, handler.messages
     finally:

@@ -184,7 +184,8 @@ class Plan:
     Attributes:
         project: the Pulumi project name.
         stack: the stack name.
-        resources: every resource in registration order; the stack resource comes first.
+        resources: every resource in the order the program constructed it (the same on every run;
+            see :class:`~platform_lib.preview.engine.ConstructionOrder`); the stack resource comes first.
         outputs: the stack outputs (``pulumi.export``), resolved.
         violations: policy violations, filled in by the policy gate when it runs.
         secret_outputs: property paths of the stack outputs that are secret.
@@ -217,7 +218,7 @@ class Plan:
         return mask_violations(self.violations if violations is None else violations, self.secret_texts())
 
     def by_type(self, type_token: str) -> list[PlannedResource]:
-        """Every resource of one type token, in registration order."""
+        """Every resource of one type token, in program order."""
         return [r for r in self.resources if r.type == type_token]
 
     def children_of(self, urn: str) -> list[PlannedResource]:

@@ -25,6 +25,7 @@ import yaml
 
 from ..core.errors import PlatformError
 from ..core.secrets import SECRET_PLACEHOLDER
+from ..core.yaml_files import read_yaml_file
 from .passphrase import PassphraseDecrypter, SecretDecryptionError, passphrase_from_environment
 
 __all__ = ["SECRET_PLACEHOLDER", "ProjectError", "StackSettings", "list_stacks", "load_stack"]
@@ -131,11 +132,38 @@ class _SecretReader:
         return value
 
 
-def _read_yaml(path: Path) -> Any:
+def _read_yaml(path: Path) -> dict[str, Any]:
+    """A project or stack file as a mapping ({} when empty); duplicate keys and alias bombs are refused."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = read_yaml_file(path)
+    except UnicodeDecodeError as error:
+        raise ProjectError(f"{path}: not UTF-8 text (byte {error.start}: {error.reason}); Pulumi reads its files as UTF-8") from None
     except yaml.YAMLError as error:
         raise ProjectError(f"{path}: not valid YAML: {error}") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise ProjectError(f"{path}: expected a mapping of keys (such as 'config:'), got a {_kind(document)}")
+    return document
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "string", bool: "boolean", int: "number", float: "number", dict: "mapping"}.get(type(value), type(value).__name__)
+
+
+def _config_section(document: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The ``config:`` mapping of a project or stack file; every key a string.
+
+    Raises:
+        ProjectError: ``config`` is not a mapping, or one of its keys is not a string.
+    """
+    section = document.get("config") or {}
+    if not isinstance(section, dict):
+        raise ProjectError(f"{path}: config: expected a mapping of config keys to values, got a {_kind(section)}")
+    for key in section:
+        if not isinstance(key, str) or not key:
+            raise ProjectError(f"{path}: config: the key {key!r} is not a string; quote it (\"{key}\") or give it a namespace (mlplat:{key})")
+    return section
 
 
 def _as_config_text(value: Any) -> str:
@@ -145,7 +173,7 @@ def _as_config_text(value: Any) -> str:
 def list_stacks(project_dir: Path) -> list[str]:
     """The stacks that have a ``Pulumi.<stack>.yaml`` file in the project's stack config dir."""
     project_dir = Path(project_dir)
-    document = _read_yaml(project_dir / "Pulumi.yaml") or {}
+    document = _read_yaml(project_dir / "Pulumi.yaml")
     config_dir = project_dir / document.get("stackConfigDir", ".")
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
 
@@ -168,7 +196,7 @@ def load_stack(project_dir: Path | str, stack: str) -> StackSettings:
     project_file = project_dir / "Pulumi.yaml"
     if not project_file.is_file():
         raise ProjectError(f"no Pulumi.yaml in {project_dir}: pass --cwd with a Pulumi project directory")
-    document = _read_yaml(project_file) or {}
+    document = _read_yaml(project_file)
     project = document.get("name")
     if not isinstance(project, str) or not project:
         raise ProjectError(f"{project_file}: 'name' is missing")
@@ -196,17 +224,17 @@ def load_stack(project_dir: Path | str, stack: str) -> StackSettings:
         return key if ":" in key else f"{project}:{key}"
 
     # Project-level config: plain values, or {default:/value:} declarations.
-    for key, value in (document.get("config") or {}).items():
+    for key, value in _config_section(document, project_file).items():
         if isinstance(value, dict) and ("default" in value or "value" in value):
             value = value.get("value", value.get("default"))
         elif isinstance(value, dict) and "type" in value:
             continue
         config[qualify(key)] = _as_config_text(value)
 
-    stack_document = _read_yaml(stack_file) or {}
+    stack_document = _read_yaml(stack_file)
     secrets = _SecretReader(stack_document, stack_file)
     notes: list[str] = []
-    for key, value in (stack_document.get("config") or {}).items():
+    for key, value in _config_section(stack_document, stack_file).items():
         if _holds_secure(value):
             value = secrets.open(value, qualify(key))
             secret_keys.append(qualify(key))

@@ -45,7 +45,7 @@ def resource_tree(plan: Plan) -> Tree:
         else:
             roots.append(resource)
     stack = next((r for r in roots if r.type == STACK_TYPE), None)
-    tree = Tree(Text(f"{STACK_TYPE}  {plan.project}-{plan.stack}", style="bold magenta"))
+    tree = Tree(Text(f"{STACK_TYPE}  {plan.project}-{plan.stack}", style="bold magenta"))  # Text: names are not markup
 
     def add(node: Tree, resource: PlannedResource) -> None:
         branch = node.add(_label(resource))
@@ -68,7 +68,7 @@ def type_counts(plan: Plan) -> Table:
     table.add_column("kind")
     table.add_column("count", justify="right")
     for type_token, count in sorted(counts.items(), key=lambda item: (item[0] not in components, item[0])):
-        table.add_row(type_token, "component" if type_token in components else "resource", str(count))
+        table.add_row(Text(type_token), "component" if type_token in components else "resource", str(count))
     table.add_section()
     table.add_row("total", "", str(sum(counts.values())), style="bold")
     return table

@@ -3,8 +3,7 @@ EC2"; CIS AWS Foundations Benchmark v3.0 section 5; checkov)."""
 
 from __future__ import annotations
 
-import ipaddress
-
+from ...core.networks import covers_everything
 from ..catalogue import resource_policy
 from ..helpers import as_list, get
 
@@ -101,13 +100,6 @@ def instance_type_allowlist(resource, config):
         yield f"'{resource.name}' uses instance type {instance_type}, not in the allowlist ({', '.join(allowed)})"
 
 
-def _is_anywhere(cidr: str) -> bool:
-    try:
-        return ipaddress.ip_network(str(cidr), strict=False).prefixlen == 0
-    except ValueError:
-        return False
-
-
 def _admin_ports_open(protocol, from_port, to_port) -> list[str]:
     """The admin ports (as "SSH (22)") a rule's protocol and port range reach.
 
@@ -128,7 +120,8 @@ def _admin_ports_open(protocol, from_port, to_port) -> list[str]:
 
 @resource_policy(
     "ec2-no-admin-ports-from-anywhere",
-    description="No security group rule opens SSH (22) or RDP (3389) over TCP, UDP or all protocols to 0.0.0.0/0 or ::/0.",
+    description="No security group rule opens SSH (22) or RDP (3389) over TCP, UDP or all protocols to 0.0.0.0/0 or ::/0, "
+                "judging the union of the ranges (0.0.0.0/1 plus 128.0.0.0/1 is 0.0.0.0/0), also across a security group's ingress rules.",
     severity="critical",
     remediation="Remove the rule; use SSM Session Manager, or restrict the source to a bastion's security group or a VPN CIDR.",
     controls=("AWS FSBP EC2.13", "AWS FSBP EC2.14", "AWS FSBP EC2.53", "CIS AWS 5.2", "CIS AWS 5.3", "CKV_AWS_24", "CKV_AWS_25"),
@@ -145,10 +138,22 @@ def no_admin_ports_from_anywhere(resource, config):
         rules = [("rule", props, as_list(get(props, "cidrBlocks")) + as_list(get(props, "ipv6CidrBlocks")))]
     else:
         rules = [("rule", props, as_list(get(props, "cidrIpv4")) + as_list(get(props, "cidrIpv6")))]
+    reaching: dict[str, list[tuple[str, list[str]]]] = {}  # admin port -> (rule label, its ranges)
     for label, rule, cidrs in rules:
-        anywhere = [c for c in cidrs if _is_anywhere(c)]
-        if not anywhere:
-            continue
         ports = _admin_ports_open(get(rule, "protocol") or get(rule, "ipProtocol"), get(rule, "fromPort"), get(rule, "toPort"))
-        if ports:
-            yield f"'{resource.name}' {label} opens {', '.join(ports)} to {', '.join(anywhere)}"
+        if not ports:
+            continue
+        for port in ports:
+            reaching.setdefault(port, []).append((label, [str(c) for c in cidrs]))
+        wide = [str(c) for c in cidrs if covers_everything([c])]
+        if wide:
+            yield f"'{resource.name}' {label} opens {', '.join(ports)} to {', '.join(wide)}"
+        elif covers_everything(cidrs):
+            yield f"'{resource.name}' {label} opens {', '.join(ports)} to {', '.join(covers_everything(cidrs))} ({', '.join(map(str, cidrs))} together)"
+    # Several ingress rules of one security group, each narrower, may open a port to everything together.
+    for port, entries in reaching.items():
+        if len(entries) < 2 or any(covers_everything(cidrs) for _, cidrs in entries):
+            continue
+        anywhere = covers_everything([c for _, cidrs in entries for c in cidrs])
+        if anywhere:
+            yield f"'{resource.name}' {', '.join(label for label, _ in entries)} together open {port} to {', '.join(anywhere)}"

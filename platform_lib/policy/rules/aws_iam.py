@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from ..catalogue import resource_policy
+from ..catalogue import ADVISORY_IN_DEV, resource_policy
 from ..helpers import allow_statements, as_list, get, is_public_principal, policy_document, policy_documents_of, principal_values
+from ..iam_actions import PRIVILEGE_ESCALATION_ACTIONS, covers_whole_service, matches
 
 IDENTITY_POLICY_TYPES = ("aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy",
                          "aws:iam/groupPolicy:GroupPolicy", "aws:iam/role:Role")
@@ -53,7 +54,7 @@ def _managed_policy_name(arn: str) -> str | None:
 
 @resource_policy(
     "iam-no-wildcard-action",
-    description="An IAM policy allows no '*' action, no whole-service wildcard such as 's3:*' and no NotAction (every action but a few).",
+    description="An IAM policy allows no '*' action, no wildcard that grants every action of a service (such as 's3:*' or 'iam:*?', judged against the catalogue of IAM actions) and no NotAction (every action but a few).",
     severity="high",
     remediation="List the actions the workload needs (e.g. s3:GetObject, s3:ListBucket); platform_lib.core.grants produces such lists.",
     controls=("AWS FSBP IAM.21", "CKV_AWS_63"),
@@ -62,7 +63,7 @@ def _managed_policy_name(arn: str) -> str | None:
 )
 def no_wildcard_action(resource, config):
     for path, index, statement in _allows(resource):
-        wild = [a for a in _actions(statement) if a == "*" or a.endswith(":*")]
+        wild = [a for a in _actions(statement) if covers_whole_service(a)]
         if wild:
             yield f"{path} statement {_sid(statement, index)} allows wildcard actions {', '.join(wild)}"
         excluded = [str(a) for a in as_list(get(statement, "NotAction"))]
@@ -118,7 +119,7 @@ def no_administrator_access(resource, config):
 
 @resource_policy(
     "iam-no-iam-full-access",
-    description="No IAM policy allows 'iam:*' and no IAMFullAccess managed policy is attached (a path to privilege escalation).",
+    description="No IAM policy allows every IAM action ('iam:*', or a wildcard granting all of them) and no IAMFullAccess managed policy is attached (a path to privilege escalation).",
     severity="critical",
     remediation="Grant the few IAM read actions needed, or none; manage IAM through the platform's own stacks.",
     controls=("CKV_AWS_286", "CKV_AWS_287", "AWS FSBP IAM.21"),
@@ -131,8 +132,82 @@ def no_iam_full_access(resource, config):
         if _managed_policy_name(str(arn)) == "IAMFullAccess":
             yield f"'{resource.name}' attaches the AWS managed policy IAMFullAccess"
     for path, index, statement in _allows(resource):
-        if any(a.lower() == "iam:*" for a in _actions(statement)):
-            yield f"{path} statement {_sid(statement, index)} allows iam:*"
+        whole = [a for a in _actions(statement) if a.strip().lower().startswith("iam:") and covers_whole_service(a)]
+        if whole:
+            yield f"{path} statement {_sid(statement, index)} allows {', '.join(whole)}"
+
+
+def _escalation_granted(statement) -> dict[str, list[str]]:
+    """The privilege-escalation actions an Allow statement grants, each with the patterns granting it.
+
+    ``iam:PassRole`` counts only with a wildcard in Resource (passing one named role is how
+    services are given their role); the others count on any resource. Allow + NotAction grants
+    every escalation action its NotAction does not match.
+    """
+    granted: dict[str, list[str]] = {}
+    resources = _resources(statement)
+    for action in PRIVILEGE_ESCALATION_ACTIONS:
+        if action == "iam:PassRole" and not any("*" in r for r in resources):
+            continue
+        patterns = [a for a in _actions(statement) if matches(a, action)]
+        excluded = [str(a) for a in as_list(get(statement, "NotAction"))]
+        if excluded and not any(matches(a, action) for a in excluded):
+            patterns.append("NotAction " + ", ".join(excluded))
+        if patterns:
+            granted[action] = patterns
+    return granted
+
+
+@resource_policy(
+    "iam-no-privilege-escalation",
+    description="No IAM policy allows an action that lets a principal raise its own permissions (iam:PutRolePolicy, iam:AttachRolePolicy, "
+                "iam:CreatePolicyVersion, iam:PassRole on any role...), wildcards expanded against the catalogue of IAM actions (iam:P* grants iam:PassRole).",
+    severity="critical",
+    remediation="Remove the IAM write actions; pass only named roles (iam:PassRole on arn:aws:iam::<account>:role/<name>) and manage IAM through the platform's own stacks.",
+    controls=("Rhino Security Labs: AWS IAM privilege escalation methods", "CKV_AWS_286", "CKV_AWS_287", "AWS FSBP IAM.21"),
+    types=IDENTITY_POLICY_TYPES,
+    tags=("iam",),
+)
+def no_privilege_escalation(resource, config):
+    for path, index, statement in _allows(resource):
+        granted = _escalation_granted(statement)
+        if granted:
+            patterns = list(dict.fromkeys(p for found in granted.values() for p in found))
+            yield (f"{path} statement {_sid(statement, index)} allows {', '.join(patterns)}, which grants "
+                   f"{', '.join(sorted(granted))} (privilege escalation)")
+
+
+#: KMS actions that use a key's material (encrypt, decrypt, make data keys), as opposed to managing
+#: the key (source: AWS KMS Developer Guide, "Permissions reference", cryptographic operations).
+KMS_CRYPTOGRAPHIC_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+                             "kms:GenerateDataKeyPair", "kms:GenerateDataKeyPairWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo")
+
+
+def _condition_keys(statement) -> set[str]:
+    """The condition keys of a statement, lowercased, under any operator."""
+    condition = get(statement, "Condition", default={})
+    return {str(key).lower() for operator in condition for key in (get(condition, operator, default={}) or {})}
+
+
+@resource_policy(
+    "iam-kms-via-service",
+    description="An IAM policy lets a principal use a KMS key's material (kms:Decrypt, kms:GenerateDataKey, kms:Encrypt...) only through an AWS service, "
+                "with a kms:ViaService condition (wildcards expanded against the catalogue of IAM actions).",
+    severity="medium",
+    remediation="Add Condition StringEquals kms:ViaService = s3.<region>.amazonaws.com (or the service that stores the data); "
+                "platform_lib's bucket grants do this. Drop kms:Encrypt where S3 is the only caller: S3 never calls it.",
+    controls=("AWS KMS Developer Guide: kms:ViaService", "AWS FSBP KMS.1", "AWS FSBP KMS.2"),
+    types=IDENTITY_POLICY_TYPES,
+    levels=ADVISORY_IN_DEV,
+    tags=("iam", "kms"),
+)
+def kms_via_service(resource, config):
+    for path, index, statement in _allows(resource):
+        if "kms:viaservice" in _condition_keys(statement):
+            continue
+        patterns = [a for a in _actions(statement) if a.strip() != "*" and any(matches(a, action) for action in KMS_CRYPTOGRAPHIC_ACTIONS)]
+        if patterns:
+            yield f"{path} statement {_sid(statement, index)} allows {', '.join(patterns)} on a KMS key without a kms:ViaService condition"
 
 
 def _trust_allows(resource):

@@ -7,6 +7,10 @@ checkov ids from its Kubernetes policy index; CIS Kubernetes Benchmark v1.8 sect
 
 from __future__ import annotations
 
+import json
+
+from ...core.networks import covers_everything
+from ...core.reserved_names import is_system_namespace, is_system_subject
 from ...core.secrets import looks_secret
 from ..catalogue import ADVISORY_BELOW_PROD, ADVISORY_IN_DEV, resource_policy
 from ..helpers import SERVING_TYPES, WORKLOAD_TYPES, as_list, containers, get, pod_spec
@@ -23,7 +27,17 @@ NAMESPACED_TYPES = WORKLOAD_TYPES + (
     "kubernetes:rbac.authorization.k8s.io/v1:Role", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
     "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate",
 )
+NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
+INGRESS_TYPE = "kubernetes:networking.k8s.io/v1:Ingress"
+SERVICE_TYPE = "kubernetes:core/v1:Service"
+NETWORK_POLICY_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 ALLOWED_ADDED_CAPABILITIES = ("NET_BIND_SERVICE",)
+#: Verbs that create an object or change one (a ClusterIP Service patched to type LoadBalancer).
+WRITE_VERBS = ("create", "update", "patch", "*")
+#: (API group, resource) pairs that publish a load balancer: an Ingress (the AWS Load Balancer
+#: Controller makes an ALB of it) and a Service (type LoadBalancer makes an NLB/CLB; RBAC cannot
+#: restrict the type). Sources: Kubernetes docs, "Ingress" and "Service", type LoadBalancer.
+LOAD_BALANCER_RESOURCES = {("", "services"), ("networking.k8s.io", "ingresses"), ("extensions", "ingresses")}
 
 
 def _pods(resource):
@@ -322,3 +336,141 @@ def no_cluster_admin_binding(resource, config):
     for subject in as_list(get(resource.props, "subjects")):
         if get(subject, "kind") == "Group" and get(subject, "name") == "system:masters":
             yield f"{_what(resource)} binds the system:masters group"
+
+
+@resource_policy(
+    "k8s-no-system-subject-binding",
+    description="No RoleBinding or ClusterRoleBinding binds a built-in 'system:' group or user (system:authenticated, system:serviceaccounts, system:unauthenticated...).",
+    severity="critical",
+    remediation="Bind the team's own group from the cluster's authenticator (mlplat:teams[*].identityGroup), or a named ServiceAccount (subject kind ServiceAccount).",
+    controls=("Kubernetes docs: Using RBAC Authorization, Referring to subjects", "CIS Kubernetes 5.1.1"),
+    types=BINDING_TYPES,
+    tags=("kubernetes", "rbac"),
+)
+def no_system_subject_binding(resource, config):
+    for subject in as_list(get(resource.props, "subjects")):
+        kind, name = get(subject, "kind"), get(subject, "name")
+        if kind in ("Group", "User") and is_system_subject(name):
+            yield f"{_what(resource)} binds the built-in {str(kind).lower()} {name}"
+
+
+@resource_policy(
+    "k8s-no-system-namespace",
+    description="The platform creates no namespace named kube-* and puts no object in kube-system, kube-public, kube-node-lease or any other kube-* namespace.",
+    severity="high",
+    remediation="Use the team's own namespace (TeamNamespace); kube-* namespaces are Kubernetes' own and run with privileges teams must not share.",
+    controls=("Kubernetes docs: Namespaces, Initial namespaces", "CKV_K8S_21"),
+    types=NAMESPACED_TYPES + (NAMESPACE_TYPE,),
+    tags=("kubernetes",),
+)
+def no_system_namespace(resource, config):
+    if resource.type == NAMESPACE_TYPE:
+        name = get(resource.props, "metadata", "name")
+        if is_system_namespace(name):
+            yield f"Namespace '{resource.name}' is named {name}, a name reserved for Kubernetes"
+        return
+    namespace = get(resource.props, "metadata", "namespace")
+    if is_system_namespace(namespace):
+        yield f"{_what(resource)} is in the Kubernetes system namespace {namespace}"
+
+
+@resource_policy(
+    "k8s-network-policy-not-whole-internet",
+    description="A NetworkPolicy's ipBlock ranges, taken together per direction, do not cover the whole IPv4 or IPv6 internet ('except' carve-outs do not narrow an allow-list of everything).",
+    severity="high",
+    remediation="List the ranges the pods need (the VPC's CIDR, an endpoint's subnet); 0.0.0.0/1 plus 128.0.0.0/1 is 0.0.0.0/0.",
+    controls=("Kubernetes docs: Network Policies, ipBlock", "CIS Kubernetes 5.3.2"),
+    types=(NETWORK_POLICY_TYPE,),
+    tags=("kubernetes", "network"),
+)
+def network_policy_not_whole_internet(resource, config):
+    for direction, peers_key in (("ingress", "from"), ("egress", "to")):
+        cidrs = [str(get(peer, "ipBlock", "cidr")) for rule in as_list(get(resource.props, "spec", direction))
+                 for peer in as_list(get(rule, peers_key)) if get(peer, "ipBlock", "cidr")]
+        everything = covers_everything(cidrs)
+        if everything:
+            yield f"{_what(resource)} {direction} admits all of {', '.join(everything)} (ipBlocks {', '.join(cidrs)})"
+
+
+@resource_policy(
+    "k8s-role-no-load-balancer-write",
+    description="No Role or ClusterRole lets its subjects create, update or patch Services or Ingresses: load balancers are published through ModelEndpoint, which the gate reviews.",
+    severity="high",
+    remediation="Grant get, list and watch on services and ingresses; expose workloads through platform_lib's ModelEndpoint (mlplat:endpoints).",
+    controls=("Kubernetes docs: Using RBAC Authorization", "CIS Kubernetes 5.1.3"),
+    types=ROLE_TYPES,
+    tags=("kubernetes", "rbac"),
+)
+def role_no_load_balancer_write(resource, config):
+    for index, rule in enumerate(as_list(get(resource.props, "rules"))):
+        verbs = [str(v) for v in as_list(get(rule, "verbs")) if str(v) in WRITE_VERBS]
+        if not verbs:
+            continue
+        groups, names = [str(g) for g in as_list(get(rule, "apiGroups"))], [str(r) for r in as_list(get(rule, "resources"))]
+        granted = sorted({name for group, name in LOAD_BALANCER_RESOURCES
+                          if (group in groups or "*" in groups) and (name in names or "*" in names)})
+        if granted:
+            yield f"{_what(resource)} rules[{index}] allows {', '.join(verbs)} on {', '.join(granted)}"
+
+
+#: AWS Load Balancer Controller annotations (source: kubernetes-sigs.github.io/aws-load-balancer-controller,
+#: "Ingress annotations" and "Service annotations"; ``listen-ports`` defaults to HTTP 80, or HTTPS
+#: 443 when a certificate is given). The legacy in-tree AWS cloud provider makes a Service of type
+#: LoadBalancer internet-facing unless ``aws-load-balancer-internal`` is set, and so do most clouds.
+_ALB = "alb.ingress.kubernetes.io/"
+_SERVICE_LB = "service.beta.kubernetes.io/"
+
+
+def _annotations(resource) -> dict[str, str]:
+    return {str(k): str(v) for k, v in dict(get(resource.props, "metadata", "annotations", default={})).items()}
+
+
+def _listen_protocols(annotations: dict[str, str], has_certificate: bool) -> set[str]:
+    raw = annotations.get(f"{_ALB}listen-ports")
+    if raw is None:
+        return {"HTTPS"} if has_certificate else {"HTTP"}
+    try:
+        ports = json.loads(raw)
+    except ValueError:
+        return {"HTTP"}  # unreadable: the controller refuses it, the gate assumes the worst
+    return {str(key).upper() for entry in as_list(ports) if isinstance(entry, dict) for key in entry}
+
+
+def _ingress_tls_gaps(resource) -> list[str]:
+    annotations = _annotations(resource)
+    if annotations.get(f"{_ALB}scheme") != "internet-facing":
+        return []
+    has_certificate = bool(annotations.get(f"{_ALB}certificate-arn")) or bool(as_list(get(resource.props, "spec", "tls")))
+    if not has_certificate:
+        return ["has no certificate (alb.ingress.kubernetes.io/certificate-arn or spec.tls)"]
+    if "HTTP" in _listen_protocols(annotations, has_certificate) and annotations.get(f"{_ALB}ssl-redirect") is None:
+        return ["listens on plain HTTP without alb.ingress.kubernetes.io/ssl-redirect"]
+    return []
+
+
+def _service_tls_gaps(resource) -> list[str]:
+    if get(resource.props, "spec", "type") != "LoadBalancer":
+        return []
+    annotations = _annotations(resource)
+    scheme = annotations.get(f"{_SERVICE_LB}aws-load-balancer-scheme")
+    internal = scheme == "internal" or (scheme is None and annotations.get(f"{_SERVICE_LB}aws-load-balancer-internal", "").lower() in ("true", "0.0.0.0/0"))
+    if internal or annotations.get(f"{_SERVICE_LB}aws-load-balancer-ssl-cert"):
+        return []
+    return ["has no certificate (service.beta.kubernetes.io/aws-load-balancer-ssl-cert)"]
+
+
+@resource_policy(
+    "k8s-internet-facing-load-balancer-tls",
+    description="An internet-facing load balancer serves TLS only: an Ingress with alb.ingress.kubernetes.io/scheme internet-facing has a certificate "
+                "and no plain HTTP listener (or redirects it), and a Service of type LoadBalancer that is not internal has a certificate.",
+    severity="high",
+    remediation="Give the endpoint a certificate (mlplat:endpoints[*].exposure.certificateArn, an ACM certificate ARN): ModelEndpoint then listens on HTTPS 443 only.",
+    controls=("AWS FSBP ELB.1", "CKV_AWS_2", "CKV_AWS_103"),
+    types=(INGRESS_TYPE, SERVICE_TYPE),
+    levels=ADVISORY_IN_DEV,
+    tags=("kubernetes", "network"),
+)
+def internet_facing_load_balancer_tls(resource, config):
+    gaps = _ingress_tls_gaps(resource) if resource.type == INGRESS_TYPE else _service_tls_gaps(resource)
+    for gap in gaps:
+        yield f"{_what(resource)} is an internet-facing load balancer that {gap}"

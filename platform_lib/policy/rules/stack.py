@@ -156,7 +156,10 @@ def namespace_quota_and_limits(resources, config):
 
 QUOTA_KEYS = {"requests.cpu": ("cpu",), "requests.memory": ("memory",), "requests.nvidia.com/gpu": ("nvidia.com/gpu",), "pods": ()}
 _ALIASES = {"cpu": "requests.cpu", "memory": "requests.memory"}
-_UNITS = {"requests.cpu": ("vCPU", Decimal(1)), "requests.memory": ("GiB", Decimal(2) ** 30), "requests.nvidia.com/gpu": ("GPUs", Decimal(1)), "pods": ("pods", Decimal(1))}
+_UNITS = {"requests.cpu": ("vCPU", Decimal(1)), "requests.memory": ("GiB", Decimal(2) ** 30), "requests.nvidia.com/gpu": ("GPUs", Decimal(1)), "pods": ("pods", Decimal(1)),
+          "limits.cpu": ("vCPU", Decimal(1)), "limits.memory": ("GiB", Decimal(2) ** 30), "cpu": ("vCPU", Decimal(1)), "memory": ("GiB", Decimal(2) ** 30)}
+#: The quota keys that cap the summed limits, and the container resource each one sums.
+LIMIT_QUOTA_KEYS = {"limits.cpu": "cpu", "limits.memory": "memory"}
 
 
 def peak_pods(resource: Resource) -> int:
@@ -202,16 +205,41 @@ def peak_pods(resource: Resource) -> int:
     return 0
 
 
-def _default_requests(limit_ranges: Sequence[Resource]) -> dict[str, Decimal]:
-    defaults: dict[str, Decimal] = {}
+def _limit_range_values(limit_ranges: Sequence[Resource], field: str) -> dict[str, Decimal]:
+    """A Container LimitRange field (``defaultRequest``, ``default``, ``max``) by resource name."""
+    values: dict[str, Decimal] = {}
     for limit_range in limit_ranges:
         for limit in as_list(get(limit_range.props, "spec", "limits")):
             if get(limit, "type") == "Container":
-                for key, value in dict(get(limit, "defaultRequest", default={})).items():
+                for key, value in dict(get(limit, field, default={})).items():
                     quantity = parse_quantity(value)
                     if quantity is not None:
-                        defaults[str(key)] = quantity
-    return defaults
+                        values[str(key)] = min(quantity, values.get(str(key), quantity)) if field == "max" else quantity
+    return values
+
+
+def _default_requests(limit_ranges: Sequence[Resource]) -> dict[str, Decimal]:
+    return _limit_range_values(limit_ranges, "defaultRequest")
+
+
+def container_limits(container, defaults: dict[str, Decimal]) -> dict[str, Decimal]:
+    """One container's effective limits: its own, else the LimitRange's ``default``."""
+    values = dict(defaults)
+    for key, value in dict(get(container, "resources", "limits", default={})).items():
+        quantity = parse_quantity(value)
+        if quantity is not None:
+            values[str(key)] = quantity
+    return values
+
+
+def pod_limits(resource: Resource, defaults: dict[str, Decimal]) -> dict[str, Decimal]:
+    """One pod's effective limits by resource name: max(sum of containers, largest init container)."""
+    spec = pod_spec(resource.type, resource.props) or {}
+    total: dict[str, Decimal] = defaultdict(Decimal)
+    for label, container in containers(spec):
+        for key, value in container_limits(container, defaults).items():
+            total[key] = max(total[key], value) if label.startswith("initContainers") else total[key] + value
+    return dict(total)
 
 
 def pod_requests(resource: Resource, defaults: dict[str, Decimal]) -> dict[str, Decimal]:
@@ -242,6 +270,18 @@ def pod_requests(resource: Resource, defaults: dict[str, Decimal]) -> dict[str, 
     return dict(total)
 
 
+def _by_namespace(resources: Sequence[Resource]) -> tuple[dict[str, list[Resource]], dict[str, list[Resource]]]:
+    """Workloads and LimitRanges by namespace name."""
+    workloads: dict[str, list[Resource]] = defaultdict(list)
+    limit_ranges: dict[str, list[Resource]] = defaultdict(list)
+    for resource in resources:
+        if pod_spec(resource.type, resource.props) is not None:
+            workloads[str(get(resource.props, "metadata", "namespace", default=""))].append(resource)
+        elif resource.type == LIMIT_RANGE:
+            limit_ranges[str(known(resource, "metadata", "namespace"))].append(resource)
+    return workloads, limit_ranges
+
+
 def _format(key: str, value: Decimal) -> str:
     unit, scale = _UNITS[key]
     number = value / scale
@@ -257,13 +297,7 @@ def _format(key: str, value: Decimal) -> str:
     tags=("kubernetes", "cost"),
 )
 def requests_fit_quota(resources, config):
-    workloads_by_namespace: dict[str, list[Resource]] = defaultdict(list)
-    limit_ranges: dict[str, list[Resource]] = defaultdict(list)
-    for resource in resources:
-        if pod_spec(resource.type, resource.props) is not None:
-            workloads_by_namespace[str(get(resource.props, "metadata", "namespace", default=""))].append(resource)
-        elif resource.type == LIMIT_RANGE:
-            limit_ranges[str(known(resource, "metadata", "namespace"))].append(resource)
+    workloads_by_namespace, limit_ranges = _by_namespace(resources)
     for quota in (r for r in resources if r.type == QUOTA):
         namespace = str(get(quota.props, "metadata", "namespace", default=""))
         hard = {}
@@ -283,6 +317,79 @@ def requests_fit_quota(resources, config):
             per_pod = pod_requests(workload, defaults)
             for key, names in QUOTA_KEYS.items():
                 amount = Decimal(pods) if key == "pods" else sum((per_pod.get(n, Decimal(0)) for n in names), Decimal(0)) * pods
+                if amount:
+                    used[key] += amount
+                    contributors[key].append(f"{workload.name} {pods}x")
+        for key, limit in hard.items():
+            if used[key] > limit:
+                yield (f"namespace '{namespace}' needs {_format(key, used[key])} of {key} at peak "
+                       f"({', '.join(contributors[key])}), over its quota of {_format(key, limit)}"), quota.urn
+
+
+KMS_KEY = "aws:kms/key:Key"
+KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+
+
+@stack_policy(
+    "kms-key-explicit-policy",
+    description="Every KMS key the stack creates has an explicit key policy: its policy property, or an aws.kms.KeyPolicy for it.",
+    severity="medium",
+    remediation="Pass policy= to aws.kms.Key (the account root statement plus what the key's users need), or register an aws.kms.KeyPolicy "
+                "with key_id=key.key_id; platform_lib's buckets and sites do this.",
+    controls=("AWS KMS Developer Guide: Key policies", "CKV2_AWS_64"),
+    tags=("kms",),
+)
+def kms_key_explicit_policy(resources, config):
+    by_dependency, by_key_id = set(), set()
+    for resource in resources:
+        if resource.type == KMS_KEY_POLICY:
+            by_dependency.update(resource.dependencies)
+            key_id = known(resource, "keyId")
+            if key_id:
+                by_key_id.add(str(key_id))
+    for key in (r for r in resources if r.type == KMS_KEY):
+        ids = {str(v) for v in (known(key, "keyId"), known(key, "id"), known(key, "arn")) if v}
+        if known(key, "policy") or key.urn in by_dependency or ids & by_key_id:
+            continue
+        yield f"KMS key '{key.name}' has no explicit key policy (neither policy nor an aws.kms.KeyPolicy)", key.urn
+
+
+@stack_policy(
+    "k8s-limits-fit-limit-range-and-quota",
+    description="Every container's CPU and memory limits are within its namespace's LimitRange max, and the summed peak limits of the workloads "
+                "(rollout surge and canary pods included) fit the ResourceQuota's limits.cpu and limits.memory.",
+    severity="high",
+    remediation="Lower the container's limits (mlplat:endpoints[*].resources.cpuLimit / memoryGib), the replicas or the canary step, "
+                "or raise the team's quota in mlplat:teams (the LimitRange max follows it).",
+    controls=("Kubernetes docs: Limit Ranges (max)", "Kubernetes docs: Resource Quotas (limits.cpu, limits.memory)"),
+    tags=("kubernetes", "cost"),
+)
+def limits_fit_limit_range_and_quota(resources, config):
+    workloads_by_namespace, limit_ranges = _by_namespace(resources)
+    for namespace, workloads in workloads_by_namespace.items():
+        ranges = limit_ranges.get(namespace, [])
+        maximum, defaults = _limit_range_values(ranges, "max"), _limit_range_values(ranges, "default")
+        for workload in workloads:
+            for label, container in containers(pod_spec(workload.type, workload.props) or {}):
+                limits = container_limits(container, defaults)
+                for key in ("cpu", "memory"):
+                    if key in maximum and key in limits and limits[key] > maximum[key]:
+                        yield (f"{workload.name} {label} limits.{key} {_format(key, limits[key])} is above the LimitRange max of "
+                               f"{_format(key, maximum[key])} in namespace '{namespace}'"), workload.urn
+    for quota in (r for r in resources if r.type == QUOTA):
+        namespace = str(get(quota.props, "metadata", "namespace", default=""))
+        hard = {str(key): parse_quantity(value) for key, value in dict(get(quota.props, "spec", "hard", default={})).items()
+                if str(key) in LIMIT_QUOTA_KEYS and parse_quantity(value) is not None}
+        if not hard:
+            continue
+        defaults = _limit_range_values(limit_ranges.get(namespace, []), "default")
+        used: dict[str, Decimal] = defaultdict(Decimal)
+        contributors: dict[str, list[str]] = defaultdict(list)
+        for workload in workloads_by_namespace.get(namespace, []):
+            pods = peak_pods(workload)
+            per_pod = pod_limits(workload, defaults) if pods else {}
+            for key, resource_name in LIMIT_QUOTA_KEYS.items():
+                amount = per_pod.get(resource_name, Decimal(0)) * pods
                 if amount:
                     used[key] += amount
                     contributors[key].append(f"{workload.name} {pods}x")
