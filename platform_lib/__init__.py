@@ -7,7 +7,8 @@ The public components, importable from here (each loads its cloud's SDK on first
 AWS: :class:`S3DataBucket`, :class:`AccessLogBucket`, :class:`AwsGpuTrainingBox`,
 :class:`StaticSite`. Google Cloud: :class:`GcsDataBucket`, :class:`TeamWorkloadIdentity`,
 :class:`GcpGpuTrainingBox`. Kubernetes: :class:`TeamNamespace`, :class:`ModelEndpoint`. Each has
-an args model of the same name plus ``Args``. Errors: :class:`ComponentArgsError` (a component
+an args model of the same name plus ``Args``; :class:`ResourceQuotaSpec` (a
+TeamNamespace's quota) and :class:`ServicePrincipal` (a grant to an AWS service) build arguments. Errors: :class:`ComponentArgsError` (a component
 refused its arguments; nothing was registered), :class:`ConfigError` (bad stack config), both
 :class:`PlatformError`.
 """
@@ -34,7 +35,12 @@ COMPONENTS: dict[str, str] = {
     "TeamNamespace": "platform_lib.k8s.team_namespace",
     "ModelEndpoint": "platform_lib.k8s.model_endpoint",
 }
-_EXPORTS = {**COMPONENTS, **{f"{name}Args": module for name, module in COMPONENTS.items()}}
+#: What component arguments are built from, besides the args models.
+ARGUMENT_TYPES: dict[str, str] = {
+    "ResourceQuotaSpec": "platform_lib.k8s.quota",
+    "ServicePrincipal": "platform_lib.aws.principals",
+}
+_EXPORTS = {**COMPONENTS, **{f"{name}Args": module for name, module in COMPONENTS.items()}, **ARGUMENT_TYPES}
 
 __all__ = ["ComponentArgsError", "ConfigError", "PlatformError", "__version__", *sorted(_EXPORTS)]
 
@@ -56,3 +62,5 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .gcp.gpu_training_box import GcpGpuTrainingBox, GcpGpuTrainingBoxArgs
     from .k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
     from .k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
+    from .k8s.quota import ResourceQuotaSpec
+    from .aws.principals import ServicePrincipal

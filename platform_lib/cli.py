@@ -112,7 +112,8 @@ def preview(
             _judge(plan, gate, stack, sarif_file, markdown_file, show_secrets)
     if json_file is not None:
         write_private_text(json_file, json.dumps(plan.to_json(show_secrets=show_secrets), indent=2, sort_keys=False, default=str) + "\n")
-        console.print(f"Plan written to [bold]{escape(str(json_file))}[/] ({len(plan.resources)} resources).")
+        count = sum(1 for r in plan.resources if r.type != "pulumi:pulumi:Stack")  # as the "Resources by type" total
+        console.print(f"Plan written to [bold]{escape(str(json_file))}[/] ({count} resources and the stack).")
     if render_k8s is not None:
         try:
             written = render_kubernetes(plan, render_k8s, show_secrets=show_secrets)

@@ -110,3 +110,18 @@ def test_the_wheel_installs_into_a_fresh_virtualenv_and_previews_a_team_project(
     verdict = re.search(r"^Policies: no violations \((.+)\)\.$", result.stdout, re.MULTILINE)
     assert verdict, result.stdout
     assert Path(verdict.group(1)) == site_packages / "platform_lib" / "policy" / "shipped_pack"
+
+
+def test_every_package_level_export_resolves_and_loads_only_its_own_cloud():
+    """``from platform_lib import X`` works for every name in ``__all__``; importing the package
+    alone loads no provider SDK (the exports load on first use)."""
+    script = (
+        "import sys, platform_lib\n"
+        "assert not any(m in sys.modules for m in ('pulumi_aws', 'pulumi_gcp', 'pulumi_kubernetes')), 'eager provider import'\n"
+        "from platform_lib import ResourceQuotaSpec\n"
+        "assert 'pulumi_gcp' not in sys.modules and 'pulumi_aws' not in sys.modules\n"
+        "missing = [n for n in platform_lib.__all__ if getattr(platform_lib, n, None) is None]\n"
+        "assert missing == [], missing\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr

@@ -93,7 +93,9 @@ def test_the_cli_exit_code_and_files_survive_fast_exit(tmp_path, fast_exit):
     plan_file = tmp_path / "plan.json"
     result = _mlplat("preview", "--stack", "prod", "--cwd", str(INSECURE), "--json", str(plan_file), MLPLAT_FAST_EXIT=fast_exit)
     assert result.returncode == 3, result.stderr
-    assert result.stdout.rstrip().endswith(f"Plan written to {plan_file} ({len(json.loads(plan_file.read_text())['resources'])} resources).")
+    resources = [r for r in json.loads(plan_file.read_text())["resources"] if r["type"] != "pulumi:pulumi:Stack"]
+    # The same count as the "Resources by type" total: the stack resource is named apart.
+    assert result.stdout.rstrip().endswith(f"Plan written to {plan_file} ({len(resources)} resources and the stack).")
     assert {(v["policy"], v["resource_name"]) for v in json.loads(plan_file.read_text())["violations"]} == INSECURE_EXPECTED
     missing = _mlplat("preview", "--stack", "qa", "--cwd", str(INSECURE), MLPLAT_FAST_EXIT=fast_exit)
     assert missing.returncode == 2 and "qa" in missing.stderr
