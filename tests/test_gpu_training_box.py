@@ -327,9 +327,9 @@ def test_gce_identifiers_may_be_outputs_of_other_resources():
 @pytest.mark.parametrize(("component", "values", "field"), [
     (AwsBox, lambda late: {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": TAGS, "subnet_id": late("vpc-0123456789abcdef0")}, "subnet_id"),
     (AwsBox, lambda late: {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": TAGS, "kms_key_id": late("alias/aws/ebs")}, "kms_key_id"),
-    (AwsBox, lambda late: {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": {**TAGS, "team": late("x" * 300)}}, "tags"),
+    (AwsBox, lambda late: {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": {**TAGS, "team": late("x" * 300)}}, "tags.team"),
     (GceBox, lambda late: {"machine_type": "g2-standard-8", **GCE_NETWORK, "zone": late("europe-west4")}, "zone"),
-    (GceBox, lambda late: {"machine_type": "g2-standard-8", **GCE_NETWORK, "labels": {**TAGS, "team": late("Fraud")}}, "labels"),
+    (GceBox, lambda late: {"machine_type": "g2-standard-8", **GCE_NETWORK, "labels": {**TAGS, "team": late("Fraud")}}, "labels.team"),
 ], ids=["aws-subnet", "aws-kms-alias", "aws-tag-value", "gce-zone-region", "gce-label-uppercase"])
 def test_an_output_with_a_bad_value_fails_when_it_arrives_naming_the_field(component, values, field):
     def program():  # the Outputs are made inside the program, on its event loop

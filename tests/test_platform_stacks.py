@@ -292,7 +292,7 @@ def test_gpu_box_refusing_its_root_volume_registers_nothing():
     bad = config.model_copy(update={"gpu_boxes": [box.model_copy(update={"root_volume_gib": 60})]})
     error, registered = _refused("dev", program=lambda: build_platform(bad))
     assert isinstance(error, ComponentArgsError)
-    assert [(i.path, i.value, i.expected) for i in error.issues] == [(f"AwsGpuTrainingBox({box.name}).root_volume_gib", 60, "a number at least 75")]
+    assert [(i.path, i.value, i.expected) for i in error.issues] == [(f"AwsGpuTrainingBox({box.name}).root_volume_gib", 60, "a number at least 75 GiB")]
     assert registered == []
 
 

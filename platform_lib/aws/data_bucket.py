@@ -109,7 +109,7 @@ def _bucket_name(value: Any) -> Any:
 
 def _tag_value(value: Any) -> Any:
     if not isinstance(value, str) or len(value) > 256:
-        raise ValueError("a tag value of at most 256 characters")
+        raise ValueError("a string of at most 256 characters (a tag value)")
     return value
 
 
@@ -120,7 +120,7 @@ KmsKeyArnInput = Annotated[
     Input[str], InputCheck.matching(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
 ]
 #: Tags: values may be Outputs.
-Tags = dict[str, Annotated[Input[str], InputCheck(_tag_value)]]
+Tags = Annotated[dict[str, Input[str]], InputCheck.for_values(_tag_value)]
 
 
 class _BucketArgs(ComponentArgs):
@@ -138,7 +138,7 @@ class _BucketArgs(ComponentArgs):
 
 def _bucket_name_issues(component: type, name: str) -> list[Issue]:
     problem = logical_bucket_name_problem(name)
-    return [Issue(f"{component.__name__}({name}).name", name, problem)] if problem else []
+    return [Issue(f"{component.label(name)}.name", name, problem)] if problem else []
 
 
 class S3DataBucketArgs(_BucketArgs):

@@ -123,9 +123,7 @@ def _tag_value(value: Any) -> Any:
     return value
 
 
-#: A tag value: a string, or an Output of one (checked when it arrives).
-TagValue = Annotated[Input[str], InputCheck(_tag_value)]
-SubnetId = Annotated[Input[str], InputCheck.matching(r"subnet-[0-9a-f]{8,17}", "a subnet id (subnet-...)")]
+SubnetId = Annotated[Input[str], InputCheck.matching(r"subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})", "a subnet id: 'subnet-' and 8 or 17 hex digits")]
 VpcId = Annotated[Input[str], InputCheck.matching(r"vpc-[0-9a-f]{8,17}", "a VPC id (vpc-...)")]
 AmiId = Annotated[Input[str], InputCheck.matching(r"ami-[0-9a-f]{8,17}", "an AMI id (ami-...)")]
 SsmParameterName = Annotated[Input[str], InputCheck.matching(r"/[A-Za-z0-9_./-]+", "an SSM parameter name starting with / (e.g. /aws/service/...)")]
@@ -189,7 +187,7 @@ class AwsGpuTrainingBoxArgs(ComponentArgs):
     idle_stop_minutes: int = Field(default=60, ge=0, le=1440)
     idle_cpu_percent: float = Field(default=5.0, gt=0, lt=100)
     replace_on_ami_change: bool = False
-    tags: dict[str, TagValue]
+    tags: Annotated[dict[str, Input[str]], InputCheck.for_values(_tag_value)]
     egress_https_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"], min_length=1)
     metadata_hop_limit: Literal[1, 2] = 1
     termination_protection: bool = False

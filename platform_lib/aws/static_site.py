@@ -175,7 +175,7 @@ def list_site_files(site_dir: Path) -> list[Path]:
 
 def _tag_value(value: Any) -> Any:
     if not isinstance(value, str):
-        raise ValueError("a tag value (a string)")
+        raise ValueError("a string (a tag value)")
     return value
 
 
@@ -199,7 +199,6 @@ HostedZoneId = Annotated[Input[str], InputCheck.matching(_ZONE_ID, "a Route 53 h
 UsEast1CertificateArn = Annotated[Input[str], InputCheck.matching(_US_EAST_1_CERTIFICATE, "an ACM certificate ARN in us-east-1 (CloudFront accepts no other region)")]
 LogBucketDomainName = Annotated[Input[str], InputCheck.matching(_LOG_BUCKET, "an S3 bucket domain name such as logs.s3.amazonaws.com")]
 RoleArn = Annotated[Input[str], InputCheck.matching(_ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")]
-TagValue = Annotated[Input[str], InputCheck(_tag_value)]
 
 
 class StaticSiteArgs(ComponentArgs):
@@ -260,7 +259,7 @@ class StaticSiteArgs(ComponentArgs):
     """
 
     site_dir: Annotated[Path, BeforeValidator(_site_dir)]
-    tags: Annotated[dict[str, TagValue], AfterValidator(require_standard_keys)]
+    tags: Annotated[dict[str, Input[str]], InputCheck.for_values(_tag_value), AfterValidator(require_standard_keys)]
     index_document: str = Field(default="index.html", min_length=1)
     error_document: Optional[str] = "404.html"
     domain_name: Optional[HostName] = None
@@ -462,7 +461,7 @@ class StaticSite(Component[StaticSiteArgs], type_token=TYPE_TOKEN):
         name (:func:`~platform_lib.aws.s3.logical_bucket_name_problem`), so ``name`` has at most 47
         lowercase letters, digits and '-', and no prefix S3 reserves."""
         problem = logical_bucket_name_problem(f"{name}-content") if isinstance(name, str) else "a string"
-        return [Issue(f"{cls.__name__}({name}).name", name, f"{problem} (the content bucket is named <name>-content-<7 hex>)")] if problem else []
+        return [Issue(f"{cls.label(name)}.name", name, f"{problem} (the content bucket is named <name>-content-<7 hex>)")] if problem else []
 
     def _create(self, name: str, args: StaticSiteArgs) -> dict[str, Any]:
         tags = with_managed_by(args.tags)

@@ -30,7 +30,7 @@ import pulumi
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
-from .errors import ComponentArgsError, Issue, issues_from_validation_error
+from .errors import ComponentArgsError, Issue, issues_from_validation_error, shown
 
 __all__ = ["Component", "ComponentArgs", "TYPE_TOKEN_PATTERN"]
 
@@ -40,15 +40,29 @@ TYPE_TOKEN_PATTERN = re.compile(r"^mlplat:(aws|gcp|k8s):[A-Z][A-Za-z0-9]+$")
 
 
 class ComponentArgs(BaseModel):
-    """Base of every component's args model: snake_case fields, unknown fields refused, frozen.
+    """Base of every component's args model: snake_case fields, unknown fields refused, frozen,
+    strict types (``True`` is not a number, ``"90"`` is not ``90``; a whole number is still
+    accepted for a float field).
 
     ``arbitrary_types_allowed`` lets fields hold Pulumi resources and Outputs.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, allow_inf_nan=False, strict=True)
 
 
 ArgsT = TypeVar("ArgsT", bound=ComponentArgs)
+
+
+#: The most characters of a component's name that its error label (``S3DataBucket(<name>)``) shows.
+MAX_LABEL_NAME_CHARACTERS = 80
+
+
+def _label_name(name: Any) -> str:
+    """The name as the error label shows it: a string up to :data:`MAX_LABEL_NAME_CHARACTERS`
+    characters as is, anything longer or not a string as :func:`~.errors.shown` echoes values."""
+    if isinstance(name, str) and len(name) <= MAX_LABEL_NAME_CHARACTERS:
+        return name
+    return shown(name, MAX_LABEL_NAME_CHARACTERS)
 
 
 def _listed(value: Any) -> list[Any]:
@@ -94,6 +108,12 @@ class Component(pulumi.ComponentResource, Generic[ArgsT]):
         opts: pulumi.ResourceOptions | None = None,
         **kwargs: Any,
     ) -> None:
+        if opts is not None and not isinstance(opts, pulumi.ResourceOptions):
+            label = self.label(name)
+            raise ComponentArgsError(
+                f"invalid arguments for {label}; nothing was created",
+                [Issue(f"{label}.opts", opts, "a pulumi.ResourceOptions, e.g. pulumi.ResourceOptions(protect=True), or None")],
+            )
         self.args: ArgsT = self.validate_args(name, args, **kwargs)
         super().__init__(self.type_token, name, None, opts)
         given = opts or pulumi.ResourceOptions()
@@ -119,6 +139,12 @@ class Component(pulumi.ComponentResource, Generic[ArgsT]):
             return [Issue(f"{cls.__name__}.name", name, "a non-empty string")]
         return []
 
+    @classmethod
+    def label(cls, name: Any) -> str:
+        """``<Class>(<name>)``, the start of every error path about this component; a name longer
+        than :data:`MAX_LABEL_NAME_CHARACTERS` is cut as echoed values are."""
+        return f"{cls.__name__}({_label_name(name)})"
+
     # -- the contract ----------------------------------------------------------------------------
 
     @classmethod
@@ -141,7 +167,7 @@ class Component(pulumi.ComponentResource, Generic[ArgsT]):
             ComponentArgsError: every problem at once, each at ``<Class>(<name>).<field>``:
                 a bad name, an unknown or invalid field, or both ``args`` and keyword arguments.
         """
-        label = f"{cls.__name__}({name})"
+        label = cls.label(name)
         issues = cls.name_issues(name)
         model = cls.args_model
         validated: Any = None

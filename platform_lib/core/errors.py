@@ -104,8 +104,18 @@ _EXPECTED_BY_TYPE = {
 }
 
 
-def _expected(detail: Mapping[str, Any], known_keys: Any = None) -> str:
-    """What was expected, in words, for one pydantic error detail."""
+#: The unit a field's bound is in, from the end of its name (``root_volume_gib``, ``rootVolumeGib``).
+_UNIT_BY_NAME_ENDING = {"gib": "GiB", "days": "days", "seconds": "seconds"}
+
+
+def _unit(location: tuple[Any, ...]) -> str:
+    field = str(location[-1]).lower() if location else ""
+    return next((f" {unit}" for ending, unit in _UNIT_BY_NAME_ENDING.items() if field.endswith(ending)), "")
+
+
+def _expected(detail: Mapping[str, Any]) -> str:
+    """What was expected, in words, for one pydantic error detail; a bound on a field named
+    ``..._gib``, ``..._days`` or ``..._seconds`` is given with its unit."""
     kind = detail["type"]
     context = detail.get("ctx") or {}
     if kind in _EXPECTED_BY_TYPE:
@@ -128,7 +138,7 @@ def _expected(detail: Mapping[str, Any], known_keys: Any = None) -> str:
             limit = next(iter(context.values()), "?")
             if isinstance(limit, float) and limit.is_integer():
                 limit = int(limit)
-            return f"a number {words} {limit}"
+            return f"a number {words} {limit}{_unit(tuple(detail['loc']))}"
     if kind in ("literal_error", "enum"):
         return f"one of {context.get('expected')}"
     message = str(detail["msg"])

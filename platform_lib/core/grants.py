@@ -48,15 +48,20 @@ def normalize_prefix(prefix: str | None) -> str:
         The prefix with one trailing ``/``, or ``""``.
 
     Raises:
-        ValueError: the prefix has a wildcard, a leading ``/``, an empty segment (``a//b``), a
+        ValueError: the prefix is not a string (an Output included: the prefix names the
+            grant's resources, so it must be known), has a wildcard, a leading ``/``, an empty segment (``a//b``), a
             ``..`` segment, or a character outside the safe set, or is longer than an object key
             may be (:data:`MAX_KEY_BYTES`, with its trailing ``/``).
     """
     if prefix is None or prefix == "":
         return ""
+    if isinstance(prefix, pulumi.Output):
+        raise ValueError("a plain string, not an Output: the prefix names the grant's resources, so it must be known when the grant is made")
+    if not isinstance(prefix, str):
+        raise ValueError("a string key prefix")
     if "*" in prefix or "?" in prefix:
         raise ValueError("a key prefix without wildcards ('*' or '?'): grants are scoped to one literal prefix")
-    if not isinstance(prefix, str) or not _PREFIX_PATTERN.fullmatch(prefix):
+    if not _PREFIX_PATTERN.fullmatch(prefix):
         raise ValueError("a key prefix made of letters, digits and ! - _ . ' ( ) /")
     if prefix.startswith("/"):
         raise ValueError("a key prefix that does not start with '/'")

@@ -3,7 +3,12 @@
 A component argument that names or identifies another thing (an id, an ARN, a name, a namespace,
 a principal, a tag value) is often another resource's Output. Such a field is declared as::
 
-    subnet_id: Annotated[Input[str], InputCheck.matching(r"^subnet-[0-9a-f]{8,17}$", "a subnet id (subnet-...)")]
+    subnet_id: Annotated[Input[str], InputCheck.matching(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$", "a subnet id: 'subnet-' and 8 or 17 hex digits")]
+
+A mapping whose *values* take a ``pulumi.Input`` (tags, labels) is declared with
+:meth:`InputCheck.for_values`, so a late failure names the key (``...tags.team``)::
+
+    tags: Annotated[dict[str, Input[str]], InputCheck.for_values(tag_value_check)]
 
 A plain value is checked when the component is constructed, like any other field, so a mistake
 fails before anything is registered. An Output is wrapped: the same check runs when its value
@@ -16,6 +21,7 @@ pulumi-awsx validates its VPC arguments.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from inspect import isawaitable
 from typing import Any, Awaitable, Callable, TypeVar, Union
 
@@ -77,6 +83,12 @@ def checked_output(value: Any, check: Callable[[Any], Any], path: str) -> pulumi
     return pulumi.Output.from_input(value).apply(apply_check)
 
 
+def _plain_mapping(value: Any) -> Any:
+    if is_output(value) or not isinstance(value, Mapping):
+        raise ValueError("a mapping (Outputs are accepted as values, not for the whole mapping)")
+    return value
+
+
 class InputCheck:
     """pydantic field metadata: the field takes a ``pulumi.Input``; see the module docstring.
 
@@ -87,8 +99,18 @@ class InputCheck:
         check: returns the value (possibly normalized) or raises ``ValueError("what was expected")``.
     """
 
-    def __init__(self, check: Callable[[Any], Any]):
+    def __init__(self, check: Callable[[Any], Any], *, values: bool = False):
         self.check = check
+        self.values = values
+
+    @classmethod
+    def for_values(cls, check: Callable[[Any], Any]) -> "InputCheck":
+        """Metadata for a ``dict[str, Input[...]]`` field: ``check`` runs on each value (an Output
+        value when it arrives, its late error at ``<field>.<key>``). The mapping itself must be a
+        plain mapping with string keys: an Output for the whole mapping is refused, since the
+        component reads its keys when it is constructed.
+        """
+        return cls(check, values=True)
 
     @classmethod
     def matching(cls, pattern: str, expected: str) -> "InputCheck":
@@ -96,7 +118,7 @@ class InputCheck:
 
         Args:
             pattern: a regular expression the whole string must match.
-            expected: the expectation in words, for the error, e.g. ``"a subnet id (subnet-...)"``.
+            expected: the expectation in words, for the error, e.g. ``"a subnet id: 'subnet-' and 8 or 17 hex digits"``.
         """
         compiled = re.compile(pattern)
 
@@ -108,7 +130,19 @@ class InputCheck:
         return cls(check)
 
     def __get_pydantic_core_schema__(self, source_type: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        return core_schema.with_info_plain_validator_function(self._validate)
+        if not self.values:
+            return core_schema.with_info_plain_validator_function(self._validate)
+        # Known values are checked per key (pydantic puts the key in the error's location);
+        # Output values are wrapped afterwards, when the key is at hand for their late error.
+        each_value = core_schema.no_info_plain_validator_function(lambda value: value if is_output(value) else self.check(value))
+        mapping = core_schema.dict_schema(keys_schema=core_schema.str_schema(strict=True), values_schema=each_value)
+        return core_schema.no_info_before_validator_function(
+            _plain_mapping, core_schema.with_info_after_validator_function(self._wrap_output_values, mapping)
+        )
+
+    def _wrap_output_values(self, values: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        label = (info.context or {}).get("component", "component")
+        return {key: checked_output(value, self.check, f"{label}.{info.field_name}.{key}") if is_output(value) else value for key, value in values.items()}
 
     def _validate(self, value: Any, info: ValidationInfo) -> Any:
         if is_output(value):

@@ -103,7 +103,7 @@ class GcsDataBucketArgs(ComponentArgs):
     """
 
     location: str = Field(min_length=2, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
-    labels: dict[str, Annotated[Input[str], InputCheck(_label_value)]]
+    labels: Annotated[dict[str, Input[str]], InputCheck.for_values(_label_value)]
     versioning: bool = True
     noncurrent_version_days: int = Field(default=30, ge=1, le=3650)
     soft_delete_days: int = Field(default=7, ge=0, le=90)

@@ -151,8 +151,6 @@ def _label_value(value: Any) -> Any:
     return value
 
 
-#: A label value: a string, or an Output of one (checked when it arrives).
-LabelValue = Annotated[Input[str], InputCheck(_label_value)]
 Zone = Annotated[Input[str], InputCheck.matching(r"[a-z]+-[a-z]+\d+-[a-z]", "a zone such as europe-west4-a")]
 NonEmpty = Annotated[Input[str], InputCheck.matching(r".+", "a non-empty string")]
 ProjectId = Annotated[Input[str], InputCheck.matching(r"[a-z][-a-z0-9]{4,28}[a-z0-9]", "a project id (6-30 lowercase letters, digits or '-', a letter first)")]
@@ -203,7 +201,7 @@ class GcpGpuTrainingBoxArgs(ComponentArgs):
     kms_key_name: KmsKeyName | None = None
     spot: bool = False
     max_run_hours: int = Field(default=0, ge=0, le=720)
-    labels: dict[str, LabelValue]
+    labels: Annotated[dict[str, Input[str]], InputCheck.for_values(_label_value)]
     secure_boot: bool = True
     deletion_protection: bool = False
 

@@ -4,6 +4,9 @@
 
 - a :class:`~platform_lib.core.errors.PlatformError` anywhere in its chain (bad component arguments,
   including ones checked inside ``apply``; an invoke the preview cannot answer): its message;
+- a ``pydantic.ValidationError`` the program's own code raised (an args sub-model such as
+  ``ResourceQuotaSpec(cpu=-1)`` built by the program, before the component could check it): its
+  issues, as a :class:`~platform_lib.core.errors.ComponentArgsError` lists them, and where;
 - ``pulumi.ConfigMissingError`` / ``pulumi.ConfigTypeError``: the key, what is wrong with it, and
   for a missing key the closest key the stack does set (``difflib``);
 - any other exception: "the program raised ...", with the traceback cut to the program's own
@@ -22,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
+import pydantic
 
-from ..core.errors import PlatformError
+from ..core.errors import ComponentArgsError, PlatformError, issues_from_validation_error
 from .project import SECRET_PLACEHOLDER, StackSettings
 
 _LIBRARY_DIR = Path(__file__).resolve().parent.parent
@@ -114,6 +118,9 @@ def explain(error: BaseException, settings: StackSettings) -> Failure:
             return Failure(False, _config_message(link, settings))
     root = chain[-1]
     program_dir = settings.program_dir.resolve()
+    if isinstance(root, pydantic.ValidationError) and not _raised_by_library(root, program_dir):
+        error_as_args = ComponentArgsError(f"invalid arguments for {root.title}", issues_from_validation_error(root, prefix=root.title))
+        return Failure(False, f"{error_as_args}\nRaised at (the program's frames):\n{program_traceback(root, program_dir)}")
     if _raised_by_library(root, program_dir):
         return Failure(True, "".join(traceback.format_exception(error)).rstrip())
     context = f"\n({str(chain[0]).splitlines()[0]})" if chain[0] is not root and str(chain[0]) else ""
