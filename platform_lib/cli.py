@@ -84,7 +84,6 @@ def preview(
     """
     from .core.errors import PlatformError
     from .preview import PreviewError, load_stack, run_preview
-    from .preview.files import write_private_text
     from .preview.render_k8s import RenderError, check_render_directory, render_kubernetes
     from .preview.report import print_plan
 
@@ -111,7 +110,7 @@ def preview(
         if gate is not None:
             _judge(plan, gate, stack, sarif_file, markdown_file, show_secrets)
     if json_file is not None:
-        write_private_text(json_file, json.dumps(plan.to_json(show_secrets=show_secrets), indent=2, sort_keys=False, default=str) + "\n")
+        _write_output("--json", json_file, json.dumps(plan.to_json(show_secrets=show_secrets), indent=2, sort_keys=False, default=str) + "\n")
         count = sum(1 for r in plan.resources if r.type != "pulumi:pulumi:Stack")  # as the "Resources by type" total
         console.print(f"Plan written to [bold]{escape(str(json_file))}[/] ({count} resources and the stack).")
     if render_k8s is not None:
@@ -130,8 +129,10 @@ def _program_failed(error, cwd: Path, stack: str) -> typer.Exit:
     from .core.secrets import mask_text
     from .preview import load_stack
     from .preview.failure import explain
+    from .preview.report import print_warnings
 
     failure = explain(error.__cause__ or error, load_stack(cwd, stack))
+    print_warnings(error_console, error.messages, error.plan.secret_texts())  # e.g. a secure: key it could not decrypt
     message = mask_text(failure.message, error.plan.secret_texts())  # a message may quote a secret value
     if failure.internal:
         error_console.print(Text(f"internal error while running the program of stack {stack!r}:", style="bold red"))
@@ -154,6 +155,7 @@ def _policy_stream(cwd: Path, stack: str, policy_pack: Optional[Path], stack_set
     from .policy.stream import PolicyStream
 
     pack_dir = policy_pack or default_pack_dir(cwd)
+    stack = stack_settings.stack  # the stack's own name, also when --stack is org/project/stack
     enforcement = enforcement_for(stack, stack_settings.config, pack_dir=pack_dir, project_dir=stack_settings.project_dir)
     if enforcement.note:
         error_console.print(Text.assemble(("note:", "bold yellow"), " ", enforcement.note))
@@ -164,17 +166,43 @@ def _policy_stream(cwd: Path, stack: str, policy_pack: Optional[Path], stack_set
 def _check_output_paths(files: dict[str, Optional[Path]], directories: dict[str, Optional[Path]]) -> None:
     """Refuse, before the preview runs, an output path that cannot be written (exit 2).
 
-    A file must not be a directory, a directory must not be a file, and the nearest existing
-    ancestor must be a writable directory (the missing ones are created when writing).
+    A file's directory must exist (as the Pulumi CLI requires for its output files), and the file
+    must be one that can be opened for writing: an existing one is opened in append mode, so
+    nothing in it changes, and a file of the kernel's /proc or /sys (where a write fails even when
+    the open succeeds) is refused. A directory (``--render-k8s``) must not be a file, and its
+    nearest existing ancestor must be a writable directory (the missing ones are created).
     """
     import os
 
-    for option, path, want_directory in [(o, p, False) for o, p in files.items()] + [(o, p, True) for o, p in directories.items()]:
+    for option, path in files.items():
         if path is None:
             continue
         problem = None
-        if path.exists() and path.is_dir() != want_directory:
-            problem = "is a directory" if path.is_dir() else "is a file, not a directory"
+        parent = path.absolute().parent
+        if path.is_dir():
+            problem = "is a directory"
+        elif not parent.exists():
+            problem = f"cannot be created: the directory {parent} does not exist"
+        elif not parent.is_dir():
+            problem = f"cannot be created: {parent} is a file, not a directory"
+        elif path.exists():
+            if path.resolve().parts[1:2] in (("proc",), ("sys",)):
+                problem = "is a file of the kernel's /proc or /sys file system, not a place to write"
+            else:
+                try:  # O_NONBLOCK: a FIFO with no reader fails at once (ENXIO) instead of blocking
+                    os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK))
+                except OSError as error:
+                    problem = f"cannot be opened for writing: {error.strerror}"
+        elif not os.access(parent, os.W_OK | os.X_OK):
+            problem = f"cannot be created: {parent} is not writable"
+        if problem:
+            raise _fail_user(f"{option} {path} {problem}; nothing was previewed")
+    for option, path in directories.items():
+        if path is None:
+            continue
+        problem = None
+        if path.exists() and not path.is_dir():
+            problem = "is a file, not a directory"
         elif path.exists() and not os.access(path, os.W_OK):
             problem = "is not writable"
         else:
@@ -189,12 +217,21 @@ def _check_output_paths(files: dict[str, Optional[Path]], directories: dict[str,
             raise _fail_user(f"{option} {path} {problem}; nothing was previewed")
 
 
+def _write_output(option: str, path: Path, text: str) -> None:
+    """Write an output file (mode 0600); a failure is a user error (exit 2) naming the option and path."""
+    from .preview.files import write_private_text
+
+    try:
+        write_private_text(path, text)
+    except OSError as error:
+        raise _fail_user(f"{option} {path} could not be written: {error.strerror or error}") from None
+
+
 def _judge(plan, gate, stack: str, sarif_file: Optional[Path], markdown_file: Optional[Path], show_secrets: bool = False) -> None:
     """Judge the plan with the running policy pack, print the violations and write the requested
     reports (secret values masked in the messages unless ``show_secrets``)."""
     from .policy.gate import PolicyGateError
     from .policy.report import print_violations, to_markdown, to_sarif
-    from .preview.files import write_private_text
 
     try:
         with console.status(f"Running policy pack {escape(str(gate.pack_dir))} …", spinner="dots"):
@@ -204,10 +241,10 @@ def _judge(plan, gate, stack: str, sarif_file: Optional[Path], markdown_file: Op
     if not show_secrets:
         violations = plan.masked_violations(violations)
     print_violations(console, violations, pack=str(gate.pack_dir))
-    for path, text in ((sarif_file, lambda: json.dumps(to_sarif(violations, stack=stack), indent=2)),
-                       (markdown_file, lambda: to_markdown(violations, stack=stack))):
+    for option, path, text in (("--sarif", sarif_file, lambda: json.dumps(to_sarif(violations, stack=stack), indent=2) + "\n"),
+                               ("--markdown", markdown_file, lambda: to_markdown(violations, stack=stack))):
         if path is not None:
-            write_private_text(path, text() + ("\n" if path == sarif_file else ""))
+            _write_output(option, path, text())
             console.print(f"Written [bold]{escape(str(path))}[/].")
 
 

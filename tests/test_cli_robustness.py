@@ -97,7 +97,7 @@ def test_brackets_in_user_values_print_as_they_are(make_project):
     project = make_project(BUCKET_PROGRAM, {})
     result = invoke("preview", "--cwd", str(project), "--stack", "[/x]")
     assert result.exit_code == EXIT_USER_ERROR
-    assert "unknown stack '[/x]'" in result.output
+    assert "invalid stack name '[/x]'" in result.output
 
 
 def test_a_program_whose_names_hold_markup_previews(make_project, tmp_path):
@@ -108,7 +108,105 @@ def test_a_program_whose_names_hold_markup_previews(make_project, tmp_path):
         aws.s3.Bucket("logs[/x]", tags={"team": "[bold]a[/bold]"})
         pulumi.export("note", "[secret] [/]")
     """, {"dev": {}})
+    (tmp_path / "p[").mkdir()  # an output file's directory must exist
     result = invoke("preview", "--cwd", str(project), "--stack", "dev", "--no-policy", "--json", str(tmp_path / "p[/x].json"))
     assert result.exit_code == 0, result.output
     assert "logs[/x]" in result.output and "[secret] [/]" in result.output and "p[/x].json" in result.output
     assert json.loads((tmp_path / "p[/x].json").read_text())["outputs"]["note"] == "[secret] [/]"
+
+
+# ---------------------------------------------------------------- review of the offline preview
+
+def test_an_output_file_in_a_missing_directory_is_refused_before_the_preview(make_project, tmp_path):
+    project = make_project(BUCKET_PROGRAM, {"dev": {}})
+    target = tmp_path / "missing" / "dir" / "plan.json"
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev", "--json", str(target))
+    assert result.exit_code == EXIT_USER_ERROR, result.output
+    output = " ".join(result.output.split())
+    assert f"error: --json {target} cannot be created: the directory {target.parent} does not exist; nothing was previewed" in output
+    assert "Resources by type" not in output and not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize("target", ["/proc/version", "/sys/kernel/notes"])
+def test_a_kernel_file_is_refused_as_an_output_before_the_preview(make_project, target):
+    project = make_project(BUCKET_PROGRAM, {"dev": {}})
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev", "--json", target)
+    assert result.exit_code == EXIT_USER_ERROR, result.output
+    output = " ".join(result.output.split())
+    assert f"error: --json {target} is a file of the kernel's /proc or /sys file system" in output
+    assert "Resources by type" not in output and "Traceback" not in output
+
+
+def test_an_output_file_that_cannot_be_opened_for_writing_is_refused_before_the_preview(make_project, tmp_path):
+    import os
+
+    project = make_project(BUCKET_PROGRAM, {"dev": {}})
+    fifo = tmp_path / "no-reader"
+    os.mkfifo(fifo)  # opening it for writing fails at once (no reader), as a file that refuses writes does
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev", "--json", str(fifo))
+    assert result.exit_code == EXIT_USER_ERROR, result.output
+    output = " ".join(result.output.split())
+    assert f"error: --json {fifo} cannot be opened for writing: " in output and "nothing was previewed" in output
+
+
+def test_an_existing_output_file_is_unchanged_by_the_check(make_project, tmp_path):
+    project = make_project("import pulumi\nraise ValueError('boom')\n", {"dev": {}})
+    target = tmp_path / "plan.json"
+    target.write_text("earlier plan\n")
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev", "--no-policy", "--json", str(target))
+    assert result.exit_code == EXIT_USER_ERROR and target.read_text() == "earlier plan\n"
+
+
+def test_a_write_failure_after_the_preview_is_a_user_error(make_project, tmp_path, monkeypatch):
+    from platform_lib.preview import files
+
+    def refuse(path, text):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files, "write_private_text", refuse)
+    project = make_project(BUCKET_PROGRAM, {"dev": {}})
+    target = tmp_path / "plan.json"
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev", "--no-policy", "--json", str(target))
+    assert result.exit_code == EXIT_USER_ERROR, result.output
+    output = " ".join(result.output.split())
+    assert f"error: --json {target} could not be written: No space left on device" in output and "Traceback" not in output
+
+
+def test_a_duplicate_resource_name_is_a_user_error(make_project):
+    project = make_project("""
+        import pulumi_aws as aws
+
+        aws.s3.BucketV2("x")
+        aws.s3.BucketV2("x")
+    """, {"dev": {}})
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev", "--no-policy")
+    assert result.exit_code == EXIT_USER_ERROR, result.output
+    assert "duplicate resource URN 'urn:pulumi:dev::team-project::aws:s3/bucketV2:BucketV2::x'" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("region, shown", [("[1, 2]", "'[1, 2]'"), ("mars-north-9", "'mars-north-9'")])
+def test_an_unknown_aws_region_is_a_user_error(make_project, region, shown):
+    project = make_project(BUCKET_PROGRAM, {"dev": {"aws:region": [1, 2] if region == "[1, 2]" else region}})
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev", "--no-policy")
+    assert result.exit_code == EXIT_USER_ERROR, result.output
+    output = " ".join(result.output.split())
+    assert f"error: stack config: 1 problem - aws:region: got {shown}; expected an AWS region the AWS provider knows" in output
+    assert "Traceback" not in output
+
+
+def test_a_failed_program_still_shows_the_warnings_before_the_error(make_project):
+    project = make_project("import pulumi\nraise ValueError('boom')\n", {"dev": {"team-project:token": {"secure": "v1:abc:def"}}})
+    result = invoke("preview", "--cwd", str(project), "--stack", "dev", "--no-policy")
+    assert result.exit_code == EXIT_USER_ERROR, result.output
+    output = " ".join(result.output.split())
+    warning = output.find("warning: config key 'team-project:token' is a secure value the offline preview cannot decrypt")
+    assert 0 <= warning < output.find("boom")
+
+
+def test_a_stack_name_with_a_path_is_refused(make_project):
+    project = make_project(BUCKET_PROGRAM, {"dev": {}})
+    result = invoke("preview", "--cwd", str(project), "--stack", "../myteam/dev")
+    assert result.exit_code == EXIT_USER_ERROR, result.output
+    output = " ".join(result.output.split())
+    assert "error: invalid stack name '../myteam/dev': expected a stack name of letters, digits" in output
+    assert "Pulumi.." not in output

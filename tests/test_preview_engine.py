@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import re
 
 import pulumi
 import pulumi_aws as aws
@@ -14,7 +15,7 @@ import pytest
 
 from platform_lib.platform.config import ConfigError
 from platform_lib.core.errors import ComponentArgsError, Issue
-from platform_lib.preview import PreviewError, ProjectError, load_stack, run_preview
+from platform_lib.preview import PreviewError, ProjectError, load_stack, run_preview, run_program
 from platform_lib.preview.mocks import ACCOUNT_ID, UnmockedInvokeError
 from platform_lib.preview.project import SECRET_PLACEHOLDER
 from platform_lib.testing import find, preview
@@ -330,3 +331,95 @@ def test_a_failed_run_leaves_nothing_behind_for_the_next_one():
         preview(_raise_in_apply)
     plan = preview(lambda: aws.s3.Bucket("next"))
     assert find(plan, "aws:s3/bucket:Bucket", "next").id.startswith("next-")
+
+
+# ---------------------------------------------------------------- review of the offline preview
+
+def _two_boxes() -> None:
+    class Box(pulumi.ComponentResource):
+        def __init__(self, name):
+            super().__init__("mlplat:test:Box", name, None, None)
+            self.register_outputs({})
+
+    Box("same")
+    Box("same")
+
+
+@pytest.mark.parametrize("program, urn", [
+    (lambda: (aws.s3.BucketV2("x"), aws.s3.BucketV2("x")), "urn:pulumi:dev::test-project::aws:s3/bucketV2:BucketV2::x"),
+    (_two_boxes, "urn:pulumi:dev::test-project::mlplat:test:Box::same"),
+])
+def test_a_duplicate_resource_urn_is_refused_as_the_engine_refuses_it(program, urn):
+    from platform_lib.core.errors import PlatformError
+    from platform_lib.preview.failure import explain
+
+    with pytest.raises(PreviewError) as caught:
+        run_program(program)
+    assert isinstance(caught.value.__cause__, PlatformError)
+    assert f"duplicate resource URN {urn!r}" in str(caught.value.__cause__)
+    assert sum(1 for r in caught.value.plan.resources if r.urn == urn) == 1
+    assert not explain(caught.value.__cause__, load_stack_for_program()).internal
+
+
+def test_same_name_under_different_types_is_not_a_duplicate():
+    plan, _ = run_program(lambda: (aws.s3.BucketV2("x"), aws.s3.Bucket("x")))
+    assert sorted(r.type for r in plan.resources if r.name == "x") == ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"]
+
+
+def load_stack_for_program():
+    from pathlib import Path
+
+    from platform_lib.preview.project import StackSettings
+
+    return StackSettings(project_dir=Path.cwd(), project="test-project", stack="dev", program_dir=Path.cwd(), config={})
+
+
+@pytest.mark.parametrize("region", [[1, 2], "mars-north-9", ""])
+def test_an_unknown_aws_region_is_refused(region):
+    from platform_lib.core.errors import PlatformError
+
+    with pytest.raises(PlatformError) as caught:
+        run_program(lambda: aws.s3.BucketV2("x"), config={"aws:region": region})
+    assert isinstance(caught.value, ConfigError)
+    value = region if isinstance(region, str) else json.dumps(region)
+    assert [str(issue) for issue in caught.value.issues] == [
+        f"aws:region: got {value!r}; expected an AWS region the AWS provider knows (pulumi_aws.Region, e.g. us-east-1, eu-west-1; {len(aws.Region)} in all)"]
+
+
+def test_a_known_aws_region_is_used_and_unset_is_us_east_1():
+    def program():
+        pulumi.export("region", aws.get_region().region)
+
+    plan, _ = run_program(program, config={"aws:region": "eu-west-1"})
+    assert plan.outputs["region"] == "eu-west-1"
+    plan, _ = run_program(program)
+    assert plan.outputs["region"] == "us-east-1"
+
+
+def test_a_failed_program_keeps_the_messages_logged_before_it_failed(make_project):
+    project = make_project("""
+        import pulumi
+        pulumi.log.warn("before the failure")
+        raise ValueError("boom")
+    """, {"dev": {"team-project:token": {"secure": "v1:abc:def"}}})
+    with pytest.raises(PreviewError) as caught:
+        run_preview(project, "dev")
+    texts = [text for _, text in caught.value.messages]
+    assert "before the failure" in texts
+    assert any(text.startswith("config key 'team-project:token' is a secure value") for text in texts)
+
+
+@pytest.mark.parametrize("stack", ["../myteam/dev", "a/b/c/dev", "dev/..", "my stack", "", "org//dev"])
+def test_an_invalid_stack_name_is_refused(make_project, stack):
+    project = make_project("import pulumi\n", {"dev": {}})
+    with pytest.raises(ProjectError, match=f"invalid stack name {re.escape(repr(stack))}: expected a stack name of letters"):
+        load_stack(project, stack)
+
+
+def test_a_fully_qualified_stack_name_reads_the_stacks_own_file(make_project):
+    project = make_project("import pulumi\n", {"dev": {"team-project:team": "a"}})
+    for stack in ("dev", "my-org/dev", "my-org/team-project/dev"):
+        settings = load_stack(project, stack)
+        assert (settings.stack, settings.config["team-project:team"]) == ("dev", "a")
+    with pytest.raises(ProjectError, match="names the project 'other', but this is the project 'team-project'"):
+        load_stack(project, "my-org/other/dev")

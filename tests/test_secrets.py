@@ -82,6 +82,7 @@ def _all_files(directory):
 def test_a_secret_never_appears_in_the_console_json_reports_or_manifests(secret_project, tmp_path):
     project, pack = secret_project
     out = tmp_path / "out"
+    out.mkdir()  # an output file's directory must exist
     files = {"--json": out / "plan.json", "--sarif": out / "report.sarif", "--markdown": out / "summary.md"}
     render = out / "k8s"
     arguments = [a for option, path in files.items() for a in (option, str(path))]

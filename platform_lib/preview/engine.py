@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pulumi
+import pulumi_aws
 from google.protobuf import json_format
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import rpc, settings
@@ -32,6 +33,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from ..core.errors import ConfigError, Issue, PlatformError
 from .mocks import GCP_PROJECT, PlatformMocks
 from .plan import Plan, PlannedResource, ResourceOptionsRecord, property_path
 from .project import StackSettings, load_stack
@@ -139,8 +141,26 @@ class ConstructionOrder:
         records.sort(key=position)
 
 
+class DuplicateResourceError(PlatformError):
+    """The program registered two resources with one URN (same type, name and parent type chain).
+
+    The Pulumi engine refuses the second registration ("Duplicate resource URN"); so does the preview.
+    """
+
+    def __init__(self, urn: str):
+        self.urn = urn
+        super().__init__(
+            f"duplicate resource URN {urn!r}: the program registers two resources of this type with this name "
+            f"(under the same parent type); the Pulumi engine refuses the second one. Give each resource a unique name."
+        )
+
+
 class RecordingMonitor(sdk_mocks.MockMonitor):
-    """The SDK's ``MockMonitor``, recording every registration with its options."""
+    """The SDK's ``MockMonitor``, recording every registration with its options.
+
+    Raises (to the program, from ``RegisterResource``):
+        DuplicateResourceError: a second registration of one URN.
+    """
 
     def __init__(self, mocks: pulumi.runtime.Mocks, on_register: ProgressCallback | None = None, on_resource: ResourceCallback | None = None):
         super().__init__(mocks)
@@ -148,6 +168,8 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self.worker_loops: set[asyncio.AbstractEventLoop] = set()
         self.records: list[PlannedResource] = []
         self._by_urn: dict[str, PlannedResource] = {}
+        self._registered_urns: set[str] = set()
+        self._registered_urns_lock = threading.Lock()  # registrations arrive on several worker threads
         self._on_register = on_register
         self._transforms = TransformChain()
 
@@ -189,8 +211,13 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         return super().RegisterStackInvokeTransform(request)
 
     def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
+        urn = self.make_urn(request.parent, request.type, request.name)
+        with self._registered_urns_lock:
+            if urn in self._registered_urns:
+                raise DuplicateResourceError(urn)
+            self._registered_urns.add(urn)
         if request.type != "pulumi:pulumi:Stack":
-            request = self._transforms.apply(request, self.make_urn(request.parent, request.type, request.name))
+            request = self._transforms.apply(request, urn)
         response = super().RegisterResource(request)
         self._remember_worker_loop()
         secret_inputs: list[str] = []
@@ -250,10 +277,12 @@ class _CollectingHandler(logging.Handler):
 
 
 class PreviewError(Exception):
-    """The program failed. ``__cause__`` is the program's exception; ``plan`` what it registered first."""
+    """The program failed. ``__cause__`` is the program's exception; ``plan`` what it registered first;
+    ``messages`` what it logged (and the config notes) before failing, as (level, text)."""
 
-    def __init__(self, cause: BaseException, plan: Plan):
+    def __init__(self, cause: BaseException, plan: Plan, messages: list[tuple[str, str]] | None = None):
         self.plan = plan
+        self.messages = messages or []
         super().__init__(str(cause))
 
 
@@ -294,12 +323,33 @@ def _isolate_sdk_state() -> None:
     settings.SETTINGS.lock = threading.Lock()
 
 
+#: The regions the AWS provider accepts for ``aws:region`` (source: ``pulumi_aws.Region``, generated
+#: from the provider's schema); the provider refuses any other when it is configured.
+AWS_REGIONS = frozenset(region.value for region in pulumi_aws.Region)
+#: The region the preview uses when the stack does not set ``aws:region``.
+DEFAULT_AWS_REGION = "us-east-1"
+
+
+def aws_region(config: dict[str, str]) -> str:
+    """The stack's ``aws:region`` (config text), or :data:`DEFAULT_AWS_REGION` when unset.
+
+    Raises:
+        ConfigError: the value is not one of :data:`AWS_REGIONS`, for any project (the platform's
+            stack config checks it too, but a team's own program would otherwise get ARNs in it).
+    """
+    region = config.get("aws:region", DEFAULT_AWS_REGION)
+    if region not in AWS_REGIONS:
+        expected = f"an AWS region the AWS provider knows (pulumi_aws.Region, e.g. us-east-1, eu-west-1; {len(AWS_REGIONS)} in all)"
+        raise ConfigError("stack config", [Issue("aws:region", region, expected)])
+    return region
+
+
 def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_register: ProgressCallback | None,
          on_resource: ResourceCallback | None = None) -> tuple[Plan, list[tuple[str, str]]]:
+    config = stack_settings.config
+    region = aws_region(config)
     asyncio.set_event_loop(asyncio.new_event_loop())
     asyncio.get_event_loop().set_exception_handler(_ignore_unretrieved_exceptions)
-    config = stack_settings.config
-    region = config.get("aws:region", "us-east-1")
     mocks = PlatformMocks(stack=stack_settings.stack, region=region, gcp_project=config.get("gcp:project", GCP_PROJECT))
     monitor = RecordingMonitor(mocks, on_register, on_resource)
     logger = logging.getLogger(f"mlplat.preview.{stack_settings.project}.{stack_settings.stack}")
@@ -326,7 +376,7 @@ def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_re
                 outputs = _sync_await(rpc.serialize_properties(dict(getattr(root, "outputs", None) or {}), {}))
             except BaseException as error:  # noqa: BLE001 - re-raised with the partial plan
                 order.sort(plan.resources)
-                raise PreviewError(error, plan) from error
+                raise PreviewError(error, plan, handler.messages) from error
         order.sort(plan.resources)
         plan.outputs = struct_to_plain(outputs, plan.secret_outputs)
         return plan, handler.messages

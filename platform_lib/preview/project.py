@@ -17,6 +17,7 @@ key is a secret key of the program (``pulumi.Config.get_secret``; the preview ma
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,19 +179,42 @@ def list_stacks(project_dir: Path) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
 
 
+#: One part of a stack name (source: Pulumi docs, "Stacks": "Stack names may only contain
+#: alphanumeric characters, hyphens, underscores, or periods").
+_STACK_NAME_PART = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def stack_name(stack: str, project: str) -> str:
+    """The stack's own name from ``stack``, ``org/stack`` or ``org/project/stack`` (the forms the
+    Pulumi CLI accepts, source: Pulumi docs, "Stacks"); ``Pulumi.<name>.yaml`` holds its config.
+
+    Raises:
+        ProjectError: a part is empty, ``.`` or ``..``, or holds another character than letters,
+            digits, ``-``, ``_`` and ``.``; more than three parts; or the project part is not ``project``.
+    """
+    parts = stack.split("/")
+    expected = "expected a stack name of letters, digits, '-', '_' and '.', optionally qualified as org/stack or org/project/stack"
+    if len(parts) > 3 or any(not _STACK_NAME_PART.fullmatch(part) or part in (".", "..") for part in parts):
+        raise ProjectError(f"invalid stack name {stack!r}: {expected}")
+    if len(parts) == 3 and parts[1] != project:
+        raise ProjectError(f"stack {stack!r} names the project {parts[1]!r}, but this is the project {project!r} ({expected})")
+    return parts[-1]
+
+
 def load_stack(project_dir: Path | str, stack: str) -> StackSettings:
     """Read ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` below ``project_dir``.
 
     Args:
         project_dir: the project directory.
-        stack: the stack name, e.g. ``dev``.
+        stack: the stack name, e.g. ``dev``, or fully qualified, ``org/project/dev``
+            (:func:`stack_name`; the settings hold the stack's own name).
 
     Returns:
         The settings a run of that stack needs.
 
     Raises:
-        ProjectError: no ``Pulumi.yaml``, a runtime other than python, no program, or no
-            ``Pulumi.<stack>.yaml`` (the message lists the stacks that exist).
+        ProjectError: no ``Pulumi.yaml``, a runtime other than python, no program, an invalid
+            stack name, or no ``Pulumi.<stack>.yaml`` (the message lists the stacks that exist).
     """
     project_dir = Path(project_dir).resolve()
     project_file = project_dir / "Pulumi.yaml"
@@ -211,6 +235,7 @@ def load_stack(project_dir: Path | str, stack: str) -> StackSettings:
     if not (program_dir / "__main__.py").is_file():
         raise ProjectError(f"{project_file}: main is {document.get('main', '.')!r}, but {program_dir}/__main__.py does not exist")
 
+    stack = stack_name(stack, project)
     config_dir = (project_dir / document.get("stackConfigDir", ".")).resolve()
     stack_file = config_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():

@@ -111,8 +111,14 @@ def print_plan(console: Console, plan: Plan, logs: list[tuple[str, str]], *, sho
     if plan.outputs:
         console.print(outputs_table(plan, show_secrets=show_secrets))
         console.print()
-    secrets = set() if show_secrets else plan.secret_texts()
+    if print_warnings(console, logs, set() if show_secrets else plan.secret_texts()):
+        console.print()
+
+
+def print_warnings(console: Console, logs: list[tuple[str, str]], secrets: set[str]) -> bool:
+    """Print the warnings and errors among ``logs`` ((level, text) pairs) with ``secrets`` masked;
+    return whether there were any."""
     notes = [(level, mask_text(message, secrets)) for level, message in logs if level in ("warning", "error")]
     if notes:
         console.print(Group(*(Text(f"{level}: {message}", style="yellow" if level == "warning" else "red") for level, message in notes)))
-        console.print()
+    return bool(notes)
