@@ -288,6 +288,28 @@ def _format(key: str, value: Decimal) -> str:
     return f"{number.normalize():f} {unit}" if number == number.to_integral_value() else f"{float(number):.2f} {unit}"
 
 
+def _peak_over_quota(quota, namespace: str, workloads, hard: dict[str, Decimal], amounts):
+    """One violation per quota key whose summed peak use in ``namespace`` is over ``hard``.
+
+    ``amounts(workload, pods)`` gives a workload's peak use per quota key for ``pods`` pods (its
+    peak pod count, rollout surge and canary included); workloads with no pods are skipped.
+    """
+    used: dict[str, Decimal] = defaultdict(Decimal)
+    contributors: dict[str, list[str]] = defaultdict(list)
+    for workload in workloads:
+        pods = peak_pods(workload)
+        if pods == 0:
+            continue
+        for key, amount in amounts(workload, pods).items():
+            if amount:
+                used[key] += amount
+                contributors[key].append(f"{workload.name} {pods}x")
+    for key, limit in hard.items():
+        if used[key] > limit:
+            yield (f"namespace '{namespace}' needs {_format(key, used[key])} of {key} at peak "
+                   f"({', '.join(contributors[key])}), over its quota of {_format(key, limit)}"), quota.urn
+
+
 @stack_policy(
     "k8s-requests-fit-quota",
     description="The summed peak requests of the workloads in a namespace (rollout surge and canary pods included) fit its ResourceQuota.",
@@ -308,22 +330,13 @@ def requests_fit_quota(resources, config):
         if not hard:
             continue
         defaults = _default_requests(limit_ranges.get(namespace, []))
-        used: dict[str, Decimal] = defaultdict(Decimal)
-        contributors: dict[str, list[str]] = defaultdict(list)
-        for workload in workloads_by_namespace.get(namespace, []):
-            pods = peak_pods(workload)
-            if pods == 0:
-                continue
+
+        def requested(workload, pods: int) -> dict[str, Decimal]:
             per_pod = pod_requests(workload, defaults)
-            for key, names in QUOTA_KEYS.items():
-                amount = Decimal(pods) if key == "pods" else sum((per_pod.get(n, Decimal(0)) for n in names), Decimal(0)) * pods
-                if amount:
-                    used[key] += amount
-                    contributors[key].append(f"{workload.name} {pods}x")
-        for key, limit in hard.items():
-            if used[key] > limit:
-                yield (f"namespace '{namespace}' needs {_format(key, used[key])} of {key} at peak "
-                       f"({', '.join(contributors[key])}), over its quota of {_format(key, limit)}"), quota.urn
+            return {key: Decimal(pods) if key == "pods" else sum((per_pod.get(n, Decimal(0)) for n in names), Decimal(0)) * pods
+                    for key, names in QUOTA_KEYS.items()}
+
+        yield from _peak_over_quota(quota, namespace, workloads_by_namespace.get(namespace, []), hard, requested)
 
 
 KMS_KEY = "aws:kms/key:Key"
@@ -383,20 +396,12 @@ def limits_fit_limit_range_and_quota(resources, config):
         if not hard:
             continue
         defaults = _limit_range_values(limit_ranges.get(namespace, []), "default")
-        used: dict[str, Decimal] = defaultdict(Decimal)
-        contributors: dict[str, list[str]] = defaultdict(list)
-        for workload in workloads_by_namespace.get(namespace, []):
-            pods = peak_pods(workload)
-            per_pod = pod_limits(workload, defaults) if pods else {}
-            for key, resource_name in LIMIT_QUOTA_KEYS.items():
-                amount = per_pod.get(resource_name, Decimal(0)) * pods
-                if amount:
-                    used[key] += amount
-                    contributors[key].append(f"{workload.name} {pods}x")
-        for key, limit in hard.items():
-            if used[key] > limit:
-                yield (f"namespace '{namespace}' needs {_format(key, used[key])} of {key} at peak "
-                       f"({', '.join(contributors[key])}), over its quota of {_format(key, limit)}"), quota.urn
+
+        def limited(workload, pods: int) -> dict[str, Decimal]:
+            per_pod = pod_limits(workload, defaults)
+            return {key: per_pod.get(name, Decimal(0)) * pods for key, name in LIMIT_QUOTA_KEYS.items()}
+
+        yield from _peak_over_quota(quota, namespace, workloads_by_namespace.get(namespace, []), hard, limited)
 
 
 @stack_policy(
