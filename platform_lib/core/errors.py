@@ -8,11 +8,10 @@ exit code 2 and prints the message without a traceback; anything else is a bug (
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, TypeVar
+from typing import Any, Mapping
 
 import pydantic
 
-ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 
 _MISSING = object()
 
@@ -203,35 +202,3 @@ def issues_from_validation_error(
         value = _MISSING if detail["type"] == "missing" else detail.get("input")
         issues.append(Issue(path=path or prefix, value=value, expected=_expected(detail)))
     return issues
-
-
-def validate_args(model: type[ModelT], component: str, name: str, values: Any) -> ModelT:
-    """Validate a component's arguments, raising :class:`ComponentArgsError` on any problem.
-
-    Args:
-        model: the component's pydantic args model.
-        component: the component's class name, e.g. ``DataBucket``.
-        name: the component's logical name.
-        values: an instance of ``model`` (already validated when it was built, returned as is),
-            or a mapping of field names to values.
-
-    Returns:
-        The validated model instance.
-
-    Raises:
-        ComponentArgsError: naming every invalid field, the value given and what was expected.
-    """
-    if isinstance(values, model):
-        return values
-    if not isinstance(values, Mapping):
-        raise ComponentArgsError(
-            f"{component}({name})",
-            [Issue(f"{component}({name}).args", values, f"a {model.__name__} or a mapping")],
-        )
-    try:
-        return model.model_validate(dict(values))
-    except pydantic.ValidationError as error:
-        raise ComponentArgsError(
-            f"invalid arguments for {component}({name!r}); nothing was created",
-            issues_from_validation_error(error, prefix=f"{component}({name})"),
-        ) from None

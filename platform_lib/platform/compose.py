@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import pulumi
 import pulumi_aws as aws
@@ -23,7 +23,7 @@ from ..core.grants import GrantableBucket
 from ..k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
 from ..k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
 from ..aws.static_site import StaticSite, StaticSiteArgs, protect_stateful_children
-from ..core.errors import ComponentArgsError, ConfigError, Issue, validate_args
+from ..core.errors import ComponentArgsError, ConfigError, Issue
 from ..core.policy_documents import irsa_trust_policy_document
 from .gpu_boxes import aws_box_values, gcp_box_values
 
@@ -103,17 +103,10 @@ class _Collected:
     def __init__(self) -> None:
         self.issues: list[Issue] = []
 
-    def validate(self, model: type, component: str, name: str, values: Any, check: Callable[..., Any] = validate_args) -> Any:
-        try:
-            return check(model, component, name, values)
-        except ComponentArgsError as error:
-            self.issues.extend(error.issues)
-            return None
-
     def component(self, component: type, name: str, values: Mapping[str, Any]) -> Any:
-        """``component.validate_args(name, **values)``, keeping its problems (``None`` then)."""
+        """``component.validate_args(name, values)``, keeping its problems (``None`` then)."""
         try:
-            return component.validate_args(name, **values)
+            return component.validate_args(name, values)
         except ComponentArgsError as error:
             self.issues.extend(error.issues)
             return None
@@ -171,18 +164,15 @@ def component_args(config: PlatformConfig) -> ComponentArgs:
                 "service_account_name": WORKLOAD_SERVICE_ACCOUNT,
                 "egress_https_cidrs": cluster.egress_https_cidrs if cluster is not None else [],
             }
-            args.namespaces[team.name] = collected.validate(TeamNamespaceArgs, "TeamNamespace", team.name, values, lambda _model, _component, name, values: TeamNamespace.validate_args(name, values))
+            args.namespaces[team.name] = collected.component(TeamNamespace, team.name, values)
     if components.gpu_boxes:
         for box in config.gpu_boxes:
             tags = {**standard, "team": box.team}
-            try:
-                if on_aws:
-                    args.boxes[box.name] = AwsGpuTrainingBox.validate_args(box.name, aws_box_values(box, tags, config.protect_resources))
-                else:
-                    args.boxes[box.name] = GcpGpuTrainingBox.validate_args(box.name, gcp_box_values(box, tags, config.protect_resources, _gcp_project()))
-            except ComponentArgsError as error:
-                collected.issues.extend(error.issues)
-                args.boxes[box.name] = None  # type: ignore[assignment]  # its grants are still checked below
+            if on_aws:
+                box_args = collected.component(AwsGpuTrainingBox, box.name, aws_box_values(box, tags, config.protect_resources))
+            else:
+                box_args = collected.component(GcpGpuTrainingBox, box.name, gcp_box_values(box, tags, config.protect_resources, _gcp_project()))
+            args.boxes[box.name] = box_args  # None when refused: its grants are still checked below
     if components.static_sites:
         args.sites = _static_site_args(config, collected)
     if components.model_endpoints:
@@ -201,7 +191,7 @@ def component_args(config: PlatformConfig) -> ComponentArgs:
                 "alert_severity": "page" if config.is_production else "ticket",
             }
             key = f"{endpoint.team}/{endpoint.name}"
-            args.endpoints[key] = collected.validate(ModelEndpointArgs, "ModelEndpoint", f"{endpoint.team}-{endpoint.name}", values, lambda _model, _component, name, values: ModelEndpoint.validate_args(name, values))
+            args.endpoints[key] = collected.component(ModelEndpoint, f"{endpoint.team}-{endpoint.name}", values)
 
     config_issues = _undeployed_references(config, args)
     if config_issues:
@@ -420,10 +410,6 @@ def static_site_args(config: PlatformConfig) -> list[tuple[str, StaticSiteArgs]]
     return sites
 
 
-def _validate_static_site(_model: type, _component: str, name: str, values: Mapping[str, Any]) -> StaticSiteArgs:
-    return StaticSite.validate_args(name, values)
-
-
 def _static_site_args(config: PlatformConfig, collected: _Collected) -> list[tuple[str, StaticSiteArgs]]:
     root = project_directory()
     tags = config.standard_tags()
@@ -439,7 +425,7 @@ def _static_site_args(config: PlatformConfig, collected: _Collected) -> list[tup
             "content_security_policy": site.content_security_policy,
             "tags": tags,
         }
-        args = collected.validate(StaticSiteArgs, "StaticSite", site.name, values, _validate_static_site)
+        args = collected.component(StaticSite, site.name, values)
         if args is not None:
             sites.append((site.name, args))
     return sites
