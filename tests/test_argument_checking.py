@@ -134,6 +134,22 @@ def test_a_huge_name_is_cut_in_every_message():
     assert "100,002 characters in all" in message
 
 
+@pytest.mark.parametrize("component", ["TeamNamespace", "ModelEndpoint"])
+def test_a_huge_name_is_cut_in_the_name_checks_of_the_kubernetes_components(component):
+    """Their own name checks (no namespace / no service_name given) label the component as the base does."""
+    from platform_lib.k8s.model_endpoint import ModelEndpoint
+
+    values = {
+        "TeamNamespace": {"labels": {**TAGS}, "identity_group": "ml-fraud", "quota": {"cpu": 4, "memory_gib": 8}},
+        "ModelEndpoint": {"namespace": "fraud", "labels": {**TAGS}, "model": {"name": "m", "version": "1", "registry_version": "1", "git_sha": "4e1d9c7"},
+                          "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1@sha256:" + "0" * 64},
+    }[component]
+    cls = {"TeamNamespace": TeamNamespace, "ModelEndpoint": ModelEndpoint}[component]
+    with pytest.raises(ComponentArgsError) as caught:
+        cls.validate_args("A" * 100_000, values)
+    assert len(str(caught.value)) < 2_000, len(str(caught.value))
+
+
 def test_a_sub_model_error_raised_by_the_program_exits_2_as_argument_issues(make_project):
     project = make_project("""
         from platform_lib.k8s.quota import ResourceQuotaSpec

@@ -282,8 +282,8 @@ class ModelEndpoint(Component[ModelEndpointArgs], type_token="mlplat:k8s:ModelEn
             return validated
         if not (isinstance(name, str) and re.fullmatch(ENDPOINT_NAME, name)):
             raise ComponentArgsError(
-                f"invalid arguments for ModelEndpoint({name}); nothing was created",
-                [Issue(f"ModelEndpoint({name}).service_name", name, f"a string matching {ENDPOINT_NAME}: without a service_name argument the component's name names the Kubernetes objects")],
+                f"invalid arguments for {cls.label(name)}; nothing was created",
+                [Issue(f"{cls.label(name)}.service_name", name, f"a string matching {ENDPOINT_NAME}: without a service_name argument the component's name names the Kubernetes objects")],
             )
         return validated.model_copy(update={"service_name": name})
 

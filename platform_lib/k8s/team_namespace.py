@@ -257,8 +257,8 @@ class TeamNamespace(Component[TeamNamespaceArgs], type_token="mlplat:k8s:TeamNam
                 _namespace_name(name)
             except ValueError as error:
                 raise ComponentArgsError(
-                    f"invalid arguments for TeamNamespace({name}); nothing was created",
-                    [Issue(f"TeamNamespace({name}).namespace", name, f"{error}: without a namespace argument the component's name is the namespace's name")],
+                    f"invalid arguments for {cls.label(name)}; nothing was created",
+                    [Issue(f"{cls.label(name)}.namespace", name, f"{error}: without a namespace argument the component's name is the namespace's name")],
                 ) from None
         return validated
 
