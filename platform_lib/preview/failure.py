@@ -96,7 +96,7 @@ def _config_message(error: pulumi.ConfigMissingError | pulumi.ConfigTypeError, s
             message += f"; did you mean {close[0]!r}?"
         return message + f"\nSet it in {stack_file} or with `pulumi config set {key} <value> --stack {settings.stack}`."
     secret = key in settings.secret_keys or error.value == SECRET_PLACEHOLDER
-    shown = "[secret]" if secret else repr(error.value)
+    shown = SECRET_PLACEHOLDER if secret else repr(error.value)
     return f"the config key {key!r} of stack {settings.stack!r} is {shown}; the program reads it as {error.expect_type}"
 
 
