@@ -1,0 +1,214 @@
+"""One team's stack, ``<team>-<environment>`` of the project ``ml-platform-team`` (``team-stack/``).
+
+The program reads the request file of the team its stack name names (``teams/<team>.yaml``),
+validates it together with every other request file (cross-team grants), takes the environment's
+settings from the shared stack (``stacks/Pulumi.<env>.yaml``: environment, cloud, region, tags,
+cluster, protection) and registers only that team's resources, reusing the shared stack's
+composition (:mod:`.compose`):
+
+- namespace, quota, LimitRange, RBAC and network policies (``TeamNamespace``), on the cluster the
+  cluster stack exports (:func:`~.cluster_reference.reference_cluster`: Kubernetes provider from
+  its kubeconfig, OIDC provider for IRSA);
+- data buckets and their grants (``S3DataBucket`` / ``GcsDataBucket``); a grant to a team of
+  another stack goes to that team's workload role by name (``<team>-<env>-workload``, or the
+  ``migratedFrom.workloadRoleName`` its file keeps) or its GCP service account by e-mail;
+- the workload identity (IRSA role, or ``TeamWorkloadIdentity`` on GCP), GPU boxes, model endpoints;
+- the team's JupyterHub (``MlWorkspace``) and monthly budget (``TeamBudget``).
+
+A stack needs no ``Pulumi.<stack>.yaml``: its name says which team and environment it is, and
+the request file says the rest, so a team's pull request touches one file. Cloud providers are
+explicit (region and project from the shared stack's config), since there is no stack file to
+hold ``aws:region``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from ..core.errors import ConfigError, Issue
+from ..core.yaml_files import read_yaml_file
+from .compose import StackWiring, build_platform
+from .config import Cloud, PlatformConfig
+from .teams import (
+    PLATFORM_FILE, REQUEST_DIR, RequestError, TeamEnvironment, TeamRequests, load_requests, load_shared_config,
+    split_stack_name, team_platform_config,
+)
+
+__all__ = ["TEAM_PROJECT", "TeamStack", "build_team_stack", "load_team_stack", "workload_role_name"]
+
+#: The team stacks' Pulumi project name (``team-stack/Pulumi.yaml``).
+TEAM_PROJECT = "ml-platform-team"
+#: The organization of the cluster stacks when the shared stack's cluster block names none.
+DEFAULT_ORGANIZATION = "organization"
+
+
+@dataclass
+class TeamStack:
+    """One team stack, resolved and validated.
+
+    Attributes:
+        stack: ``<team>-<environment>``.
+        team: the team's name.
+        environment: the environment key of ``teams/_platform.yaml``.
+        shared_stack: the shared stack whose settings apply (``stacks/Pulumi.<shared_stack>.yaml``).
+        requests: every request file, validated.
+        section: the team's section for the environment.
+        config: the shared stack's config narrowed to this team (:func:`~.teams.team_platform_config`).
+        provider_config: the shared stack's ``aws:region``, ``gcp:project``, ``gcp:region`` (those set).
+    """
+
+    stack: str
+    team: str
+    environment: str
+    shared_stack: str
+    requests: TeamRequests
+    section: TeamEnvironment
+    config: PlatformConfig
+    provider_config: dict[str, str]
+
+    @property
+    def file(self) -> str:
+        """The request file, relative to the repository root."""
+        return self.requests.files[self.team]
+
+
+def workload_role_name(requests: TeamRequests, team: str, environment: str) -> str:
+    """The physical name of a team's IAM workload role in a team stack: the role name its file's
+    ``migratedFrom.workloadRoleName`` keeps, else ``<team>-<environment>-workload``."""
+    migrated = requests.requests[team].environments[environment].migrated_from
+    if migrated is not None and migrated.workload_role_name:
+        return migrated.workload_role_name
+    return f"{team}-{environment}-workload"
+
+
+def gcp_workload_member(team: str, project: str) -> str:
+    """The IAM member of a team's GCP workload service account (``TeamWorkloadIdentity``'s naming)."""
+    from ..gcp import letter_first
+
+    return f"serviceAccount:{letter_first(f'{team[:21].rstrip(chr(45))}-workload')}@{project}.iam.gserviceaccount.com"
+
+
+def load_team_stack(root: Path | str, stack: str) -> TeamStack:
+    """Resolve ``<team>-<environment>`` and validate every request file.
+
+    Raises:
+        RequestError: the name names no team with a request file, or an environment the team's
+            file has no section for, or any request file is invalid (file and key per problem).
+    """
+    root = Path(root)
+    requests = load_requests(root)
+    environments = list(requests.platform.environments)
+    try:
+        team, environment = split_stack_name(stack, environments)
+    except ValueError as error:
+        raise RequestError(f"team stack {stack!r}", [Issue("stack", stack, str(error))]) from None
+    if team not in requests.requests:
+        raise RequestError(f"team stack {stack!r}", [Issue("stack", stack, f"<team>-<environment> of a team with a request file in {REQUEST_DIR}/ "
+                                                                       f"({', '.join(sorted(requests.requests)) or 'none'}); create one with: mlplat team new {team}")])
+    request = requests.requests[team]
+    if environment not in request.environments:
+        raise RequestError(f"team stack {stack!r}", [Issue(f"{requests.files[team]}: environments", environment,
+                                                           f"a section for {environment} (the file has {', '.join(request.environments)})")])
+    shared_stack = requests.platform.environments[environment].shared_stack or environment
+    shared = load_shared_config(root, shared_stack)
+    document = read_yaml_file(root / "stacks" / f"Pulumi.{shared_stack}.yaml") or {}
+    provider_config = {key: str(value) for key, value in (document.get("config") or {}).items() if key in ("aws:region", "gcp:project", "gcp:region")}
+    return TeamStack(stack=stack, team=team, environment=environment, shared_stack=shared_stack, requests=requests,
+                     section=request.environments[environment], config=team_platform_config(requests, team, environment, shared),
+                     provider_config=provider_config)
+
+
+def cluster_stack_name(team_stack: TeamStack) -> str:
+    """The fully qualified cluster stack the team's namespace lives on: the shared stack's
+    ``mlplat:cluster.stack``, else ``organization/ml-platform-cluster/<shared stack>``."""
+    from .cluster_reference import CLUSTER_PROJECT
+
+    cluster = team_stack.config.cluster
+    named = getattr(cluster, "stack", None) if cluster is not None else None
+    return named or f"{DEFAULT_ORGANIZATION}/{CLUSTER_PROJECT}/{team_stack.shared_stack}"
+
+
+def _cloud_provider(team_stack: TeamStack) -> pulumi.ProviderResource:
+    config = team_stack.config
+    if config.cloud is Cloud.AWS:
+        import pulumi_aws as aws
+
+        return aws.Provider("aws", region=team_stack.provider_config.get("aws:region", config.region))
+    import pulumi_gcp as gcp
+
+    return gcp.Provider("gcp", project=team_stack.provider_config.get("gcp:project"), region=team_stack.provider_config.get("gcp:region", config.region))
+
+
+def _gcp_project(team_stack: TeamStack) -> str:
+    project = team_stack.provider_config.get("gcp:project")
+    if not project:
+        raise ConfigError("a GCP team stack needs the shared stack's GCP project; nothing was created",
+                          [Issue(f"stacks/Pulumi.{team_stack.shared_stack}.yaml: gcp:project", None, "a GCP project id")])
+    return project
+
+
+def wiring_for(team_stack: TeamStack, cluster: Any | None) -> StackWiring:
+    """The team stack's :class:`~.compose.StackWiring`: cluster OIDC and provider from the
+    reference, explicit cloud provider, migration aliases, role names, other teams' principals."""
+    config, requests, env = team_stack.config, team_stack.requests, team_stack.environment
+    migrated = team_stack.section.migrated_from
+    aliases = (pulumi.Alias(project=migrated.project, stack=migrated.stack),) if migrated is not None else ()
+    others = {grant.team for bucket in team_stack.section.buckets for grant in bucket.grants} - {team_stack.team}
+    if config.cloud is Cloud.AWS:
+        external = {team: workload_role_name(requests, team, env) for team in others}
+        role_names = {team_stack.team: workload_role_name(requests, team_stack.team, env)}
+        gcp_project = None
+    else:
+        gcp_project = _gcp_project(team_stack)
+        external = {team: gcp_workload_member(team, gcp_project) for team in others}
+        role_names = {}
+    oidc = None
+    if cluster is not None and cluster.oidc_provider_arn is not None and cluster.oidc_issuer is not None:
+        oidc = (cluster.oidc_provider_arn, cluster.oidc_issuer)
+    return StackWiring(
+        oidc=oidc,
+        cluster_name=cluster.cluster_name if cluster is not None else None,
+        kubernetes_provider=cluster.provider if cluster is not None else None,
+        aliases=aliases,
+        role_names=role_names,
+        external_grantees=external,
+        cloud_provider=_cloud_provider(team_stack),
+        gcp_project=gcp_project,
+    )
+
+
+def build_team_stack(team_stack: TeamStack) -> dict[str, Any]:
+    """Register the team's resources and return the stack outputs.
+
+    The cluster is referenced (one ``StackReference`` and a Kubernetes provider) when the
+    environment deploys team namespaces; every component's arguments are validated before the
+    first resource (as the shared stack's), so a bad request registers nothing.
+
+    Returns:
+        ``team``, ``environment``, the shared stack's outputs for the team (``teams.<team>``:
+        namespace, service account, workload role, buckets), ``modelEndpoints``, ``gpuBoxes``,
+        ``workspace`` and ``budget`` where present.
+    """
+    config = team_stack.config
+    cluster = None
+    if config.components.team_namespaces:
+        from .cluster_reference import reference_cluster
+
+        cluster = reference_cluster(cluster_stack_name(team_stack), cloud=config.cloud.value)
+    wiring = wiring_for(team_stack, cluster)
+    outputs = build_platform(config, wiring)
+    team_outputs = (outputs.pop("teams", {}) or {}).get(team_stack.team, {})
+    outputs.pop("region", None)
+    result: dict[str, Any] = {"team": team_stack.team, "environment": config.environment.value, "sharedStack": team_stack.shared_stack, **team_outputs, **outputs}
+    return result
+
+
+def main(root: Path | str) -> None:
+    """The team project's program: the stack named by ``pulumi.get_stack()``, exported."""
+    team_stack = load_team_stack(root, pulumi.get_stack())
+    for name, value in build_team_stack(team_stack).items():
+        pulumi.export(name, value)
