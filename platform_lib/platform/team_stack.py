@@ -29,9 +29,9 @@ from typing import Any
 
 import pulumi
 
-from ..core.errors import ConfigError, Issue
+from ..core.errors import ComponentArgsError, ConfigError, Issue
 from ..core.yaml_files import read_yaml_file
-from .compose import StackWiring, build_platform
+from .compose import StackWiring, build_platform, component_args
 from .config import Cloud, PlatformConfig
 from .teams import (
     PLATFORM_FILE, REQUEST_DIR, RequestError, TeamEnvironment, TeamRequests, load_requests, load_shared_config,
@@ -194,6 +194,18 @@ def build_team_stack(team_stack: TeamStack) -> dict[str, Any]:
         ``workspace`` and ``budget`` where present.
     """
     config = team_stack.config
+    # Every argument is checked before the first resource (the cluster reference and providers too).
+    gcp_project = _gcp_project(team_stack) if config.cloud is Cloud.GCP else None
+    component_args(config, gcp_project=gcp_project)
+    budget_values = _budget_values(team_stack, gcp_project)
+    budget_component = _budget_component(config)
+    issues: list[Issue] = []
+    try:
+        budget_component.validate_args(f"{team_stack.team}-budget", budget_values)
+    except ComponentArgsError as error:
+        issues.extend(error.issues)
+    if issues:
+        raise ComponentArgsError(f"invalid component arguments from {team_stack.file}; nothing was created", issues)
     cluster = None
     if config.components.team_namespaces:
         from .cluster_reference import reference_cluster
@@ -201,10 +213,33 @@ def build_team_stack(team_stack: TeamStack) -> dict[str, Any]:
         cluster = reference_cluster(cluster_stack_name(team_stack), cloud=config.cloud.value)
     wiring = wiring_for(team_stack, cluster)
     outputs = build_platform(config, wiring)
+    budget = budget_component(f"{team_stack.team}-budget", budget_component.validate_args(f"{team_stack.team}-budget", budget_values), wiring.options())
+    outputs["budget"] = {"name": budget.budget_name, "monthlyUsd": team_stack.section.budget.monthly_usd}
     team_outputs = (outputs.pop("teams", {}) or {}).get(team_stack.team, {})
     outputs.pop("region", None)
     result: dict[str, Any] = {"team": team_stack.team, "environment": config.environment.value, "sharedStack": team_stack.shared_stack, **team_outputs, **outputs}
     return result
+
+
+def _budget_component(config: PlatformConfig) -> type:
+    if config.cloud is Cloud.AWS:
+        from ..aws.budget import AwsTeamBudget
+
+        return AwsTeamBudget
+    from ..gcp.budget import GcpTeamBudget
+
+    return GcpTeamBudget
+
+
+def _budget_values(team_stack: TeamStack, gcp_project: str | None) -> dict[str, Any]:
+    """The team budget's arguments: the request's monthly amount and alert e-mails, the team's
+    standard tags (the budget counts the costs tagged ``team=<team>``)."""
+    request = team_stack.section.budget
+    tags = team_stack.config.standard_tags()
+    if team_stack.config.cloud is Cloud.AWS:
+        return {"monthly_budget_usd": request.monthly_usd, "tags": {k: v for k, v in tags.items() if k != "managed-by"}, "email_subscribers": list(request.alert_emails)}
+    return {"monthly_budget_usd": request.monthly_usd, "labels": {k: v for k, v in tags.items() if k != "managed-by"}, "project": gcp_project,
+            "billing_account": team_stack.requests.platform.environments[team_stack.environment].gcp_billing_account}
 
 
 def main(root: Path | str) -> None:

@@ -203,11 +203,14 @@ class EnvironmentCapacity(Model):
     Attributes:
         shared_stack: the shared platform stack (``stacks/Pulumi.<name>.yaml``) whose settings
             (environment, cloud, region, tags, cluster) the team stacks use; default: the key.
+        gcp_billing_account: the Cloud Billing account of the teams' budgets (GCP environments;
+            ``XXXXXX-XXXXXX-XXXXXX``).
         capacity: the cluster's allocatable capacity for team namespaces.
         max_team_share_percent: the most of each capacity dimension one team's quota may take.
     """
 
     shared_stack: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
+    gcp_billing_account: str | None = Field(default=None, pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
     capacity: ClusterCapacity
     max_team_share_percent: float = Field(default=50, gt=0, le=100)
 
@@ -465,6 +468,9 @@ def request_issues(requests: TeamRequests, shared: dict[str, PlatformConfig], un
                     elif env not in other.environments:
                         issues.append(Issue(key, grant.team, f"a team with a {env} section (team {grant.team!r} has {', '.join(other.environments)} in {requests.files[grant.team]})"))
             issues.extend(_workspace_issues(section, where))
+            if env in shared and shared[env].cloud.value == "gcp" and capacity.gcp_billing_account is None:
+                issues.append(Issue(f"teams/{PLATFORM_FILE}: environments.{env}.gcpBillingAccount", None,
+                                    f"the Cloud Billing account of the team budgets in {env} (a GCP environment; team {team} asks for a budget)"))
             if env in shared:
                 reported = {issue.path for issue in issues}
                 if section.workspace.enabled and not shared[env].components.team_namespaces:
