@@ -31,7 +31,7 @@ import pulumi
 
 from ..core.errors import ComponentArgsError, ConfigError, Issue
 from ..core.yaml_files import read_yaml_file
-from .compose import StackWiring, build_platform, component_args
+from .compose import StackWiring, build_platform, component_args, stateful_options
 from .config import Cloud, PlatformConfig
 from .teams import (
     PLATFORM_FILE, REQUEST_DIR, RequestError, TeamEnvironment, TeamRequests, load_requests, load_shared_config,
@@ -213,7 +213,8 @@ def build_team_stack(team_stack: TeamStack) -> dict[str, Any]:
         cluster = reference_cluster(cluster_stack_name(team_stack), cloud=config.cloud.value)
     wiring = wiring_for(team_stack, cluster)
     outputs = build_platform(config, wiring)
-    budget = budget_component(f"{team_stack.team}-budget", budget_component.validate_args(f"{team_stack.team}-budget", budget_values), wiring.options())
+    budget = budget_component(f"{team_stack.team}-budget", budget_component.validate_args(f"{team_stack.team}-budget", budget_values),
+                              wiring.options(stateful_options(config)))  # its topic's KMS key: protected as the stack's other keys
     outputs["budget"] = {"name": budget.budget_name, "monthlyUsd": team_stack.section.budget.monthly_usd}
     team_outputs = (outputs.pop("teams", {}) or {}).get(team_stack.team, {})
     outputs.pop("region", None)

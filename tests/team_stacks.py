@@ -1,0 +1,113 @@
+"""The shipped teams, for tests: their team stacks (team-stack/) and, for tests of the shared
+composition, their request files as the shared stack's ``mlplat:teams`` / ``endpoints`` /
+``gpuBoxes`` blocks (the shape those blocks had before the teams moved out, docs/teams.md).
+
+Team stacks read their cluster through a StackReference; :func:`answering_clusters` answers it
+with the outputs contract of ``tests/data/cluster-outputs`` (per environment: cluster name and
+OIDC provider of the environment), as the Pulumi service would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from typing import Any, Iterator
+
+from platform_lib.platform.config import PlatformConfig, parse_platform_config
+from platform_lib.platform.teams import load_requests, load_shared_config, team_model
+from platform_lib.preview import mocks, run_preview
+
+from .cluster_outputs import aws_outputs
+from .conftest import REPO_ROOT
+
+TEAM_PROJECT_DIR = REPO_ROOT / "team-stack"
+#: The cluster OIDC provider id of each AWS environment's cluster (test data).
+_OIDC_IDS = {"dev": "0DEVA1B2C3D4E5F60718293A4B5C6D7E", "staging": "5TAG1B2C3D4E5F60718293A4B5C6D7EF", "prod": "9PR0D1B2C3D4E5F60718293A4B5C6D7E"}
+
+
+def cluster_outputs(env: str) -> dict[str, Any]:
+    """The cluster stack outputs of an AWS environment (the prod test data, with the env's name and OIDC provider)."""
+    issuer = f"oidc.eks.us-east-1.amazonaws.com/id/{_OIDC_IDS[env]}"
+    return {**aws_outputs("prod"), "clusterName": f"ml-{env}", "oidcIssuer": issuer,
+            "oidcProviderArn": f"arn:aws:iam::123456789012:oidc-provider/{issuer}"}
+
+
+CLUSTER_STACKS = {f"organization/ml-platform-cluster/{env}": cluster_outputs(env) for env in _OIDC_IDS}
+
+
+@contextlib.contextmanager
+def answering_clusters(outputs: dict[str, dict[str, Any]] | None = None) -> Iterator[None]:
+    """Answer every StackReference to a cluster stack with :data:`CLUSTER_STACKS` (or ``outputs``)."""
+    answers = outputs if outputs is not None else CLUSTER_STACKS
+
+    def state(context: mocks.MockContext) -> tuple[str, dict[str, Any]]:
+        stack = context.inputs["name"]
+        if stack not in answers:
+            raise LookupError(f"no test outputs for stack {stack}")
+        return stack, {"outputs": answers[stack], "secretOutputNames": ["kubeconfig"]}
+
+    previous = mocks._STATE_HANDLERS.get("pulumi:pulumi:StackReference")
+    mocks._STATE_HANDLERS["pulumi:pulumi:StackReference"] = state
+    try:
+        yield
+    finally:
+        if previous is None:
+            mocks._STATE_HANDLERS.pop("pulumi:pulumi:StackReference", None)
+        else:
+            mocks._STATE_HANDLERS["pulumi:pulumi:StackReference"] = previous
+
+
+def preview_team(stack: str, **kwargs: Any):
+    """``run_preview`` of a team stack (``fraud-prod``) with its cluster reference answered."""
+    with answering_clusters():
+        return run_preview(TEAM_PROJECT_DIR, stack, **kwargs)
+
+
+@functools.cache
+def _requests():
+    return load_requests(REPO_ROOT)
+
+
+def team_stacks(*, cloud: str | None = None, env: str | None = None) -> list[str]:
+    """The shipped team stacks, optionally of one cloud (``aws``/``gcp``) or environment."""
+    requests = _requests()
+    found = []
+    for stack in requests.stacks():
+        team, environment = next((t, e) for t, r in requests.requests.items() for e in r.environments if f"{t}-{e}" == stack)
+        shared_cloud = load_shared_config(REPO_ROOT, environment).cloud.value
+        if (cloud is None or shared_cloud == cloud) and (env is None or environment == env):
+            found.append(stack)
+    return found
+
+
+def team_config(stack: str) -> PlatformConfig:
+    """The config a team stack composes (the shared stack's, narrowed to the team)."""
+    from platform_lib.platform.team_stack import load_team_stack
+
+    return load_team_stack(REPO_ROOT, stack).config
+
+
+def team_blocks(env: str) -> dict[str, Any]:
+    """The shipped teams of ``env`` as shared stack config blocks (``mlplat:teams``,
+    ``mlplat:endpoints``, ``mlplat:gpuBoxes``): ``config_overrides`` for tests of the shared
+    composition with every team in one stack."""
+    requests = _requests()
+    teams, endpoints, boxes = [], [], []
+    for name, request in sorted(requests.requests.items()):
+        section = request.environments.get(env)
+        if section is None:
+            continue
+        teams.append(team_model(name, request, env).model_dump(by_alias=True, mode="json", exclude_unset=True))
+        endpoints += [e.model_dump(by_alias=True, mode="json", exclude_unset=True) for e in section.endpoints]
+        boxes += [b.model_dump(by_alias=True, mode="json", exclude_unset=True) for b in section.gpu_boxes]
+    return {"mlplat:teams": teams, "mlplat:endpoints": endpoints, "mlplat:gpuBoxes": boxes}
+
+
+def shared_config_with_teams(env: str) -> PlatformConfig:
+    """The shared stack's config of ``env`` with every shipped team of ``env`` in it."""
+    import yaml
+
+    raw = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{env}.yaml").read_text())["config"]
+    values = {key.split(":", 1)[1]: value for key, value in raw.items() if key.startswith("mlplat:")}
+    values.update({key.split(":", 1)[1]: value for key, value in team_blocks(env).items()})
+    return parse_platform_config(values)
