@@ -86,7 +86,7 @@ def test_a_gpu_workspace_profile_without_gpu_quota_is_refused(repo):
 
 
 @pytest.mark.parametrize("budget, expected", [
-    ({"monthlyUsd": 0}, "teams/risk.yaml: environments.prod.budget.monthlyUsd: got 0; expected a number greater than 0"),
+    ({"monthlyUsd": 0}, "teams/risk.yaml: environments.prod.budget.monthlyUsd: got 0; expected a number greater than 0 USD"),
     (None, "teams/risk.yaml: environments.prod.budget: got <missing>; expected a value (this key is required)"),
 ])
 def test_a_budget_of_zero_or_none_is_refused(repo, budget, expected):
