@@ -2,20 +2,23 @@
 composition, their request files as the shared stack's ``mlplat:teams`` / ``endpoints`` /
 ``gpuBoxes`` blocks (the shape those blocks had before the teams moved out, docs/teams.md).
 
-Team stacks read their cluster through a StackReference; :func:`answering_clusters` answers it
-with the outputs contract of ``tests/data/cluster-outputs`` (per environment: cluster name and
-OIDC provider of the environment), as the Pulumi service would.
+Team stacks read their cluster through a StackReference; the tests answer it with outputs files
+(``--stack-outputs``, :data:`CLUSTER_OUTPUT_FILES`) holding the outputs contract of
+``tests/data/cluster-outputs`` per environment (cluster name and OIDC provider of the environment).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from typing import Any, Iterator
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
 
 from platform_lib.platform.config import PlatformConfig, parse_platform_config
 from platform_lib.platform.teams import load_requests, load_shared_config, team_model
-from platform_lib.preview import mocks, run_preview
+from platform_lib.preview import run_preview
+from platform_lib.preview.references import ReferenceResolver, StackKey
 
 from .cluster_outputs import aws_outputs
 from .conftest import REPO_ROOT
@@ -35,32 +38,34 @@ def cluster_outputs(env: str) -> dict[str, Any]:
 CLUSTER_STACKS = {f"organization/ml-platform-cluster/{env}": cluster_outputs(env) for env in _OIDC_IDS}
 
 
-@contextlib.contextmanager
-def answering_clusters(outputs: dict[str, dict[str, Any]] | None = None) -> Iterator[None]:
-    """Answer every StackReference to a cluster stack with :data:`CLUSTER_STACKS` (or ``outputs``)."""
-    answers = outputs if outputs is not None else CLUSTER_STACKS
+def _write_output_files() -> dict[str, Path]:
+    directory = Path(tempfile.mkdtemp(prefix="mlplat-cluster-outputs-"))
+    files = {}
+    for name, outputs in CLUSTER_STACKS.items():
+        path = directory / f"{name.rsplit('/', 1)[1]}.json"
+        path.write_text(json.dumps({"outputs": outputs, "secret_outputs": ["kubeconfig"]}))
+        files[name] = path
+    return files
 
-    def state(context: mocks.MockContext) -> tuple[str, dict[str, Any]]:
-        stack = context.inputs["name"]
-        if stack not in answers:
-            raise LookupError(f"no test outputs for stack {stack}")
-        return stack, {"outputs": answers[stack], "secretOutputNames": ["kubeconfig"]}
 
-    previous = mocks._STATE_HANDLERS.get("pulumi:pulumi:StackReference")
-    mocks._STATE_HANDLERS["pulumi:pulumi:StackReference"] = state
-    try:
-        yield
-    finally:
-        if previous is None:
-            mocks._STATE_HANDLERS.pop("pulumi:pulumi:StackReference", None)
-        else:
-            mocks._STATE_HANDLERS["pulumi:pulumi:StackReference"] = previous
+#: Outputs files of the cluster stacks, by fully qualified stack name (a ``--json`` plan's shape).
+CLUSTER_OUTPUT_FILES = _write_output_files()
+
+
+def cluster_references(near: Path | None = None) -> ReferenceResolver:
+    """A resolver answering the cluster stacks' references from :data:`CLUSTER_OUTPUT_FILES`."""
+    files = {StackKey("ml-platform-cluster", name.rsplit("/", 1)[1]): path for name, path in CLUSTER_OUTPUT_FILES.items()}
+    return ReferenceResolver(near=near or TEAM_PROJECT_DIR, files=files)
+
+
+def stack_output_args() -> list[str]:
+    """``mlplat preview`` options giving every cluster stack's outputs file."""
+    return [arg for name, path in CLUSTER_OUTPUT_FILES.items() for arg in ("--stack-outputs", f"{name}={path}")]
 
 
 def preview_team(stack: str, **kwargs: Any):
     """``run_preview`` of a team stack (``fraud-prod``) with its cluster reference answered."""
-    with answering_clusters():
-        return run_preview(TEAM_PROJECT_DIR, stack, **kwargs)
+    return run_preview(TEAM_PROJECT_DIR, stack, references=cluster_references(), **kwargs)
 
 
 @functools.cache

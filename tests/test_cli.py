@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from platform_lib.cli import EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, app
 
 from .conftest import SHIPPED_STACKS
-from .team_stacks import answering_clusters, team_blocks
+from .team_stacks import stack_output_args, team_blocks
 
 runner = CliRunner()
 
@@ -170,7 +170,6 @@ def test_stack_output_values_are_printed_verbatim_not_as_markup():
 
 def test_prod_team_preview_shows_the_teams_workload_role(repo_root):
     for team in ("fraud", "recsys", "search", "risk"):
-        with answering_clusters():
-            result = invoke("preview", "--cwd", str(repo_root / "team-stack"), "--stack", f"{team}-prod")
+        result = invoke("preview", "--cwd", str(repo_root / "team-stack"), "--stack", f"{team}-prod", *stack_output_args())
         assert result.exit_code == 0, result.output
         assert "workloadRoleArn" in result.output and f"{team}-prod-workload" in result.output

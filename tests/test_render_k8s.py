@@ -252,11 +252,10 @@ def test_manifest_refuses_an_inconsistent_kind():
 
 
 def test_cli_preview_render_k8s_writes_the_prod_manifests(tmp_path):
-    from tests.team_stacks import answering_clusters
+    from tests.team_stacks import stack_output_args
 
     out = tmp_path / "out"
-    with answering_clusters():
-        result = CliRunner().invoke(app, ["preview", "--stack", "fraud-prod", "--cwd", str(REPO_ROOT / "team-stack"), "--render-k8s", str(out)])
+    result = CliRunner().invoke(app, ["preview", "--stack", "fraud-prod", "--cwd", str(REPO_ROOT / "team-stack"), "--render-k8s", str(out), *stack_output_args()])
     assert result.exit_code == 0, result.output
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.yaml"))
     assert "fraud/rollout-fraud-detector.yaml" in files
