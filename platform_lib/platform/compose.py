@@ -14,7 +14,8 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_aws as aws
 
-from .config import Cloud, Cluster, Environment, PlatformConfig, endpoint_issues
+from .cluster_reference import ClusterOutputError, ClusterReference, gpu_scheduling, reference_cluster
+from .config import Cloud, Environment, PlatformConfig, endpoint_issues
 from ..aws.data_bucket import AccessLogBucket, AccessLogBucketArgs, S3DataBucket, S3DataBucketArgs
 from ..aws.gpu_training_box import AwsGpuTrainingBox, AwsGpuTrainingBoxArgs
 from ..gcp.data_bucket import GcsDataBucket, GcsDataBucketArgs, TeamWorkloadIdentity, TeamWorkloadIdentityArgs
@@ -52,9 +53,12 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
     """
     args = component_args(config)
     outputs: dict[str, Any] = {"environment": config.environment.value, "region": config.region}
+    cluster = connect_cluster(config)
+    if cluster is not None:
+        outputs["cluster"] = cluster_summary(config, cluster)
     buckets: dict[str, GrantableBucket] = {}
     if config.components.data_buckets or config.components.team_namespaces:
-        outputs.update(deploy_teams(config, args, buckets))
+        outputs.update(deploy_teams(config, args, buckets, cluster=cluster))
     if args.gcs_buckets or args.identities:
         for team, gcp_outputs in deploy_gcp_teams(config, args, buckets)["teams"].items():
             outputs.setdefault("teams", {}).setdefault(team, {}).update(gcp_outputs)
@@ -64,7 +68,7 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
         outputs.update(deploy_static_sites(args.sites, protect=config.protect_resources, retain_on_delete=config.retain_resources))
     if args.endpoints:
         namespaces = {team: info["namespace"] for team, info in (outputs.get("teams") or {}).items() if "namespace" in info}
-        endpoints = deploy_model_endpoints(args, namespaces)
+        endpoints = deploy_model_endpoints(args, namespaces, cluster=cluster)
         outputs["modelEndpoints"] = {key: {"service": endpoint.service_dns, "loadBalancer": endpoint.load_balancer_hostname} for key, endpoint in endpoints.items()}
     return outputs
 
@@ -216,26 +220,60 @@ def _undeployed_references(config: PlatformConfig, args: ComponentArgs) -> list[
     return issues
 
 
-def _irsa_role(cluster: Cluster, team_name: str, tags: dict[str, str]) -> aws.iam.Role:
+def connect_cluster(config: PlatformConfig) -> ClusterReference | None:
+    """The stack's cluster (``mlplat:cluster.stack``), read through a ``pulumi.StackReference``,
+    with a Kubernetes provider built from its kubeconfig; ``None`` when the stack sets no cluster.
+
+    Called after every component's arguments were validated, so bad config registers nothing.
+    """
+    if config.cluster is None:
+        return None
+    return reference_cluster(config.cluster.stack, cloud=config.cloud.value)
+
+
+def cluster_summary(config: PlatformConfig, cluster: ClusterReference) -> dict[str, Any]:
+    """The ``cluster`` stack output: the referenced stack and the cluster's name (and, on GCP, the
+    workload identity pool, checked to be the stack's ``gcp:project``'s: the teams' Google service
+    accounts trust that pool)."""
+    summary: dict[str, Any] = {"stack": cluster.stack, "name": cluster.cluster_name}
+    if config.cloud is Cloud.GCP and cluster.workload_identity_pool is not None:
+        project = _gcp_project()
+
+        def same_project(pool: str) -> str:
+            if pool != f"{project}.svc.id.goog":
+                raise ClusterOutputError(f"the cluster stack {cluster.stack}'s workloadIdentityPool {pool!r} is not the pool of this stack's gcp:project "
+                                         f"({project}.svc.id.goog): the teams' Workload Identity bindings would trust another project's cluster")
+            return pool
+
+        summary["workloadIdentityPool"] = cluster.workload_identity_pool.apply(same_project)
+    return summary
+
+
+def _irsa_role(cluster: ClusterReference, team_name: str, tags: dict[str, str]) -> aws.iam.Role:
+    """The team's workload role, trusted by its ``workload`` ServiceAccount through the cluster's
+    OIDC provider (both read from the cluster stack's outputs)."""
     assert cluster.oidc_provider_arn is not None and cluster.oidc_issuer is not None
-    document = irsa_trust_policy_document(cluster.oidc_provider_arn, cluster.oidc_issuer, team_name, WORKLOAD_SERVICE_ACCOUNT)
+    document = pulumi.Output.all(cluster.oidc_provider_arn, cluster.oidc_issuer).apply(
+        lambda values: json.dumps(irsa_trust_policy_document(values[0], values[1], team_name, WORKLOAD_SERVICE_ACCOUNT))
+    )
     return aws.iam.Role(
         f"{team_name}-workload",
-        description=f"Workload identity of team {team_name} on cluster {cluster.name} (IRSA)",
-        assume_role_policy=json.dumps(document),
+        description=cluster.cluster_name.apply(lambda name: f"Workload identity of team {team_name} on cluster {name} (IRSA)"),
+        assume_role_policy=document,
         max_session_duration=3600,
         tags=tags,
     )
 
 
-def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str, GrantableBucket] | None = None) -> dict[str, Any]:
+def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str, GrantableBucket] | None = None, *, cluster: ClusterReference | None = None) -> dict[str, Any]:
     """Register every team's buckets, namespace, workload role and grants.
 
     Per team, when ``components.dataBuckets`` is on and the cloud is AWS: one :class:`S3DataBucket`
     per configured bucket. When ``components.teamNamespaces`` is on: a :class:`TeamNamespace`
-    (namespace = team name). When the cluster has OIDC settings (AWS): an IAM workload role
-    trusted by the namespace's ``workload`` ServiceAccount (IRSA), granted read-write on the team's
-    own buckets and whatever other teams' buckets grant it in config. A stack with any
+    (namespace = team name) on the cluster, through the cluster's Kubernetes provider. With a
+    cluster on AWS: an IAM workload role trusted by the namespace's ``workload`` ServiceAccount
+    through the cluster's OIDC provider (IRSA, both from the cluster stack's outputs), granted
+    read-write on the team's own buckets and whatever other teams' buckets grant it in config. A stack with any
     ``accessLogging`` bucket also gets one :class:`AccessLogBucket` (SSE-S3, since S3 server access
     logging cannot write to an SSE-KMS bucket).
 
@@ -244,14 +282,17 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
         args: the components' validated arguments (:func:`component_args`).
         buckets: filled with each AWS bucket's short name to its :class:`S3DataBucket`, for
             :func:`deploy_gpu_boxes`' grants.
+        cluster: the stack's cluster (:func:`connect_cluster`); required for team namespaces.
 
     Returns:
         ``{"teams": {team: {"namespace", "serviceAccount", "workloadRoleArn", "buckets": {bucket:
         {"name", "arn", "kmsKeyArn"}}}}}`` plus ``"accessLogBucket"`` when there is one.
     """
     standard = config.standard_tags()
-    cluster = config.cluster
     irsa = config.cloud is Cloud.AWS and cluster is not None and cluster.oidc_provider_arn is not None
+    if args.namespaces and cluster is None:
+        raise ConfigError("team namespaces need the stack's cluster; nothing was created",
+                          [Issue("mlplat:cluster", None, "a cluster block (stack: <organization>/ml-platform-cluster/<env>) when team namespaces are deployed")])
     outputs: dict[str, Any] = {}
     teams: dict[str, dict[str, Any]] = {team.name: {} for team in config.teams}
 
@@ -268,7 +309,7 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
             log_bucket = AccessLogBucket(ACCESS_LOG_BUCKET, args.access_log_bucket, stateful_options(config))
             outputs["accessLogBucket"] = log_bucket.bucket_name
         if not roles:
-            pulumi.log.warn("no cluster OIDC settings (mlplat:cluster.oidcProviderArn/oidcIssuer): buckets are created without grants")
+            pulumi.log.warn("no cluster (mlplat:cluster.stack), so no workload roles: buckets are created without grants")
         for team in config.teams:
             team_buckets: dict[str, Any] = {}
             for bucket_config in team.buckets:
@@ -289,7 +330,8 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
         if team_name in roles:
             namespace_args = namespace_args.model_copy(update={"irsa_role_arn": roles[team_name].arn})
         # Deleting a namespace deletes every workload and volume claim in it: stateful.
-        namespace = TeamNamespace(team_name, namespace_args, opts=pulumi.ResourceOptions(protect=config.protect_resources, retain_on_delete=config.retain_resources))
+        assert cluster is not None
+        namespace = TeamNamespace(team_name, namespace_args, opts=pulumi.ResourceOptions(provider=cluster.provider, protect=config.protect_resources, retain_on_delete=config.retain_resources))
         teams[team_name]["namespace"] = namespace.namespace_name
         teams[team_name]["serviceAccount"] = namespace.service_account_name
 
@@ -454,7 +496,7 @@ def deploy_static_sites(sites: list[tuple[str, StaticSiteArgs]], *, protect: boo
     return {"staticSites": outputs}
 
 
-def deploy_model_endpoints(args: ComponentArgs, namespaces: Mapping[str, pulumi.Input[str]] | None = None) -> dict[str, ModelEndpoint]:
+def deploy_model_endpoints(args: ComponentArgs, namespaces: Mapping[str, pulumi.Input[str]] | None = None, *, cluster: ClusterReference | None = None) -> dict[str, ModelEndpoint]:
     """Deploy every ``mlplat:endpoints`` entry as a ``ModelEndpoint`` in its team's namespace.
 
     Args:
@@ -463,6 +505,10 @@ def deploy_model_endpoints(args: ComponentArgs, namespaces: Mapping[str, pulumi.
         namespaces: by team name, the name of the team's namespace when the stack creates it
             (``TeamNamespace.namespace_name``): it becomes the endpoint's ``namespace``, so every
             object of the endpoint waits for its team's namespace.
+        cluster: the stack's cluster (:func:`connect_cluster`): every endpoint is registered
+            through its Kubernetes provider, sends OTLP to its ``otelCollectorEndpoint`` and, when
+            it requests GPUs, selects and tolerates its GPU node pools (:func:`cluster_endpoint_args`)
+            unless the endpoint's config sets ``observability.otlpEndpoint`` / ``gpuPlacement``.
 
     Returns:
         The ``ModelEndpoint`` components by ``<team>/<endpoint name>``.
@@ -470,7 +516,37 @@ def deploy_model_endpoints(args: ComponentArgs, namespaces: Mapping[str, pulumi.
     endpoints: dict[str, ModelEndpoint] = {}
     for key, endpoint_args in args.endpoints.items():
         team = key.split("/", 1)[0]
+        name = f"{team}-{endpoint_args.service_name}"
         if namespaces and team in namespaces:
             endpoint_args = endpoint_args.model_copy(update={"namespace": namespaces[team]})
-        endpoints[key] = ModelEndpoint(f"{team}-{endpoint_args.service_name}", endpoint_args)
+        opts = None
+        if cluster is not None:
+            endpoint_args = cluster_endpoint_args(name, endpoint_args, cluster)
+            opts = pulumi.ResourceOptions(provider=cluster.provider)
+        endpoints[key] = ModelEndpoint(name, endpoint_args, opts)
     return endpoints
+
+
+def cluster_endpoint_args(name: str, endpoint_args: ModelEndpointArgs, cluster: ClusterReference) -> ModelEndpointArgs:
+    """An endpoint's arguments on ``cluster``: its OTLP endpoint is the cluster's OpenTelemetry
+    Collector, and a GPU endpoint's pods select the labels every GPU node pool of the cluster
+    carries and tolerate each pool's taints (:func:`~platform_lib.platform.cluster_reference.gpu_scheduling`).
+    What the endpoint's config sets explicitly (``observability.otlpEndpoint``, ``gpuPlacement``) is kept.
+
+    The new values are Outputs, checked by the component when they arrive; a GPU endpoint on a
+    cluster without GPU node pools fails then with :class:`ClusterOutputError`.
+    """
+    values = {field: getattr(endpoint_args, field) for field in type(endpoint_args).model_fields}
+    observability = endpoint_args.observability
+    if "otlp_endpoint" not in observability.model_fields_set:
+        values["observability"] = {**{field: getattr(observability, field) for field in type(observability).model_fields}, "otlp_endpoint": cluster.otel_collector_endpoint}
+    if endpoint_args.resources.gpu and not endpoint_args.gpu_placement.model_fields_set:
+
+        def scheduling(pools: list[dict[str, Any]]) -> Any:
+            if not pools:
+                raise ClusterOutputError(f"the endpoint {name} requests GPUs, but the cluster stack {cluster.stack} has no GPU node pools (gpuNodePools is empty)")
+            return gpu_scheduling(pools)
+
+        placement = cluster.gpu_node_pools.apply(scheduling)
+        values["gpu_placement"] = {"node_selector": placement.apply(lambda p: p.node_selector), "tolerations": placement.apply(lambda p: p.tolerations)}
+    return ModelEndpoint.validate_args(name, values)
