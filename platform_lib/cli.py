@@ -10,6 +10,7 @@ the previewed program raised an exception of its own (printed with the program's
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -69,6 +70,7 @@ def preview(
     policy_pack: Annotated[Optional[Path], typer.Option("--policy-pack", help="The policy pack directory; default: <project>/policies when it exists, else the pack shipped with platform_lib.")] = None,
     no_policy: Annotated[bool, typer.Option("--no-policy", help="Do not run the policy pack.")] = False,
     show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Print and write secret values in clear (console, --json, --render-k8s, reports); by default they are [secret], as pulumi preview shows them.")] = False,
+    stack_outputs: Annotated[Optional[list[str]], typer.Option("--stack-outputs", metavar="NAME=FILE", help="The outputs of a stack the program references (pulumi.StackReference NAME, as org/project/stack or project/stack): a plan written by mlplat preview --json (secret outputs listed in its secret_outputs; write it with --show-secrets to pass their values), or a JSON object of outputs (none secret). Repeatable. A referenced stack not given here is previewed first, found by project name beside this project.")] = None,
 ) -> None:
     """Preview a stack through the real Pulumi SDK with mocked providers: no credentials, no Pulumi CLI, no network.
 
@@ -79,11 +81,20 @@ def preview(
     Secret values (pulumi.Output.secret, secure: config) are shown as [secret] everywhere, violation
     messages included, unless --show-secrets; written files are readable by their owner only (0600).
 
+    A pulumi.StackReference is answered from --stack-outputs, else from the referenced stack's own
+    offline preview, run first (its project found by its Pulumi.yaml name in this project's
+    directory, its parent, or a sibling or child directory), with its own policy verdict; its
+    secret outputs stay secret. The plan lists each reference and where its outputs came from.
+
     Exit codes: 0 no mandatory violation; 1 internal error (a bug in platform_lib); 2 user error, or the
-    program raised an exception of its own; 3 mandatory policy violations.
+    program raised an exception of its own, or a stack reference cannot be resolved (a cycle, no such
+    project or stack, an unreadable outputs file); 3 mandatory policy violations, in the stack or in
+    a stack it references.
     """
     from .core.errors import PlatformError
     from .preview import PreviewError, load_stack, run_preview
+    from .preview.engine import run_resolving
+    from .preview.references import StackKey, parse_outputs_option
     from .preview.render_k8s import RenderError, check_render_directory, render_kubernetes
     from .preview.report import print_plan
 
@@ -93,22 +104,42 @@ def preview(
             check_render_directory(render_k8s)  # before the preview: a refused directory is exit 2 at once
         except RenderError as error:
             raise _fail_user(str(error)) from None
+    try:
+        files = parse_outputs_option(stack_outputs or [])
+    except PlatformError as error:
+        raise _fail_user(str(error)) from None
+    referenced: list[_Referenced] = []
     with contextlib.ExitStack() as cleanup:
-        try:
-            # The pack starts, and judges each resource as it registers, while the program runs.
-            gate = None if no_policy else cleanup.enter_context(_policy_stream(cwd, stack, policy_pack, load_stack(cwd, stack)))
-            with console.status(f"Previewing stack [bold]{escape(stack)}[/] …", spinner="dots") as status:
-                def progress(count: int, type_token: str, name: str) -> None:
-                    status.update(f"Previewing stack [bold]{escape(stack)}[/] … {count} resources registered ({escape(type_token)} {escape(name)})")
+        def attempt(resolver):
+            # The pack starts, and judges each resource as it registers, while the program runs; a run
+            # stopped to preview a referenced stack first is thrown away with its pack.
+            gate = None if no_policy else _policy_stream(cwd, stack, policy_pack, load_stack(cwd, stack))
+            try:
+                with console.status(f"Previewing stack [bold]{escape(stack)}[/] …", spinner="dots") as status:
+                    def progress(count: int, type_token: str, name: str) -> None:
+                        status.update(f"Previewing stack [bold]{escape(stack)}[/] … {count} resources registered ({escape(type_token)} {escape(name)})")
 
-                plan, logs = run_preview(cwd, stack, on_register=progress, on_resource=gate.submit if gate else None)
+                    result = run_preview(cwd, stack, on_register=progress, on_resource=gate.submit if gate else None, references=resolver)
+            except BaseException:
+                if gate is not None:
+                    gate.close()
+                raise
+            if gate is not None:
+                cleanup.enter_context(gate)
+            return result, gate
+
+        try:
+            settings = load_stack(cwd, stack)
+            (plan, logs), gate = run_resolving(
+                attempt, near=settings.project_dir, current=StackKey(settings.project, settings.stack), files=files,
+                preview_needed=lambda d, k, c, f, cache: _preview_referenced(d, k, c, f, cache, policy_pack, no_policy, show_secrets, referenced))
         except PreviewError as error:
             raise _program_failed(error, cwd, stack) from None
-        except PlatformError as error:  # no such project or stack, a bad stack file, pack or binding
+        except PlatformError as error:  # no such project or stack, a bad stack file, pack or binding, a stack reference
             raise _fail_user(str(error)) from None
         print_plan(console, plan, logs, show_secrets=show_secrets)
         if gate is not None:
-            _judge(plan, gate, stack, sarif_file, markdown_file, show_secrets)
+            _judge(plan, gate, stack, sarif_file, markdown_file, show_secrets, referenced)
     if json_file is not None:
         _write_output("--json", json_file, json.dumps(plan.to_json(show_secrets=show_secrets), indent=2, sort_keys=False, default=str) + "\n")
         count = sum(1 for r in plan.resources if r.type != "pulumi:pulumi:Stack")  # as the "Resources by type" total
@@ -119,8 +150,64 @@ def preview(
         except RenderError as error:
             raise _fail_user(str(error)) from None
         console.print(f"Kubernetes manifests written to [bold]{escape(str(render_k8s))}[/] ({len(written)} objects).")
-    if not no_policy and any(v.get("level") == "mandatory" for v in plan.violations):
+    blocked = any(v.get("level") == "mandatory" for v in plan.violations) or any(r.mandatory for r in referenced)
+    if not no_policy and blocked:
         raise typer.Exit(EXIT_POLICY_VIOLATIONS)
+
+
+@dataclasses.dataclass
+class _Referenced:
+    """A stack previewed first because the previewed program references it: its verdict."""
+
+    key: object
+    project_dir: Path
+    resources: int
+    violations: list
+    gated: bool
+
+    @property
+    def mandatory(self) -> int:
+        return sum(1 for v in self.violations if v.get("level") == "mandatory")
+
+
+def _preview_referenced(project_dir: Path, key, chain, files, cache, policy_pack: Optional[Path], no_policy: bool, show_secrets: bool,
+                        referenced: list) -> object:
+    """Preview a stack a reference needs, first, with its own policy gate; print its verdict and
+    return its outputs. Its own references are resolved the same way.
+
+    Raises:
+        StackReferenceError: its program failed or one of its references cannot be resolved.
+        PolicyGateError: its pack could not be started or configured.
+    """
+    from .policy.report import print_violations
+    from .preview import PreviewError, load_stack, run_preview
+    from .preview.engine import referenced_stack_failed, reference_source, run_resolving, stack_outputs_of
+
+    settings = load_stack(project_dir, key.stack)
+
+    def attempt(resolver):
+        with console.status(f"Previewing the referenced stack [bold]{escape(str(key))}[/] first …", spinner="dots"):
+            return run_preview(project_dir, key.stack, references=resolver)
+
+    try:
+        plan, _ = run_resolving(attempt, near=settings.project_dir, current=key, files=files, cache=cache, chain=chain,
+                                preview_needed=lambda d, k, c, f, cc: _preview_referenced(d, k, c, f, cc, policy_pack, no_policy, show_secrets, referenced))
+    except PreviewError as error:
+        raise referenced_stack_failed(error, key, settings) from None
+    violations: list = []
+    count = sum(1 for r in plan.resources if r.type != "pulumi:pulumi:Stack")
+    console.print(Text.assemble(("Referenced stack ", "bold"), (str(key), "bold magenta"),
+                                f" previewed first ({project_dir}): {count} resources, {len(plan.outputs)} outputs."))
+    if not no_policy:
+        with _policy_stream(project_dir, key.stack, policy_pack, settings) as gate:
+            with console.status(f"Running policy pack {escape(str(gate.pack_dir))} on {escape(str(key))} …", spinner="dots"):
+                violations = gate.judge(plan)
+        if not show_secrets:
+            violations = plan.masked_violations(violations)
+        print_violations(console, violations, pack=str(gate.pack_dir))
+    console.print()
+    referenced.append(_Referenced(key=key, project_dir=project_dir, resources=count, violations=violations, gated=not no_policy))
+    return stack_outputs_of(plan, key, reference_source(project_dir, key))
 
 
 def _program_failed(error, cwd: Path, stack: str) -> typer.Exit:
@@ -227,7 +314,8 @@ def _write_output(option: str, path: Path, text: str) -> None:
         raise _fail_user(f"{option} {path} could not be written: {error.strerror or error}") from None
 
 
-def _judge(plan, gate, stack: str, sarif_file: Optional[Path], markdown_file: Optional[Path], show_secrets: bool = False) -> None:
+def _judge(plan, gate, stack: str, sarif_file: Optional[Path], markdown_file: Optional[Path], show_secrets: bool = False,
+           referenced: Optional[list] = None) -> None:
     """Judge the plan with the running policy pack, print the violations and write the requested
     reports (secret values masked in the messages unless ``show_secrets``)."""
     from .policy.gate import PolicyGateError
@@ -242,10 +330,29 @@ def _judge(plan, gate, stack: str, sarif_file: Optional[Path], markdown_file: Op
         violations = plan.masked_violations(violations)
     print_violations(console, violations, pack=str(gate.pack_dir))
     for option, path, text in (("--sarif", sarif_file, lambda: json.dumps(to_sarif(violations, stack=stack), indent=2) + "\n"),
-                               ("--markdown", markdown_file, lambda: to_markdown(violations, stack=stack))):
+                               ("--markdown", markdown_file, lambda: to_markdown(violations, stack=stack) + _references_markdown(plan, referenced or []))):
         if path is not None:
             _write_output(option, path, text())
             console.print(f"Written [bold]{escape(str(path))}[/].")
+
+
+def _references_markdown(plan, referenced: list) -> str:
+    """The Markdown lines on the plan's stack references (empty when it has none): each reference,
+    where its outputs came from, and the verdict of each stack previewed first."""
+    if not plan.stack_references:
+        return ""
+    from .policy.report import _cell
+
+    verdicts = {str(r.key): r for r in referenced}
+    lines = ["", "#### Stack references", "", "| reference | stack | outputs from | verdict |", "| --- | --- | --- | --- |"]
+    for record in plan.stack_references:
+        from .preview.references import parse_reference
+
+        key = str(parse_reference(record.stack, plan.project))
+        found = verdicts.get(key)
+        verdict = ("not gated" if not found.gated else f"{found.mandatory} mandatory, {len(found.violations) - found.mandatory} advisory") if found else ""
+        lines.append(f"| `{record.name}` | `{record.stack}` | {_cell(record.source)} | {verdict} |")
+    return "\n".join(lines) + "\n"
 
 
 @app.command()

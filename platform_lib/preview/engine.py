@@ -22,11 +22,13 @@ import runpy
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Mapping
+from typing import Any, Callable, TypeVar
 
 import pulumi
 import pulumi_aws
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
@@ -35,8 +37,18 @@ from pulumi.runtime.sync_await import _sync_await
 
 from ..core.errors import ConfigError, Issue, PlatformError
 from .mocks import GCP_PROJECT, PlatformMocks
-from .plan import Plan, PlannedResource, ResourceOptionsRecord, property_path
+from .plan import Plan, PlannedResource, ResourceOptionsRecord, property_path, secret_texts
 from .project import StackSettings, load_stack
+from .references import (
+    STACK_REFERENCE_TYPE,
+    ReferenceNeeded,
+    ReferenceResolver,
+    StackKey,
+    StackOutputs,
+    StackReferenceError,
+    StackReferenceRecord,
+    top_level_name,
+)
 from .transforms import TransformChain
 
 #: Called once per registered resource with (count so far, type token, logical name).
@@ -162,8 +174,18 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         DuplicateResourceError: a second registration of one URN.
     """
 
-    def __init__(self, mocks: pulumi.runtime.Mocks, on_register: ProgressCallback | None = None, on_resource: ResourceCallback | None = None):
+    def __init__(self, mocks: pulumi.runtime.Mocks, on_register: ProgressCallback | None = None, on_resource: ResourceCallback | None = None,
+                 references: ReferenceResolver | None = None):
         super().__init__(mocks)
+        self._references = references
+        #: The StackReferences the program read, in the order it read them.
+        self.stack_references: list[StackReferenceRecord] = []
+        #: Notes for the user about them (e.g. an outputs file without secret values).
+        self.reference_notes: list[str] = []
+        #: The secret values the references gave the program, masked in everything printed.
+        self.reference_secrets: set[str] = set()
+        #: In deferring mode, the stack a reference needs before this run can finish.
+        self.needed: ReferenceNeeded | None = None
         self._on_resource = on_resource
         self.worker_loops: set[asyncio.AbstractEventLoop] = set()
         self.records: list[PlannedResource] = []
@@ -198,9 +220,40 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         return response
 
     def ReadResource(self, request):  # noqa: N802 - the gRPC method name (Resource.get)
+        if request.type == STACK_REFERENCE_TYPE:
+            return self._read_stack_reference(request)
         response = super().ReadResource(request)
         self._remember_worker_loop()
         return response
+
+    def _read_stack_reference(self, request):
+        """Answer a ``pulumi.StackReference`` read as the engine does: ``outputs`` (secret ones
+        wrapped as secrets) and ``secretOutputNames``, from the run's :class:`ReferenceResolver`.
+
+        Raises (to the program):
+            StackReferenceError: no resolver (a program run with no project), or it cannot resolve.
+            ReferenceNeeded: deferring, and the referenced stack is not previewed yet.
+        """
+        name = request.id or request.name
+        if self._references is None:
+            raise StackReferenceError(f"pulumi.StackReference({name!r}): this run has no way to resolve stack references (run the "
+                                      f"project with mlplat preview or platform_lib.testing.preview_project, which preview the "
+                                      f"referenced stack or read --stack-outputs)")
+        try:
+            resolved = self._references.resolve(name, StackKey(pulumi.get_project(), pulumi.get_stack()))
+        except ReferenceNeeded as needed:
+            self.needed = self.needed or needed
+            raise
+        secret = set(resolved.secret_names)
+        outputs = {key: ({_SIG: rpc._special_secret_sig, "value": value} if key in secret else value) for key, value in resolved.outputs.items()}
+        properties = struct_pb2.Struct()
+        properties.update({"name": name, "outputs": outputs, "secretOutputNames": sorted(secret)})
+        self.stack_references.append(StackReferenceRecord(name=request.name, stack=name, source=resolved.source, kind=resolved.kind,
+                                                          output_names=sorted(resolved.outputs), secret_names=sorted(secret)))
+        self.reference_notes.extend(n for n in resolved.notes if n not in self.reference_notes)
+        self.reference_secrets |= secret_texts(resolved.outputs, sorted(secret))
+        urn = self.make_urn(request.parent, request.type, request.name)
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=properties)
 
     def RegisterStackTransform(self, request):  # noqa: N802 - the gRPC method name
         self._transforms.add_stack_transform(request)
@@ -211,6 +264,8 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         return super().RegisterStackInvokeTransform(request)
 
     def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
+        if self.needed is not None:  # deferring: this run is thrown away, stop it early
+            raise self.needed
         urn = self.make_urn(request.parent, request.type, request.name)
         with self._registered_urns_lock:
             if urn in self._registered_urns:
@@ -345,19 +400,19 @@ def aws_region(config: dict[str, str]) -> str:
 
 
 def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_register: ProgressCallback | None,
-         on_resource: ResourceCallback | None = None) -> tuple[Plan, list[tuple[str, str]]]:
+         on_resource: ResourceCallback | None = None, references: ReferenceResolver | None = None) -> tuple[Plan, list[tuple[str, str]]]:
     config = stack_settings.config
     region = aws_region(config)
     asyncio.set_event_loop(asyncio.new_event_loop())
     asyncio.get_event_loop().set_exception_handler(_ignore_unretrieved_exceptions)
     mocks = PlatformMocks(stack=stack_settings.stack, region=region, gcp_project=config.get("gcp:project", GCP_PROJECT))
-    monitor = RecordingMonitor(mocks, on_register, on_resource)
+    monitor = RecordingMonitor(mocks, on_register, on_resource, references)
     logger = logging.getLogger(f"mlplat.preview.{stack_settings.project}.{stack_settings.stack}")
     logger.propagate = False
     handler = _CollectingHandler()
     logger.addHandler(handler)
     plan = Plan(project=stack_settings.project, stack=stack_settings.stack, resources=monitor.records, outputs={},
-                known_secrets=stack_settings.secret_values())
+                known_secrets=stack_settings.secret_values(), stack_references=monitor.stack_references)
     handler.messages.extend(("warning", note) for note in stack_settings.notes)
     order = ConstructionOrder()
     try:
@@ -375,8 +430,16 @@ def _run(stack_settings: StackSettings, program: Callable[[], Any] | None, on_re
                 # Serialized as the SDK sends them to the engine, so secret outputs keep their marker.
                 outputs = _sync_await(rpc.serialize_properties(dict(getattr(root, "outputs", None) or {}), {}))
             except BaseException as error:  # noqa: BLE001 - re-raised with the partial plan
+                if monitor.needed is not None:
+                    raise monitor.needed from None
                 order.sort(plan.resources)
+                plan.known_secrets |= monitor.reference_secrets
+                handler.messages.extend(("warning", note) for note in monitor.reference_notes)
                 raise PreviewError(error, plan, handler.messages) from error
+        if monitor.needed is not None:  # the program survived the failed read: its run is thrown away all the same
+            raise monitor.needed
+        plan.known_secrets |= monitor.reference_secrets
+        handler.messages.extend(("warning", note) for note in monitor.reference_notes)
         order.sort(plan.resources)
         plan.outputs = struct_to_plain(outputs, plan.secret_outputs)
         return plan, handler.messages
@@ -400,6 +463,7 @@ def run_preview(
     config_overrides: dict[str, Any] | None = None,
     on_register: ProgressCallback | None = None,
     on_resource: ResourceCallback | None = None,
+    references: ReferenceResolver | None = None,
 ) -> tuple[Plan, list[tuple[str, str]]]:
     """Preview one stack of a Pulumi Python project with mocked providers.
 
@@ -411,6 +475,9 @@ def run_preview(
             non-string values are passed as JSON, as the Pulumi CLI does.
         on_register: progress callback, called once per registered resource.
         on_resource: called with each resource's record as soon as it is registered.
+        references: answers the program's ``pulumi.StackReference`` reads (:mod:`.references`);
+            default: outputs of the referenced stacks' own previews, run first (no policy gate),
+            their projects found near ``project_dir``.
 
     Returns:
         The plan, and the messages the program logged through ``pulumi.log`` as (level, text).
@@ -419,11 +486,85 @@ def run_preview(
         ProjectError: no project, or no such stack.
         PreviewError: the program raised; ``error.__cause__`` is the original exception (a
             :class:`~platform_lib.core.errors.PlatformError` for user mistakes) and ``error.plan``
-            holds whatever was registered before it.
+            holds whatever was registered before it. A reference that cannot be resolved is a
+            :class:`~platform_lib.preview.references.StackReferenceError` in its cause chain.
     """
     stack_settings = load_stack(project_dir, stack)
     stack_settings.config.update(_config_text(config_overrides))
-    return _run_isolated(stack_settings, program, on_register, on_resource)
+    if references is not None:
+        return _run_isolated(stack_settings, program, on_register, on_resource, references)
+    current = StackKey(stack_settings.project, stack_settings.stack)
+    return run_resolving(lambda resolver: _run_isolated(stack_settings, program, on_register, on_resource, resolver),
+                         near=stack_settings.project_dir, current=current, preview_needed=preview_referenced_stack)
+
+
+T = TypeVar("T")
+#: Previews a stack a reference needs and returns its outputs: (project directory, stack, the chain
+#: of stacks that led to it (outermost first), the outputs files, the cache of previewed stacks).
+PreviewNeeded = Callable[[Path, StackKey, tuple[StackKey, ...], Mapping[StackKey, Path], dict[StackKey, StackOutputs]], StackOutputs]
+
+
+def run_resolving(attempt: Callable[[ReferenceResolver], T], *, near: Path, current: StackKey, preview_needed: PreviewNeeded,
+                  files: Mapping[StackKey, Path] | None = None, cache: dict[StackKey, StackOutputs] | None = None,
+                  chain: tuple[StackKey, ...] = ()) -> T:
+    """Run ``attempt`` (one run of the program of ``current``) until every stack it references is
+    resolved: each time it stops on a stack not previewed yet (:class:`ReferenceNeeded`), that
+    stack is previewed with ``preview_needed``, its outputs cached, and ``attempt`` runs again.
+
+    Raises:
+        whatever ``attempt`` or ``preview_needed`` raise; a cycle is a ``StackReferenceError``.
+    """
+    files = files or {}
+    cache = {} if cache is None else cache
+    while True:
+        try:
+            return attempt(ReferenceResolver(near=near, files=files, cache=cache, chain=chain))
+        except ReferenceNeeded as needed:
+            if needed.key in cache:  # defensive: a cached stack is never needed twice
+                raise StackReferenceError(f"{needed.key} was previewed but the program still needs it") from None
+            cache[needed.key] = preview_needed(needed.project_dir, needed.key, (*chain, current), files, cache)
+
+
+def stack_outputs_of(plan: Plan, key: StackKey, source: str) -> StackOutputs:
+    """A previewed stack's outputs as a reference resolves to them (secret names: the top-level
+    outputs with a secret path)."""
+    secret = sorted({top_level_name(path) for path in plan.secret_outputs} & set(plan.outputs))
+    return StackOutputs(key=key, outputs=dict(plan.outputs), secret_names=secret, source=source, kind="preview")
+
+
+def preview_referenced_stack(project_dir: Path, key: StackKey, chain: tuple[StackKey, ...], files: Mapping[StackKey, Path],
+                             cache: dict[StackKey, StackOutputs]) -> StackOutputs:
+    """Preview a referenced stack (no policy gate) and return its outputs; its own references are
+    resolved the same way, ``chain`` guarding against cycles.
+
+    Raises:
+        StackReferenceError: its program failed (the message says why), or one of its references
+            cannot be resolved.
+    """
+    settings = load_stack(project_dir, key.stack)
+    try:
+        plan, _ = run_resolving(lambda resolver: _run_isolated(settings, None, None, None, resolver), near=settings.project_dir,
+                                current=key, preview_needed=preview_referenced_stack, files=files, cache=cache, chain=chain)
+    except PreviewError as error:
+        raise referenced_stack_failed(error, key, settings) from None
+    return stack_outputs_of(plan, key, reference_source(project_dir, key))
+
+
+def referenced_stack_failed(error: PreviewError, key: StackKey, settings: StackSettings) -> StackReferenceError:
+    """The error for a referenced stack whose program failed: its own reference error as it is,
+    anything else explained (:func:`~platform_lib.preview.failure.explain`) and named."""
+    from .failure import _chain, explain
+
+    for link in _chain(error.__cause__ or error):
+        if isinstance(link, StackReferenceError):
+            return link
+    failure = explain(error.__cause__ or error, settings)
+    return StackReferenceError(f"previewing the referenced stack {key} ({settings.project_dir}) failed: {failure.message}")
+
+
+def reference_source(project_dir: Path, key: StackKey) -> str:
+    """How the plan names outputs that came from a stack's preview."""
+    return f"preview of {project_dir} (stack {key.stack})"
 
 
 def run_program(
@@ -457,13 +598,13 @@ def _config_text(values: dict[str, Any] | None) -> dict[str, str]:
 
 
 def _run_isolated(stack_settings: StackSettings, program: Callable[[], Any] | None, on_register: ProgressCallback | None,
-                  on_resource: ResourceCallback | None = None) -> tuple[Plan, list[tuple[str, str]]]:
+                  on_resource: ResourceCallback | None = None, references: ReferenceResolver | None = None) -> tuple[Plan, list[tuple[str, str]]]:
     """Run on a new thread in a fresh context, so no SDK state is shared between runs."""
     result: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            result["value"] = _run(stack_settings, program, on_register, on_resource)
+            result["value"] = _run(stack_settings, program, on_register, on_resource, references)
         except BaseException as error:  # noqa: BLE001 - handed back to the calling thread
             result["error"] = error
 

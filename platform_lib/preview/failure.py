@@ -100,6 +100,26 @@ def _config_message(error: pulumi.ConfigMissingError | pulumi.ConfigTypeError, s
     return f"the config key {key!r} of stack {settings.stack!r} is {shown}; the program reads it as {error.expect_type}"
 
 
+def _missing_stack_output(error: BaseException) -> str | None:
+    """The message for ``StackReference.require_output(name)`` of an output the referenced stack does
+    not export: the SDK raises a bare ``KeyError`` from its own lambda (``stack_reference.py``),
+    whose locals hold the name and the outputs."""
+    if not isinstance(error, KeyError) or error.__traceback__ is None:
+        return None
+    tb = error.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    if Path(tb.tb_frame.f_code.co_filename).name != "stack_reference.py" or tb.tb_frame.f_globals.get("__name__") != "pulumi.stack_reference":
+        return None
+    arguments = tb.tb_frame.f_locals.get("l")
+    if not (isinstance(arguments, list) and len(arguments) == 2 and isinstance(arguments[1], dict)):
+        return None
+    name, outputs = arguments
+    exported = ", ".join(sorted(map(str, outputs))) or "none"
+    return (f"pulumi.StackReference.require_output({name!r}): the referenced stack exports no output {name!r} "
+            f"(its outputs: {exported}); use get_output({name!r}) for an output that may be absent (it gives None)")
+
+
 def explain(error: BaseException, settings: StackSettings) -> Failure:
     """Sort a program's failure (``PreviewError.__cause__``) for the stack it ran for.
 
@@ -118,6 +138,9 @@ def explain(error: BaseException, settings: StackSettings) -> Failure:
             return Failure(False, _config_message(link, settings))
     root = chain[-1]
     program_dir = settings.program_dir.resolve()
+    missing = _missing_stack_output(root)
+    if missing is not None:
+        return Failure(False, missing)
     if isinstance(root, pydantic.ValidationError) and not _raised_by_library(root, program_dir):
         error_as_args = ComponentArgsError(f"invalid arguments for {root.title}", issues_from_validation_error(root, prefix=root.title))
         return Failure(False, f"{error_as_args}\nRaised at (the program's frames):\n{program_traceback(root, program_dir)}")

@@ -191,6 +191,9 @@ class Plan:
         secret_outputs: property paths of the stack outputs that are secret.
         known_secrets: secret values the program did not get through an output: the decrypted
             ``secure:`` config values. Masked wherever they appear in printed or written text.
+        stack_references: the ``pulumi.StackReference`` reads of the program
+            (:class:`~platform_lib.preview.references.StackReferenceRecord`: the stack, where its
+            outputs came from, their names); the values are not kept.
     """
 
     project: str
@@ -200,6 +203,7 @@ class Plan:
     violations: list[dict[str, Any]] = field(default_factory=list)
     secret_outputs: list[str] = field(default_factory=list)
     known_secrets: set[str] = field(default_factory=set)
+    stack_references: list[Any] = field(default_factory=list)
 
     def secret_texts(self) -> set[str]:
         """Every secret value of the plan as text: the known secrets, and what each secret input and
@@ -238,4 +242,5 @@ class Plan:
             "outputs": self.outputs if show_secrets else mask(self.outputs, self.secret_outputs, known),
             "secret_outputs": list(self.secret_outputs),
             "violations": self.violations if show_secrets else mask_violations(self.violations, known),
+            **({"stack_references": [r.to_json() for r in self.stack_references]} if self.stack_references else {}),
         }

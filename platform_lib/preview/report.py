@@ -101,6 +101,20 @@ def outputs_table(plan: Plan, *, show_secrets: bool = False) -> Table:
     return table
 
 
+def references_table(plan: Plan) -> Table:
+    """The stack references the program read: the stack, where its outputs came from (an outputs
+    file, or the referenced stack's preview run first) and their names, secret ones marked."""
+    table = Table(title="Stack references", title_justify="left", show_edge=False)
+    table.add_column("reference", style="bold", no_wrap=True)
+    table.add_column("stack", no_wrap=True)
+    table.add_column("outputs from", overflow="fold")
+    table.add_column("outputs", overflow="fold")
+    for record in plan.stack_references:
+        names = ", ".join(f"{n} (secret)" if n in record.secret_names else n for n in record.output_names)
+        table.add_row(Text(record.name), Text(record.stack), Text(record.source), Text(names))
+    return table
+
+
 def print_plan(console: Console, plan: Plan, logs: list[tuple[str, str]], *, show_secrets: bool = False) -> None:
     """Print the tree, the counts, the outputs and the program's warnings and errors; secret values
     are masked (``[secret]``) unless ``show_secrets``."""
@@ -110,6 +124,9 @@ def print_plan(console: Console, plan: Plan, logs: list[tuple[str, str]], *, sho
     console.print()
     if plan.outputs:
         console.print(outputs_table(plan, show_secrets=show_secrets))
+        console.print()
+    if plan.stack_references:
+        console.print(references_table(plan))
         console.print()
     if print_warnings(console, logs, set() if show_secrets else plan.secret_texts()):
         console.print()
