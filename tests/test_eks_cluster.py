@@ -110,6 +110,7 @@ def test_gpu_node_group_uses_the_nvidia_ami_the_gpu_taint_and_scales_to_zero(pla
     assert gpu["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
     assert gpu["labels"] == {"mlplat.io/node-pool": "gpu-a10g", "nvidia.com/gpu.present": "true", "mlplat.io/accelerator": "nvidia"}
     assert gpu["launchTemplate"] == {"id": template.id, "version": "1"}
+    assert find(plan, "aws:eks/nodeGroup:NodeGroup", "ml-gpu-a10g").options.ignore_changes == ["scalingConfig.desiredSize"]  # the autoscaler's
     system = find(plan, "aws:eks/nodeGroup:NodeGroup", "ml-system").inputs
     assert system["amiType"] == "AL2023_x86_64_STANDARD" and system["capacityType"] == "ON_DEMAND"
     assert system["scalingConfig"] == {"minSize": 2, "maxSize": 4, "desiredSize": 2} and system["taints"] == []
@@ -210,6 +211,11 @@ def test_given_subnets_make_no_vpc_and_public_cidrs_open_the_public_endpoint():
     ({"system_node_group": {"name": "system", "instance_types": ["m6i.large"], "min_size": 0, "max_size": 3}},
      "EksCluster(ml).system_node_group.taints: got []; expected a NoSchedule or NoExecute taint on a group that scales to zero (min_size 0): "
      "untainted, any pod lands on it and keeps it from scaling back to zero"),
+    ({"team_access": [{"role_arn": ADMIN, "kubernetes_groups": ["fraud-developers"]}]},
+     f"EksCluster(ml).team_access[0].role_arn: got '{ADMIN}'; expected a role not already given access (an IAM principal can be in one EKS access entry only)"),
+    ({"gpu_node_groups": [{"name": "gpu", "instance_types": ["g5.xlarge"], "labels": {"team": "fraud research"}}]},
+     "EksCluster(ml).gpu_node_groups[0].labels: got {'team': 'fraud research'}; expected Kubernetes labels: keys [prefix/]name, values up to 63 alphanumerics, "
+     "'-', '_', '.' (bad: 'team': 'fraud research')"),
     ({"subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]},
      "EksCluster(ml).vpc_id: got None; expected vpc_id together with subnet_ids (the subnets' VPC), or neither (the cluster makes its VPC)"),
     ({"team_access": [{"role_arn": TEAM, "kubernetes_groups": ["system:masters"]}]},

@@ -169,6 +169,10 @@ ADDONS = ("vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver")
 _ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _GROUP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
+#: Kubernetes label keys and values, and taint keys (source: Kubernetes docs, "Labels and Selectors",
+#: syntax and character set; a taint key follows the label key syntax, "Taints and Tolerations").
+_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 
 
 def _tag_value(value: Any) -> Any:
@@ -213,6 +217,20 @@ class Taint(BaseModel):
     value: str = Field(default="", max_length=63)
     effect: Literal["NoSchedule", "NoExecute", "PreferNoSchedule"] = "NoSchedule"
 
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not _LABEL_KEY.fullmatch(value):
+            raise ValueError("a taint key in label key syntax: [prefix/]name, name of 1-63 alphanumerics, '-', '_', '.'")
+        return value
+
+    @field_validator("value")
+    @classmethod
+    def _value(cls, value: str) -> str:
+        if not _LABEL_VALUE.fullmatch(value):
+            raise ValueError("a taint value in label value syntax: up to 63 alphanumerics, '-', '_', '.', alphanumeric at both ends")
+        return value
+
 
 class NodeGroupSpec(BaseModel):
     """One managed node group.
@@ -248,6 +266,14 @@ class NodeGroupSpec(BaseModel):
         if not _GROUP_NAME.fullmatch(value):
             raise ValueError("a node group name of 1-31 lower-case letters, digits and '-', starting with a letter or digit")
         return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        for key, value in labels.items():
+            if not _LABEL_KEY.fullmatch(key) or not _LABEL_VALUE.fullmatch(value):
+                raise ValueError(f"Kubernetes labels: keys [prefix/]name, values up to 63 alphanumerics, '-', '_', '.' (bad: {key!r}: {value!r})")
+        return labels
 
     @model_validator(mode="after")
     def _sizes_and_types(self) -> "NodeGroupSpec":
@@ -455,6 +481,13 @@ class EksClusterArgs(ComponentArgs):
                 problems.append((("gpu_node_groups", index, "name"), group.name, f"a node group name used once (taken: {', '.join(names)})"))
             if not group.gpu:
                 problems.append((("gpu_node_groups", index, "gpu"), False, "true (or leave it out: gpu_node_groups are GPU groups)"))
+        # An IAM principal can be in one access entry only (Amazon EKS User Guide, "Create access entries").
+        seen = [self.platform_admin_role_arn] if isinstance(self.platform_admin_role_arn, str) else []
+        for index, team in enumerate(self.team_access):
+            if isinstance(team.role_arn, str):
+                if team.role_arn in seen:
+                    problems.append((("team_access", index, "role_arn"), team.role_arn, "a role not already given access (an IAM principal can be in one EKS access entry only)"))
+                seen.append(team.role_arn)
         if problems:
             raise located_validation_error("EksClusterArgs", problems)
         return self
