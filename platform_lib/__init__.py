@@ -5,10 +5,11 @@ The public components, importable from here (each loads its cloud's SDK on first
     from platform_lib import S3DataBucket, TeamNamespace
 
 AWS: :class:`S3DataBucket`, :class:`AccessLogBucket`, :class:`AwsGpuTrainingBox`,
-:class:`StaticSite`. Google Cloud: :class:`GcsDataBucket`, :class:`TeamWorkloadIdentity`,
+:class:`StaticSite`, :class:`EksCluster`. Google Cloud: :class:`GcsDataBucket`, :class:`TeamWorkloadIdentity`,
 :class:`GcpGpuTrainingBox`. Kubernetes: :class:`TeamNamespace`, :class:`ModelEndpoint`. Each has
 an args model of the same name plus ``Args``; :class:`ResourceQuotaSpec` (a
-TeamNamespace's quota) and :class:`ServicePrincipal` (a grant to an AWS service) build arguments. Errors: :class:`ComponentArgsError` (a component
+TeamNamespace's quota), :class:`ServicePrincipal` (a grant to an AWS service), :class:`NodeGroupSpec`
+and :class:`TeamAccess` (an EksCluster's node groups and team access) build arguments. Errors: :class:`ComponentArgsError` (a component
 refused its arguments; nothing was registered), :class:`ConfigError` (bad stack config), both
 :class:`PlatformError`.
 """
@@ -29,6 +30,7 @@ COMPONENTS: dict[str, str] = {
     "AccessLogBucket": "platform_lib.aws.data_bucket",
     "AwsGpuTrainingBox": "platform_lib.aws.gpu_training_box",
     "StaticSite": "platform_lib.aws.static_site",
+    "EksCluster": "platform_lib.aws.eks_cluster",
     "GcsDataBucket": "platform_lib.gcp.data_bucket",
     "TeamWorkloadIdentity": "platform_lib.gcp.data_bucket",
     "GcpGpuTrainingBox": "platform_lib.gcp.gpu_training_box",
@@ -39,6 +41,8 @@ COMPONENTS: dict[str, str] = {
 ARGUMENT_TYPES: dict[str, str] = {
     "ResourceQuotaSpec": "platform_lib.k8s.quota",
     "ServicePrincipal": "platform_lib.aws.principals",
+    "NodeGroupSpec": "platform_lib.aws.eks_cluster",
+    "TeamAccess": "platform_lib.aws.eks_cluster",
 }
 _EXPORTS = {**COMPONENTS, **{f"{name}Args": module for name, module in COMPONENTS.items()}, **ARGUMENT_TYPES}
 
@@ -58,6 +62,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .aws.data_bucket import AccessLogBucket, AccessLogBucketArgs, S3DataBucket, S3DataBucketArgs
     from .aws.gpu_training_box import AwsGpuTrainingBox, AwsGpuTrainingBoxArgs
     from .aws.static_site import StaticSite, StaticSiteArgs
+    from .aws.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec, TeamAccess
     from .gcp.data_bucket import GcsDataBucket, GcsDataBucketArgs, TeamWorkloadIdentity, TeamWorkloadIdentityArgs
     from .gcp.gpu_training_box import GcpGpuTrainingBox, GcpGpuTrainingBoxArgs
     from .k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs

@@ -118,6 +118,17 @@ BASE: dict[str, dict[str, Any]] = {
         "podSelector": {}, "policyTypes": ["Ingress", "Egress"],
         "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"protocol": "TCP", "port": 8080}]}],
         "egress": [{"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}, {"ipBlock": {"cidr": "0.0.0.0/1"}}], "ports": [{"protocol": "TCP", "port": 443}]}]}},
+    "aws:eks/cluster:Cluster": {
+        "name": "ml", "roleArn": "arn:aws:iam::123456789012:role/ml-cluster", "version": "1.35", "tags": TAGS,
+        "vpcConfig": {"subnetIds": ["subnet-1", "subnet-2"], "endpointPrivateAccess": True, "endpointPublicAccess": False},
+        "encryptionConfig": {"provider": {"keyArn": "arn:aws:kms:us-east-1:123456789012:key/k"}, "resources": ["secrets"]},
+        "enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"],
+        "accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}},
+    "aws:eks/nodeGroup:NodeGroup": {
+        "clusterName": "ml", "nodeRoleArn": "arn:aws:iam::123456789012:role/ml-node", "subnetIds": ["subnet-1", "subnet-2"],
+        "scalingConfig": {"minSize": 0, "maxSize": 4, "desiredSize": 0}, "amiType": "AL2023_x86_64_NVIDIA", "instanceTypes": ["g5.xlarge"],
+        "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}], "launchTemplate": {"id": "lt-0abc", "version": "1"}, "tags": TAGS},
+    "aws:eks/addon:Addon": {"clusterName": "ml", "addonName": "vpc-cni", "configurationValues": json.dumps({"enableNetworkPolicy": "true"}), "tags": TAGS},
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": {"metadata": METADATA, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
                                                             "subjects": [{"kind": "Group", "name": "ml-fraud-engineers"}]},
 }

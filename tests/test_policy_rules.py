@@ -144,6 +144,26 @@ CASES = [
     ("ec2-no-admin-ports-from-anywhere", "aws:ec2/securityGroupRule:SecurityGroupRule",
      lambda p: p.update(fromPort=3389, toPort=3389, cidrBlocks=["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"], ipv6CidrBlocks=[]),
      "'subject' rule opens RDP (3389) to 0.0.0.0/0 (0.0.0.0/2, 64.0.0.0/2, 128.0.0.0/1 together)"),
+    # EKS
+    ("eks-endpoint-not-public-to-internet", "aws:eks/cluster:Cluster", lambda p: p["vpcConfig"].pop("endpointPublicAccess"),
+     "cluster 'subject' has a public API endpoint open to 0.0.0.0/0 (publicAccessCidrs unset)"),
+    ("eks-endpoint-not-public-to-internet", "aws:eks/cluster:Cluster",
+     lambda p: p["vpcConfig"].update(endpointPublicAccess=True, publicAccessCidrs=["0.0.0.0/1", "128.0.0.0/1"]),
+     "cluster 'subject' has a public API endpoint open to 0.0.0.0/0 (publicAccessCidrs 0.0.0.0/1, 128.0.0.0/1)"),
+    ("eks-secrets-encryption", "aws:eks/cluster:Cluster", lambda p: p.pop("encryptionConfig"),
+     "cluster 'subject' does not encrypt Secrets with a KMS key (encryptionConfig)"),
+    ("eks-secrets-encryption", "aws:eks/cluster:Cluster", lambda p: p["encryptionConfig"].update(resources=[]),
+     "cluster 'subject' does not encrypt Secrets with a KMS key (encryptionConfig)"),
+    ("eks-control-plane-logging", "aws:eks/cluster:Cluster", lambda p: p.update(enabledClusterLogTypes=["api", "audit"]),
+     "cluster 'subject' does not log authenticator, controllerManager, scheduler"),
+    ("ec2-launch-template-imds-hop-limit", "aws:ec2/launchTemplate:LaunchTemplate", lambda p: p["metadataOptions"].update(httpPutResponseHopLimit=2),
+     "launch template 'subject' has metadataOptions.httpPutResponseHopLimit 2, above 1"),
+    ("eks-node-group-launch-template", "aws:eks/nodeGroup:NodeGroup", lambda p: p.pop("launchTemplate"),
+     "node group 'subject' uses no launch template (EKS's default allows IMDS hop limit 2)"),
+    ("eks-vpc-cni-network-policy", "aws:eks/addon:Addon", lambda p: p.update(configurationValues=json.dumps({"enableNetworkPolicy": "false"})),
+     "add-on 'subject' (vpc-cni) does not set enableNetworkPolicy to \"true\": NetworkPolicies are not enforced"),
+    ("eks-vpc-cni-network-policy", "aws:eks/addon:Addon", lambda p: p.pop("configurationValues"),
+     "add-on 'subject' (vpc-cni) does not set enableNetworkPolicy to \"true\": NetworkPolicies are not enforced"),
     # GCE
     ("gce-no-external-ip", "gcp:compute/instance:Instance", lambda p: p["networkInterfaces"][0].update(accessConfigs=[{}]),
      "'subject' networkInterfaces[0] has an external access config"),
@@ -431,3 +451,24 @@ def test_root_uid_in_every_form_the_wire_carries(uid):
     subject = resource("kubernetes:apps/v1:Deployment", lambda p: container(p)["securityContext"].update(runAsUser=uid))
     assert get_rule("k8s-run-as-non-root").run(subject, PROD) == ["Deployment 'subject' containers[server] sets runAsUser 0"]
     assert get_rule("k8s-run-as-non-root").run(resource("kubernetes:apps/v1:Deployment", lambda p: container(p)["securityContext"].update(runAsUser="nobody")), PROD) == []
+
+
+def test_eks_private_endpoint_and_narrow_public_cidrs_pass():
+    rule = get_rule("eks-endpoint-not-public-to-internet")
+    narrow = resource("aws:eks/cluster:Cluster", lambda p: p["vpcConfig"].update(endpointPublicAccess=True, publicAccessCidrs=["203.0.113.0/24"]))
+    private_with_default_cidrs = resource("aws:eks/cluster:Cluster", lambda p: p["vpcConfig"].update(publicAccessCidrs=["0.0.0.0/0"]))
+    assert rule.run(narrow, PROD) == [] and rule.run(private_with_default_cidrs, PROD) == []
+
+
+def test_other_eks_addons_and_hop_limit_1_pass():
+    coredns = resource("aws:eks/addon:Addon", lambda p: (p.update(addonName="coredns"), p.pop("configurationValues")))
+    assert get_rule("eks-vpc-cni-network-policy").run(coredns, PROD) == []
+    unset = resource("aws:ec2/launchTemplate:LaunchTemplate", lambda p: p["metadataOptions"].pop("httpPutResponseHopLimit"))
+    assert get_rule("ec2-launch-template-imds-hop-limit").run(unset, PROD) == []
+
+
+def test_eks_policies_are_mandatory_in_prod_and_logging_advisory_in_dev():
+    for name in ("eks-endpoint-not-public-to-internet", "eks-secrets-encryption", "ec2-launch-template-imds-hop-limit"):
+        assert get_rule(name).levels == {"dev": "mandatory", "staging": "mandatory", "prod": "mandatory"}, name
+    for name in ("eks-control-plane-logging", "eks-node-group-launch-template", "eks-vpc-cni-network-policy"):
+        assert get_rule(name).levels == {"dev": "advisory", "staging": "mandatory", "prod": "mandatory"}, name
