@@ -6,7 +6,7 @@ The public components, importable from here (each loads its cloud's SDK on first
 
 AWS: :class:`S3DataBucket`, :class:`AccessLogBucket`, :class:`AwsGpuTrainingBox`,
 :class:`StaticSite`, :class:`EksCluster`. Google Cloud: :class:`GcsDataBucket`, :class:`TeamWorkloadIdentity`,
-:class:`GcpGpuTrainingBox`. Kubernetes: :class:`TeamNamespace`, :class:`ModelEndpoint`. Each has
+:class:`GcpGpuTrainingBox`, :class:`GkeCluster`. Kubernetes: :class:`TeamNamespace`, :class:`ModelEndpoint`. Each has
 an args model of the same name plus ``Args``; :class:`ResourceQuotaSpec` (a
 TeamNamespace's quota), :class:`ServicePrincipal` (a grant to an AWS service), :class:`NodeGroupSpec`
 and :class:`TeamAccess` (an EksCluster's node groups and team access) build arguments. Errors: :class:`ComponentArgsError` (a component
@@ -34,6 +34,7 @@ COMPONENTS: dict[str, str] = {
     "GcsDataBucket": "platform_lib.gcp.data_bucket",
     "TeamWorkloadIdentity": "platform_lib.gcp.data_bucket",
     "GcpGpuTrainingBox": "platform_lib.gcp.gpu_training_box",
+    "GkeCluster": "platform_lib.gcp.gke_cluster",
     "TeamNamespace": "platform_lib.k8s.team_namespace",
     "ModelEndpoint": "platform_lib.k8s.model_endpoint",
 }
@@ -65,6 +66,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .aws.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec, TeamAccess
     from .gcp.data_bucket import GcsDataBucket, GcsDataBucketArgs, TeamWorkloadIdentity, TeamWorkloadIdentityArgs
     from .gcp.gpu_training_box import GcpGpuTrainingBox, GcpGpuTrainingBoxArgs
+    from .gcp.gke_cluster import GkeCluster, GkeClusterArgs
     from .k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
     from .k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
     from .k8s.quota import ResourceQuotaSpec

@@ -448,3 +448,27 @@ def _launch_template(context: MockContext) -> tuple[str, dict[str, Any]]:
 def _log_group(context: MockContext) -> tuple[str, dict[str, Any]]:
     name = context.physical_name(context.inputs.get("name"), max_length=512)
     return name, {"name": name, "arn": f"arn:aws:logs:{context.region}:{ACCOUNT_ID}:log-group:{name}", **_aws_tags(context)}
+
+# --- GkeCluster (platform_lib/gcp/gke_cluster.py) ------------------------------------------------
+
+@resource_state("gcp:container/cluster:Cluster")
+def _gke_cluster(context: MockContext) -> tuple[str, dict[str, Any]]:
+    """A GKE cluster's computed state: the control plane's endpoint (the first usable address of
+    ``masterIpv4CidrBlock`` for a private endpoint), a CA certificate (base64 placeholder) and the
+    version GKE's REGULAR channel offers."""
+    import base64
+    import ipaddress
+
+    name = context.physical_name(context.inputs.get("name"), max_length=40)
+    project = context.inputs.get("project") or context.gcp_project
+    location = context.inputs.get("location") or "europe-west4"
+    private = context.inputs.get("privateClusterConfig") or {}
+    master = ipaddress.ip_network(private.get("masterIpv4CidrBlock") or "172.16.0.0/28", strict=False)
+    endpoint = str(master.network_address + 2)
+    ca = base64.b64encode(f"-----BEGIN CERTIFICATE-----\nmock-ca-{context.digest(16)}\n-----END CERTIFICATE-----\n".encode()).decode()
+    master_auth = {**(context.inputs.get("masterAuth") or {}), "clusterCaCertificate": ca}
+    version = context.inputs.get("minMasterVersion") or "1.33.5-gke.1080000"
+    return f"projects/{project}/locations/{location}/clusters/{name}", {
+        "name": name, "project": project, "location": location, "endpoint": endpoint, "masterAuth": master_auth,
+        "masterVersion": version, "selfLink": f"https://container.googleapis.com/v1/projects/{project}/locations/{location}/clusters/{name}",
+    }
