@@ -29,6 +29,7 @@ COMPONENTS: dict[str, str] = {
     "AccessLogBucket": "platform_lib.aws.data_bucket",
     "AwsGpuTrainingBox": "platform_lib.aws.gpu_training_box",
     "StaticSite": "platform_lib.aws.static_site",
+    "ControllerRole": "platform_lib.aws.controller_roles",
     "GcsDataBucket": "platform_lib.gcp.data_bucket",
     "TeamWorkloadIdentity": "platform_lib.gcp.data_bucket",
     "GcpGpuTrainingBox": "platform_lib.gcp.gpu_training_box",
@@ -59,6 +60,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .aws.data_bucket import AccessLogBucket, AccessLogBucketArgs, S3DataBucket, S3DataBucketArgs
     from .aws.gpu_training_box import AwsGpuTrainingBox, AwsGpuTrainingBoxArgs
     from .aws.static_site import StaticSite, StaticSiteArgs
+    from .aws.controller_roles import ControllerRole, ControllerRoleArgs
     from .gcp.data_bucket import GcsDataBucket, GcsDataBucketArgs, TeamWorkloadIdentity, TeamWorkloadIdentityArgs
     from .gcp.gpu_training_box import GcpGpuTrainingBox, GcpGpuTrainingBoxArgs
     from .k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs

@@ -376,6 +376,17 @@ def test_unscopable_actions_may_use_any_resource():
     assert rule.run(subject, PROD) == []
 
 
+def test_actions_without_resource_types_may_use_any_resource_but_scopable_reads_may_not():
+    """The Service Authorization Reference lists no resource type for acm:ListCertificates or
+    shield:CreateProtection ('*' is the only value AWS accepts); acm:DescribeCertificate has one."""
+    rule = get_rule("iam-no-wildcard-resource")
+    unscopable = {"Sid": "Certs", "Effect": "Allow", "Action": ["acm:ListCertificates", "shield:CreateProtection", "elasticloadbalancing:SetWebAcl"], "Resource": "*"}
+    assert rule.run(resource("aws:iam/policy:Policy", set_json("policy", _add_statement(unscopable))), PROD) == []
+    scopable = {"Sid": "Certs", "Effect": "Allow", "Action": ["acm:ListCertificates", "acm:DescribeCertificate", "acm:Delete*"], "Resource": "*"}
+    assert rule.run(resource("aws:iam/policy:Policy", set_json("policy", _add_statement(scopable))), PROD) == [
+        "policy statement Certs allows acm:DescribeCertificate, acm:Delete* on Resource '*'"]
+
+
 def test_policy_applies_only_to_its_types():
     bucket_policy = get_rule("s3-tls-only-bucket-policy")
     assert bucket_policy.run(resource("aws:s3/bucket:Bucket"), PROD) == []  # a bucket carries no bucket policy document
