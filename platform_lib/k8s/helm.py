@@ -260,7 +260,7 @@ def validate_chart_values(chart: ChartSpec, values: Mapping[str, Any], *, field:
                                  [Issue(field, values, "a mapping of Helm values")])
     if chart.schema is None:
         return
-    issues = list(_issues(chart, _plain(values), field))
+    issues = sorted(_issues(chart, _plain(values), field), key=lambda issue: issue.path)
     if issues:
         raise ComponentArgsError(f"invalid Helm values for chart {chart.name} {chart.version}; nothing was created", issues)
 

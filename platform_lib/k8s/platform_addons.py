@@ -291,7 +291,7 @@ class PlatformAddonsArgs(ComponentArgs):
         for addon, on in self.enabled.items():
             if on and addon in _AWS_ONLY and self.cloud != "aws":
                 problems.append((("enabled", addon), on, f"false for cloud {self.cloud!r}: the {addon} runs on AWS only"))
-        if "aws-load-balancer-controller" in self.enabled_addons:
+        if self.cloud == "aws" and "aws-load-balancer-controller" in self.enabled_addons:
             for field in ("region", "vpc_id", "load_balancer_controller_role_arn"):
                 if getattr(self, field) is None:
                     problems.append(((field,), None, "a value: the AWS Load Balancer Controller is on (enabled['aws-load-balancer-controller'] false turns it off)"))
