@@ -24,18 +24,8 @@ from .cluster_outputs import aws_outputs
 from .conftest import REPO_ROOT
 
 TEAM_PROJECT_DIR = REPO_ROOT / "team-stack"
-#: The cluster OIDC provider id of each AWS environment's cluster (test data).
-_OIDC_IDS = {"dev": "0DEVA1B2C3D4E5F60718293A4B5C6D7E", "staging": "5TAG1B2C3D4E5F60718293A4B5C6D7EF", "prod": "9PR0D1B2C3D4E5F60718293A4B5C6D7E"}
-
-
-def cluster_outputs(env: str) -> dict[str, Any]:
-    """The cluster stack outputs of an AWS environment (the prod test data, with the env's name and OIDC provider)."""
-    issuer = f"oidc.eks.us-east-1.amazonaws.com/id/{_OIDC_IDS[env]}"
-    return {**aws_outputs("prod"), "clusterName": f"ml-{env}", "oidcIssuer": issuer,
-            "oidcProviderArn": f"arn:aws:iam::123456789012:oidc-provider/{issuer}"}
-
-
-CLUSTER_STACKS = {f"organization/ml-platform-cluster/{env}": cluster_outputs(env) for env in _OIDC_IDS}
+#: The cluster stacks' outputs (tests/data/cluster-outputs), by fully qualified stack name.
+CLUSTER_STACKS = {f"organization/ml-platform-cluster/{env}": aws_outputs(env) for env in ("dev", "staging", "prod", "gcp-dev")}
 
 
 def _write_output_files() -> dict[str, Path]:

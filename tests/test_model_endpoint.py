@@ -285,6 +285,62 @@ def test_gpu_pods_request_gpus_with_tolerations_and_node_selector():
     assert pod_spec(deployment)["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
 
 
+def test_gpu_placement_takes_tolerations_with_value_and_effect():
+    tolerations = ["nvidia.com/gpu", {"key": "dedicated", "operator": "Equal", "value": "ml", "effect": "NoExecute"}]
+    plan = build(args(resources={"cpu": 4, "memory_gib": 16, "gpu": 1}, gpu_placement={"node_selector": {"pool": "gpu"}, "tolerations": tolerations}))
+    pod = pod_spec(find(plan, DEPLOYMENT))
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+                                  {"key": "dedicated", "operator": "Equal", "effect": "NoExecute", "value": "ml"}]
+    assert pod["nodeSelector"] == {"pool": "gpu"}
+
+
+def test_gpu_placement_and_otlp_endpoint_take_outputs_the_cluster_stack_gives():
+    def program():
+        import pulumi
+
+        values = {**args(resources={"cpu": 4, "memory_gib": 16, "gpu": 1}),
+                  "gpu_placement": {"node_selector": pulumi.Output.from_input({"pool": "gpu"}),
+                                    "tolerations": pulumi.Output.from_input([{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}])},
+                  "observability": {"otlp_endpoint": pulumi.Output.from_input("http://otel-collector.observability.svc:4318")}}
+        ModelEndpoint("fraud-detector", values)
+
+    plan = preview(program)
+    deployment = find(plan, DEPLOYMENT)
+    pod = pod_spec(deployment)
+    assert pod["nodeSelector"] == {"pool": "gpu"}
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Equal", "effect": "NoSchedule", "value": "true"}]
+    env = {e["name"]: e.get("value") for e in container(deployment)["env"]}
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector.observability.svc:4318"
+    policy = find(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs["spec"]
+    assert policy["egress"][0]["ports"] == [{"protocol": "TCP", "port": 4318}]
+
+
+def test_a_bad_toleration_from_an_output_fails_naming_the_field_when_it_arrives():
+    def program():
+        import pulumi
+
+        ModelEndpoint("fraud-detector", {**args(resources={"cpu": 4, "memory_gib": 16, "gpu": 1}),
+                                         "gpu_placement": {"tolerations": pulumi.Output.from_input([{"key": "nvidia.com/gpu", "effect": "Sometimes"}])}})
+
+    with pytest.raises(PreviewError) as raised:
+        preview(program)
+    (issue,) = raised.value.__cause__.issues
+    assert issue.path == "ModelEndpoint(fraud-detector).gpu_placement.tolerations"
+    assert issue.expected.startswith("tolerations {key, operator: Exists|Equal, value (for Equal), effect: NoSchedule|PreferNoSchedule|NoExecute} (effect: ")
+
+
+@pytest.mark.parametrize("toleration, expected", [
+    ({"key": "gpu", "operator": "Equal", "effect": "NoSchedule"}, "value: Value error, a taint value (label value syntax) for operator Equal"),
+    ({"key": "gpu", "operator": "Exists", "value": "x"}, "value: Value error, no value for operator Exists"),
+])
+def test_a_toleration_value_must_fit_its_operator(toleration, expected):
+    with pytest.raises(PreviewError) as raised:
+        build(args(resources={"gpu": 1}, gpu_placement={"tolerations": [toleration]}))
+    (issue,) = raised.value.__cause__.issues
+    assert issue.path == "ModelEndpoint(fraud-detector).gpu_placement.tolerations" and expected in issue.expected
+    assert [r.type for r in raised.value.plan.resources] == ["pulumi:pulumi:Stack"]
+
+
 def test_cpu_pods_have_no_gpu_placement(deployment_plan):
     pod = pod_spec(find(deployment_plan, DEPLOYMENT))
     assert "tolerations" not in pod and "nodeSelector" not in pod
@@ -491,7 +547,7 @@ def _config(**overrides):
         "environment": "prod",
         "region": "us-east-1",
         "tags": {"team": "ml-platform", "cost-center": "cc-4100"},
-        "cluster": {"name": "ml-prod"},
+        "cluster": {"stack": "organization/ml-platform-cluster/prod"},
         "teams": [{"name": "fraud", "identityGroup": "g", "quota": {"cpu": 32, "memoryGib": 64, "pods": 40}}],
         # As the stack YAML spells it: camelCase keys.
         "endpoints": [yaml_keys({k: v for k, v in args(canary=CANARY, autoscaling={"min_replicas": 2, "max_replicas": 8}).items() if k not in ("namespace", "labels")}) | {"name": "fraud-detector", "team": "fraud"}],

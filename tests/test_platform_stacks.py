@@ -17,9 +17,11 @@ from platform_lib.core.errors import ComponentArgsError
 from platform_lib.core.policy_documents import irsa_trust_policy_document
 from platform_lib.platform import build_platform
 from platform_lib.preview import PreviewError, run_preview
+from platform_lib.preview.engine import run_program
 
+from .cluster_outputs import aws_outputs
 from .conftest import REPO_ROOT, SHIPPED_STACKS
-from .team_stacks import CLUSTER_STACKS, preview_team, shared_config_with_teams, team_blocks, team_config, team_stacks
+from .team_stacks import preview_team, shared_config_with_teams, team_blocks, team_config, team_stacks
 
 # The AWS team stacks; the GCP ones (GCS buckets, GCE box) are tested in test_gpu_training_box.py.
 AWS_TEAM_STACKS = team_stacks(cloud="aws")
@@ -35,12 +37,6 @@ def stack(request):
     plan, logs = preview_team(request.param)
     config = team_config(request.param)
     return config.environment.value, config, plan, logs
-
-
-def _oidc(config):
-    """(provider ARN, issuer) of the team stack's cluster (its cluster stack's outputs)."""
-    outputs = CLUSTER_STACKS[f"organization/ml-platform-cluster/{config.environment.value}"]
-    return outputs["oidcProviderArn"], outputs["oidcIssuer"]
 
 
 def test_the_aws_team_stacks_are_shipped():
@@ -116,15 +112,18 @@ def test_grants_are_exactly_owner_read_write_plus_config(stack):
 
 
 def test_workload_roles_trust_only_their_namespace_service_account(stack):
-    _, config, plan, _ = stack
-    provider_arn, issuer = _oidc(config)
+    # The OIDC provider and issuer are the cluster stack's outputs (mlplat:cluster.stack), not typed in the stack file.
+    name, config, plan, _ = stack
+    cluster = aws_outputs(name)
+    assert config.cluster.stack == f"organization/ml-platform-cluster/{name}"
+    issuer = cluster["oidcIssuer"]
     box_roles = {f"{box.name}-role" for box in config.gpu_boxes}
     roles = {r.name: r for r in plan.by_type("aws:iam/role:Role") if r.name not in box_roles}
     assert sorted(roles) == sorted(f"{t.name}-workload" for t in config.teams)
     for team in config.teams:
         trust = json.loads(roles[f"{team.name}-workload"].inputs["assumeRolePolicy"])
         (statement,) = trust["Statement"]
-        assert statement["Principal"] == {"Federated": provider_arn}
+        assert statement["Principal"] == {"Federated": cluster["oidcProviderArn"]}
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
         assert statement["Condition"] == {
             "StringEquals": {f"{issuer}:sub": f"system:serviceaccount:{team.name}:workload", f"{issuer}:aud": "sts.amazonaws.com"}
@@ -216,16 +215,48 @@ def test_no_access_log_bucket_when_no_bucket_logs():
     assert "accessLogBucket" not in plan.outputs
 
 
-def test_without_oidc_no_roles_no_grants_and_a_warning():
-    plan, logs = run_preview(REPO_ROOT, "dev", config_overrides={**team_blocks("dev"), "mlplat:cluster": {"name": "ml-dev"}, "mlplat:gpuBoxes": []})
+def test_without_a_cluster_no_roles_no_grants_and_a_warning():
+    config = stack_config("dev").model_copy(update={"cluster": None, "gpu_boxes": []})
+    config = config.model_copy(update={"components": config.components.model_copy(update={"team_namespaces": False, "model_endpoints": False})})
+    plan, logs = run_program(lambda: build_platform(config), project="ml-platform", stack="dev")
     assert not plan.by_type("aws:iam/role:Role") and not plan.by_type("aws:iam/rolePolicy:RolePolicy")
     assert any(level == "warning" and "without grants" in message for level, message in logs)
-    assert all("annotations" not in r.inputs["metadata"] for r in plan.by_type("kubernetes:core/v1:ServiceAccount"))
+    assert plan.by_type("mlplat:aws:DataBucket") and "cluster" not in plan.outputs
+
+
+def test_kubernetes_objects_go_to_the_cluster_through_its_kubeconfig(stack):
+    name, config, plan, _ = stack
+    (provider,) = plan.by_type("pulumi:providers:kubernetes")
+    assert provider.inputs["kubeconfig"] == aws_outputs(name)["kubeconfig"] and "kubeconfig" in provider.secret_inputs
+    objects = [r for r in plan.resources if r.type.startswith("kubernetes:")]
+    types = {r.urn: r.type for r in plan.resources}
+    assert {types.get(r.parent) for r in objects} >= {"mlplat:k8s:TeamNamespace", *(["mlplat:k8s:ModelEndpoint"] if config.endpoints else [])}
+    for kubernetes_object in objects:
+        assert kubernetes_object.options.provider.startswith(f"{provider.urn}::"), kubernetes_object.urn
+    assert plan.outputs["cluster"] == {"stack": f"organization/ml-platform-cluster/{name}", "name": f"ml-{name}"}
+
+
+@pytest.mark.parametrize("typed", [{"name": "ml-dev"}, {"oidcProviderArn": "arn:aws:iam::123456789012:oidc-provider/x", "oidcIssuer": "x"}])
+def test_a_hand_typed_cluster_is_refused_naming_the_stack_output_instead(typed):
+    with pytest.raises(PreviewError) as caught:
+        run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:cluster": {"stack": "organization/ml-platform-cluster/dev", **typed}})
+    error = caught.value.__cause__
+    assert isinstance(error, ConfigError) and len(error.issues) == 1
+    assert error.issues[0].path == "mlplat:cluster"
+    assert error.issues[0].expected.startswith(f"no {', '.join(typed)}: the cluster's name and OIDC settings are the cluster stack's outputs")
+    assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_a_cluster_stack_name_that_is_not_fully_qualified_is_a_config_error():
+    with pytest.raises(PreviewError) as caught:
+        run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:cluster": {"stack": "ml-platform-cluster/dev"}})
+    assert "mlplat:cluster.stack: got 'ml-platform-cluster/dev'" in str(caught.value.__cause__)
+    assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]
 
 
 def test_wildcard_egress_cidr_in_config_is_a_config_error():
     with pytest.raises(PreviewError) as caught:
-        run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:cluster": {"name": "ml-dev", "egressHttpsCidrs": ["0.0.0.0/0"]}})
+        run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:cluster": {"stack": "organization/ml-platform-cluster/dev", "egressHttpsCidrs": ["0.0.0.0/0"]}})
     assert isinstance(caught.value.__cause__, ConfigError)
     assert "mlplat:cluster.egressHttpsCidrs" in str(caught.value.__cause__)
 
@@ -349,3 +380,55 @@ def test_every_refused_argument_of_every_family_is_reported_at_once():
     error, registered = _refused("dev", overrides={**team_blocks("dev"), "mlplat:teams": teams, "mlplat:staticSites": [{"name": "docs", "siteDir": "no/such/site"}]})
     assert sorted(i.path for i in error.issues) == ["StaticSite(docs).site_dir", f"TeamNamespace({teams[-1]['name']}).quota.cpu"]
     assert registered == []
+
+
+# --- Endpoints on the cluster: OTel collector and GPU node pools from the cluster stack (issue 11) ---
+
+def _prod_endpoints(**changes):
+    raw = yaml.safe_load((REPO_ROOT / "stacks" / "Pulumi.prod.yaml").read_text())["config"]["mlplat:endpoints"]
+    return [{**endpoint, **changes} if endpoint["name"] == "fraud-detector" else endpoint for endpoint in raw]
+
+
+def test_endpoints_send_traces_to_the_clusters_collector():
+    plan, _ = run_preview(REPO_ROOT, "prod")
+    collector = aws_outputs("prod")["otelCollectorEndpoint"]
+    workloads = plan.by_type("kubernetes:apps/v1:Deployment") + plan.by_type("kubernetes:argoproj.io/v1alpha1:Rollout")
+    assert len(workloads) == 2
+    for workload in workloads:
+        (container,) = workload.inputs["spec"]["template"]["spec"]["containers"]
+        assert {e["name"]: e.get("value") for e in container["env"]}["OTEL_EXPORTER_OTLP_ENDPOINT"] == collector
+
+
+def test_gpu_endpoint_pods_select_and_tolerate_the_clusters_gpu_node_pools():
+    endpoints = _prod_endpoints(resources={"cpu": 1, "memoryGib": 2, "cpuLimit": 2, "gpu": 1}, autoscaling={"minReplicas": 2, "maxReplicas": 4})
+    plan, _ = run_preview(REPO_ROOT, "prod", config_overrides={"mlplat:endpoints": endpoints})
+    (rollout,) = plan.by_type("kubernetes:argoproj.io/v1alpha1:Rollout")
+    pod = rollout.inputs["spec"]["template"]["spec"]
+    # Both prod GPU groups (spot and on-demand) carry these labels; each differs in its capacity-type label.
+    assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true", "mlplat.io/node-pool": "gpu"}
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
+    (deployment,) = plan.by_type("kubernetes:apps/v1:Deployment")  # the CPU endpoint: no GPU placement
+    assert "tolerations" not in deployment.inputs["spec"]["template"]["spec"]
+
+
+def test_an_endpoints_own_gpu_placement_wins_over_the_clusters():
+    placement = {"nodeSelector": {"mlplat.io/node-pool": "gpu"}, "tolerations": ["nvidia.com/gpu"]}
+    endpoints = _prod_endpoints(resources={"cpu": 1, "memoryGib": 2, "cpuLimit": 2, "gpu": 1}, autoscaling={"minReplicas": 2, "maxReplicas": 4}, gpuPlacement=placement)
+    plan, _ = run_preview(REPO_ROOT, "prod", config_overrides={"mlplat:endpoints": endpoints})
+    pod = plan.by_type("kubernetes:argoproj.io/v1alpha1:Rollout")[0].inputs["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"mlplat.io/node-pool": "gpu"}
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+
+
+def test_a_gpu_endpoint_on_a_cluster_without_gpu_pools_fails_naming_both(monkeypatch, cluster_stack_outputs):
+    from platform_lib.platform.cluster_reference import ClusterOutputError
+
+    from .cluster_outputs import answer_stack_references
+
+    stack = "organization/ml-platform-cluster/prod"
+    answer_stack_references(monkeypatch, {**cluster_stack_outputs, stack: {**cluster_stack_outputs[stack], "gpuNodePools": []}})
+    endpoints = _prod_endpoints(resources={"cpu": 1, "memoryGib": 2, "cpuLimit": 2, "gpu": 1}, autoscaling={"minReplicas": 2, "maxReplicas": 4})
+    with pytest.raises(PreviewError) as caught:
+        run_preview(REPO_ROOT, "prod", config_overrides={"mlplat:endpoints": endpoints})
+    assert isinstance(caught.value.__cause__, ClusterOutputError)
+    assert str(caught.value.__cause__) == f"the endpoint fraud-fraud-detector requests GPUs, but the cluster stack {stack} has no GPU node pools (gpuNodePools is empty)"

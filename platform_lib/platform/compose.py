@@ -14,7 +14,8 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_aws as aws
 
-from .config import Cloud, Cluster, Environment, PlatformConfig, endpoint_issues
+from .cluster_reference import ClusterOutputError, ClusterReference, gpu_scheduling, reference_cluster
+from .config import Cloud, Environment, PlatformConfig, endpoint_issues
 from ..aws.data_bucket import AccessLogBucket, AccessLogBucketArgs, S3DataBucket, S3DataBucketArgs
 from ..aws.gpu_training_box import AwsGpuTrainingBox, AwsGpuTrainingBoxArgs
 from ..gcp.data_bucket import GcsDataBucket, GcsDataBucketArgs, TeamWorkloadIdentity, TeamWorkloadIdentityArgs
@@ -35,20 +36,15 @@ ACCESS_LOG_BUCKET = "access-logs"
 
 @dataclass(frozen=True)
 class StackWiring:
-    """How a stack's team resources connect to what lives outside it. The defaults are the shared
-    platform stack's (every team in the stack, the cluster's OIDC settings in its config, the
-    default Kubernetes provider); a team stack (:mod:`.team_stack`) sets them.
+    """How a stack's team resources connect to what lives outside it (the cluster itself comes from
+    ``mlplat:cluster.stack``, :func:`connect_cluster`). The defaults are the shared platform
+    stack's (every team in the stack, default cloud providers, no aliases); a team stack
+    (:mod:`.team_stack`) sets them.
 
     Attributes:
-        oidc: ``(OIDC provider ARN, issuer without https://)`` of the cluster for IRSA trust
-            policies, as Inputs (a team stack's come from the cluster reference); ``None``: the
-            config's ``cluster`` block.
-        cluster_name: the cluster's name in role descriptions; ``None``: the config's.
         cloud_provider: the explicit AWS or GCP provider of every cloud resource (a team stack has
             no stack file to hold ``aws:region`` / ``gcp:project``); ``None``: the default provider.
         gcp_project: the GCP project; ``None``: the stack's ``gcp:project``.
-        kubernetes_provider: the provider of every Kubernetes component (the cluster
-            reference's); ``None``: the default provider.
         aliases: added to every top-level resource and component (children inherit them): the
             resources' URNs in the stack they move from (see ``docs/teams.md``).
         role_names: physical names of the teams' IAM workload roles, by team; a team not listed
@@ -58,19 +54,16 @@ class StackWiring:
             grants to it are made in this stack, to that principal.
     """
 
-    oidc: tuple[pulumi.Input[str], pulumi.Input[str]] | None = None
-    cluster_name: pulumi.Input[str] | None = None
-    kubernetes_provider: pulumi.ProviderResource | None = None
     aliases: tuple[pulumi.Alias, ...] = ()
     role_names: Mapping[str, str] = field(default_factory=dict)
     external_grantees: Mapping[str, str] = field(default_factory=dict)
     cloud_provider: pulumi.ProviderResource | None = None
     gcp_project: str | None = None
 
-    def options(self, base: pulumi.ResourceOptions | None = None, *, kubernetes: bool = False) -> pulumi.ResourceOptions:
+    def options(self, base: pulumi.ResourceOptions | None = None, *, kubernetes: pulumi.ProviderResource | None = None) -> pulumi.ResourceOptions:
         """``base`` with this stack's aliases and providers (a component's: the cloud provider, and
-        the Kubernetes provider for a Kubernetes component)."""
-        providers = [p for p in (self.cloud_provider, self.kubernetes_provider if kubernetes else None) if p is not None]
+        ``kubernetes``, the cluster's provider, for a Kubernetes component)."""
+        providers = [p for p in (self.cloud_provider, kubernetes) if p is not None]
         extra = pulumi.ResourceOptions(aliases=list(self.aliases) or None, providers=providers or None)
         return pulumi.ResourceOptions.merge(base or pulumi.ResourceOptions(), extra)
 
@@ -102,9 +95,12 @@ def build_platform(config: PlatformConfig, wiring: StackWiring = SHARED_STACK) -
     """
     args = component_args(config, gcp_project=wiring.gcp_project)
     outputs: dict[str, Any] = {"environment": config.environment.value, "region": config.region}
+    cluster = connect_cluster(config)
+    if cluster is not None:
+        outputs["cluster"] = cluster_summary(config, cluster)
     buckets: dict[str, GrantableBucket] = {}
     if config.components.data_buckets or config.components.team_namespaces:
-        outputs.update(deploy_teams(config, args, buckets, wiring))
+        outputs.update(deploy_teams(config, args, buckets, cluster=cluster, wiring=wiring))
     if args.gcs_buckets or args.identities:
         for team, gcp_outputs in deploy_gcp_teams(config, args, buckets, wiring)["teams"].items():
             outputs.setdefault("teams", {}).setdefault(team, {}).update(gcp_outputs)
@@ -114,7 +110,7 @@ def build_platform(config: PlatformConfig, wiring: StackWiring = SHARED_STACK) -
         outputs.update(deploy_static_sites(args.sites, protect=config.protect_resources, retain_on_delete=config.retain_resources))
     if args.endpoints:
         namespaces = {team: info["namespace"] for team, info in (outputs.get("teams") or {}).items() if "namespace" in info}
-        endpoints = deploy_model_endpoints(args, namespaces, wiring)
+        endpoints = deploy_model_endpoints(args, namespaces, cluster=cluster, wiring=wiring)
         outputs["modelEndpoints"] = {key: {"service": endpoint.service_dns, "loadBalancer": endpoint.load_balancer_hostname} for key, endpoint in endpoints.items()}
     return outputs
 
@@ -270,20 +266,48 @@ def _undeployed_references(config: PlatformConfig, args: ComponentArgs) -> list[
     return issues
 
 
-def _irsa_role(oidc: tuple[pulumi.Input[str], pulumi.Input[str]], cluster_name: pulumi.Input[str], team_name: str, tags: dict[str, str],
-               wiring: StackWiring = SHARED_STACK) -> aws.iam.Role:
-    """The team's IAM workload role, trusted by its namespace's ``workload`` ServiceAccount through
-    the cluster's OIDC provider (IRSA); named ``wiring.role_names[team]`` when set."""
-    provider_arn, issuer = oidc
-    if isinstance(provider_arn, str) and isinstance(issuer, str):
-        document: pulumi.Input[str] = json.dumps(irsa_trust_policy_document(provider_arn, issuer, team_name, WORKLOAD_SERVICE_ACCOUNT))
-    else:
-        document = pulumi.Output.all(provider_arn, issuer).apply(
-            lambda values: json.dumps(irsa_trust_policy_document(values[0], values[1], team_name, WORKLOAD_SERVICE_ACCOUNT)))
+def connect_cluster(config: PlatformConfig) -> ClusterReference | None:
+    """The stack's cluster (``mlplat:cluster.stack``), read through a ``pulumi.StackReference``,
+    with a Kubernetes provider built from its kubeconfig; ``None`` when the stack sets no cluster.
+
+    Called after every component's arguments were validated, so bad config registers nothing.
+    """
+    if config.cluster is None:
+        return None
+    return reference_cluster(config.cluster.stack, cloud=config.cloud.value)
+
+
+def cluster_summary(config: PlatformConfig, cluster: ClusterReference) -> dict[str, Any]:
+    """The ``cluster`` stack output: the referenced stack and the cluster's name (and, on GCP, the
+    workload identity pool, checked to be the stack's ``gcp:project``'s: the teams' Google service
+    accounts trust that pool)."""
+    summary: dict[str, Any] = {"stack": cluster.stack, "name": cluster.cluster_name}
+    if config.cloud is Cloud.GCP and cluster.workload_identity_pool is not None:
+        project = _gcp_project()
+
+        def same_project(pool: str) -> str:
+            if pool != f"{project}.svc.id.goog":
+                raise ClusterOutputError(f"the cluster stack {cluster.stack}'s workloadIdentityPool {pool!r} is not the pool of this stack's gcp:project "
+                                         f"({project}.svc.id.goog): the teams' Workload Identity bindings would trust another project's cluster")
+            return pool
+
+        summary["workloadIdentityPool"] = cluster.workload_identity_pool.apply(same_project)
+    return summary
+
+
+def _irsa_role(cluster: ClusterReference, team_name: str, tags: dict[str, str], wiring: StackWiring | None = None) -> aws.iam.Role:
+    """The team's workload role, trusted by its ``workload`` ServiceAccount through the cluster's
+    OIDC provider (both read from the cluster stack's outputs); named ``wiring.role_names[team]``
+    when set (team stacks), else auto-named."""
+    wiring = wiring or SHARED_STACK
+    assert cluster.oidc_provider_arn is not None and cluster.oidc_issuer is not None
+    document = pulumi.Output.all(cluster.oidc_provider_arn, cluster.oidc_issuer).apply(
+        lambda values: json.dumps(irsa_trust_policy_document(values[0], values[1], team_name, WORKLOAD_SERVICE_ACCOUNT))
+    )
     return aws.iam.Role(
         f"{team_name}-workload",
         name=wiring.role_names.get(team_name),
-        description=pulumi.Output.concat("Workload identity of team ", team_name, " on cluster ", cluster_name, " (IRSA)"),
+        description=cluster.cluster_name.apply(lambda name: f"Workload identity of team {team_name} on cluster {name} (IRSA)"),
         assume_role_policy=document,
         max_session_duration=3600,
         tags=tags,
@@ -291,15 +315,16 @@ def _irsa_role(oidc: tuple[pulumi.Input[str], pulumi.Input[str]], cluster_name: 
     )
 
 
-def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str, GrantableBucket] | None = None,
-                 wiring: StackWiring = SHARED_STACK) -> dict[str, Any]:
+def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str, GrantableBucket] | None = None, *, cluster: ClusterReference | None = None,
+                 wiring: StackWiring | None = None) -> dict[str, Any]:
     """Register every team's buckets, namespace, workload role and grants.
 
     Per team, when ``components.dataBuckets`` is on and the cloud is AWS: one :class:`S3DataBucket`
     per configured bucket. When ``components.teamNamespaces`` is on: a :class:`TeamNamespace`
-    (namespace = team name). When the cluster has OIDC settings (AWS): an IAM workload role
-    trusted by the namespace's ``workload`` ServiceAccount (IRSA), granted read-write on the team's
-    own buckets and whatever other teams' buckets grant it in config. A stack with any
+    (namespace = team name) on the cluster, through the cluster's Kubernetes provider. With a
+    cluster on AWS: an IAM workload role trusted by the namespace's ``workload`` ServiceAccount
+    through the cluster's OIDC provider (IRSA, both from the cluster stack's outputs), granted
+    read-write on the team's own buckets and whatever other teams' buckets grant it in config. A stack with any
     ``accessLogging`` bucket also gets one :class:`AccessLogBucket` (SSE-S3, since S3 server access
     logging cannot write to an SSE-KMS bucket).
 
@@ -308,28 +333,28 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
         args: the components' validated arguments (:func:`component_args`).
         buckets: filled with each AWS bucket's short name to its :class:`S3DataBucket`, for
             :func:`deploy_gpu_boxes`' grants.
-        wiring: the cluster's OIDC settings and provider, aliases, role names and the principals
-            of teams in other stacks (:class:`StackWiring`; default: the shared stack's).
+        cluster: the stack's cluster (:func:`connect_cluster`); required for team namespaces.
+        wiring: aliases, role names, providers and the principals of teams in other stacks
+            (:class:`StackWiring`; default: the shared stack's).
 
     Returns:
         ``{"teams": {team: {"namespace", "serviceAccount", "workloadRoleArn", "buckets": {bucket:
         {"name", "arn", "kmsKeyArn"}}}}}`` plus ``"accessLogBucket"`` when there is one.
     """
     standard = config.standard_tags()
-    cluster = config.cluster
-    oidc = wiring.oidc
-    if oidc is None and cluster is not None and cluster.oidc_provider_arn is not None and cluster.oidc_issuer is not None:
-        oidc = (cluster.oidc_provider_arn, cluster.oidc_issuer)
-    cluster_name = wiring.cluster_name if wiring.cluster_name is not None else (cluster.name if cluster is not None else "")
-    irsa = config.cloud is Cloud.AWS and oidc is not None
+    irsa = config.cloud is Cloud.AWS and cluster is not None and cluster.oidc_provider_arn is not None
+    if args.namespaces and cluster is None:
+        raise ConfigError("team namespaces need the stack's cluster; nothing was created",
+                          [Issue("mlplat:cluster", None, "a cluster block (stack: <organization>/ml-platform-cluster/<env>) when team namespaces are deployed")])
+    wiring = wiring or SHARED_STACK
     outputs: dict[str, Any] = {}
     teams: dict[str, dict[str, Any]] = {team.name: {} for team in config.teams}
 
     roles: dict[str, aws.iam.Role] = {}
     if irsa:
-        assert oidc is not None
+        assert cluster is not None
         for team in config.teams:
-            roles[team.name] = _irsa_role(oidc, cluster_name, team.name, {**standard, "team": team.name}, wiring)
+            roles[team.name] = _irsa_role(cluster, team.name, {**standard, "team": team.name}, wiring)
             teams[team.name]["workloadRoleArn"] = roles[team.name].arn
 
     if args.data_buckets:
@@ -338,7 +363,7 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
             log_bucket = AccessLogBucket(ACCESS_LOG_BUCKET, args.access_log_bucket, stateful_options(config))  # never aliased: one stack keeps the shared one
             outputs["accessLogBucket"] = log_bucket.bucket_name
         if not roles:
-            pulumi.log.warn("no cluster OIDC settings (mlplat:cluster.oidcProviderArn/oidcIssuer): buckets are created without grants")
+            pulumi.log.warn("no cluster (mlplat:cluster.stack), so no workload roles: buckets are created without grants")
         for team in config.teams:
             team_buckets: dict[str, Any] = {}
             for bucket_config in team.buckets:
@@ -362,7 +387,8 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
         if team_name in roles:
             namespace_args = namespace_args.model_copy(update={"irsa_role_arn": roles[team_name].arn})
         # Deleting a namespace deletes every workload and volume claim in it: stateful.
-        namespace = TeamNamespace(team_name, namespace_args, opts=wiring.options(stateful_options(config), kubernetes=True))
+        assert cluster is not None
+        namespace = TeamNamespace(team_name, namespace_args, opts=wiring.options(stateful_options(config), kubernetes=cluster.provider))
         teams[team_name]["namespace"] = namespace.namespace_name
         teams[team_name]["serviceAccount"] = namespace.service_account_name
 
@@ -530,8 +556,8 @@ def deploy_static_sites(sites: list[tuple[str, StaticSiteArgs]], *, protect: boo
     return {"staticSites": outputs}
 
 
-def deploy_model_endpoints(args: ComponentArgs, namespaces: Mapping[str, pulumi.Input[str]] | None = None,
-                           wiring: StackWiring = SHARED_STACK) -> dict[str, ModelEndpoint]:
+def deploy_model_endpoints(args: ComponentArgs, namespaces: Mapping[str, pulumi.Input[str]] | None = None, *, cluster: ClusterReference | None = None,
+                           wiring: StackWiring | None = None) -> dict[str, ModelEndpoint]:
     """Deploy every ``mlplat:endpoints`` entry as a ``ModelEndpoint`` in its team's namespace.
 
     Args:
@@ -540,7 +566,11 @@ def deploy_model_endpoints(args: ComponentArgs, namespaces: Mapping[str, pulumi.
         namespaces: by team name, the name of the team's namespace when the stack creates it
             (``TeamNamespace.namespace_name``): it becomes the endpoint's ``namespace``, so every
             object of the endpoint waits for its team's namespace.
-        wiring: the Kubernetes provider and aliases (:class:`StackWiring`).
+        cluster: the stack's cluster (:func:`connect_cluster`): every endpoint is registered
+            through its Kubernetes provider, sends OTLP to its ``otelCollectorEndpoint`` and, when
+            it requests GPUs, selects and tolerates its GPU node pools (:func:`cluster_endpoint_args`)
+            unless the endpoint's config sets ``observability.otlpEndpoint`` / ``gpuPlacement``.
+        wiring: aliases and providers (:class:`StackWiring`).
 
     Returns:
         The ``ModelEndpoint`` components by ``<team>/<endpoint name>``.
@@ -548,7 +578,37 @@ def deploy_model_endpoints(args: ComponentArgs, namespaces: Mapping[str, pulumi.
     endpoints: dict[str, ModelEndpoint] = {}
     for key, endpoint_args in args.endpoints.items():
         team = key.split("/", 1)[0]
+        name = f"{team}-{endpoint_args.service_name}"
         if namespaces and team in namespaces:
             endpoint_args = endpoint_args.model_copy(update={"namespace": namespaces[team]})
-        endpoints[key] = ModelEndpoint(f"{team}-{endpoint_args.service_name}", endpoint_args, wiring.options(kubernetes=True))
+        opts = (wiring or SHARED_STACK).options()
+        if cluster is not None:
+            endpoint_args = cluster_endpoint_args(name, endpoint_args, cluster)
+            opts = (wiring or SHARED_STACK).options(kubernetes=cluster.provider)
+        endpoints[key] = ModelEndpoint(name, endpoint_args, opts)
     return endpoints
+
+
+def cluster_endpoint_args(name: str, endpoint_args: ModelEndpointArgs, cluster: ClusterReference) -> ModelEndpointArgs:
+    """An endpoint's arguments on ``cluster``: its OTLP endpoint is the cluster's OpenTelemetry
+    Collector, and a GPU endpoint's pods select the labels every GPU node pool of the cluster
+    carries and tolerate each pool's taints (:func:`~platform_lib.platform.cluster_reference.gpu_scheduling`).
+    What the endpoint's config sets explicitly (``observability.otlpEndpoint``, ``gpuPlacement``) is kept.
+
+    The new values are Outputs, checked by the component when they arrive; a GPU endpoint on a
+    cluster without GPU node pools fails then with :class:`ClusterOutputError`.
+    """
+    values = {field: getattr(endpoint_args, field) for field in type(endpoint_args).model_fields}
+    observability = endpoint_args.observability
+    if "otlp_endpoint" not in observability.model_fields_set:
+        values["observability"] = {**{field: getattr(observability, field) for field in type(observability).model_fields}, "otlp_endpoint": cluster.otel_collector_endpoint}
+    if endpoint_args.resources.gpu and not endpoint_args.gpu_placement.model_fields_set:
+
+        def scheduling(pools: list[dict[str, Any]]) -> Any:
+            if not pools:
+                raise ClusterOutputError(f"the endpoint {name} requests GPUs, but the cluster stack {cluster.stack} has no GPU node pools (gpuNodePools is empty)")
+            return gpu_scheduling(pools)
+
+        placement = cluster.gpu_node_pools.apply(scheduling)
+        values["gpu_placement"] = {"node_selector": placement.apply(lambda p: p.node_selector), "tolerations": placement.apply(lambda p: p.tolerations)}
+    return ModelEndpoint.validate_args(name, values)

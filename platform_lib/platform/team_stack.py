@@ -42,8 +42,6 @@ __all__ = ["TEAM_PROJECT", "TeamStack", "build_team_stack", "load_team_stack", "
 
 #: The team stacks' Pulumi project name (``team-stack/Pulumi.yaml``).
 TEAM_PROJECT = "ml-platform-team"
-#: The organization of the cluster stacks when the shared stack's cluster block names none.
-DEFAULT_ORGANIZATION = "organization"
 
 
 @dataclass
@@ -122,16 +120,6 @@ def load_team_stack(root: Path | str, stack: str) -> TeamStack:
                      provider_config=provider_config)
 
 
-def cluster_stack_name(team_stack: TeamStack) -> str:
-    """The fully qualified cluster stack the team's namespace lives on: the shared stack's
-    ``mlplat:cluster.stack``, else ``organization/ml-platform-cluster/<shared stack>``."""
-    from .cluster_reference import CLUSTER_PROJECT
-
-    cluster = team_stack.config.cluster
-    named = getattr(cluster, "stack", None) if cluster is not None else None
-    return named or f"{DEFAULT_ORGANIZATION}/{CLUSTER_PROJECT}/{team_stack.shared_stack}"
-
-
 def _cloud_provider(team_stack: TeamStack) -> pulumi.ProviderResource:
     config = team_stack.config
     if config.cloud is Cloud.AWS:
@@ -151,9 +139,10 @@ def _gcp_project(team_stack: TeamStack) -> str:
     return project
 
 
-def wiring_for(team_stack: TeamStack, cluster: Any | None) -> StackWiring:
-    """The team stack's :class:`~.compose.StackWiring`: cluster OIDC and provider from the
-    reference, explicit cloud provider, migration aliases, role names, other teams' principals."""
+def wiring_for(team_stack: TeamStack) -> StackWiring:
+    """The team stack's :class:`~.compose.StackWiring`: explicit cloud provider, migration
+    aliases, role names, other teams' principals (the cluster is the shared stack's
+    ``mlplat:cluster.stack``, referenced by the composition)."""
     config, requests, env = team_stack.config, team_stack.requests, team_stack.environment
     migrated = team_stack.section.migrated_from
     aliases = (pulumi.Alias(project=migrated.project, stack=migrated.stack),) if migrated is not None else ()
@@ -166,13 +155,7 @@ def wiring_for(team_stack: TeamStack, cluster: Any | None) -> StackWiring:
         gcp_project = _gcp_project(team_stack)
         external = {team: gcp_workload_member(team, gcp_project) for team in others}
         role_names = {}
-    oidc = None
-    if cluster is not None and cluster.oidc_provider_arn is not None and cluster.oidc_issuer is not None:
-        oidc = (cluster.oidc_provider_arn, cluster.oidc_issuer)
     return StackWiring(
-        oidc=oidc,
-        cluster_name=cluster.cluster_name if cluster is not None else None,
-        kubernetes_provider=cluster.provider if cluster is not None else None,
         aliases=aliases,
         role_names=role_names,
         external_grantees=external,
@@ -184,9 +167,9 @@ def wiring_for(team_stack: TeamStack, cluster: Any | None) -> StackWiring:
 def build_team_stack(team_stack: TeamStack) -> dict[str, Any]:
     """Register the team's resources and return the stack outputs.
 
-    The cluster is referenced (one ``StackReference`` and a Kubernetes provider) when the
-    environment deploys team namespaces; every component's arguments are validated before the
-    first resource (as the shared stack's), so a bad request registers nothing.
+    The cluster is the shared stack's (``mlplat:cluster.stack``: one ``StackReference`` and a
+    Kubernetes provider, by the composition); every component's arguments are validated before
+    the first resource (as the shared stack's), so a bad request registers nothing.
 
     Returns:
         ``team``, ``environment``, the shared stack's outputs for the team (``teams.<team>``:
@@ -206,12 +189,7 @@ def build_team_stack(team_stack: TeamStack) -> dict[str, Any]:
         issues.extend(error.issues)
     if issues:
         raise ComponentArgsError(f"invalid component arguments from {team_stack.file}; nothing was created", issues)
-    cluster = None
-    if config.components.team_namespaces:
-        from .cluster_reference import reference_cluster
-
-        cluster = reference_cluster(cluster_stack_name(team_stack), cloud=config.cloud.value)
-    wiring = wiring_for(team_stack, cluster)
+    wiring = wiring_for(team_stack)
     outputs = build_platform(config, wiring)
     budget = budget_component(f"{team_stack.team}-budget", budget_component.validate_args(f"{team_stack.team}-budget", budget_values),
                               wiring.options(stateful_options(config)))  # its topic's KMS key: protected as the stack's other keys
