@@ -385,12 +385,12 @@ def test_every_refused_argument_of_every_family_is_reported_at_once():
 # --- Endpoints on the cluster: OTel collector and GPU node pools from the cluster stack (issue 11) ---
 
 def _prod_endpoints(**changes):
-    raw = yaml.safe_load((REPO_ROOT / "stacks" / "Pulumi.prod.yaml").read_text())["config"]["mlplat:endpoints"]
+    raw = team_blocks("prod")["mlplat:endpoints"]  # the shipped prod teams' endpoints, in the shared composition
     return [{**endpoint, **changes} if endpoint["name"] == "fraud-detector" else endpoint for endpoint in raw]
 
 
 def test_endpoints_send_traces_to_the_clusters_collector():
-    plan, _ = run_preview(REPO_ROOT, "prod")
+    plan, _ = run_preview(REPO_ROOT, "prod", config_overrides=team_blocks("prod"))
     collector = aws_outputs("prod")["otelCollectorEndpoint"]
     workloads = plan.by_type("kubernetes:apps/v1:Deployment") + plan.by_type("kubernetes:argoproj.io/v1alpha1:Rollout")
     assert len(workloads) == 2
@@ -401,7 +401,7 @@ def test_endpoints_send_traces_to_the_clusters_collector():
 
 def test_gpu_endpoint_pods_select_and_tolerate_the_clusters_gpu_node_pools():
     endpoints = _prod_endpoints(resources={"cpu": 1, "memoryGib": 2, "cpuLimit": 2, "gpu": 1}, autoscaling={"minReplicas": 2, "maxReplicas": 4})
-    plan, _ = run_preview(REPO_ROOT, "prod", config_overrides={"mlplat:endpoints": endpoints})
+    plan, _ = run_preview(REPO_ROOT, "prod", config_overrides={**team_blocks("prod"), "mlplat:endpoints": endpoints})
     (rollout,) = plan.by_type("kubernetes:argoproj.io/v1alpha1:Rollout")
     pod = rollout.inputs["spec"]["template"]["spec"]
     # Both prod GPU groups (spot and on-demand) carry these labels; each differs in its capacity-type label.
@@ -414,7 +414,7 @@ def test_gpu_endpoint_pods_select_and_tolerate_the_clusters_gpu_node_pools():
 def test_an_endpoints_own_gpu_placement_wins_over_the_clusters():
     placement = {"nodeSelector": {"mlplat.io/node-pool": "gpu"}, "tolerations": ["nvidia.com/gpu"]}
     endpoints = _prod_endpoints(resources={"cpu": 1, "memoryGib": 2, "cpuLimit": 2, "gpu": 1}, autoscaling={"minReplicas": 2, "maxReplicas": 4}, gpuPlacement=placement)
-    plan, _ = run_preview(REPO_ROOT, "prod", config_overrides={"mlplat:endpoints": endpoints})
+    plan, _ = run_preview(REPO_ROOT, "prod", config_overrides={**team_blocks("prod"), "mlplat:endpoints": endpoints})
     pod = plan.by_type("kubernetes:argoproj.io/v1alpha1:Rollout")[0].inputs["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"mlplat.io/node-pool": "gpu"}
     assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
@@ -429,6 +429,6 @@ def test_a_gpu_endpoint_on_a_cluster_without_gpu_pools_fails_naming_both(monkeyp
     answer_stack_references(monkeypatch, {**cluster_stack_outputs, stack: {**cluster_stack_outputs[stack], "gpuNodePools": []}})
     endpoints = _prod_endpoints(resources={"cpu": 1, "memoryGib": 2, "cpuLimit": 2, "gpu": 1}, autoscaling={"minReplicas": 2, "maxReplicas": 4})
     with pytest.raises(PreviewError) as caught:
-        run_preview(REPO_ROOT, "prod", config_overrides={"mlplat:endpoints": endpoints})
+        run_preview(REPO_ROOT, "prod", config_overrides={**team_blocks("prod"), "mlplat:endpoints": endpoints})
     assert isinstance(caught.value.__cause__, ClusterOutputError)
     assert str(caught.value.__cause__) == f"the endpoint fraud-fraud-detector requests GPUs, but the cluster stack {stack} has no GPU node pools (gpuNodePools is empty)"
