@@ -491,6 +491,75 @@ def policies(
         console.print(f"Catalogue written to [bold]{escape(str(markdown_file))}[/].")
 
 
+team_app = typer.Typer(help="Team request files (teams/<team>.yaml): scaffold and check them. See docs/teams.md.", no_args_is_help=True)
+app.add_typer(team_app, name="team")
+
+
+def _repository_root(start: Path) -> Path:
+    """The nearest directory at or above ``start`` holding ``teams/_platform.yaml``, else ``start``."""
+    from .platform.teams import PLATFORM_FILE, REQUEST_DIR
+
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        if (directory / REQUEST_DIR / PLATFORM_FILE).is_file():
+            return directory
+    return start
+
+
+@team_app.command("new")
+def team_new(
+    name: Annotated[str, typer.Argument(help="The team's name: a DNS label of 2-40 characters (also its namespace).")],
+    env: Annotated[Optional[list[str]], typer.Option("--env", "-e", help="An environment section to write (repeatable); default: dev.")] = None,
+    identity_group: Annotated[Optional[str], typer.Option("--identity-group", help="The team's identity group; default ml-<name>-engineers.")] = None,
+    owner: Annotated[Optional[str], typer.Option("--owner", help="The CODEOWNERS owner of the file; default from teams/_platform.yaml codeowners (@org/{team}-team).")] = None,
+    root: Annotated[Path, typer.Option("--root", help="The repository root (holding teams/); default: found upward from the working directory.")] = Path("."),
+) -> None:
+    """Scaffold teams/NAME.yaml with safe defaults (small quota, no GPU, restricted pod security, a small
+    CPU workspace, a 200 USD monthly budget) and add its CODEOWNERS entry.
+
+    Refuses a bad name or an existing team (exit 2); the new file must validate with every other request file.
+    """
+    from .core.errors import PlatformError
+    from .platform.teams import scaffold_request
+
+    try:
+        path, entry = scaffold_request(_repository_root(root), name, environments=env, identity_group=identity_group, owner=owner)
+    except PlatformError as error:
+        raise _fail_user(str(error)) from None
+    console.print(f"Created [bold]{escape(str(path))}[/]; CODEOWNERS: [bold]{escape(entry)}[/]", highlight=False)
+    console.print(f"Preview it: mlplat preview --teams {escape(name)}", highlight=False)
+
+
+@team_app.command("check")
+def team_check(
+    root: Annotated[Path, typer.Option("--root", help="The repository root (holding teams/).")] = Path("."),
+) -> None:
+    """Validate every request file together (exit 2 on a problem, naming the file and key)."""
+    from .core.errors import PlatformError
+    from .platform.teams import load_requests
+
+    try:
+        requests = load_requests(_repository_root(root))
+    except PlatformError as error:
+        raise _fail_user(str(error)) from None
+    console.print(f"{len(requests.requests)} team request files valid; team stacks: {', '.join(requests.stacks())}", highlight=False)
+
+
+@team_app.command("schema")
+def team_schema(
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the schema to this file (docs/teams.schema.json); default: print it.")] = None,
+) -> None:
+    """The JSON schema of a request file, generated from its pydantic model (for editor validation)."""
+    from .platform.teams import request_json_schema
+
+    text = json.dumps(request_json_schema(), indent=2, sort_keys=True) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(f"Schema written to [bold]{escape(str(output))}[/].")
+
+
 def _terminated(number: int, _frame: object) -> None:
     raise SystemExit(128 + number)
 

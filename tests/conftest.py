@@ -39,6 +39,25 @@ def make_project(tmp_path: Path):
     return make
 
 
+# ---------------------------------------------------------------- the cluster stacks' outputs (issue 11)
+
+@pytest.fixture(autouse=True, scope="session")
+def cluster_stack_outputs():
+    """Answer the platform stacks' StackReferences to ``organization/ml-platform-cluster/<env>``
+    from ``tests/data/cluster-outputs/<env>.json`` (what the cluster stack exports, checked against
+    its preview by ``tests/test_cluster_stacks.py``), so tests of the platform stacks do not
+    preview the cluster stack each time. A test of the end-to-end path removes the answer with
+    ``monkeypatch.delitem(mocks._STATE_HANDLERS, "pulumi:pulumi:StackReference")`` or uses the CLI."""
+    import json
+
+    from .cluster_outputs import DATA, answer_stack_references
+
+    outputs = {f"organization/ml-platform-cluster/{path.stem}": json.loads(path.read_text()) for path in DATA.glob("*.json")}
+    with pytest.MonkeyPatch.context() as patch:
+        answer_stack_references(patch, outputs)
+        yield outputs
+
+
 # ---------------------------------------------------------------- policy pack (one per session)
 
 @pytest.fixture(scope="session")

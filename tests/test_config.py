@@ -11,7 +11,7 @@ BASE = {
     "environment": "dev",
     "region": "us-east-1",
     "tags": {"team": "ml-platform", "cost-center": "cc-4100"},
-    "cluster": {"name": "ml-dev"},
+    "cluster": {"stack": "organization/ml-platform-cluster/dev"},
     "teams": [
         {"name": "fraud", "identityGroup": "ml-fraud", "quota": {"cpu": 8, "memoryGib": 32, "gpu": 1}, "buckets": [{"name": "fraud-features"}]},
         {"name": "risk", "identityGroup": "ml-risk", "quota": {"cpu": 4, "memoryGib": 16}},
@@ -70,7 +70,7 @@ def test_values_arrive_as_config_text_like_the_pulumi_cli_passes_them():
         (with_team(buckets=[{"name": "ok-bucket", "grants": [{"team": "nobody"}]}]), "mlplat:teams[0].buckets[0].grants[0].team: got 'nobody'; expected one of the stack's teams (fraud, risk)"),
         ({**BASE, "teams": [BASE["teams"][0], {**BASE["teams"][1], "name": "fraud"}]}, "mlplat:teams[1].name: got 'fraud'; expected a team name not used by another team"),
         ({**BASE, "teams": [BASE["teams"][0], {**BASE["teams"][1], "buckets": [{"name": "fraud-features"}]}]}, "mlplat:teams[1].buckets[0].name: got 'fraud-features'; expected a bucket name unique in the stack (team 'fraud' has it too)"),
-        ({k: v for k, v in BASE.items() if k != "cluster"}, "mlplat:cluster: got None; expected a cluster block (name, and oidcProviderArn and oidcIssuer for IRSA) when team namespaces are deployed"),
+        ({k: v for k, v in BASE.items() if k != "cluster"}, "mlplat:cluster: got None; expected a cluster block (stack: <organization>/ml-platform-cluster/<env>) when team namespaces are deployed"),
         ({**BASE, "teams": "[{not json"}, "mlplat:teams: got '[{not json'; expected valid YAML/JSON structure (Expecting property name enclosed in double quotes)"),
         (with_team(identityGroup="system:authenticated"), "mlplat:teams[0].identityGroup: got 'system:authenticated'; expected a group of the cluster's authenticator, "
          "not a built-in Kubernetes 'system:' group or user (system:authenticated, system:serviceaccounts, system:unauthenticated... contain every caller of their kind)"),
@@ -94,9 +94,13 @@ def test_every_problem_is_reported_at_once():
     ]
 
 
-def test_irsa_settings_must_come_together():
+def test_the_cluster_is_a_stack_reference_not_hand_typed_settings():
     messages = parse_errors({**BASE, "cluster": {"name": "c", "oidcIssuer": "oidc.eks.us-east-1.amazonaws.com/id/ABC"}})
-    assert messages == ["mlplat:cluster: got {'name': 'c', 'oidcIssuer': 'oidc.eks.us-east-1.amazonaws.com/id/ABC'}; expected oidcProviderArn and oidcIssuer set together (both are needed for IRSA), or neither"]
+    assert messages == ["mlplat:cluster: got {'name': 'c', 'oidcIssuer': 'oidc.eks.us-east-1.amazonaws.com/id/ABC'}; expected no name, oidcIssuer: the cluster's name and OIDC "
+                        "settings are the cluster stack's outputs (set stack: <organization>/ml-platform-cluster/<env>, see docs/cluster.md)"]
+    messages = parse_errors({**BASE, "cluster": {"stack": "ml-platform-cluster/dev"}})
+    assert messages == ["mlplat:cluster.stack: got 'ml-platform-cluster/dev'; expected a fully qualified stack name <organization>/<project>/<stack>, e.g. organization/ml-platform-cluster/prod"]
+    assert parse_errors({**BASE, "cluster": {}}) == ["mlplat:cluster.stack: got <missing>; expected a value (this key is required)"]
 
 
 AWS_BOX = {"name": "fraud-train", "team": "fraud", "instanceType": "g5.xlarge", "subnetId": "subnet-0123456789abcdef0", "vpcId": "vpc-0123456789abcdef0"}
@@ -161,7 +165,7 @@ def test_team_quota_is_the_namespace_quota_model_with_yaml_keys():
         "environment": "dev",
         "region": "us-east-1",
         "tags": {"team": "ml-platform", "cost-center": "cc-4100"},
-        "cluster": {"name": "ml-dev"},
+        "cluster": {"stack": "organization/ml-platform-cluster/dev"},
         "teams": [{"name": "fraud", "identityGroup": "g", "quota": {"cpu": 4, "memoryGib": -1}}],
     }
     with pytest.raises(ConfigError) as raised:

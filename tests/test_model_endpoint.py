@@ -285,6 +285,62 @@ def test_gpu_pods_request_gpus_with_tolerations_and_node_selector():
     assert pod_spec(deployment)["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
 
 
+def test_gpu_placement_takes_tolerations_with_value_and_effect():
+    tolerations = ["nvidia.com/gpu", {"key": "dedicated", "operator": "Equal", "value": "ml", "effect": "NoExecute"}]
+    plan = build(args(resources={"cpu": 4, "memory_gib": 16, "gpu": 1}, gpu_placement={"node_selector": {"pool": "gpu"}, "tolerations": tolerations}))
+    pod = pod_spec(find(plan, DEPLOYMENT))
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+                                  {"key": "dedicated", "operator": "Equal", "effect": "NoExecute", "value": "ml"}]
+    assert pod["nodeSelector"] == {"pool": "gpu"}
+
+
+def test_gpu_placement_and_otlp_endpoint_take_outputs_the_cluster_stack_gives():
+    def program():
+        import pulumi
+
+        values = {**args(resources={"cpu": 4, "memory_gib": 16, "gpu": 1}),
+                  "gpu_placement": {"node_selector": pulumi.Output.from_input({"pool": "gpu"}),
+                                    "tolerations": pulumi.Output.from_input([{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}])},
+                  "observability": {"otlp_endpoint": pulumi.Output.from_input("http://otel-collector.observability.svc:4318")}}
+        ModelEndpoint("fraud-detector", values)
+
+    plan = preview(program)
+    deployment = find(plan, DEPLOYMENT)
+    pod = pod_spec(deployment)
+    assert pod["nodeSelector"] == {"pool": "gpu"}
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Equal", "effect": "NoSchedule", "value": "true"}]
+    env = {e["name"]: e.get("value") for e in container(deployment)["env"]}
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector.observability.svc:4318"
+    policy = find(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs["spec"]
+    assert policy["egress"][0]["ports"] == [{"protocol": "TCP", "port": 4318}]
+
+
+def test_a_bad_toleration_from_an_output_fails_naming_the_field_when_it_arrives():
+    def program():
+        import pulumi
+
+        ModelEndpoint("fraud-detector", {**args(resources={"cpu": 4, "memory_gib": 16, "gpu": 1}),
+                                         "gpu_placement": {"tolerations": pulumi.Output.from_input([{"key": "nvidia.com/gpu", "effect": "Sometimes"}])}})
+
+    with pytest.raises(PreviewError) as raised:
+        preview(program)
+    (issue,) = raised.value.__cause__.issues
+    assert issue.path == "ModelEndpoint(fraud-detector).gpu_placement.tolerations"
+    assert issue.expected.startswith("tolerations {key, operator: Exists|Equal, value (for Equal), effect: NoSchedule|PreferNoSchedule|NoExecute} (effect: ")
+
+
+@pytest.mark.parametrize("toleration, expected", [
+    ({"key": "gpu", "operator": "Equal", "effect": "NoSchedule"}, "value: Value error, a taint value (label value syntax) for operator Equal"),
+    ({"key": "gpu", "operator": "Exists", "value": "x"}, "value: Value error, no value for operator Exists"),
+])
+def test_a_toleration_value_must_fit_its_operator(toleration, expected):
+    with pytest.raises(PreviewError) as raised:
+        build(args(resources={"gpu": 1}, gpu_placement={"tolerations": [toleration]}))
+    (issue,) = raised.value.__cause__.issues
+    assert issue.path == "ModelEndpoint(fraud-detector).gpu_placement.tolerations" and expected in issue.expected
+    assert [r.type for r in raised.value.plan.resources] == ["pulumi:pulumi:Stack"]
+
+
 def test_cpu_pods_have_no_gpu_placement(deployment_plan):
     pod = pod_spec(find(deployment_plan, DEPLOYMENT))
     assert "tolerations" not in pod and "nodeSelector" not in pod
@@ -491,7 +547,7 @@ def _config(**overrides):
         "environment": "prod",
         "region": "us-east-1",
         "tags": {"team": "ml-platform", "cost-center": "cc-4100"},
-        "cluster": {"name": "ml-prod"},
+        "cluster": {"stack": "organization/ml-platform-cluster/prod"},
         "teams": [{"name": "fraud", "identityGroup": "g", "quota": {"cpu": 32, "memoryGib": 64, "pods": 40}}],
         # As the stack YAML spells it: camelCase keys.
         "endpoints": [yaml_keys({k: v for k, v in args(canary=CANARY, autoscaling={"min_replicas": 2, "max_replicas": 8}).items() if k not in ("namespace", "labels")}) | {"name": "fraud-detector", "team": "fraud"}],
@@ -555,15 +611,14 @@ def test_config_refuses_plain_http_to_the_internet_outside_dev():
     assert parse_platform_config({**values, "environment": "dev"}).endpoints[0].exposure.internet_facing
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
+@pytest.mark.parametrize("stack", ["fraud-staging", "recsys-staging", "fraud-prod", "search-prod"])
 def test_shipped_stacks_deploy_endpoints_in_their_teams_namespaces_within_quota(stack):
-    plan, _ = run_preview(REPO_ROOT, stack)
+    from .team_stacks import preview_team, team_config
+
+    plan, _ = preview_team(stack)
     endpoints = find_all(plan, "mlplat:k8s:ModelEndpoint")
     assert endpoints
-    import yaml
-
-    config = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
-    quotas = {t["name"]: t["quota"] for t in config["mlplat:teams"]}
+    quotas = {t.name: t.quota.model_dump(by_alias=True) for t in team_config(stack).teams}
     used: dict[str, float] = {}
     for endpoint in endpoints:
         team = endpoint.name.split("-")[0]
@@ -576,7 +631,9 @@ def test_shipped_stacks_deploy_endpoints_in_their_teams_namespaces_within_quota(
 
 
 def test_prod_ships_the_fraud_detection_model_by_canary_with_analysis():
-    plan, _ = run_preview(REPO_ROOT, "prod")
+    from .team_stacks import preview_team
+
+    plan, _ = preview_team("fraud-prod")
     rollout = next(r for r in find_all(plan, ROLLOUT) if r.inputs["metadata"]["name"] == "fraud-detector")
     assert rollout.inputs["metadata"]["namespace"] == "fraud"
     canary = rollout.inputs["spec"]["strategy"]["canary"]
@@ -590,7 +647,9 @@ def test_prod_ships_the_fraud_detection_model_by_canary_with_analysis():
 
 
 def test_endpoint_objects_wait_for_their_team_namespace():
-    plan, _ = run_preview(REPO_ROOT, "prod")
+    from .team_stacks import preview_team
+
+    plan, _ = preview_team("fraud-prod")
     namespace = next(r for r in plan.resources if r.type == "kubernetes:core/v1:Namespace" and r.outputs["metadata"]["name"] == "fraud")
     endpoint = find(plan, "mlplat:k8s:ModelEndpoint", "fraud-fraud-detector")
     children = [c for c in plan.children_of(endpoint.urn) if c.custom]

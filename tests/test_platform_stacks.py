@@ -1,4 +1,9 @@
-"""The shipped stacks (dev, staging, prod) composed by deploy_teams: buckets, namespaces, IRSA, grants."""
+"""The shipped teams composed by deploy_teams: buckets, namespaces, IRSA, grants.
+
+Each team is its own stack (``team-stack/``, ``<team>-<env>``, docs/teams.md); the fixture
+previews every AWS team stack. Tests of the shared composition with several teams in one stack
+give the shared stack the shipped teams as config (:func:`tests.team_stacks.team_blocks`).
+"""
 
 from __future__ import annotations
 
@@ -12,26 +17,38 @@ from platform_lib.core.errors import ComponentArgsError
 from platform_lib.core.policy_documents import irsa_trust_policy_document
 from platform_lib.platform import build_platform
 from platform_lib.preview import PreviewError, run_preview
+from platform_lib.preview.engine import run_program
 
+from .cluster_outputs import aws_outputs
 from .conftest import REPO_ROOT, SHIPPED_STACKS
+from .team_stacks import preview_team, shared_config_with_teams, team_blocks, team_config, team_stacks
 
-# The AWS environment stacks; Pulumi.gcp-dev.yaml (GCS buckets, GCE box) is tested in test_gpu_training_box.py.
-AWS_STACKS = [name for name in SHIPPED_STACKS if not name.startswith("gcp-")]
+# The AWS team stacks; the GCP ones (GCS buckets, GCE box) are tested in test_gpu_training_box.py.
+AWS_TEAM_STACKS = team_stacks(cloud="aws")
 
 
 def stack_config(stack: str):
-    raw = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
-    return parse_platform_config({k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("mlplat:")})
+    """The shared stack's config of an environment with every shipped team of it."""
+    return shared_config_with_teams(stack)
 
 
-@pytest.fixture(scope="module", params=AWS_STACKS)
+@pytest.fixture(scope="module", params=AWS_TEAM_STACKS)
 def stack(request):
-    plan, logs = run_preview(REPO_ROOT, request.param)
-    return request.param, stack_config(request.param), plan, logs
+    plan, logs = preview_team(request.param)
+    config = team_config(request.param)
+    return config.environment.value, config, plan, logs
 
 
-def test_the_three_stacks_are_shipped():
-    assert AWS_STACKS == ["dev", "prod", "staging"]
+def test_the_aws_team_stacks_are_shipped():
+    assert AWS_TEAM_STACKS == ["fraud-dev", "fraud-prod", "fraud-staging", "recsys-prod", "recsys-staging", "risk-prod", "search-dev", "search-prod"]
+
+
+def test_the_shared_stacks_keep_no_team():
+    for name in SHIPPED_STACKS:
+        raw = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{name}.yaml").read_text())["config"]
+        assert not {"mlplat:teams", "mlplat:endpoints", "mlplat:gpuBoxes"} & set(raw), name
+        plan, _ = run_preview(REPO_ROOT, name)
+        assert not plan.by_type("mlplat:k8s:TeamNamespace") and not plan.by_type("mlplat:aws:DataBucket")
 
 
 def test_one_namespace_per_team_and_one_bucket_per_configured_bucket(stack):
@@ -44,7 +61,7 @@ def test_one_namespace_per_team_and_one_bucket_per_configured_bucket(stack):
 
 def test_bucket_tags_name_the_owning_team(stack):
     name, config, plan, _ = stack
-    owner = {b.name: t.name for t in config.teams for b in t.buckets}
+    owner = {b.name: t.name for t in config.teams for b in t.buckets}  # name: the environment
     buckets = {bucket.name: bucket for bucket in plan.by_type("aws:s3/bucket:Bucket")}
     assert owner and set(owner) <= set(buckets)  # every configured bucket is checked below
     for bucket_name, team in owner.items():
@@ -55,10 +72,12 @@ def _role_arns(plan):
     return {r.name.removesuffix("-workload"): r.outputs["arn"] for r in plan.by_type("aws:iam/role:Role")}
 
 
-def _grants(plan):
-    """(bucket, team, access, prefix) of every RolePolicy, read back from the registered inputs."""
+def _grants(plan, env: str = ""):
+    """(bucket, team, access, prefix) of every RolePolicy, read back from the registered inputs;
+    a grant to another team's stack names that team's role (``<team>-<env>-workload``)."""
     buckets = {r.urn: r.name for r in plan.by_type("mlplat:aws:DataBucket")}
     role_names = {r.outputs["name"]: r.name.removesuffix("-workload") for r in plan.by_type("aws:iam/role:Role")}
+    role_names = _OtherTeams(role_names, env)
     found = set()
     for policy in plan.by_type("aws:iam/rolePolicy:RolePolicy"):
         document = json.loads(policy.inputs["policy"])
@@ -71,8 +90,17 @@ def _grants(plan):
     return found
 
 
+class _OtherTeams(dict):
+    def __init__(self, names, env):
+        super().__init__(names)
+        self.env = env
+
+    def __missing__(self, role_name):
+        return role_name.removesuffix(f"-{self.env}-workload")
+
+
 def test_grants_are_exactly_owner_read_write_plus_config(stack):
-    _, config, plan, _ = stack
+    env, config, plan, _ = stack
     expected = set()
     for team in config.teams:
         for bucket in team.buckets:
@@ -80,19 +108,22 @@ def test_grants_are_exactly_owner_read_write_plus_config(stack):
             expected.update((bucket.name, g.team, g.access, g.prefix) for g in bucket.grants)
     for box in config.gpu_boxes:  # GPU training boxes' roles (mlplat:gpuBoxes)
         expected.update((g.bucket, f"{box.name}-role", g.access, g.prefix) for g in box.grants)
-    assert _grants(plan) == expected
+    assert _grants(plan, env) == expected
 
 
 def test_workload_roles_trust_only_their_namespace_service_account(stack):
-    _, config, plan, _ = stack
-    issuer = config.cluster.oidc_issuer
+    # The OIDC provider and issuer are the cluster stack's outputs (mlplat:cluster.stack), not typed in the stack file.
+    name, config, plan, _ = stack
+    cluster = aws_outputs(name)
+    assert config.cluster.stack == f"organization/ml-platform-cluster/{name}"
+    issuer = cluster["oidcIssuer"]
     box_roles = {f"{box.name}-role" for box in config.gpu_boxes}
     roles = {r.name: r for r in plan.by_type("aws:iam/role:Role") if r.name not in box_roles}
     assert sorted(roles) == sorted(f"{t.name}-workload" for t in config.teams)
     for team in config.teams:
         trust = json.loads(roles[f"{team.name}-workload"].inputs["assumeRolePolicy"])
         (statement,) = trust["Statement"]
-        assert statement["Principal"] == {"Federated": config.cluster.oidc_provider_arn}
+        assert statement["Principal"] == {"Federated": cluster["oidcProviderArn"]}
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
         assert statement["Condition"] == {
             "StringEquals": {f"{issuer}:sub": f"system:serviceaccount:{team.name}:workload", f"{issuer}:aud": "sts.amazonaws.com"}
@@ -128,12 +159,12 @@ def test_https_egress_goes_to_the_cluster_cidrs(stack):
 
 def test_stack_outputs_give_each_team_its_names_and_arns(stack):
     _, config, plan, _ = stack
-    teams = plan.outputs["teams"]
-    assert sorted(teams) == sorted(t.name for t in config.teams)
+    (team,) = config.teams
+    assert plan.outputs["team"] == team.name
     arns = _role_arns(plan)
     bucket_arns = {r.name: r.outputs["arn"] for r in plan.by_type("aws:s3/bucket:Bucket")}
     for team in config.teams:
-        out = teams[team.name]
+        out = plan.outputs  # a team stack's outputs are its team's
         assert out["namespace"] == team.name and out["serviceAccount"] == "workload"
         assert out["workloadRoleArn"] == arns[team.name]
         assert sorted(out["buckets"]) == sorted(b.name for b in team.buckets)
@@ -168,10 +199,11 @@ def test_irsa_trust_policy_document_is_pure():
 
 
 def test_components_switch_families_off():
-    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:components": {"dataBuckets": False, "teamNamespaces": True}, "mlplat:gpuBoxes": []})
+    teams = team_blocks("dev")
+    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={**teams, "mlplat:components": {"dataBuckets": False, "teamNamespaces": True}, "mlplat:gpuBoxes": []})
     assert not plan.by_type("mlplat:aws:DataBucket") and not plan.by_type("mlplat:aws:AccessLogBucket")
     assert len(plan.by_type("mlplat:k8s:TeamNamespace")) == 2
-    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:components": {"dataBuckets": True, "teamNamespaces": False}})
+    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={**teams, "mlplat:components": {"dataBuckets": True, "teamNamespaces": False}})
     assert plan.by_type("mlplat:aws:DataBucket") and not plan.by_type("mlplat:k8s:TeamNamespace")
 
 
@@ -183,16 +215,48 @@ def test_no_access_log_bucket_when_no_bucket_logs():
     assert "accessLogBucket" not in plan.outputs
 
 
-def test_without_oidc_no_roles_no_grants_and_a_warning():
-    plan, logs = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:cluster": {"name": "ml-dev"}, "mlplat:gpuBoxes": []})
+def test_without_a_cluster_no_roles_no_grants_and_a_warning():
+    config = stack_config("dev").model_copy(update={"cluster": None, "gpu_boxes": []})
+    config = config.model_copy(update={"components": config.components.model_copy(update={"team_namespaces": False, "model_endpoints": False})})
+    plan, logs = run_program(lambda: build_platform(config), project="ml-platform", stack="dev")
     assert not plan.by_type("aws:iam/role:Role") and not plan.by_type("aws:iam/rolePolicy:RolePolicy")
     assert any(level == "warning" and "without grants" in message for level, message in logs)
-    assert all("annotations" not in r.inputs["metadata"] for r in plan.by_type("kubernetes:core/v1:ServiceAccount"))
+    assert plan.by_type("mlplat:aws:DataBucket") and "cluster" not in plan.outputs
+
+
+def test_kubernetes_objects_go_to_the_cluster_through_its_kubeconfig(stack):
+    name, config, plan, _ = stack
+    (provider,) = plan.by_type("pulumi:providers:kubernetes")
+    assert provider.inputs["kubeconfig"] == aws_outputs(name)["kubeconfig"] and "kubeconfig" in provider.secret_inputs
+    objects = [r for r in plan.resources if r.type.startswith("kubernetes:")]
+    types = {r.urn: r.type for r in plan.resources}
+    assert {types.get(r.parent) for r in objects} >= {"mlplat:k8s:TeamNamespace", *(["mlplat:k8s:ModelEndpoint"] if config.endpoints else [])}
+    for kubernetes_object in objects:
+        assert kubernetes_object.options.provider.startswith(f"{provider.urn}::"), kubernetes_object.urn
+    assert plan.outputs["cluster"] == {"stack": f"organization/ml-platform-cluster/{name}", "name": f"ml-{name}"}
+
+
+@pytest.mark.parametrize("typed", [{"name": "ml-dev"}, {"oidcProviderArn": "arn:aws:iam::123456789012:oidc-provider/x", "oidcIssuer": "x"}])
+def test_a_hand_typed_cluster_is_refused_naming_the_stack_output_instead(typed):
+    with pytest.raises(PreviewError) as caught:
+        run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:cluster": {"stack": "organization/ml-platform-cluster/dev", **typed}})
+    error = caught.value.__cause__
+    assert isinstance(error, ConfigError) and len(error.issues) == 1
+    assert error.issues[0].path == "mlplat:cluster"
+    assert error.issues[0].expected.startswith(f"no {', '.join(typed)}: the cluster's name and OIDC settings are the cluster stack's outputs")
+    assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_a_cluster_stack_name_that_is_not_fully_qualified_is_a_config_error():
+    with pytest.raises(PreviewError) as caught:
+        run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:cluster": {"stack": "ml-platform-cluster/dev"}})
+    assert "mlplat:cluster.stack: got 'ml-platform-cluster/dev'" in str(caught.value.__cause__)
+    assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]
 
 
 def test_wildcard_egress_cidr_in_config_is_a_config_error():
     with pytest.raises(PreviewError) as caught:
-        run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:cluster": {"name": "ml-dev", "egressHttpsCidrs": ["0.0.0.0/0"]}})
+        run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:cluster": {"stack": "organization/ml-platform-cluster/dev", "egressHttpsCidrs": ["0.0.0.0/0"]}})
     assert isinstance(caught.value.__cause__, ConfigError)
     assert "mlplat:cluster.egressHttpsCidrs" in str(caught.value.__cause__)
 
@@ -208,6 +272,8 @@ def _refused(stack: str, *, overrides=None, program=None):
 
 
 def _raw_config(stack: str, key: str):
+    if key in ("mlplat:teams", "mlplat:endpoints", "mlplat:gpuBoxes"):  # the shipped teams, as shared stack config
+        return team_blocks(stack)[key]
     return yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"][key]
 
 
@@ -216,7 +282,7 @@ def test_team_namespace_refusing_a_quota_registers_nothing():
     # limit would exceed the quota). The buckets and roles built before the namespaces used to stay.
     teams = _raw_config("dev", "mlplat:teams")
     teams[-1]["quota"]["cpu"] = 0.5
-    error, registered = _refused("dev", overrides={"mlplat:teams": teams})
+    error, registered = _refused("dev", overrides={**team_blocks("dev"), "mlplat:teams": teams})
     assert isinstance(error, ComponentArgsError)
     team = teams[-1]["name"]
     assert [(i.path, i.value, i.expected) for i in error.issues] == [
@@ -226,7 +292,7 @@ def test_team_namespace_refusing_a_quota_registers_nothing():
 
 
 def test_gcp_workload_identity_refusing_the_project_registers_nothing():
-    error, registered = _refused("gcp-dev", overrides={"gcp:project": "Bad_Project"})
+    error, registered = _refused("gcp-dev", overrides={**team_blocks("gcp-dev"), "gcp:project": "Bad_Project"})
     assert isinstance(error, ComponentArgsError)
     teams = [team["name"] for team in _raw_config("gcp-dev", "mlplat:teams")]
     boxes = [box["name"] for box in _raw_config("gcp-dev", "mlplat:gpuBoxes")]
@@ -253,7 +319,7 @@ def test_grants_follow_the_stacks_protection_and_the_buckets_theirs(stack):
 
 def test_gcs_bucket_refusing_the_location_registers_nothing():
     region = "europe-" + "w" * 40 + "4"  # a region by the config's pattern, longer than a GCS location may be
-    error, registered = _refused("gcp-dev", overrides={"mlplat:region": region})
+    error, registered = _refused("gcp-dev", overrides={**team_blocks("gcp-dev"), "mlplat:region": region})
     assert isinstance(error, ComponentArgsError)
     buckets = [b["name"] for team in _raw_config("gcp-dev", "mlplat:teams") for b in team.get("buckets", [])]
     assert buckets and [(i.path, i.value, i.expected) for i in error.issues] == [
@@ -311,6 +377,58 @@ def test_model_endpoint_refusing_one_replica_outside_dev_registers_nothing():
 def test_every_refused_argument_of_every_family_is_reported_at_once():
     teams = _raw_config("dev", "mlplat:teams")
     teams[-1]["quota"]["cpu"] = 0.5
-    error, registered = _refused("dev", overrides={"mlplat:teams": teams, "mlplat:staticSites": [{"name": "docs", "siteDir": "no/such/site"}]})
+    error, registered = _refused("dev", overrides={**team_blocks("dev"), "mlplat:teams": teams, "mlplat:staticSites": [{"name": "docs", "siteDir": "no/such/site"}]})
     assert sorted(i.path for i in error.issues) == ["StaticSite(docs).site_dir", f"TeamNamespace({teams[-1]['name']}).quota.cpu"]
     assert registered == []
+
+
+# --- Endpoints on the cluster: OTel collector and GPU node pools from the cluster stack (issue 11) ---
+
+def _prod_endpoints(**changes):
+    raw = yaml.safe_load((REPO_ROOT / "stacks" / "Pulumi.prod.yaml").read_text())["config"]["mlplat:endpoints"]
+    return [{**endpoint, **changes} if endpoint["name"] == "fraud-detector" else endpoint for endpoint in raw]
+
+
+def test_endpoints_send_traces_to_the_clusters_collector():
+    plan, _ = run_preview(REPO_ROOT, "prod")
+    collector = aws_outputs("prod")["otelCollectorEndpoint"]
+    workloads = plan.by_type("kubernetes:apps/v1:Deployment") + plan.by_type("kubernetes:argoproj.io/v1alpha1:Rollout")
+    assert len(workloads) == 2
+    for workload in workloads:
+        (container,) = workload.inputs["spec"]["template"]["spec"]["containers"]
+        assert {e["name"]: e.get("value") for e in container["env"]}["OTEL_EXPORTER_OTLP_ENDPOINT"] == collector
+
+
+def test_gpu_endpoint_pods_select_and_tolerate_the_clusters_gpu_node_pools():
+    endpoints = _prod_endpoints(resources={"cpu": 1, "memoryGib": 2, "cpuLimit": 2, "gpu": 1}, autoscaling={"minReplicas": 2, "maxReplicas": 4})
+    plan, _ = run_preview(REPO_ROOT, "prod", config_overrides={"mlplat:endpoints": endpoints})
+    (rollout,) = plan.by_type("kubernetes:argoproj.io/v1alpha1:Rollout")
+    pod = rollout.inputs["spec"]["template"]["spec"]
+    # Both prod GPU groups (spot and on-demand) carry these labels; each differs in its capacity-type label.
+    assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true", "mlplat.io/node-pool": "gpu"}
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
+    (deployment,) = plan.by_type("kubernetes:apps/v1:Deployment")  # the CPU endpoint: no GPU placement
+    assert "tolerations" not in deployment.inputs["spec"]["template"]["spec"]
+
+
+def test_an_endpoints_own_gpu_placement_wins_over_the_clusters():
+    placement = {"nodeSelector": {"mlplat.io/node-pool": "gpu"}, "tolerations": ["nvidia.com/gpu"]}
+    endpoints = _prod_endpoints(resources={"cpu": 1, "memoryGib": 2, "cpuLimit": 2, "gpu": 1}, autoscaling={"minReplicas": 2, "maxReplicas": 4}, gpuPlacement=placement)
+    plan, _ = run_preview(REPO_ROOT, "prod", config_overrides={"mlplat:endpoints": endpoints})
+    pod = plan.by_type("kubernetes:argoproj.io/v1alpha1:Rollout")[0].inputs["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"mlplat.io/node-pool": "gpu"}
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+
+
+def test_a_gpu_endpoint_on_a_cluster_without_gpu_pools_fails_naming_both(monkeypatch, cluster_stack_outputs):
+    from platform_lib.platform.cluster_reference import ClusterOutputError
+
+    from .cluster_outputs import answer_stack_references
+
+    stack = "organization/ml-platform-cluster/prod"
+    answer_stack_references(monkeypatch, {**cluster_stack_outputs, stack: {**cluster_stack_outputs[stack], "gpuNodePools": []}})
+    endpoints = _prod_endpoints(resources={"cpu": 1, "memoryGib": 2, "cpuLimit": 2, "gpu": 1}, autoscaling={"minReplicas": 2, "maxReplicas": 4})
+    with pytest.raises(PreviewError) as caught:
+        run_preview(REPO_ROOT, "prod", config_overrides={"mlplat:endpoints": endpoints})
+    assert isinstance(caught.value.__cause__, ClusterOutputError)
+    assert str(caught.value.__cause__) == f"the endpoint fraud-fraud-detector requests GPUs, but the cluster stack {stack} has no GPU node pools (gpuNodePools is empty)"

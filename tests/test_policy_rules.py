@@ -144,6 +144,26 @@ CASES = [
     ("ec2-no-admin-ports-from-anywhere", "aws:ec2/securityGroupRule:SecurityGroupRule",
      lambda p: p.update(fromPort=3389, toPort=3389, cidrBlocks=["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"], ipv6CidrBlocks=[]),
      "'subject' rule opens RDP (3389) to 0.0.0.0/0 (0.0.0.0/2, 64.0.0.0/2, 128.0.0.0/1 together)"),
+    # EKS
+    ("eks-endpoint-not-public-to-internet", "aws:eks/cluster:Cluster", lambda p: p["vpcConfig"].pop("endpointPublicAccess"),
+     "cluster 'subject' has a public API endpoint open to 0.0.0.0/0 (publicAccessCidrs unset)"),
+    ("eks-endpoint-not-public-to-internet", "aws:eks/cluster:Cluster",
+     lambda p: p["vpcConfig"].update(endpointPublicAccess=True, publicAccessCidrs=["0.0.0.0/1", "128.0.0.0/1"]),
+     "cluster 'subject' has a public API endpoint open to 0.0.0.0/0 (publicAccessCidrs 0.0.0.0/1, 128.0.0.0/1)"),
+    ("eks-secrets-encryption", "aws:eks/cluster:Cluster", lambda p: p.pop("encryptionConfig"),
+     "cluster 'subject' does not encrypt Secrets with a KMS key (encryptionConfig)"),
+    ("eks-secrets-encryption", "aws:eks/cluster:Cluster", lambda p: p["encryptionConfig"].update(resources=[]),
+     "cluster 'subject' does not encrypt Secrets with a KMS key (encryptionConfig)"),
+    ("eks-control-plane-logging", "aws:eks/cluster:Cluster", lambda p: p.update(enabledClusterLogTypes=["api", "audit"]),
+     "cluster 'subject' does not log authenticator, controllerManager, scheduler"),
+    ("ec2-launch-template-imds-hop-limit", "aws:ec2/launchTemplate:LaunchTemplate", lambda p: p["metadataOptions"].update(httpPutResponseHopLimit=2),
+     "launch template 'subject' has metadataOptions.httpPutResponseHopLimit 2, above 1"),
+    ("eks-node-group-launch-template", "aws:eks/nodeGroup:NodeGroup", lambda p: p.pop("launchTemplate"),
+     "node group 'subject' uses no launch template (EKS's default allows IMDS hop limit 2)"),
+    ("eks-vpc-cni-network-policy", "aws:eks/addon:Addon", lambda p: p.update(configurationValues=json.dumps({"enableNetworkPolicy": "false"})),
+     "add-on 'subject' (vpc-cni) does not set enableNetworkPolicy to \"true\": NetworkPolicies are not enforced"),
+    ("eks-vpc-cni-network-policy", "aws:eks/addon:Addon", lambda p: p.pop("configurationValues"),
+     "add-on 'subject' (vpc-cni) does not set enableNetworkPolicy to \"true\": NetworkPolicies are not enforced"),
     # GCE
     ("gce-no-external-ip", "gcp:compute/instance:Instance", lambda p: p["networkInterfaces"][0].update(accessConfigs=[{}]),
      "'subject' networkInterfaces[0] has an external access config"),
@@ -167,6 +187,25 @@ CASES = [
      "'subject' has GPUs but scheduling.onHostMaintenance is unset (MIGRATE)"),
     ("gce-machine-type-allowlist", "gcp:compute/instance:Instance", lambda p: p.update(machineType="n1-standard-16", scheduling={"onHostMaintenance": "TERMINATE"}),
      "'subject' uses machine type n1-standard-16, not in the allowlist (n1-standard-8, g2-standard-8, a2-highgpu-1g, a2-highgpu-8g)"),
+    # GKE
+    ("gke-no-legacy-abac", "gcp:container/cluster:Cluster", lambda p: p.update(enableLegacyAbac=True),
+     "'subject' enables legacy ABAC (enableLegacyAbac)"),
+    ("gke-private-nodes", "gcp:container/cluster:Cluster", lambda p: p["privateClusterConfig"].update(enablePrivateNodes=False),
+     "'subject' does not enable private nodes (privateClusterConfig.enablePrivateNodes)"),
+    ("gke-private-nodes", "gcp:container/cluster:Cluster", lambda p: p.pop("privateClusterConfig"),
+     "'subject' does not enable private nodes (privateClusterConfig.enablePrivateNodes)"),
+    ("gke-workload-identity", "gcp:container/cluster:Cluster", lambda p: p.pop("workloadIdentityConfig"),
+     "'subject' does not enable Workload Identity (workloadIdentityConfig.workloadPool)"),
+    ("gke-workload-identity", "gcp:container/nodePool:NodePool", lambda p: p["nodeConfig"]["workloadMetadataConfig"].update(mode="GCE_METADATA"),
+     "'subject' nodeConfig.workloadMetadataConfig.mode is GCE_METADATA, not GKE_METADATA"),
+    ("gke-workload-identity", "gcp:container/cluster:Cluster",
+     lambda p: p.update(nodePools=[{"name": "extra", "nodeConfig": {"shieldedInstanceConfig": {"enableSecureBoot": True}}}]),
+     "'subject' nodePools[0].nodeConfig.workloadMetadataConfig.mode is unset, not GKE_METADATA"),
+    ("gke-shielded-nodes", "gcp:container/cluster:Cluster", lambda p: p.update(enableShieldedNodes=False),
+     "'subject' disables shielded nodes (enableShieldedNodes)"),
+    ("gke-shielded-nodes", "gcp:container/nodePool:NodePool",
+     lambda p: p["nodeConfig"]["shieldedInstanceConfig"].update(enableSecureBoot=False, enableIntegrityMonitoring=False),
+     "'subject' nodeConfig.shieldedInstanceConfig does not enable enableSecureBoot, enableIntegrityMonitoring"),
     # CloudFront
     ("cloudfront-https-only", "aws:cloudfront/distribution:Distribution", lambda p: p["defaultCacheBehavior"].update(viewerProtocolPolicy="allow-all"),
      "distribution 'subject' defaultCacheBehavior has viewerProtocolPolicy allow-all"),
@@ -254,6 +293,13 @@ CASES = [
     ("k8s-role-no-load-balancer-write", "kubernetes:rbac.authorization.k8s.io/v1:Role",
      lambda p: p["rules"].append({"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["update"]}),
      "Role 'subject' rules[1] allows update on services"),
+    ("helm-release-pinned-version", "kubernetes:helm.sh/v3:Release", lambda p: p.pop("version"),
+     "Helm release 'subject' (chart kube-prometheus-stack) has no chart version: Helm installs the newest one at every apply"),
+    ("helm-release-pinned-version", "kubernetes:helm.sh/v3:Release", lambda p: p.update(version="^88.0.0"),
+     "Helm release 'subject' (chart kube-prometheus-stack) has version '^88.0.0', a range, not one exact version"),
+    ("helm-release-pinned-version", "kubernetes:helm.sh/v3:Release",
+     lambda p: (p.pop("version"), p.pop("repositoryOpts"), p.update(chart="https://charts.example.com/kube-prometheus-stack.tgz")),
+     "Helm release 'subject' (chart https://charts.example.com/kube-prometheus-stack.tgz) is a chart URL that names no exact version (expected .../<name>-<version>.tgz)"),
     ("k8s-internet-facing-load-balancer-tls", "kubernetes:networking.k8s.io/v1:Ingress",
      lambda p: (p["metadata"]["annotations"].pop("alb.ingress.kubernetes.io/certificate-arn"), p["metadata"]["annotations"].update({"alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}]'})),
      "Ingress 'subject' is an internet-facing load balancer that has no certificate (alb.ingress.kubernetes.io/certificate-arn or spec.tls)"),
@@ -376,6 +422,17 @@ def test_unscopable_actions_may_use_any_resource():
     assert rule.run(subject, PROD) == []
 
 
+def test_actions_without_resource_types_may_use_any_resource_but_scopable_reads_may_not():
+    """The Service Authorization Reference lists no resource type for acm:ListCertificates or
+    shield:CreateProtection ('*' is the only value AWS accepts); acm:DescribeCertificate has one."""
+    rule = get_rule("iam-no-wildcard-resource")
+    unscopable = {"Sid": "Certs", "Effect": "Allow", "Action": ["acm:ListCertificates", "shield:CreateProtection", "elasticloadbalancing:SetWebAcl"], "Resource": "*"}
+    assert rule.run(resource("aws:iam/policy:Policy", set_json("policy", _add_statement(unscopable))), PROD) == []
+    scopable = {"Sid": "Certs", "Effect": "Allow", "Action": ["acm:ListCertificates", "acm:DescribeCertificate", "acm:Delete*"], "Resource": "*"}
+    assert rule.run(resource("aws:iam/policy:Policy", set_json("policy", _add_statement(scopable))), PROD) == [
+        "policy statement Certs allows acm:DescribeCertificate, acm:Delete* on Resource '*'"]
+
+
 def test_policy_applies_only_to_its_types():
     bucket_policy = get_rule("s3-tls-only-bucket-policy")
     assert bucket_policy.run(resource("aws:s3/bucket:Bucket"), PROD) == []  # a bucket carries no bucket policy document
@@ -431,3 +488,24 @@ def test_root_uid_in_every_form_the_wire_carries(uid):
     subject = resource("kubernetes:apps/v1:Deployment", lambda p: container(p)["securityContext"].update(runAsUser=uid))
     assert get_rule("k8s-run-as-non-root").run(subject, PROD) == ["Deployment 'subject' containers[server] sets runAsUser 0"]
     assert get_rule("k8s-run-as-non-root").run(resource("kubernetes:apps/v1:Deployment", lambda p: container(p)["securityContext"].update(runAsUser="nobody")), PROD) == []
+
+
+def test_eks_private_endpoint_and_narrow_public_cidrs_pass():
+    rule = get_rule("eks-endpoint-not-public-to-internet")
+    narrow = resource("aws:eks/cluster:Cluster", lambda p: p["vpcConfig"].update(endpointPublicAccess=True, publicAccessCidrs=["203.0.113.0/24"]))
+    private_with_default_cidrs = resource("aws:eks/cluster:Cluster", lambda p: p["vpcConfig"].update(publicAccessCidrs=["0.0.0.0/0"]))
+    assert rule.run(narrow, PROD) == [] and rule.run(private_with_default_cidrs, PROD) == []
+
+
+def test_other_eks_addons_and_hop_limit_1_pass():
+    coredns = resource("aws:eks/addon:Addon", lambda p: (p.update(addonName="coredns"), p.pop("configurationValues")))
+    assert get_rule("eks-vpc-cni-network-policy").run(coredns, PROD) == []
+    unset = resource("aws:ec2/launchTemplate:LaunchTemplate", lambda p: p["metadataOptions"].pop("httpPutResponseHopLimit"))
+    assert get_rule("ec2-launch-template-imds-hop-limit").run(unset, PROD) == []
+
+
+def test_eks_policies_are_mandatory_in_prod_and_logging_advisory_in_dev():
+    for name in ("eks-endpoint-not-public-to-internet", "eks-secrets-encryption", "ec2-launch-template-imds-hop-limit"):
+        assert get_rule(name).levels == {"dev": "mandatory", "staging": "mandatory", "prod": "mandatory"}, name
+    for name in ("eks-control-plane-logging", "eks-node-group-launch-template", "eks-vpc-cni-network-policy"):
+        assert get_rule(name).levels == {"dev": "advisory", "staging": "mandatory", "prod": "mandatory"}, name

@@ -36,7 +36,6 @@ from __future__ import annotations
 import json
 import re
 from typing import Annotated, Any, Literal, Mapping, overload
-from urllib.parse import urlparse
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -46,7 +45,7 @@ from typing_extensions import TypedDict, Unpack
 
 from ..core.component import Component, ComponentArgs
 from ..core.errors import ComponentArgsError, Issue, located_validation_error
-from ..core.inputs import Input, InputCheck
+from ..core.inputs import Input, InputCheck, is_output
 from ..core.kubernetes_names import check_dns_label, check_dns_subdomain
 from ..core.quantities import cpu_quantity, memory_quantity
 from ..core.tagging import with_managed_by
@@ -66,7 +65,10 @@ from .model_endpoint_spec import (
     Observability,
     Probes,
     Resources,
+    Toleration,
+    otlp_port,
     startup_failure_threshold,
+    toleration_objects,
 )
 
 __all__ = ["ALERTS", "ModelEndpoint", "ModelEndpointArgs", "ModelEndpointArgsDict"]
@@ -576,8 +578,11 @@ class ModelEndpoint(Component[ModelEndpointArgs], type_token="mlplat:k8s:ModelEn
         if spec.service_account_name:
             pod_spec["serviceAccountName"] = spec.service_account_name
         if resources.gpu:
-            pod_spec["nodeSelector"] = dict(spec.gpu_placement.node_selector)
-            pod_spec["tolerations"] = [{"key": key, "operator": "Exists", "effect": "NoSchedule"} for key in spec.gpu_placement.tolerations]
+            # Either may be an Output (the cluster stack's GPU node pools): the pod spec takes Inputs.
+            placement = spec.gpu_placement
+            pod_spec["nodeSelector"] = pulumi.Output.from_input(placement.node_selector).apply(dict) if is_output(placement.node_selector) else dict(placement.node_selector)
+            pod_spec["tolerations"] = (pulumi.Output.from_input(placement.tolerations).apply(toleration_objects)
+                                       if is_output(placement.tolerations) else toleration_objects(placement.tolerations))
         return {"metadata": {"labels": self.common_labels, "annotations": self.audit_annotations}, "spec": pod_spec}
 
     def network_policy_spec(self) -> dict[str, Any]:
@@ -598,12 +603,13 @@ class ModelEndpoint(Component[ModelEndpointArgs], type_token="mlplat:k8s:ModelEn
 
         sources = [{"ipBlock": {"cidr": cidr}} for cidr in spec.exposure.load_balancer_source_cidrs] if spec.exposure.enabled else []
         sources += [namespace(n) for n in [spec.observability.prometheus_namespace, *spec.exposure.client_namespaces]]
-        otlp_port = urlparse(spec.observability.otlp_endpoint).port or (443 if spec.observability.otlp_endpoint.startswith("https") else 80)
+        endpoint = spec.observability.otlp_endpoint
+        port_out = pulumi.Output.from_input(endpoint).apply(otlp_port) if is_output(endpoint) else otlp_port(endpoint)
         return {
             "podSelector": {"matchLabels": self.selector_labels},
             "policyTypes": ["Ingress", "Egress"],
             "ingress": [{"from": sources, "ports": port}],
-            "egress": [{"to": [namespace(spec.observability.collector_namespace)], "ports": [{"protocol": "TCP", "port": otlp_port}]}],
+            "egress": [{"to": [namespace(spec.observability.collector_namespace)], "ports": [{"protocol": "TCP", "port": port_out}]}],
         }
 
     # --- workloads -----------------------------------------------------------------------------

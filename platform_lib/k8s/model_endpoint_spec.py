@@ -2,7 +2,9 @@
 
 :class:`ModelEndpointSpec` is what a stack's ``mlplat:endpoints`` entry and the
 :class:`~platform_lib.k8s.model_endpoint.ModelEndpoint` component's arguments have in common. It
-imports neither Pulumi nor the stack config, so ``platform_lib.platform.config`` can use it without a cycle.
+does not import the stack config, so ``platform_lib.platform.config`` can use it without a cycle. A few
+fields that the platform fills from the cluster stack's outputs (``gpu_placement``,
+``observability.otlp_endpoint``) also take a ``pulumi.Input`` (see :mod:`platform_lib.core.inputs`).
 Fields are snake_case in Python (``min_replicas``), and the models also accept the camelCase keys
 of the stack YAML (``minReplicas``). Errors name the snake_case field; the stack config turns the
 path back into its YAML keys.
@@ -15,12 +17,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from ..core.errors import located_validation_error
+from ..core.inputs import Input, InputCheck, checked_output, is_output  # noqa: F401 - InputCheck is the base
 from ..core.secrets import SECRET_PLACEHOLDER, looks_secret
 from .checks import LABEL_KEY, check_cidr_blocks, check_labels
 
@@ -146,34 +149,120 @@ class Resources(SpecModel):
         return self.cpu_limit if self.cpu_limit is not None else self.cpu * 2
 
 
+class _NestedInputCheck(InputCheck):
+    """:class:`InputCheck` for a field of a nested spec model: an Output's late error names the
+    field under its parent (``ModelEndpoint(x).gpu_placement.tolerations``), not the bare field."""
+
+    def __init__(self, check: Any, parent: str):
+        super().__init__(check)
+        self.parent = parent
+
+    def _validate(self, value: Any, info: Any) -> Any:
+        if is_output(value):
+            label = (info.context or {}).get("component", "component")
+            return checked_output(value, self.check, f"{label}.{self.parent}.{info.field_name}")
+        return self.check(value)
+
+
+#: The taint effects Kubernetes knows (Kubernetes API reference, ``Taint.effect``).
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+class Toleration(SpecModel):
+    """A pod toleration (Kubernetes API reference, ``Toleration``; docs, "Taints and Tolerations").
+
+    Attributes:
+        key: the taint key (label key syntax).
+        operator: ``Exists`` (any value; then ``value`` is unset) or ``Equal`` (``value`` must match).
+        value: the taint value for ``Equal`` (label value syntax).
+        effect: the taint effect tolerated: ``NoSchedule``, ``PreferNoSchedule`` or ``NoExecute``.
+    """
+
+    key: str = Field(max_length=316)
+    operator: Literal["Exists", "Equal"] = "Exists"
+    value: str | None = Field(default=None, max_length=63)
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, key: str) -> str:
+        if not LABEL_KEY.fullmatch(key):
+            raise ValueError("a taint key with the syntax of a Kubernetes label key ([prefix/]name, the name at most 63 letters, digits, '-', '_', '.')")
+        return key
+
+    @model_validator(mode="after")
+    def _value_matches_operator(self) -> "Toleration":
+        if self.operator == "Equal" and (self.value is None or not _LABEL_VALUE.fullmatch(self.value)):
+            raise located_validation_error("Toleration", [(("value",), self.value, "a taint value (label value syntax) for operator Equal")])
+        if self.operator == "Exists" and self.value is not None:
+            raise located_validation_error("Toleration", [(("value",), self.value, "no value for operator Exists (it tolerates every value of the key)")])
+        return self
+
+    def as_kubernetes(self) -> dict[str, str]:
+        """The toleration as the pod spec holds it (camelCase keys, ``value`` only for ``Equal``)."""
+        toleration = {"key": self.key, "operator": self.operator, "effect": self.effect}
+        if self.value is not None:
+            toleration["value"] = self.value
+        return toleration
+
+
+def _check_node_selector(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ValueError("a mapping of Kubernetes node label keys to values (strings)")
+    return check_labels(value)
+
+
+def _check_tolerations(value: Any) -> list[str | Toleration]:
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("a list of taint keys or tolerations ({key, operator, value, effect})")
+    bad = [entry for entry in value if isinstance(entry, str) and not LABEL_KEY.fullmatch(entry)]
+    if bad:
+        raise ValueError(f"taint keys with the syntax of Kubernetes label keys ([prefix/]name, the name at most 63 letters, digits, '-', '_', '.'; bad: {', '.join(bad)})")
+    checked: list[str | Toleration] = []
+    for entry in value:
+        if isinstance(entry, (str, Toleration)):
+            checked.append(entry)
+        elif isinstance(entry, dict):
+            try:
+                checked.append(Toleration.model_validate(entry))
+            except ValidationError as error:
+                details = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'toleration'}: {e['msg']}" for e in error.errors())
+                raise ValueError(f"tolerations {{key, operator: Exists|Equal, value (for Equal), effect: {'|'.join(TAINT_EFFECTS)}}} ({details})") from None
+        else:
+            raise ValueError("a list of taint keys or tolerations ({key, operator, value, effect})")
+    return checked
+
+
+def toleration_objects(entries: list[str | Toleration | dict[str, Any]]) -> list[dict[str, str]]:
+    """Pod tolerations from :attr:`GpuPlacement.tolerations`: a taint key becomes
+    ``{key, operator: Exists, effect: NoSchedule}``, a :class:`Toleration` its pod spec form."""
+    objects = []
+    for entry in _check_tolerations(list(entries)):
+        objects.append({"key": entry, "operator": "Exists", "effect": "NoSchedule"} if isinstance(entry, str) else entry.as_kubernetes())
+    return objects
+
+
 class GpuPlacement(SpecModel):
     """Where GPU pods may run; used only when ``resources.gpu`` > 0.
+
+    The platform's stacks fill both from the cluster stack's ``gpuNodePools`` output (the labels
+    every GPU pool carries, and a toleration per taint), so they take a ``pulumi.Input`` for the
+    whole value; a plain value is checked at once, an Output when it arrives.
 
     Attributes:
         node_selector: node labels GPU pods require (default: the NVIDIA GPU feature discovery label).
         tolerations: taint keys tolerated with ``operator: Exists, effect: NoSchedule``
-            (default: ``nvidia.com/gpu``, the taint EKS GPU node groups conventionally carry).
-            A taint key has the syntax of a label key (source: Kubernetes docs, "Taints and
-            Tolerations": "The key must begin with a letter or number, and may contain letters,
-            numbers, hyphens, dots, and underscores, up to 253 characters", optionally with a
-            DNS subdomain prefix and ``/``, as the API server validates it).
+            (default: ``nvidia.com/gpu``, the taint EKS GPU node groups conventionally carry), or
+            :class:`Toleration` objects (``{key, operator, value, effect}``) for other effects or
+            an exact value. A taint key has the syntax of a label key (source: Kubernetes docs,
+            "Taints and Tolerations": "The key must begin with a letter or number, and may contain
+            letters, numbers, hyphens, dots, and underscores, up to 253 characters", optionally
+            with a DNS subdomain prefix and ``/``, as the API server validates it).
     """
 
-    node_selector: dict[str, str] = Field(default_factory=lambda: {"nvidia.com/gpu.present": "true"})
-    tolerations: list[str] = Field(default_factory=lambda: ["nvidia.com/gpu"])
-
-    @field_validator("node_selector")
-    @classmethod
-    def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
-        return check_labels(labels)
-
-    @field_validator("tolerations")
-    @classmethod
-    def _taint_keys(cls, keys: list[str]) -> list[str]:
-        bad = [key for key in keys if not isinstance(key, str) or not LABEL_KEY.fullmatch(key)]
-        if bad:
-            raise ValueError(f"taint keys with the syntax of Kubernetes label keys ([prefix/]name, the name at most 63 letters, digits, '-', '_', '.'; bad: {', '.join(bad)})")
-        return keys
+    node_selector: Annotated[Input[dict[str, str]], _NestedInputCheck(_check_node_selector, "gpu_placement")] = Field(default_factory=lambda: {"nvidia.com/gpu.present": "true"})
+    tolerations: Annotated[Input[list[str | Toleration]], _NestedInputCheck(_check_tolerations, "gpu_placement")] = Field(default_factory=lambda: ["nvidia.com/gpu"])
 
 
 class Autoscaling(SpecModel):
@@ -329,6 +418,19 @@ class SloObjectives(SpecModel):
         return windows
 
 
+def _check_otlp_endpoint(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s]+", value):
+        raise ValueError("an http:// or https:// URL without spaces, e.g. http://otel-collector.observability.svc:4317")
+    return value
+
+
+def otlp_port(endpoint: str) -> int:
+    """The TCP port of an OTLP endpoint URL (its explicit port, else 443 for https and 80 for http)."""
+    from urllib.parse import urlparse
+
+    return urlparse(endpoint).port or (443 if endpoint.startswith("https") else 80)
+
+
 class Observability(SpecModel):
     """Metrics, alerts and traces.
 
@@ -343,7 +445,8 @@ class Observability(SpecModel):
         prometheus_namespace: the namespace Prometheus scrapes from (allowed in by the endpoint's
             NetworkPolicy on the serving port).
         collector_namespace: the OpenTelemetry Collector's namespace (allowed out on the OTLP port).
-        otlp_endpoint: where the pods send traces and metrics (OTLP over gRPC).
+        otlp_endpoint: where the pods send traces and metrics (OTLP over gRPC), an ``http(s)://`` URL
+            or an Output of one (the platform's stacks give the cluster stack's ``otelCollectorEndpoint``).
         trace_sample_ratio: the share of root traces sampled (0 to 1), parent-based.
         slo: the objectives alerted on.
     """
@@ -355,7 +458,7 @@ class Observability(SpecModel):
     prometheus_labels: dict[str, str] = Field(default_factory=lambda: {"release": "kube-prometheus-stack"})
     prometheus_namespace: str = Field(default="monitoring", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
     collector_namespace: str = Field(default="observability", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
-    otlp_endpoint: str = Field(default="http://opentelemetry-collector.observability.svc.cluster.local:4317", pattern=r"^https?://[^\s]+$")
+    otlp_endpoint: Annotated[Input[str], _NestedInputCheck(_check_otlp_endpoint, "observability")] = "http://opentelemetry-collector.observability.svc.cluster.local:4317"
     trace_sample_ratio: float = Field(default=0.1, ge=0, le=1)
     slo: SloObjectives = Field(default_factory=SloObjectives)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Collection, Literal
 
 import pulumi
 import pydantic
@@ -26,6 +26,7 @@ from ..k8s.model_endpoint_spec import ENDPOINT_NAME, ModelEndpointSpec
 from ..core.kubernetes_names import DNS_LABEL
 from ..k8s.checks import check_cidr_blocks, check_identity_group, check_namespace_name
 from ..k8s.quota import LIMITS_PER_REQUEST, ResourceQuotaSpec
+from .cluster_reference import STACK_NAME
 from .gpu_boxes import AWS_CONFIG_KEYS, GCP_CONFIG_KEYS, aws_box_values, gcp_box_values
 
 NAMESPACE = "mlplat"
@@ -155,34 +156,43 @@ class Team(Model):
 
 
 class Cluster(Model):
-    """The Kubernetes cluster the team namespaces live in.
+    """The Kubernetes cluster the team namespaces and endpoints live in: a cluster stack of the
+    ``ml-platform-cluster`` project (``clusters/``, see ``docs/cluster.md``), read through a
+    ``pulumi.StackReference``. Its name, kubeconfig, OIDC provider (AWS) or workload identity pool
+    (GCP), GPU node pools and OpenTelemetry collector come from that stack's outputs: nothing about
+    the cluster is typed by hand here.
 
     Attributes:
-        name: the cluster's name (EKS cluster name), used in role names and tags.
-        oidc_provider_arn: the cluster's IAM OIDC provider ARN, for IRSA; omit to skip
-            workload identity roles.
-        oidc_issuer: the issuer URL without ``https://`` (e.g.
-            ``oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE``).
+        stack: the fully qualified cluster stack, ``<organization>/ml-platform-cluster/<env>``.
         egress_https_cidrs: CIDRs every team namespace may reach on TCP 443 past its default-deny
             egress policy: typically the cluster VPC's CIDR, where its S3 and STS interface
             endpoints live (IRSA and data buckets need them). 0.0.0.0/0 is refused.
     """
 
-    name: str = Field(min_length=1, max_length=100)
-    oidc_provider_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/.+$")
-    oidc_issuer: str | None = Field(default=None, pattern=r"^[a-z0-9.-]+(/[A-Za-z0-9._-]+)*$")
+    stack: str = Field(examples=["organization/ml-platform-cluster/prod"])
     egress_https_cidrs: list[str] = Field(default_factory=list)
+
+    @field_validator("stack")
+    @classmethod
+    def _fully_qualified(cls, stack: str) -> str:
+        if not STACK_NAME.fullmatch(stack):
+            raise ValueError("a fully qualified stack name <organization>/<project>/<stack>, e.g. organization/ml-platform-cluster/prod")
+        return stack
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_hand_typed_cluster(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            typed = [key for key in ("name", "oidcProviderArn", "oidc_provider_arn", "oidcIssuer", "oidc_issuer") if key in values]
+            if typed:
+                raise ValueError(f"no {', '.join(typed)}: the cluster's name and OIDC settings are the cluster stack's outputs "
+                                 "(set stack: <organization>/ml-platform-cluster/<env>, see docs/cluster.md)")
+        return values
 
     @field_validator("egress_https_cidrs")
     @classmethod
     def _cidrs(cls, cidrs: list[str]) -> list[str]:
         return check_cidr_blocks(cidrs)
-
-    @model_validator(mode="after")
-    def _both_or_neither(self) -> "Cluster":
-        if (self.oidc_provider_arn is None) != (self.oidc_issuer is None):
-            raise ValueError("oidcProviderArn and oidcIssuer set together (both are needed for IRSA), or neither")
-        return self
 
 
 class Components(Model):
@@ -355,10 +365,13 @@ class PlatformConfig(Model):
         raise KeyError(name)
 
 
-def cross_reference_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[Issue]:
+def cross_reference_issues(config: PlatformConfig, namespace: str = NAMESPACE, other_teams: Collection[str] = ()) -> list[Issue]:
     """Problems that span several keys: repeated names, grants to unknown teams or given twice,
     a missing cluster, GPU boxes, static sites and endpoints (see :func:`gpu_box_issues`,
     :func:`endpoint_issues`).
+
+    ``other_teams`` are teams defined elsewhere (a team stack's config holds one team; the others
+    are in their own request files): bucket grants may name them.
 
     Returns:
         One :class:`~platform_lib.core.errors.Issue` per problem (empty when there is none), each
@@ -378,13 +391,13 @@ def cross_reference_issues(config: PlatformConfig, namespace: str = NAMESPACE) -
                 issues.append(Issue(f"{path}.name", bucket.name, f"a bucket name unique in the stack (team {seen_buckets[bucket.name]!r} has it too)"))
             seen_buckets.setdefault(bucket.name, team.name)
             for grant_index, grant in enumerate(bucket.grants):
-                if grant.team not in names:
+                if grant.team not in names and grant.team not in other_teams:
                     issues.append(Issue(f"{path}.grants[{grant_index}].team", grant.team, f"one of the stack's teams ({', '.join(names)})"))
             # The owner's read-write on the whole bucket comes first: the buckets refuse a grant given twice.
             issues.extend(_repeated_grants([(team.name, "read-write", ""), *((g.team, g.access, g.prefix) for g in bucket.grants)], f"{path}.grants", "team", offset=1))
     issues.extend(gpu_box_issues(config, namespace))
     if config.components.team_namespaces and config.teams and config.cluster is None:
-        issues.append(Issue(f"{namespace}:cluster", None, "a cluster block (name, and oidcProviderArn and oidcIssuer for IRSA) when team namespaces are deployed"))
+        issues.append(Issue(f"{namespace}:cluster", None, "a cluster block (stack: <organization>/ml-platform-cluster/<env>) when team namespaces are deployed"))
     issues.extend(_static_site_issues(config, namespace))
     issues.extend(endpoint_issues(config, namespace))
     return issues
@@ -439,7 +452,7 @@ def endpoint_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[
                 where = ", ".join(f"endpoints[{i}]" for i, _ in entries)
                 issues.append(Issue(f"{namespace}:endpoints", f"{total:g} {unit} for team {team_name} ({where})", f"at most the team's {what} of {limit:g} {unit} at peak (maxReplicas plus rollout surge)"))
     if config.components.model_endpoints and config.endpoints and config.cluster is None:
-        issues.append(Issue(f"{namespace}:cluster", None, "a cluster block when model endpoints are deployed"))
+        issues.append(Issue(f"{namespace}:cluster", None, "a cluster block (stack: <organization>/ml-platform-cluster/<env>) when model endpoints are deployed"))
     return issues
 
 

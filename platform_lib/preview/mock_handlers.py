@@ -357,3 +357,118 @@ def _alb_ingress(context: MockContext) -> tuple[str, dict[str, Any]]:
     name = f"k8s-{short(metadata.get('namespace') or 'default')}-{short(metadata['name'])}-{context.digest(10)}"
     hostname = f"{prefix}{name}-{int(context.digest(8, 'alb'), 16) % 10**10}.{context.region}.elb.amazonaws.com"
     return resource_id, {**state, "status": {"loadBalancer": {"ingress": [{"hostname": hostname}]}}}
+
+
+# --- EksCluster (platform_lib/aws/eks_cluster.py) ------------------------------------------------
+# Formats: cluster ARN arn:aws:eks:<region>:<account>:cluster/<name>; endpoint
+# https://<32 upper-case hex>.<3 characters>.<region>.eks.amazonaws.com; OIDC issuer
+# https://oidc.eks.<region>.amazonaws.com/id/<32 upper-case hex>; node group id <cluster>:<node group>;
+# IAM OIDC provider ARN arn:aws:iam::<account>:oidc-provider/<issuer without https://> (source: Amazon
+# EKS API Reference, DescribeCluster / DescribeNodegroup; IAM User Guide, "IAM identifiers").
+
+
+@resource_state("aws:eks/cluster:Cluster")
+def _eks_cluster(context: MockContext) -> tuple[str, dict[str, Any]]:
+    import base64
+
+    name = context.physical_name(context.inputs.get("name"), max_length=100)
+    oidc_id = context.digest(32, "oidc").upper()
+    vpc_config = dict(context.inputs.get("vpcConfig") or {})
+    vpc_config.update(clusterSecurityGroupId=f"sg-0{context.digest(16, 'cluster-sg')}", vpcId=vpc_config.get("vpcId") or f"vpc-0{context.digest(16, 'vpc')}")
+    certificate = base64.b64encode(f"-----BEGIN CERTIFICATE-----\nMOCK{context.digest(32, 'ca')}\n-----END CERTIFICATE-----\n".encode()).decode()
+    return name, {
+        "name": name,
+        "arn": f"arn:aws:eks:{context.region}:{ACCOUNT_ID}:cluster/{name}",
+        "endpoint": f"https://{context.digest(32, 'endpoint').upper()}.gr7.{context.region}.eks.amazonaws.com",
+        "certificateAuthority": {"data": certificate},
+        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{context.region}.amazonaws.com/id/{oidc_id}"}]}],
+        "vpcConfig": vpc_config,
+        "version": context.inputs.get("version") or "1.35",
+        "platformVersion": "eks.1",
+        "status": "ACTIVE",
+        **_aws_tags(context),
+    }
+
+
+@resource_state("aws:eks/nodeGroup:NodeGroup")
+def _eks_node_group(context: MockContext) -> tuple[str, dict[str, Any]]:
+    cluster = context.inputs.get("clusterName") or "cluster"
+    name = context.physical_name(context.inputs.get("nodeGroupName"))
+    return f"{cluster}:{name}", {
+        "nodeGroupName": name,
+        "arn": f"arn:aws:eks:{context.region}:{ACCOUNT_ID}:nodegroup/{cluster}/{name}/{_uuid(context)}",
+        "status": "ACTIVE",
+        "resources": [{"autoscalingGroups": [{"name": f"eks-{name}-{_uuid(context, 'asg')}"}]}],
+        **_aws_tags(context),
+    }
+
+
+@resource_state("aws:eks/addon:Addon")
+def _eks_addon(context: MockContext) -> tuple[str, dict[str, Any]]:
+    cluster, addon = context.inputs.get("clusterName") or "cluster", context.inputs.get("addonName") or context.name
+    return f"{cluster}:{addon}", {
+        "arn": f"arn:aws:eks:{context.region}:{ACCOUNT_ID}:addon/{cluster}/{addon}/{_uuid(context)}",
+        "addonVersion": context.inputs.get("addonVersion") or "v0.0.0-eksbuild.1",
+        **_aws_tags(context),
+    }
+
+
+@resource_state("aws:eks/accessEntry:AccessEntry")
+def _eks_access_entry(context: MockContext) -> tuple[str, dict[str, Any]]:
+    cluster, principal = context.inputs.get("clusterName") or "cluster", context.inputs.get("principalArn") or ""
+    return f"{cluster}:{principal}", {
+        "accessEntryArn": f"arn:aws:eks:{context.region}:{ACCOUNT_ID}:access-entry/{cluster}/role/{ACCOUNT_ID}/{context.digest(8)}/{_uuid(context)}",
+        "type": context.inputs.get("type") or "STANDARD",
+        "userName": principal,
+        **_aws_tags(context),
+    }
+
+
+@resource_state("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+def _eks_access_policy_association(context: MockContext) -> tuple[str, dict[str, Any]]:
+    inputs = context.inputs
+    return f"{inputs.get('clusterName')}#{inputs.get('principalArn')}#{inputs.get('policyArn')}", {"associatedAt": "2026-01-01T00:00:00Z"}
+
+
+@resource_state("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+def _iam_oidc_provider(context: MockContext) -> tuple[str, dict[str, Any]]:
+    url = str(context.inputs.get("url") or f"https://oidc.eks.{context.region}.amazonaws.com/id/{context.digest(32).upper()}")
+    arn = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{url.removeprefix('https://')}"
+    return arn, {"arn": arn, **_aws_tags(context)}
+
+
+@resource_state("aws:ec2/launchTemplate:LaunchTemplate")
+def _launch_template(context: MockContext) -> tuple[str, dict[str, Any]]:
+    resource_id, state = _ec2(context)
+    state.update(latestVersion=1, defaultVersion=1, name=context.physical_name(context.inputs.get("name"), max_length=128))
+    return resource_id, state
+
+
+@resource_state("aws:cloudwatch/logGroup:LogGroup")
+def _log_group(context: MockContext) -> tuple[str, dict[str, Any]]:
+    name = context.physical_name(context.inputs.get("name"), max_length=512)
+    return name, {"name": name, "arn": f"arn:aws:logs:{context.region}:{ACCOUNT_ID}:log-group:{name}", **_aws_tags(context)}
+
+# --- GkeCluster (platform_lib/gcp/gke_cluster.py) ------------------------------------------------
+
+@resource_state("gcp:container/cluster:Cluster")
+def _gke_cluster(context: MockContext) -> tuple[str, dict[str, Any]]:
+    """A GKE cluster's computed state: the control plane's endpoint (the first usable address of
+    ``masterIpv4CidrBlock`` for a private endpoint), a CA certificate (base64 placeholder) and the
+    version GKE's REGULAR channel offers."""
+    import base64
+    import ipaddress
+
+    name = context.physical_name(context.inputs.get("name"), max_length=40)
+    project = context.inputs.get("project") or context.gcp_project
+    location = context.inputs.get("location") or "europe-west4"
+    private = context.inputs.get("privateClusterConfig") or {}
+    master = ipaddress.ip_network(private.get("masterIpv4CidrBlock") or "172.16.0.0/28", strict=False)
+    endpoint = str(master.network_address + 2)
+    ca = base64.b64encode(f"-----BEGIN CERTIFICATE-----\nmock-ca-{context.digest(16)}\n-----END CERTIFICATE-----\n".encode()).decode()
+    master_auth = {**(context.inputs.get("masterAuth") or {}), "clusterCaCertificate": ca}
+    version = context.inputs.get("minMasterVersion") or "1.33.5-gke.1080000"
+    return f"projects/{project}/locations/{location}/clusters/{name}", {
+        "name": name, "project": project, "location": location, "endpoint": endpoint, "masterAuth": master_auth,
+        "masterVersion": version, "selfLink": f"https://container.googleapis.com/v1/projects/{project}/locations/{location}/clusters/{name}",
+    }
