@@ -59,7 +59,7 @@ def test_cluster_is_private_encrypted_fully_logged_and_uses_access_entries(plan)
     assert inputs["bootstrapSelfManagedAddons"] is False
     private = [s.outputs["id"] if "id" in s.outputs else s.id for s in find_all(plan, "aws:ec2/subnet:Subnet") if "private" in s.name]
     assert sorted(inputs["vpcConfig"]["subnetIds"]) == sorted(private) and len(private) == 3
-    log_group = find(plan, "aws:cloudwatch/logGroup:LogGroup")
+    log_group = find(plan, "aws:cloudwatch/logGroup:LogGroup", "ml-control-plane-logs")
     assert log_group.inputs["name"] == "/aws/eks/ml/cluster" and log_group.inputs["retentionInDays"] == 90
     assert log_group.inputs["kmsKeyId"] == key.outputs["arn"]
     assert log_group.urn in cluster.options.depends_on
@@ -73,8 +73,8 @@ def test_secrets_key_has_rotation_and_an_explicit_policy(plan):
     assert statements["EnableIamUserPermissions"]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
     assert statements["ClusterSecretsEnvelopeEncryption"]["Principal"] == {"AWS": role.outputs["arn"]}
     assert statements["ControlPlaneLogGroup"]["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
-    assert statements["ControlPlaneLogGroup"]["Condition"] == {
-        "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/ml/cluster"}}
+    assert statements["ControlPlaneLogGroup"]["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": [
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/ml/cluster", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vpc/ml/flow-logs"]}}
 
 
 def test_platform_admin_is_cluster_admin_and_teams_only_get_groups(plan):
@@ -178,10 +178,24 @@ def test_outputs_kubeconfig_is_a_secret_exec_config_and_gpu_pools_carry_labels_a
     assert outputs["cluster_security_group_id"] == cluster.outputs["vpcConfig"]["clusterSecurityGroupId"]
 
 
+def test_made_vpc_has_flow_logs_to_an_encrypted_group_through_a_service_role(plan):
+    flow_log = find(plan, "aws:ec2/flowLog:FlowLog").inputs
+    group = find(plan, "aws:cloudwatch/logGroup:LogGroup", "ml-flow-logs")
+    assert flow_log["vpcId"] == find(plan, "aws:ec2/vpc:Vpc").id and flow_log["trafficType"] == "ALL"
+    assert flow_log["logDestination"] == group.outputs["arn"] and flow_log["iamRoleArn"] == find(plan, "aws:iam/role:Role", "ml-flow-logs").outputs["arn"]
+    assert group.inputs["name"] == "/aws/vpc/ml/flow-logs" and group.inputs["kmsKeyId"] == find(plan, "aws:kms/key:Key", "ml-secrets-key").outputs["arn"]
+    (trust,) = json.loads(find(plan, "aws:iam/role:Role", "ml-flow-logs").inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"} and trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    write = json.loads(find(plan, "aws:iam/rolePolicy:RolePolicy", "ml-flow-logs").inputs["policy"])["Statement"][0]
+    assert write["Resource"] == [group.outputs["arn"], f"{group.outputs['arn']}:*"]
+
+
 def test_given_subnets_make_no_vpc_and_public_cidrs_open_the_public_endpoint():
     subnets = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
     plan = _cluster(subnet_ids=subnets, vpc_id="vpc-0123456789abcdef0", vpc_cidr="10.50.0.0/16", public_access_cidrs=["203.0.113.0/24"])
-    assert find_all(plan, "aws:ec2/vpc:Vpc") == [] and find_all(plan, "aws:ec2/vpcEndpoint:VpcEndpoint") == []
+    assert find_all(plan, "aws:ec2/vpc:Vpc") == [] and find_all(plan, "aws:ec2/vpcEndpoint:VpcEndpoint") == [] and find_all(plan, "aws:ec2/flowLog:FlowLog") == []
+    (statement,) = [s for s in json.loads(find(plan, "aws:kms/key:Key", "ml-secrets-key").inputs["policy"])["Statement"] if s["Sid"] == "ControlPlaneLogGroup"]
+    assert statement["Condition"]["ArnEquals"] == {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/ml/cluster"}
     vpc = find(plan, "aws:eks/cluster:Cluster").inputs["vpcConfig"]
     assert vpc["subnetIds"] == subnets and vpc["endpointPublicAccess"] is True and vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
     assert find(plan, "aws:eks/nodeGroup:NodeGroup", "ml-system").inputs["subnetIds"] == subnets
