@@ -253,3 +253,31 @@ def test_standard_support_table_is_judged_on_its_checked_date():
 
     assert standard_support_versions() == ["1.35"] and DEFAULT_KUBERNETES_VERSION == "1.35"
     assert standard_support_versions(date(2026, 6, 1)) == ["1.33", "1.34", "1.35"]
+
+
+def test_the_pack_blocks_a_hand_built_insecure_eks_cluster(policy_gate):
+    """The EKS policies, run by the real pack over gRPC, on a cluster made of raw resources with EKS's defaults."""
+    import pulumi_aws as aws
+
+    from platform_lib.policy.gate import mandatory_violations, run_gate
+
+    from .conftest import REPO_ROOT
+
+    def program():
+        cluster = aws.eks.Cluster("raw", role_arn="arn:aws:iam::123456789012:role/eks", vpc_config={"subnet_ids": ["subnet-1", "subnet-2"]},
+                                  enabled_cluster_log_types=["api", "audit"], tags={**TAGS, "managed-by": "pulumi"})
+        aws.ec2.LaunchTemplate("raw-nodes", metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 2}, tags={**TAGS, "managed-by": "pulumi"})
+        aws.eks.NodeGroup("raw-nodes", cluster_name=cluster.name, node_role_arn="arn:aws:iam::123456789012:role/nodes", subnet_ids=["subnet-1"],
+                          scaling_config={"min_size": 1, "max_size": 2, "desired_size": 1}, tags={**TAGS, "managed-by": "pulumi"})
+        aws.eks.Addon("raw-vpc-cni", cluster_name=cluster.name, addon_name="vpc-cni", tags={**TAGS, "managed-by": "pulumi"})
+
+    plan = preview(program, config=CONFIG, stack="prod")
+    violations = run_gate(plan, pack_dir=REPO_ROOT / "policies", stack_config={"mlplat:environment": "prod"}, gate=policy_gate)
+    assert sorted((v["policy"], v["resource_name"], v["message"]) for v in mandatory_violations(violations)) == [
+        ("ec2-launch-template-imds-hop-limit", "raw-nodes", "launch template 'raw-nodes' has metadataOptions.httpPutResponseHopLimit 2, above 1"),
+        ("eks-control-plane-logging", "raw", "cluster 'raw' does not log authenticator, controllerManager, scheduler"),
+        ("eks-endpoint-not-public-to-internet", "raw", "cluster 'raw' has a public API endpoint open to 0.0.0.0/0 (publicAccessCidrs unset)"),
+        ("eks-node-group-launch-template", "raw-nodes", "node group 'raw-nodes' uses no launch template (EKS's default allows IMDS hop limit 2)"),
+        ("eks-secrets-encryption", "raw", "cluster 'raw' does not encrypt Secrets with a KMS key (encryptionConfig)"),
+        ("eks-vpc-cni-network-policy", "raw-vpc-cni", "add-on 'raw-vpc-cni' (vpc-cni) does not set enableNetworkPolicy to \"true\": NetworkPolicies are not enforced"),
+    ]
