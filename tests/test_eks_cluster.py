@@ -105,6 +105,7 @@ def test_gpu_node_group_uses_the_nvidia_ami_the_gpu_taint_and_scales_to_zero(pla
     gpu = find(plan, "aws:eks/nodeGroup:NodeGroup", "ml-gpu-a10g").inputs
     template = find(plan, "aws:ec2/launchTemplate:LaunchTemplate", "ml-gpu-a10g")
     assert gpu["amiType"] == "AL2023_x86_64_NVIDIA" and gpu["capacityType"] == "SPOT"
+    assert gpu["version"] == DEFAULT_KUBERNETES_VERSION  # follows the control plane's version
     assert gpu["instanceTypes"] == ["g5.xlarge", "g5.2xlarge"]
     assert gpu["scalingConfig"] == {"minSize": 0, "maxSize": 4, "desiredSize": 0}
     assert gpu["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]

@@ -48,7 +48,8 @@ the component, named ``<name>-...``, every taggable one with the standard tags):
   ``mlplat.io/node-pool=<group>``, on Spot or on-demand, and may scale to zero (``min_size=0``; the
   Cluster Autoscaler reads a managed node group's labels and taints from the EKS API to scale it
   up from zero, source: cluster-autoscaler AWS cloud provider FAQ, "Scaling a node group to 0").
-  The desired size is left to the autoscaler after creation (``ignore_changes``).
+  The desired size is left to the autoscaler after creation (``ignore_changes``); the groups'
+  Kubernetes version follows the control plane's (raise ``kubernetes_version`` one minor at a time).
 - **Add-ons** (``aws.eks.Addon``): ``vpc-cni`` with ``enableNetworkPolicy: "true"`` (so the team
   namespaces' NetworkPolicies are enforced; source: Amazon EKS User Guide, "Limit Pod traffic with
   Kubernetes network policies") and ``kube-proxy`` before the node groups (nodes need a CNI to
@@ -778,6 +779,9 @@ class EksCluster(Component[EksClusterArgs], type_token="mlplat:aws:EksCluster"):
             node_role_arn=self.node_role.arn,
             subnet_ids=subnet_ids,
             ami_type=GPU_AMI_TYPE if group.gpu else STANDARD_AMI_TYPE,
+            # The control plane's version (an Output of the cluster): raising kubernetes_version upgrades
+            # the control plane first, then the node groups (EKS: nodes may not be newer than it).
+            version=self.cluster.version,
             capacity_type=group.capacity_type,
             instance_types=list(group.instance_types),
             scaling_config={"min_size": group.min_size, "max_size": group.max_size,
