@@ -6,9 +6,11 @@ The public components, importable from here (each loads its cloud's SDK on first
 
 AWS: :class:`S3DataBucket`, :class:`AccessLogBucket`, :class:`AwsGpuTrainingBox`,
 :class:`StaticSite`. Google Cloud: :class:`GcsDataBucket`, :class:`TeamWorkloadIdentity`,
-:class:`GcpGpuTrainingBox`, :class:`GkeCluster`. Kubernetes: :class:`TeamNamespace`, :class:`ModelEndpoint`. Each has
+:class:`GcpGpuTrainingBox`, :class:`GkeCluster`. Kubernetes: :class:`TeamNamespace`, :class:`ModelEndpoint`,
+:class:`DriftMonitor`. Each has
 an args model of the same name plus ``Args``; :class:`ResourceQuotaSpec` (a
-TeamNamespace's quota) and :class:`ServicePrincipal` (a grant to an AWS service) build arguments. Errors: :class:`ComponentArgsError` (a component
+TeamNamespace's quota), :class:`ServicePrincipal` (a grant to an AWS service) and
+:class:`DriftSettings` (a DriftMonitor's drift settings) build arguments. Errors: :class:`ComponentArgsError` (a component
 refused its arguments; nothing was registered), :class:`ConfigError` (bad stack config), both
 :class:`PlatformError`.
 """
@@ -35,11 +37,13 @@ COMPONENTS: dict[str, str] = {
     "GkeCluster": "platform_lib.gcp.gke_cluster",
     "TeamNamespace": "platform_lib.k8s.team_namespace",
     "ModelEndpoint": "platform_lib.k8s.model_endpoint",
+    "DriftMonitor": "platform_lib.k8s.drift_monitor",
 }
 #: What component arguments are built from, besides the args models.
 ARGUMENT_TYPES: dict[str, str] = {
     "ResourceQuotaSpec": "platform_lib.k8s.quota",
     "ServicePrincipal": "platform_lib.aws.principals",
+    "DriftSettings": "platform_lib.k8s.drift_monitor",
 }
 _EXPORTS = {**COMPONENTS, **{f"{name}Args": module for name, module in COMPONENTS.items()}, **ARGUMENT_TYPES}
 
@@ -64,5 +68,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .gcp.gke_cluster import GkeCluster, GkeClusterArgs
     from .k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
     from .k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
+    from .k8s.drift_monitor import DriftMonitor, DriftMonitorArgs, DriftSettings
     from .k8s.quota import ResourceQuotaSpec
     from .aws.principals import ServicePrincipal
