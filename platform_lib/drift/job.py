@@ -74,7 +74,7 @@ class JobConfig:
     feature_thresholds: Mapping[str, float] = field(default_factory=dict)
     window_hours: int = 24
     timestamp_column: str = "timestamp"
-    min_rows: int = 100
+    min_rows: int = 1000
 
     @classmethod
     def from_json(cls, text: str) -> "JobConfig":

@@ -117,7 +117,11 @@ class DriftSettings(SpecModel):
         time_zone: the schedule's time zone (CronJob ``timeZone``), an IANA name.
         window_hours: the current window: rows logged in the last this many hours.
         timestamp_column: the logged rows' time column (the whole prefix is compared when absent).
-        min_rows: fewer current rows than this: no scores are computed (too little data).
+        min_rows: fewer current rows than this: no scores are computed (too little data). The
+            histogram distances are biased upwards on small samples: two samples of one normal
+            distribution scored 0.11-0.13 (Jensen-Shannon) with 300 rows each, 0.04-0.06 with 800
+            (measured with Evidently 0.7.23), so below about 1000 rows the default threshold of
+            0.1 raises false alarms.
         method: the drift score, ``jensenshannon`` (Jensen-Shannon distance) or ``hellinger``; both
             0 (same distribution) to 1 (disjoint), for numeric and categorical features.
         feature_threshold: the score from which a feature counts as drifted (0 to 1; 0.1 is
@@ -136,7 +140,7 @@ class DriftSettings(SpecModel):
     time_zone: str = "Etc/UTC"
     window_hours: int = Field(default=24, ge=1, le=720)
     timestamp_column: str = Field(default="timestamp", pattern=_FEATURE)
-    min_rows: int = Field(default=100, ge=1, le=10_000_000)
+    min_rows: int = Field(default=1000, ge=1, le=10_000_000)
     method: Literal["jensenshannon", "hellinger"] = "jensenshannon"
     feature_threshold: float = Field(default=0.1, ge=0, le=1)
     drift_share_threshold: float = Field(default=0.5, ge=0, le=1)
