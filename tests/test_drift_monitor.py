@@ -190,3 +190,9 @@ def test_mlplat_preview_exits_2_on_bad_drift_settings(tmp_path, key, value, mess
     result = CliRunner().invoke(app, ["preview", "--cwd", str(project), "--stack", "prod", "--no-policy"], catch_exceptions=False, env={"COLUMNS": "300", "NO_COLOR": "1"})
     assert result.exit_code == EXIT_USER_ERROR, result.output
     assert message in " ".join(result.output.split())
+
+
+def test_drift_settings_and_monitor_are_exported():
+    import platform_lib
+
+    assert platform_lib.DriftMonitor is DriftMonitor and platform_lib.DriftSettings is DriftSettings
