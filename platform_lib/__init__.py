@@ -6,10 +6,12 @@ The public components, importable from here (each loads its cloud's SDK on first
 
 AWS: :class:`S3DataBucket`, :class:`AccessLogBucket`, :class:`AwsGpuTrainingBox`,
 :class:`StaticSite`, :class:`AwsTeamBudget`, :class:`EksCluster`. Google Cloud: :class:`GcsDataBucket`, :class:`TeamWorkloadIdentity`,
-:class:`GcpGpuTrainingBox`, :class:`GcpTeamBudget`, :class:`GkeCluster`. Kubernetes: :class:`TeamNamespace`, :class:`ModelEndpoint`. Each has
+:class:`GcpGpuTrainingBox`, :class:`GcpTeamBudget`, :class:`GkeCluster`. Kubernetes: :class:`TeamNamespace`, :class:`ModelEndpoint`,
+:class:`PlatformAddons`, :class:`DriftMonitor`. Each has
 an args model of the same name plus ``Args``; :class:`ResourceQuotaSpec` (a
 TeamNamespace's quota), :class:`ServicePrincipal` (a grant to an AWS service), :class:`NodeGroupSpec`
-and :class:`TeamAccess` (an EksCluster's node groups and team access) build arguments. Errors: :class:`ComponentArgsError` (a component
+and :class:`TeamAccess` (an EksCluster's node groups and team access) and
+:class:`DriftSettings` (a DriftMonitor's drift settings) build arguments. Errors: :class:`ComponentArgsError` (a component
 refused its arguments; nothing was registered), :class:`ConfigError` (bad stack config), both
 :class:`PlatformError`.
 """
@@ -41,6 +43,7 @@ COMPONENTS: dict[str, str] = {
     "TeamNamespace": "platform_lib.k8s.team_namespace",
     "ModelEndpoint": "platform_lib.k8s.model_endpoint",
     "PlatformAddons": "platform_lib.k8s.platform_addons",
+    "DriftMonitor": "platform_lib.k8s.drift_monitor",
 }
 #: What component arguments are built from, besides the args models.
 ARGUMENT_TYPES: dict[str, str] = {
@@ -48,6 +51,7 @@ ARGUMENT_TYPES: dict[str, str] = {
     "ServicePrincipal": "platform_lib.aws.principals",
     "NodeGroupSpec": "platform_lib.aws.eks_cluster",
     "TeamAccess": "platform_lib.aws.eks_cluster",
+    "DriftSettings": "platform_lib.k8s.drift_monitor",
 }
 _EXPORTS = {**COMPONENTS, **{f"{name}Args": module for name, module in COMPONENTS.items()}, **ARGUMENT_TYPES}
 
@@ -77,5 +81,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
     from .k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
     from .k8s.platform_addons import PlatformAddons, PlatformAddonsArgs
+    from .k8s.drift_monitor import DriftMonitor, DriftMonitorArgs, DriftSettings
     from .k8s.quota import ResourceQuotaSpec
     from .aws.principals import ServicePrincipal

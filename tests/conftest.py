@@ -43,16 +43,15 @@ def make_project(tmp_path: Path):
 
 @pytest.fixture(autouse=True, scope="session")
 def cluster_stack_outputs():
-    """Answer the platform stacks' StackReferences to ``organization/ml-platform-cluster/<env>``
-    from ``tests/data/cluster-outputs/<env>.json`` (what the cluster stack exports, checked against
-    its preview by ``tests/test_cluster_stacks.py``), so tests of the platform stacks do not
-    preview the cluster stack each time. A test of the end-to-end path removes the answer with
-    ``monkeypatch.delitem(mocks._STATE_HANDLERS, "pulumi:pulumi:StackReference")`` or uses the CLI."""
-    import json
+    """Answer the platform stacks' StackReferences to ``organization/ml-platform-cluster/<stack>``
+    from ``tests/data/cluster-outputs/<stack>.json`` (the cluster stacks' own outputs, checked
+    against their previews by ``tests/test_cluster_stacks.py``), so a test of a platform stack does
+    not preview its cluster stack first. A test of the end-to-end path undoes it with
+    ``monkeypatch.setattr(engine, "preview_referenced_stack", cluster_outputs.PREVIEW_REFERENCED_STACK)``
+    or uses the CLI."""
+    from .cluster_outputs import all_outputs, answer_stack_references
 
-    from .cluster_outputs import DATA, answer_stack_references
-
-    outputs = {f"organization/ml-platform-cluster/{path.stem}": json.loads(path.read_text()) for path in DATA.glob("*.json")}
+    outputs = all_outputs()
     with pytest.MonkeyPatch.context() as patch:
         answer_stack_references(patch, outputs)
         yield outputs

@@ -7,9 +7,16 @@ import pytest
 
 from platform_lib.core.errors import ConfigError
 from platform_lib.platform.cluster_reference import ClusterOutputError, gpu_scheduling, reference_cluster
-from platform_lib.testing import PreviewError, find, preview
+from platform_lib.preview.engine import run_preview
+from platform_lib.testing import PreviewError, find
 
 from .cluster_outputs import answer_stack_references, aws_outputs
+from .conftest import REPO_ROOT
+
+
+def preview(program):
+    """Run ``program`` in the repository's project (its references resolve near clusters/)."""
+    return run_preview(REPO_ROOT, "dev", program=program)[0]
 
 STACK = "organization/ml-platform-cluster/prod"
 
@@ -36,7 +43,7 @@ def test_reference_reads_the_outputs_contract_and_builds_the_provider_from_the_k
     assert plan.outputs["oidcProviderArn"] == outputs["oidcProviderArn"]
     assert plan.outputs["oidcIssuer"] == outputs["oidcIssuer"]
     assert plan.outputs["gpuNodePools"] == outputs["gpuNodePools"]
-    assert plan.outputs["otel"] == "http://otel-collector.observability.svc:4317"
+    assert plan.outputs["otel"] == outputs["otelCollectorEndpoint"]
     assert plan.outputs["cloud"] == "aws"
     assert "kubeconfig" in plan.secret_outputs
 

@@ -59,7 +59,7 @@ def test_cluster_is_private_encrypted_fully_logged_and_uses_access_entries(plan)
     assert inputs["bootstrapSelfManagedAddons"] is False
     private = [s.outputs["id"] if "id" in s.outputs else s.id for s in find_all(plan, "aws:ec2/subnet:Subnet") if "private" in s.name]
     assert sorted(inputs["vpcConfig"]["subnetIds"]) == sorted(private) and len(private) == 3
-    log_group = find(plan, "aws:cloudwatch/logGroup:LogGroup")
+    log_group = find(plan, "aws:cloudwatch/logGroup:LogGroup", "ml-control-plane-logs")
     assert log_group.inputs["name"] == "/aws/eks/ml/cluster" and log_group.inputs["retentionInDays"] == 90
     assert log_group.inputs["kmsKeyId"] == key.outputs["arn"]
     assert log_group.urn in cluster.options.depends_on
@@ -73,8 +73,8 @@ def test_secrets_key_has_rotation_and_an_explicit_policy(plan):
     assert statements["EnableIamUserPermissions"]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
     assert statements["ClusterSecretsEnvelopeEncryption"]["Principal"] == {"AWS": role.outputs["arn"]}
     assert statements["ControlPlaneLogGroup"]["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
-    assert statements["ControlPlaneLogGroup"]["Condition"] == {
-        "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/ml/cluster"}}
+    assert statements["ControlPlaneLogGroup"]["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": [
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/ml/cluster", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vpc/ml/flow-logs"]}}
 
 
 def test_platform_admin_is_cluster_admin_and_teams_only_get_groups(plan):
@@ -105,6 +105,7 @@ def test_gpu_node_group_uses_the_nvidia_ami_the_gpu_taint_and_scales_to_zero(pla
     gpu = find(plan, "aws:eks/nodeGroup:NodeGroup", "ml-gpu-a10g").inputs
     template = find(plan, "aws:ec2/launchTemplate:LaunchTemplate", "ml-gpu-a10g")
     assert gpu["amiType"] == "AL2023_x86_64_NVIDIA" and gpu["capacityType"] == "SPOT"
+    assert gpu["version"] == DEFAULT_KUBERNETES_VERSION  # follows the control plane's version
     assert gpu["instanceTypes"] == ["g5.xlarge", "g5.2xlarge"]
     assert gpu["scalingConfig"] == {"minSize": 0, "maxSize": 4, "desiredSize": 0}
     assert gpu["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
@@ -178,10 +179,24 @@ def test_outputs_kubeconfig_is_a_secret_exec_config_and_gpu_pools_carry_labels_a
     assert outputs["cluster_security_group_id"] == cluster.outputs["vpcConfig"]["clusterSecurityGroupId"]
 
 
+def test_made_vpc_has_flow_logs_to_an_encrypted_group_through_a_service_role(plan):
+    flow_log = find(plan, "aws:ec2/flowLog:FlowLog").inputs
+    group = find(plan, "aws:cloudwatch/logGroup:LogGroup", "ml-flow-logs")
+    assert flow_log["vpcId"] == find(plan, "aws:ec2/vpc:Vpc").id and flow_log["trafficType"] == "ALL"
+    assert flow_log["logDestination"] == group.outputs["arn"] and flow_log["iamRoleArn"] == find(plan, "aws:iam/role:Role", "ml-flow-logs").outputs["arn"]
+    assert group.inputs["name"] == "/aws/vpc/ml/flow-logs" and group.inputs["kmsKeyId"] == find(plan, "aws:kms/key:Key", "ml-secrets-key").outputs["arn"]
+    (trust,) = json.loads(find(plan, "aws:iam/role:Role", "ml-flow-logs").inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"} and trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    write = json.loads(find(plan, "aws:iam/rolePolicy:RolePolicy", "ml-flow-logs").inputs["policy"])["Statement"][0]
+    assert write["Resource"] == [group.outputs["arn"], f"{group.outputs['arn']}:*"]
+
+
 def test_given_subnets_make_no_vpc_and_public_cidrs_open_the_public_endpoint():
     subnets = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
     plan = _cluster(subnet_ids=subnets, vpc_id="vpc-0123456789abcdef0", vpc_cidr="10.50.0.0/16", public_access_cidrs=["203.0.113.0/24"])
-    assert find_all(plan, "aws:ec2/vpc:Vpc") == [] and find_all(plan, "aws:ec2/vpcEndpoint:VpcEndpoint") == []
+    assert find_all(plan, "aws:ec2/vpc:Vpc") == [] and find_all(plan, "aws:ec2/vpcEndpoint:VpcEndpoint") == [] and find_all(plan, "aws:ec2/flowLog:FlowLog") == []
+    (statement,) = [s for s in json.loads(find(plan, "aws:kms/key:Key", "ml-secrets-key").inputs["policy"])["Statement"] if s["Sid"] == "ControlPlaneLogGroup"]
+    assert statement["Condition"]["ArnEquals"] == {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/ml/cluster"}
     vpc = find(plan, "aws:eks/cluster:Cluster").inputs["vpcConfig"]
     assert vpc["subnetIds"] == subnets and vpc["endpointPublicAccess"] is True and vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
     assert find(plan, "aws:eks/nodeGroup:NodeGroup", "ml-system").inputs["subnetIds"] == subnets
@@ -239,3 +254,31 @@ def test_standard_support_table_is_judged_on_its_checked_date():
 
     assert standard_support_versions() == ["1.35"] and DEFAULT_KUBERNETES_VERSION == "1.35"
     assert standard_support_versions(date(2026, 6, 1)) == ["1.33", "1.34", "1.35"]
+
+
+def test_the_pack_blocks_a_hand_built_insecure_eks_cluster(policy_gate):
+    """The EKS policies, run by the real pack over gRPC, on a cluster made of raw resources with EKS's defaults."""
+    import pulumi_aws as aws
+
+    from platform_lib.policy.gate import mandatory_violations, run_gate
+
+    from .conftest import REPO_ROOT
+
+    def program():
+        cluster = aws.eks.Cluster("raw", role_arn="arn:aws:iam::123456789012:role/eks", vpc_config={"subnet_ids": ["subnet-1", "subnet-2"]},
+                                  enabled_cluster_log_types=["api", "audit"], tags={**TAGS, "managed-by": "pulumi"})
+        aws.ec2.LaunchTemplate("raw-nodes", metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 2}, tags={**TAGS, "managed-by": "pulumi"})
+        aws.eks.NodeGroup("raw-nodes", cluster_name=cluster.name, node_role_arn="arn:aws:iam::123456789012:role/nodes", subnet_ids=["subnet-1"],
+                          scaling_config={"min_size": 1, "max_size": 2, "desired_size": 1}, tags={**TAGS, "managed-by": "pulumi"})
+        aws.eks.Addon("raw-vpc-cni", cluster_name=cluster.name, addon_name="vpc-cni", tags={**TAGS, "managed-by": "pulumi"})
+
+    plan = preview(program, config=CONFIG, stack="prod")
+    violations = run_gate(plan, pack_dir=REPO_ROOT / "policies", stack_config={"mlplat:environment": "prod"}, gate=policy_gate)
+    assert sorted((v["policy"], v["resource_name"], v["message"]) for v in mandatory_violations(violations)) == [
+        ("ec2-launch-template-imds-hop-limit", "raw-nodes", "launch template 'raw-nodes' has metadataOptions.httpPutResponseHopLimit 2, above 1"),
+        ("eks-control-plane-logging", "raw", "cluster 'raw' does not log authenticator, controllerManager, scheduler"),
+        ("eks-endpoint-not-public-to-internet", "raw", "cluster 'raw' has a public API endpoint open to 0.0.0.0/0 (publicAccessCidrs unset)"),
+        ("eks-node-group-launch-template", "raw-nodes", "node group 'raw-nodes' uses no launch template (EKS's default allows IMDS hop limit 2)"),
+        ("eks-secrets-encryption", "raw", "cluster 'raw' does not encrypt Secrets with a KMS key (encryptionConfig)"),
+        ("eks-vpc-cni-network-policy", "raw-vpc-cni", "add-on 'raw-vpc-cni' (vpc-cni) does not set enableNetworkPolicy to \"true\": NetworkPolicies are not enforced"),
+    ]

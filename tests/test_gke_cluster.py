@@ -154,6 +154,7 @@ def test_ip_ranges_reach_the_cluster():
     ({"private_endpoint": False, "master_authorized_cidrs": ["0.0.0.0/1", "128.0.0.0/1"]},
      [("GkeCluster(ml).master_authorized_cidrs", ["0.0.0.0/1", "128.0.0.0/1"],
        "CIDRs that together are not the whole internet (0.0.0.0/0); list the networks that administer the cluster")]),
+    ({"pods_cidr": "10.64.0.0/14", "pods_range_name": "pods"}, [("GkeCluster(ml).pods_range_name", "pods", "either pods_cidr or pods_range_name, not both")]),
     ({"release_channel": "RAPID"},
      [("GkeCluster(ml).release_channel", "RAPID", "REGULAR, STABLE or EXTENDED; RAPID needs allow_rapid_channel=True (its versions are outside the GKE SLA)")]),
 ])

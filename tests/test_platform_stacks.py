@@ -389,9 +389,13 @@ def _prod_endpoints(**changes):
     return [{**endpoint, **changes} if endpoint["name"] == "fraud-detector" else endpoint for endpoint in raw]
 
 
-def test_endpoints_send_traces_to_the_clusters_collector():
+def test_endpoints_send_traces_to_the_clusters_collector(monkeypatch, cluster_stack_outputs):
+    from .cluster_outputs import answer_stack_references
+
+    stack = "organization/ml-platform-cluster/prod"
+    collector = "http://collector.telemetry.svc:4317"  # not ModelEndpoint's default: the value must come from the cluster
+    answer_stack_references(monkeypatch, {stack: {**cluster_stack_outputs[stack], "otelCollectorEndpoint": collector}})
     plan, _ = run_preview(REPO_ROOT, "prod", config_overrides=team_blocks("prod"))
-    collector = aws_outputs("prod")["otelCollectorEndpoint"]
     workloads = plan.by_type("kubernetes:apps/v1:Deployment") + plan.by_type("kubernetes:argoproj.io/v1alpha1:Rollout")
     assert len(workloads) == 2
     for workload in workloads:
@@ -404,8 +408,8 @@ def test_gpu_endpoint_pods_select_and_tolerate_the_clusters_gpu_node_pools():
     plan, _ = run_preview(REPO_ROOT, "prod", config_overrides={**team_blocks("prod"), "mlplat:endpoints": endpoints})
     (rollout,) = plan.by_type("kubernetes:argoproj.io/v1alpha1:Rollout")
     pod = rollout.inputs["spec"]["template"]["spec"]
-    # Both prod GPU groups (spot and on-demand) carry these labels; each differs in its capacity-type label.
-    assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true", "mlplat.io/node-pool": "gpu"}
+    # The labels both prod GPU groups (gpu-spot, gpu-on-demand) carry; their mlplat.io/node-pool labels differ.
+    assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true", "mlplat.io/gpu-class": "inference", "mlplat.io/accelerator": "nvidia"}
     assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
     (deployment,) = plan.by_type("kubernetes:apps/v1:Deployment")  # the CPU endpoint: no GPU placement
     assert "tolerations" not in deployment.inputs["spec"]["template"]["spec"]

@@ -195,7 +195,10 @@ def test_main_deploys_staging_then_prod_behind_the_protected_environment(workflo
     workflow = workflows["deploy.yml"]
     assert workflow["on"]["push"]["branches"] == ["main"]
     jobs = workflow["jobs"]
-    assert jobs["staging"]["needs"] == "test" and jobs["prod"]["needs"] == ["test", "staging"]
+    # Each environment's cluster stack first (issue 11): the platform stack reads its outputs.
+    assert jobs["cluster-staging"]["needs"] == "test" and jobs["staging"]["needs"] == ["test", "cluster-staging"]
+    assert jobs["cluster-prod"]["needs"] == ["test", "staging"] and jobs["prod"]["needs"] == ["test", "staging", "cluster-prod"]
+    assert jobs["cluster-prod"]["environment"] == "production"
     assert jobs["prod"]["environment"] == "production"
     assert jobs["staging"]["environment"] != "production"
     assert "pulumi up --stack staging --policy-pack policies --policy-pack-config policies/config/staging.json --yes" in run_text(jobs["staging"])
@@ -207,7 +210,7 @@ def test_main_deploys_staging_then_prod_behind_the_protected_environment(workflo
     assert checkouts["test"]["with"]["ref"] == "${{ inputs.ref || github.sha }}"
     assert checkouts["test"]["with"]["fetch-depth"] == 0
     assert jobs["test"]["outputs"]["commit"] == "${{ steps.commit.outputs.sha }}"
-    for name in ("staging", "prod"):
+    for name in ("cluster-staging", "staging", "cluster-prod", "prod"):
         assert checkouts[name]["with"]["ref"] == "${{ needs.test.outputs.commit }}"
 
 
@@ -282,7 +285,8 @@ def test_one_concurrency_group_per_stack_and_deploys_are_never_cancelled(workflo
             assert concurrency["cancel-in-progress"] is False, f"{name}:{job_name} may be cancelled mid-deploy"
             assert concurrency["group"] == f"pulumi-{project}-{up['stack']}", f"{name}:{job_name}"
             assert groups.setdefault(concurrency["group"], f"{name}:{job_name}") == f"{name}:{job_name}", "two jobs deploy one stack"
-    assert {"pulumi-ml-platform-staging", "pulumi-ml-platform-prod", "pulumi-static-site-example-prod"} <= set(groups)
+    assert {"pulumi-ml-platform-staging", "pulumi-ml-platform-prod", "pulumi-static-site-example-prod",
+            "pulumi-ml-platform-cluster-staging", "pulumi-ml-platform-cluster-prod"} <= set(groups)
 
 
 def test_site_workflow_is_triggered_by_the_site_files(workflows):
@@ -362,7 +366,7 @@ def test_every_pulumi_run_applies_the_policy_pack_at_its_stacks_levels(workflows
                 resolved = REPO_ROOT / path.replace("$GITHUB_WORKSPACE/", "")
                 assert resolved.exists(), f"{where}: {path} does not exist for stack {value}"
             assert config[1].replace("$STACK", value).endswith(f"policies/config/{value}.json"), where
-    assert seen == 5  # the cloud preview (a matrix), staging, prod, the site's dev and prod
+    assert seen == 7  # the cloud preview (a matrix), the staging and prod clusters, staging, prod, the site's dev and prod
 
 
 def test_every_deploy_runs_in_an_environment(workflows):
@@ -434,3 +438,12 @@ def test_zizmor_reports_a_template_injection_at_high_severity(tmp_path, workflow
     (tmp_path / ".github" / "workflows" / "deploy.yml").write_text(yaml.safe_dump(injected, sort_keys=False), encoding="utf-8")
     found = zizmor(tmp_path / ".github", "--no-ignores")
     assert ("template-injection", "High") in {(f["ident"], f["determinations"]["severity"]) for f in found}
+
+
+def test_main_applies_each_environments_cluster_stack_before_its_platform_stack(workflows):
+    """Issue 11: the platform stack reads the cluster stack's outputs, so the cluster job goes first."""
+    jobs = workflows["deploy.yml"]["jobs"]
+    for env in ("staging", "prod"):
+        assert f"cluster-{env}" in jobs[env]["needs"]
+        assert f"pulumi up --cwd clusters --stack {env} --policy-pack \"$GITHUB_WORKSPACE/policies\"" in run_text(jobs[f"cluster-{env}"])
+        assert jobs[f"cluster-{env}"]["environment"] == jobs[env]["environment"]

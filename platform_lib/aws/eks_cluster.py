@@ -7,7 +7,8 @@ the component, named ``<name>-...``, every taggable one with the standard tags):
 
 - **Network**: the given private ``subnet_ids`` (2 or more zones), or a VPC of its own
   (:mod:`platform_lib.aws.network`: private subnets over ``availability_zones`` zones, NAT
-  gateway(s), an S3 gateway endpoint and ``ecr.api``/``ecr.dkr``/``sts`` interface endpoints).
+  gateway(s), an S3 gateway endpoint, ``ecr.api``/``ecr.dkr``/``sts`` interface endpoints, and VPC
+  flow logs to an encrypted log group).
 - **Keys**: ``<name>-secrets-key``, a KMS key (rotation on, explicit key policy) for envelope
   encryption of Kubernetes Secrets and for the control-plane log group; ``<name>-ebs-key`` for the
   nodes' root volumes (its key policy lets the EC2 Auto Scaling service-linked role use it, which
@@ -47,7 +48,8 @@ the component, named ``<name>-...``, every taggable one with the standard tags):
   ``mlplat.io/node-pool=<group>``, on Spot or on-demand, and may scale to zero (``min_size=0``; the
   Cluster Autoscaler reads a managed node group's labels and taints from the EKS API to scale it
   up from zero, source: cluster-autoscaler AWS cloud provider FAQ, "Scaling a node group to 0").
-  The desired size is left to the autoscaler after creation (``ignore_changes``).
+  The desired size is left to the autoscaler after creation (``ignore_changes``); the groups'
+  Kubernetes version follows the control plane's (raise ``kubernetes_version`` one minor at a time).
 - **Add-ons** (``aws.eks.Addon``): ``vpc-cni`` with ``enableNetworkPolicy: "true"`` (so the team
   namespaces' NetworkPolicies are enforced; source: Amazon EKS User Guide, "Limit Pod traffic with
   Kubernetes network policies") and ``kube-proxy`` before the node groups (nodes need a CNI to
@@ -95,7 +97,7 @@ from ..core.policy_documents import irsa_trust_policy_document
 from ..core.reserved_names import is_system_subject
 from ..core.tagging import require_standard_keys, with_managed_by
 from .gpu_training_box import EC2_GPU_INSTANCE_TYPES, gpu_families
-from .network import private_network
+from .network import flow_log_group_name, private_network
 from .principals import ROLE_ARN, ROLE_ARN_EXPECTED
 
 __all__ = [
@@ -535,14 +537,16 @@ def _account_root(role_arn: str) -> tuple[str, str]:
     return partition, account
 
 
-def secrets_key_policy(cluster_role_arn: str, region: str, cluster_name: str) -> dict[str, Any]:
+def secrets_key_policy(cluster_role_arn: str, region: str, log_groups: list[str]) -> dict[str, Any]:
     """The explicit policy of the Secrets/logs key: the account root (IAM policies keep deciding for
     the account's identities; AWS KMS Developer Guide, "Default key policy"), the cluster role for
     envelope encryption (Amazon EKS User Guide, "Encrypt Kubernetes secrets with KMS on existing
-    clusters": Encrypt, Decrypt, ListGrants, DescribeKey), and CloudWatch Logs for the cluster's log
-    group only (CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using AWS KMS")."""
+    clusters": Encrypt, Decrypt, ListGrants, DescribeKey), and CloudWatch Logs for the named log
+    groups only (``log_groups``: the control-plane and VPC flow log groups; CloudWatch Logs User
+    Guide, "Encrypt log data in CloudWatch Logs using AWS KMS")."""
     partition, account = _account_root(cluster_role_arn)
-    log_group = f"arn:{partition}:logs:{region}:{account}:log-group:/aws/eks/{cluster_name}/cluster"
+    arns = [f"arn:{partition}:logs:{region}:{account}:log-group:{group}" for group in log_groups]
+    log_group = arns[0] if len(arns) == 1 else arns
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "EnableIamUserPermissions", "Effect": "Allow", "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"},
         {"Sid": "ClusterSecretsEnvelopeEncryption", "Effect": "Allow", "Principal": {"AWS": cluster_role_arn},
@@ -634,27 +638,27 @@ class EksCluster(Component[EksClusterArgs], type_token="mlplat:aws:EksCluster"):
         cluster_name = args.cluster_name or name
         region = aws.get_region_output(opts=self.invoke_options()).region
 
+        self.cluster_role = aws.iam.Role(f"{name}-cluster-role", assume_role_policy=_assume_role("eks.amazonaws.com", tag_session=True),
+                                         description=f"EKS control plane of {cluster_name}", tags=tags, opts=self.child_options())
+        cluster_policy = aws.iam.RolePolicyAttachment(f"{name}-cluster-policy", role=self.cluster_role.name, policy_arn=CLUSTER_POLICY, opts=self.child_options())
+        log_groups = [f"/aws/eks/{cluster_name}/cluster"] + ([flow_log_group_name(name)] if args.subnet_ids is None else [])
+        self.secrets_key = aws.kms.Key(
+            f"{name}-secrets-key",
+            description=f"EKS {cluster_name}: envelope encryption of Kubernetes Secrets and the control-plane (and VPC flow) logs",
+            enable_key_rotation=True,
+            deletion_window_in_days=args.kms_key_deletion_window_days,
+            policy=pulumi.Output.all(self.cluster_role.arn, region).apply(lambda v: json.dumps(secrets_key_policy(v[0], v[1], log_groups))),
+            tags=tags,
+            opts=self.child_options(),
+        )
         if args.subnet_ids is None:
-            self.network = private_network(self, name, vpc_cidr=args.vpc_cidr, zones=args.availability_zones,
-                                           single_nat_gateway=args.single_nat_gateway, tags=tags)
+            self.network = private_network(self, name, vpc_cidr=args.vpc_cidr, zones=args.availability_zones, single_nat_gateway=args.single_nat_gateway,
+                                           tags=tags, log_key_arn=self.secrets_key.arn, log_retention_days=args.log_retention_days)
             subnet_ids: list[Any] = [s.id for s in self.network.private_subnets]
             vpc_id: pulumi.Input[str] = self.network.vpc.id
         else:
             self.network = None
             subnet_ids, vpc_id = list(args.subnet_ids), args.vpc_id  # type: ignore[assignment]
-
-        self.cluster_role = aws.iam.Role(f"{name}-cluster-role", assume_role_policy=_assume_role("eks.amazonaws.com", tag_session=True),
-                                         description=f"EKS control plane of {cluster_name}", tags=tags, opts=self.child_options())
-        cluster_policy = aws.iam.RolePolicyAttachment(f"{name}-cluster-policy", role=self.cluster_role.name, policy_arn=CLUSTER_POLICY, opts=self.child_options())
-        self.secrets_key = aws.kms.Key(
-            f"{name}-secrets-key",
-            description=f"EKS {cluster_name}: envelope encryption of Kubernetes Secrets and the control-plane logs",
-            enable_key_rotation=True,
-            deletion_window_in_days=args.kms_key_deletion_window_days,
-            policy=pulumi.Output.all(self.cluster_role.arn, region).apply(lambda v: json.dumps(secrets_key_policy(v[0], v[1], cluster_name))),
-            tags=tags,
-            opts=self.child_options(),
-        )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-control-plane-logs",
             name=f"/aws/eks/{cluster_name}/cluster",
@@ -775,6 +779,9 @@ class EksCluster(Component[EksClusterArgs], type_token="mlplat:aws:EksCluster"):
             node_role_arn=self.node_role.arn,
             subnet_ids=subnet_ids,
             ami_type=GPU_AMI_TYPE if group.gpu else STANDARD_AMI_TYPE,
+            # The control plane's version (an Output of the cluster): raising kubernetes_version upgrades
+            # the control plane first, then the node groups (EKS: nodes may not be newer than it).
+            version=self.cluster.version,
             capacity_type=group.capacity_type,
             instance_types=list(group.instance_types),
             scaling_config={"min_size": group.min_size, "max_size": group.max_size,

@@ -20,18 +20,23 @@ What it registers, for ``zones`` availability zones (2 or 3) of the stack's regi
   endpoints ``ecr.api``, ``ecr.dkr`` and ``sts`` (IRSA's ``AssumeRoleWithWebIdentity``) in the
   private subnets with private DNS, behind a security group admitting TCP 443 from the VPC only
   (source: Amazon EKS User Guide, "Deploy private clusters with limited internet access", required
-  endpoints).
+  endpoints);
+- VPC flow logs of all traffic to the CloudWatch log group ``/aws/vpc/<name>/flow-logs`` (KMS
+  encrypted, the caller's retention), written by a role only the VPC Flow Logs service of this
+  account may assume (source: AWS FSBP EC2.6 "VPC flow logging should be enabled in all VPCs";
+  Amazon VPC User Guide, "IAM role for publishing flow logs to CloudWatch Logs").
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi_aws as aws
 
-__all__ = ["INTERFACE_ENDPOINTS", "PrivateNetwork", "private_network", "subnet_plan"]
+__all__ = ["INTERFACE_ENDPOINTS", "PrivateNetwork", "flow_log_group_name", "private_network", "subnet_plan"]
 
 #: The interface endpoints every private EKS VPC gets (service name suffix after ``com.amazonaws.<region>.``).
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts")
@@ -46,6 +51,12 @@ class PrivateNetwork:
     public_subnets: list[aws.ec2.Subnet]
     nat_gateways: list[aws.ec2.NatGateway]
     endpoints: list[aws.ec2.VpcEndpoint]
+    flow_log: aws.ec2.FlowLog
+
+
+def flow_log_group_name(name: str) -> str:
+    """The CloudWatch log group of the VPC's flow logs: ``/aws/vpc/<name>/flow-logs``."""
+    return f"/aws/vpc/{name}/flow-logs"
 
 
 def subnet_plan(vpc_cidr: str, zones: int) -> tuple[list[str], list[str]]:
@@ -66,7 +77,8 @@ def subnet_plan(vpc_cidr: str, zones: int) -> tuple[list[str], list[str]]:
     return [str(s) for s in eighths[:zones]], [str(s) for s in public_pool[:zones]]
 
 
-def private_network(owner: Any, name: str, *, vpc_cidr: str, zones: int, single_nat_gateway: bool, tags: dict[str, Any]) -> PrivateNetwork:
+def private_network(owner: Any, name: str, *, vpc_cidr: str, zones: int, single_nat_gateway: bool, tags: dict[str, Any],
+                    log_key_arn: Any, log_retention_days: int) -> PrivateNetwork:
     """Register the VPC described in the module docstring as children of ``owner``.
 
     Args:
@@ -76,6 +88,9 @@ def private_network(owner: Any, name: str, *, vpc_cidr: str, zones: int, single_
         zones: how many availability zones (2 or 3), the first ones ``aws.get_availability_zones`` lists.
         single_nat_gateway: one NAT gateway for all zones (cheaper, not zone-redundant) instead of one per zone.
         tags: the standard tags (``Name`` is added per resource).
+        log_key_arn: the KMS key of the flow log group (its key policy must let CloudWatch Logs use
+            it for :func:`flow_log_group_name`).
+        log_retention_days: the flow log group's retention.
 
     Returns:
         The registered resources.
@@ -149,5 +164,35 @@ def private_network(owner: Any, name: str, *, vpc_cidr: str, zones: int, single_
             tags=tagged(service.replace(".", "-")),
             opts=opts(),
         ))
-    return PrivateNetwork(vpc, private_subnets, public_subnets, nats, endpoints)
+    flow_log = _flow_log(owner, name, vpc, tags=tagged("flow-logs"), log_key_arn=log_key_arn, log_retention_days=log_retention_days)
+    return PrivateNetwork(vpc, private_subnets, public_subnets, nats, endpoints, flow_log)
+
+
+def _flow_log(owner: Any, name: str, vpc: aws.ec2.Vpc, *, tags: dict[str, Any], log_key_arn: Any, log_retention_days: int) -> aws.ec2.FlowLog:
+    """Flow logs of all the VPC's traffic to an encrypted log group, through a role for the VPC Flow Logs service."""
+    opts = owner.child_options
+    group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", name=flow_log_group_name(name), retention_in_days=log_retention_days,
+                                    kms_key_id=log_key_arn, tags=tags, opts=opts())
+    account = aws.get_caller_identity_output(opts=owner.invoke_options()).account_id
+    role = aws.iam.Role(
+        f"{name}-flow-logs",
+        assume_role_policy=account.apply(lambda a: json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": a}}}]})),
+        description=f"{name}: VPC Flow Logs writes to {flow_log_group_name(name)}",
+        tags=tags,
+        opts=opts(),
+    )
+    aws.iam.RolePolicy(
+        f"{name}-flow-logs",
+        role=role.name,
+        policy=group.arn.apply(lambda arn: json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "WriteFlowLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+             "Resource": [arn, f"{arn}:*"]},
+            {"Sid": "FindTheLogGroup", "Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"},
+        ]})),
+        opts=opts(),
+    )
+    return aws.ec2.FlowLog(f"{name}-flow-logs", vpc_id=vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
+                           log_destination=group.arn, iam_role_arn=role.arn, max_aggregation_interval=600, tags=tags, opts=opts())
 

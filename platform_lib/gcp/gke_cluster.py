@@ -254,9 +254,9 @@ class GkeClusterArgs(ComponentArgs):
         project: the project id (an Input); ``None`` for the provider's project.
         subnet_cidr: the subnetwork's primary range (``10.10.0.0/20``), when known, so overlaps are
             caught before anything is registered; ``None`` to skip that check.
-        pods_cidr, services_cidr: the Pods' and Services' ranges GKE creates as secondary ranges
-            (``pods_cidr`` at most /21 per GKE's minimum... usually ``/14``-``/18``); ``None`` to
-            let GKE pick (or to use ``pods_range_name`` / ``services_range_name``).
+        pods_cidr, services_cidr: the Pods' and Services' ranges, which GKE creates as secondary
+            ranges of the subnetwork (e.g. ``10.64.0.0/14`` and ``10.68.0.0/20``); ``None`` to let
+            GKE pick, or to use ``pods_range_name`` / ``services_range_name``.
         pods_range_name, services_range_name: existing secondary ranges of the subnetwork (Inputs),
             instead of ``pods_cidr`` / ``services_cidr``.
         master_cidr: the control plane's private range, a ``/28`` in RFC 1918 space that overlaps
@@ -341,7 +341,8 @@ class GkeClusterArgs(ComponentArgs):
                     problems.append(((second,), ranges[second], f"a range that does not overlap {first} ({ranges[first]})"))
         for kind in ("pods", "services"):
             if getattr(self, f"{kind}_cidr") is not None and getattr(self, f"{kind}_range_name") is not None:
-                problems.append(((f"{kind}_range_name",), "<given>", f"either {kind}_cidr or {kind}_range_name, not both"))
+                given = getattr(self, f"{kind}_range_name")
+                problems.append(((f"{kind}_range_name",), given if isinstance(given, str) else "<an Output>", f"either {kind}_cidr or {kind}_range_name, not both"))
         if not self.private_endpoint:
             if not self.master_authorized_cidrs:
                 problems.append((("master_authorized_cidrs",), [], "at least one CIDR when private_endpoint is false: a public control plane is reachable only from listed networks"))

@@ -45,8 +45,6 @@ def no_legacy_abac(resource, config):
     tags=("gke",),
 )
 def private_nodes(resource, config):
-    if get(resource.props, "enableAutopilot") is True and get(resource.props, "privateClusterConfig", "enablePrivateNodes") is None:
-        return
     if get(resource.props, "privateClusterConfig", "enablePrivateNodes") is not True:
         yield f"'{resource.name}' does not enable private nodes (privateClusterConfig.enablePrivateNodes)"
 

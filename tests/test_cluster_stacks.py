@@ -1,0 +1,234 @@
+"""The cluster layer (issue 11): the cluster project clusters/ and the platform stacks reading it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from platform_lib.core.errors import ConfigError
+from platform_lib.platform.cluster import parse_cluster_config
+from platform_lib.preview import PreviewError, engine, run_preview
+from platform_lib.testing import policy_violations
+
+from .cluster_outputs import DATA, PREVIEW_REFERENCED_STACK
+from .conftest import REPO_ROOT
+
+CLUSTERS = REPO_ROOT / "clusters"
+CLUSTER_STACKS = ["dev", "gcp-dev", "prod", "staging"]
+CONTRACT = {"kubeconfig", "clusterName", "kubernetesVersion", "cloud", "gpuNodePools", "otelCollectorEndpoint", "prometheusNamespace"}
+
+
+@pytest.fixture(scope="module", params=CLUSTER_STACKS)
+def cluster(request):
+    plan, logs = run_preview(CLUSTERS, request.param)
+    return request.param, plan, logs
+
+
+def test_the_cluster_project_is_its_own_pulumi_project_with_four_stacks():
+    project = yaml.safe_load((CLUSTERS / "Pulumi.yaml").read_text())
+    assert project["name"] == "ml-platform-cluster" and project["runtime"]["name"] == "python"
+    assert sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in CLUSTERS.glob("Pulumi.*.yaml")) == CLUSTER_STACKS
+    bindings = yaml.safe_load((CLUSTERS / "policies" / "environments.yaml").read_text())["stacks"]
+    assert bindings == {"dev": "dev", "gcp-dev": "dev", "staging": "staging", "prod": "prod"}
+
+
+def test_each_cluster_stack_passes_its_policy_gate_with_no_mandatory_violation(cluster):
+    name, plan, logs = cluster
+    violations = policy_violations(plan, CLUSTERS, name)
+    assert [v for v in violations if v["level"] == "mandatory"] == []
+    assert not [message for level, message in logs if level in ("warning", "error")]
+
+
+def test_each_cluster_stack_holds_the_cluster_its_node_groups_a_gpu_one_and_the_add_ons_as_helm_releases(cluster):
+    name, plan, _ = cluster
+    if name == "gcp-dev":
+        assert len(plan.by_type("mlplat:gcp:GkeCluster")) == 1 and len(plan.by_type("gcp:container/cluster:Cluster")) == 1
+        pools = plan.by_type("gcp:container/nodePool:NodePool")
+        assert any(p.inputs["nodeConfig"].get("guestAccelerators") or "g2-" in p.inputs["nodeConfig"].get("machineType", "") for p in pools)
+    else:
+        assert len(plan.by_type("mlplat:aws:EksCluster")) == 1 and len(plan.by_type("aws:eks/cluster:Cluster")) == 1
+        groups = plan.by_type("aws:eks/nodeGroup:NodeGroup")
+        gpu = [g for g in groups if g.inputs.get("amiType", "").endswith("NVIDIA")]
+        assert gpu and len(groups) > len(gpu), "a system group and at least one GPU group"
+        assert all(g.inputs["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}] for g in gpu)
+        (role,) = plan.by_type("mlplat:aws:ControllerRole")
+        assert role.name.endswith("aws-load-balancer-controller")
+    (addons,) = plan.by_type("mlplat:k8s:PlatformAddons")
+    releases = {r.inputs["chart"] for r in plan.by_type("kubernetes:helm.sh/v3:Release")}
+    assert {"kube-prometheus-stack", "argo-rollouts", "opentelemetry-collector"} <= releases
+    if name != "gcp-dev":
+        assert {"aws-load-balancer-controller", "metrics-server", "nvidia-device-plugin"} <= releases
+    # Every add-on object goes to the cluster through the provider built from its kubeconfig.
+    (provider,) = plan.by_type("pulumi:providers:kubernetes")
+    assert "kubeconfig" in provider.secret_inputs
+    assert all(r.options.provider.startswith(f"{provider.urn}::") for r in plan.resources if r.type.startswith("kubernetes:"))
+    assert addons.urn in {r.parent for r in plan.by_type("kubernetes:helm.sh/v3:Release")} | {addons.urn}
+
+
+def test_each_cluster_stack_exports_the_outputs_contract_with_the_kubeconfig_secret(cluster):
+    name, plan, _ = cluster
+    cloud_keys = {"workloadIdentityPool"} if name == "gcp-dev" else {"oidcProviderArn", "oidcIssuer", "vpcCidr"}
+    assert CONTRACT | cloud_keys <= set(plan.outputs)
+    assert plan.secret_outputs == ["kubeconfig"]
+    assert plan.outputs["cloud"] == ("gcp" if name == "gcp-dev" else "aws")
+    assert plan.outputs["gpuNodePools"] and all({"name", "labels", "taints"} <= set(pool) for pool in plan.outputs["gpuNodePools"])
+    assert plan.outputs["otelCollectorEndpoint"].startswith("http://") and plan.outputs["prometheusNamespace"] == "monitoring"
+
+
+def test_the_recorded_cluster_outputs_the_platform_tests_use_are_the_cluster_stacks_own(cluster):
+    name, plan, _ = cluster
+    recorded = json.loads((DATA / f"{name}.json").read_text())
+    assert recorded == {key: value for key, value in plan.outputs.items() if key in recorded}
+    assert set(plan.outputs) - set(recorded) == {"helmReleases"}
+
+
+def test_the_platform_stacks_egress_cidrs_are_their_clusters_vpc():
+    for env in ("dev", "staging", "prod"):
+        platform = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{env}.yaml").read_text())["config"]["mlplat:cluster"]
+        assert platform["stack"] == f"organization/ml-platform-cluster/{env}"
+        assert platform["egressHttpsCidrs"] == [json.loads((DATA / f"{env}.json").read_text())["vpcCidr"]]
+
+
+def test_prod_is_private_in_three_zones_with_spot_and_on_demand_gpu_groups_protected_and_retained():
+    plan, _ = run_preview(CLUSTERS, "prod")
+    (eks,) = plan.by_type("aws:eks/cluster:Cluster")
+    assert eks.inputs["vpcConfig"]["endpointPublicAccess"] is False and eks.inputs["vpcConfig"]["endpointPrivateAccess"] is True
+    assert eks.inputs.get("deletionProtection") is True
+    assert len({s.inputs["availabilityZone"] for s in plan.by_type("aws:ec2/subnet:Subnet")}) == 3
+    gpu = {g.inputs["capacityType"] for g in plan.by_type("aws:eks/nodeGroup:NodeGroup") if g.inputs.get("amiType", "").endswith("NVIDIA")}
+    assert gpu == {"SPOT", "ON_DEMAND"}
+    (component,) = plan.by_type("mlplat:aws:EksCluster")
+    cluster_resources = [component, *[r for r in plan.resources if r.urn != component.urn and r.urn.split("::")[2].startswith("mlplat:aws:EksCluster$")]]
+    assert len(cluster_resources) > 20
+    assert all(r.options.protect and r.options.retain_on_delete for r in cluster_resources)
+    # The add-ons are not protected: removing one from the config uninstalls it.
+    assert not any(r.options.protect for r in plan.by_type("kubernetes:helm.sh/v3:Release"))
+
+
+def test_dev_is_the_cheap_one_and_unprotected():
+    plan, _ = run_preview(CLUSTERS, "dev")
+    assert len(plan.by_type("aws:ec2/natGateway:NatGateway")) == 1
+    assert len({s.inputs["availabilityZone"] for s in plan.by_type("aws:ec2/subnet:Subnet")}) == 2
+    assert not any(r.options.protect for r in plan.resources)
+
+
+# --- bad cluster config: one message per problem at its config key, nothing registered ---------
+
+BASE = {
+    "environment": "prod",
+    "region": "us-east-1",
+    "tags": {"team": "ml-platform", "cost-center": "cc-4100"},
+    "eks": {"platformAdminRoleArn": "arn:aws:iam::123456789012:role/ml-platform-admin"},
+}
+
+
+@pytest.mark.parametrize("override, path, expected", [
+    ({"mlplat:eks": {**BASE["eks"], "gpuNodeGroups": [{"name": "gpu", "instanceTypes": ["m6i.large"]}]}},
+     "mlplat:eks.gpuNodeGroups[0].instanceTypes", "EC2 instance types with NVIDIA GPUs"),
+    ({"mlplat:eks": {**BASE["eks"], "kubernetesVersion": "1.20"}}, "mlplat:eks.kubernetesVersion", "standard support"),
+    ({"mlplat:eks": {**BASE["eks"], "gpuNodeGroups": [{"name": "gpu", "instanceTypes": ["g5.xlarge"], "minSize": 3, "maxSize": 2}]}},
+     "mlplat:eks.gpuNodeGroups[0]", "max"),
+    ({"mlplat:eks": {**BASE["eks"], "tags": {"team": "x"}}}, "mlplat:eks.tags", "no value: the stack sets it (mlplat:tags)"),
+    ({"mlplat:addons": {"prometheusStorageGib": 0}}, "mlplat:addons.prometheusStorageGib", "a number at least 1 GiB"),
+    ({"mlplat:eks": None}, "mlplat:eks", "the EksCluster block of an AWS cluster stack"),
+])
+def test_bad_cluster_config_is_one_message_at_its_key_and_registers_nothing(override, path, expected):
+    overrides = {key: value for key, value in override.items() if value is not None}
+    stack_file = CLUSTERS / "Pulumi.prod.yaml"
+    with pytest.raises(PreviewError) as caught:
+        if None in override.values():
+            values = {**BASE}
+            values.pop("eks")
+            parse_and_build(values)
+        else:
+            run_preview(CLUSTERS, "prod", config_overrides=overrides)
+    error = caught.value.__cause__
+    assert isinstance(error, ConfigError), error
+    assert len(error.issues) == 1, error.issues
+    (issue,) = error.issues
+    assert issue.path.startswith(path) and expected in issue.expected, issue
+    assert [r.type for r in caught.value.plan.resources] == ["pulumi:pulumi:Stack"]
+    assert stack_file.is_file()
+
+
+def parse_and_build(values):
+    """Run the cluster program on ``values`` (the ``mlplat`` namespace) with the prod stack's other config."""
+    from platform_lib.platform.cluster import build_cluster
+
+    def program():
+        build_cluster(parse_cluster_config(values, aws_region="us-east-1"))
+
+    run_preview(CLUSTERS, "prod", program=program)
+
+
+def test_a_gcp_cluster_block_on_aws_and_an_aws_one_on_gcp_are_refused():
+    with pytest.raises(ConfigError) as caught:
+        parse_cluster_config({**BASE, "gke": {"location": "europe-west4"}})
+    assert [str(i) for i in caught.value.issues] == ["mlplat:gke: got {'location': 'europe-west4'}; expected no value on an AWS cluster stack (cloud: aws)"]
+    with pytest.raises(ConfigError) as caught:
+        parse_cluster_config({**BASE, "cloud": "gcp", "region": "europe-west4"})
+    assert sorted(i.path for i in caught.value.issues) == ["gcp:project", "mlplat:eks", "mlplat:gke"]
+
+
+def test_bad_cluster_config_exits_2_with_one_message_from_the_cli(tmp_path):
+    clusters = tmp_path / "clusters"
+    shutil.copytree(CLUSTERS, clusters)
+    stack = yaml.safe_load((clusters / "Pulumi.prod.yaml").read_text())
+    stack["config"]["mlplat:eks"]["gpuNodeGroups"][0]["instanceTypes"] = ["m6i.large"]
+    (clusters / "Pulumi.prod.yaml").write_text(yaml.safe_dump(stack))
+    result = _mlplat("preview", "-C", str(clusters), "--stack", "prod", "--no-policy")
+    assert result.returncode == 2, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert "- mlplat:eks.gpuNodeGroups[0].instanceTypes[0]: got 'm6i.large'; expected EC2 instance types with NVIDIA GPUs" in output
+    assert "1 problem" in output and "No resources were registered." in output
+    assert "Traceback" not in output
+
+
+# --- the platform stacks through the cluster stack: the end-to-end path -------------------------
+
+def test_platform_prod_previews_through_its_cluster_stacks_own_preview(monkeypatch):
+    monkeypatch.setattr(engine, "preview_referenced_stack", PREVIEW_REFERENCED_STACK)
+    cluster_plan, _ = run_preview(CLUSTERS, "prod")
+    plan, _ = run_preview(REPO_ROOT, "prod")
+    (record,) = plan.stack_references
+    assert record.stack == "organization/ml-platform-cluster/prod" and record.kind == "preview"
+    # IRSA: every team's workload role trusts the cluster stack's OIDC provider, read from its outputs.
+    arn, issuer = cluster_plan.outputs["oidcProviderArn"], cluster_plan.outputs["oidcIssuer"]
+    roles = [r for r in plan.by_type("aws:iam/role:Role") if r.name.endswith("-workload")]
+    assert len(roles) == 4
+    for role in roles:
+        (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert statement["Principal"] == {"Federated": arn}
+        assert set(statement["Condition"]["StringEquals"]) == {f"{issuer}:sub", f"{issuer}:aud"}
+        assert role.inputs["description"].endswith("on cluster ml-prod (IRSA)")
+    # Kubernetes objects go through the provider built from the cluster's kubeconfig, a secret.
+    (provider,) = plan.by_type("pulumi:providers:kubernetes")
+    assert provider.inputs["kubeconfig"] == cluster_plan.outputs["kubeconfig"] and "kubeconfig" in provider.secret_inputs
+    assert all(r.options.provider.startswith(f"{provider.urn}::") for r in plan.resources if r.type.startswith("kubernetes:"))
+    assert plan.outputs["cluster"]["name"] == "ml-prod"
+
+
+def _mlplat(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "platform_lib.cli", *args], capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=600)
+
+
+def test_mlplat_preview_of_prod_previews_the_cluster_first_and_passes_both_gates():
+    result = _mlplat("preview", "--stack", "prod")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Referenced stack ml-platform-cluster/prod previewed first" in result.stdout
+    assert "preview of" in result.stdout and "organization/ml-platform-cluster/prod" in result.stdout
+    assert result.stdout.count("Policies: no violations") == 2
+
+
+def test_mlplat_preview_of_the_prod_cluster_stack():
+    result = _mlplat("preview", "-C", "clusters", "--stack", "prod")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "mlplat:aws:EksCluster" in result.stdout and "kubernetes:helm.sh/v3:Release" in result.stdout
+    assert "Policies: no violations" in result.stdout
