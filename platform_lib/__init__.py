@@ -6,7 +6,8 @@ The public components, importable from here (each loads its cloud's SDK on first
 
 AWS: :class:`S3DataBucket`, :class:`AccessLogBucket`, :class:`AwsGpuTrainingBox`,
 :class:`StaticSite`, :class:`AwsTeamBudget`. Google Cloud: :class:`GcsDataBucket`, :class:`TeamWorkloadIdentity`,
-:class:`GcpGpuTrainingBox`, :class:`GcpTeamBudget`. Kubernetes: :class:`TeamNamespace`, :class:`ModelEndpoint`. Each has
+:class:`GcpGpuTrainingBox`, :class:`GcpTeamBudget`. Kubernetes: :class:`TeamNamespace`, :class:`ModelEndpoint`,
+:class:`MlWorkspace`. Each has
 an args model of the same name plus ``Args``; :class:`ResourceQuotaSpec` (a
 TeamNamespace's quota) and :class:`ServicePrincipal` (a grant to an AWS service) build arguments. Errors: :class:`ComponentArgsError` (a component
 refused its arguments; nothing was registered), :class:`ConfigError` (bad stack config), both
@@ -36,6 +37,7 @@ COMPONENTS: dict[str, str] = {
     "GcpTeamBudget": "platform_lib.gcp.budget",
     "TeamNamespace": "platform_lib.k8s.team_namespace",
     "ModelEndpoint": "platform_lib.k8s.model_endpoint",
+    "MlWorkspace": "platform_lib.k8s.ml_workspace",
 }
 #: What component arguments are built from, besides the args models.
 ARGUMENT_TYPES: dict[str, str] = {
@@ -65,6 +67,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .gcp.gpu_training_box import GcpGpuTrainingBox, GcpGpuTrainingBoxArgs
     from .gcp.budget import GcpTeamBudget, GcpTeamBudgetArgs
     from .k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
+    from .k8s.ml_workspace import MlWorkspace, MlWorkspaceArgs
     from .k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
     from .k8s.quota import ResourceQuotaSpec
     from .aws.principals import ServicePrincipal
