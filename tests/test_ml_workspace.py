@@ -228,3 +228,13 @@ def test_bad_login_settings_are_refused():
     paths = [issue.path for issue in error.issues]
     assert paths == ["MlWorkspace(fraud-notebooks).identity_group", "MlWorkspace(fraud-notebooks).oidc.token_url", "MlWorkspace(fraud-notebooks).hostname"]
     assert registered == []
+
+
+def test_the_client_secret_can_come_from_a_kubernetes_secret_instead():
+    oidc = {key: value for key, value in OIDC.items() if key != "client_secret"}
+    hub = _values(oidc={**oidc, "client_secret_ref": {"name": "jupyterhub-oidc", "key": "client-secret"}})["hub"]
+    assert "client_secret" not in hub["config"]["GenericOAuthenticator"]
+    assert hub["extraEnv"] == {"OAUTH_CLIENT_SECRET": {"valueFrom": {"secretKeyRef": {"name": "jupyterhub-oidc", "key": "client-secret"}}}}
+    error, registered = _error(oidc=oidc)
+    assert [str(issue) for issue in error.issues] == ["MlWorkspace(fraud-notebooks).oidc.client_secret: got 'neither'; expected exactly one of client_secret and client_secret_ref"]
+    assert registered == []

@@ -73,6 +73,7 @@ __all__ = [
     "MlWorkspaceArgs",
     "MlWorkspaceArgsDict",
     "OidcLogin",
+    "SecretKeyRef",
     "ServerProfile",
     "workspace_values",
 ]
@@ -168,6 +169,19 @@ class ServerProfile(ComponentArgs):
         return self.memory_limit_gib if self.memory_limit_gib is not None else self.memory_gib
 
 
+class SecretKeyRef(ComponentArgs):
+    """A key of a Kubernetes Secret in the workspace's namespace (e.g. synced there by External
+    Secrets from the cloud's secret manager): the secret then never enters Pulumi's state.
+
+    Attributes:
+        name: the Secret's name (a DNS subdomain).
+        key: the key in the Secret.
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+    key: str = Field(pattern=r"^[-._a-zA-Z0-9]{1,253}$")
+
+
 class OidcLogin(ComponentArgs):
     """How users log in: an OAuth 2.0 / OpenID Connect client at the organisation's identity provider.
 
@@ -175,6 +189,10 @@ class OidcLogin(ComponentArgs):
         client_id: the OAuth client id.
         client_secret: the OAuth client secret, a string or (better) a secret Output such as
             ``config.require_secret("oidcClientSecret")``; made secret either way, never printed.
+        client_secret_ref: instead of ``client_secret``, the Kubernetes Secret key holding it: the
+            hub reads it from the environment variable ``OAUTH_CLIENT_SECRET`` (OAuthenticator's
+            default for ``client_secret``), set from the Secret (``hub.extraEnv`` ``valueFrom``).
+            Exactly one of the two.
         authorize_url / token_url / userdata_url: the provider's authorization, token and userinfo
             endpoints (``https://``; from its ``/.well-known/openid-configuration``).
         scopes: the scopes asked for (default ``openid profile email groups``).
@@ -185,7 +203,8 @@ class OidcLogin(ComponentArgs):
     """
 
     client_id: str = Field(min_length=1, max_length=256)
-    client_secret: Annotated[Input[str], InputCheck(_secret_text)]
+    client_secret: Annotated[Input[str], InputCheck(_secret_text)] | None = None
+    client_secret_ref: SecretKeyRef | None = None
     authorize_url: str = Field(pattern=f"^{_HTTPS_URL}$")
     token_url: str = Field(pattern=f"^{_HTTPS_URL}$")
     userdata_url: str = Field(pattern=f"^{_HTTPS_URL}$")
@@ -193,6 +212,13 @@ class OidcLogin(ComponentArgs):
     username_claim: str = Field(default="preferred_username", min_length=1, max_length=128)
     groups_claim: str = Field(default="groups", pattern=r"^[A-Za-z0-9_:.-]{1,128}$")
     admin_group: str | None = Field(default=None, min_length=1, max_length=128)
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> "OidcLogin":
+        if (self.client_secret is None) == (self.client_secret_ref is None):
+            given = "both" if self.client_secret is not None else "neither"
+            raise located_validation_error(type(self).__name__, [(("client_secret",), given, "exactly one of client_secret and client_secret_ref")])
+        return self
 
     def __repr__(self) -> str:  # the secret never reaches a log line through repr
         return f"OidcLogin(client_id={self.client_id!r}, client_secret='[secret]', authorize_url={self.authorize_url!r})"
@@ -374,11 +400,11 @@ def workspace_values(args: MlWorkspaceArgs, release_name: str, *, client_secret:
     oidc = args.oidc
     default = args.default_profile
     labels = with_managed_by(args.labels)
-    if client_secret is None:
+    if client_secret is None and oidc.client_secret is not None:
         client_secret = pulumi.Output.secret(oidc.client_secret)
     authenticator: dict[str, Any] = {
         "client_id": oidc.client_id,
-        "client_secret": client_secret,
+        **({"client_secret": client_secret} if oidc.client_secret is not None else {}),
         "oauth_callback_url": f"https://{args.hostname}/hub/oauth_callback",
         "authorize_url": oidc.authorize_url,
         "token_url": oidc.token_url,
@@ -439,6 +465,8 @@ def workspace_values(args: MlWorkspaceArgs, release_name: str, *, client_secret:
             },
             "networkPolicy": {"enabled": True, "egressAllowRules": {"cloudMetadataServer": False}},
             "labels": labels,
+            **({"extraEnv": {"OAUTH_CLIENT_SECRET": {"valueFrom": {"secretKeyRef": {"name": oidc.client_secret_ref.name, "key": oidc.client_secret_ref.key}}}}}
+               if oidc.client_secret_ref is not None else {}),
         },
         "proxy": {
             "service": {"type": "ClusterIP"},
