@@ -1,0 +1,121 @@
+"""team-monthly-cost-within-team-budget: a compliant team stack, and mutations that each push one
+cost item over the team's own budget (exact policy name and message), plus how budgets are found."""
+
+from __future__ import annotations
+
+from platform_lib.policy.catalogue import Resource, get_rule
+from platform_lib.policy.rules.cost import HOURS_PER_MONTH, EC2_MACHINES, team_budgets, team_costs
+
+from .policy_fixtures import BASE, TAGS, resource, wire_name_problems
+
+RULE = "team-monthly-cost-within-team-budget"
+POD = {"cpu": "2", "memory": "4Gi"}
+
+
+def r(type_token, name, props):
+    assert wire_name_problems(type_token, props) == []
+    return Resource(type=type_token, name=name, urn=f"urn:{type_token}::{name}", props=props, dependencies=())
+
+
+def aws_budget(team="fraud", amount="5000.00", tags=True):
+    props = {"budgetType": "COST", "timeUnit": "MONTHLY", "limitAmount": amount, "limitUnit": "USD",
+             "costFilters": [{"name": "TagKeyValue", "values": [f"user:team${team}"]}], **({"tags": {**TAGS, "team": team}} if tags else {})}
+    return r("aws:budgets/budget:Budget", f"{team}-budget-budget", props)
+
+
+def gcp_budget(team="fraud", units="5000", nanos=0):
+    return r("gcp:billing/budget:Budget", f"{team}-budget-budget", {
+        "billingAccount": "01A2B3-C4D5E6-F7A8B9", "amount": {"specifiedAmount": {"currencyCode": "USD", "units": units, "nanos": nanos}},
+        "budgetFilter": {"calendarPeriod": "MONTH", "labels": {"team": team}}})
+
+
+def scorer(requests=POD, max_replicas=10):
+    deployment = resource("kubernetes:apps/v1:Deployment", lambda p: p["spec"]["template"]["spec"]["containers"][0]["resources"].update(requests=dict(requests)), name="scorer")
+    hpa = r("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "scorer", {"metadata": {"name": "scorer", "namespace": "fraud"}, "spec": {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "scorer"}, "minReplicas": 2, "maxReplicas": max_replicas}})
+    return [deployment, hpa]
+
+
+def team_stack(quota_gpus="2", budget=None, workloads=None, boxes=None):
+    """The fraud team: namespace (labelled team=fraud), quota, one g5.xlarge box, a CPU endpoint at max 10 replicas, its budget."""
+    namespace = r("kubernetes:core/v1:Namespace", "fraud", dict(BASE["kubernetes:core/v1:Namespace"]))
+    quota = r("kubernetes:core/v1:ResourceQuota", "fraud-quota", {"metadata": {"name": "team-quota", "namespace": "fraud"},
+                                                                   "spec": {"hard": {"requests.cpu": "32", "requests.nvidia.com/gpu": quota_gpus}}})
+    box = boxes if boxes is not None else [resource("aws:ec2/instance:Instance")]
+    return [namespace, quota, *box, *(workloads if workloads is not None else scorer()), budget if budget is not None else aws_budget()]
+
+
+def per_gpu_month() -> float:
+    node = EC2_MACHINES["g5.12xlarge"]
+    return node.hourly_usd / node.gpus * HOURS_PER_MONTH
+
+
+def test_the_estimate_adds_boxes_gpu_node_share_and_endpoints_at_max_replicas():
+    costs = team_costs(team_stack(), get_rule(RULE)._config(None))
+    assert sorted(costs["fraud"].items) == [
+        ("GPU node share 2x g5.12xlarge GPU", round(2 * per_gpu_month(), 2)),   # 2 x 5.672 / 4 x 730 = 2,070.28
+        ("scorer 10x (share of m5.2xlarge)", 700.8),                            # max(2/8 vCPU, 4/32 GiB) x 0.384 x 730 x 10
+        ("subject (g5.xlarge)", 734.38),                                         # 1.006 x 730
+    ]
+    assert costs["fraud"].total == 3505.46
+
+
+def test_a_team_within_its_budget_passes():
+    assert get_rule(RULE).run_stack(team_stack()) == []
+
+
+def test_a_smaller_budget_is_exceeded():
+    budget = aws_budget(amount="3000.00")
+    assert get_rule(RULE).run_stack(team_stack(budget=budget)) == [(
+        "team 'fraud' is estimated at 3,505.46 USD per month, over its budget of 3,000.00 USD (fraud-budget-budget); "
+        "largest: GPU node share 2x g5.12xlarge GPU 2,070.28; subject (g5.xlarge) 734.38; scorer 10x (share of m5.2xlarge) 700.80",
+        budget.urn)]
+
+
+def test_a_bigger_gpu_quota_is_a_bigger_node_pool_share():
+    assert get_rule(RULE).run_stack(team_stack(quota_gpus="4")) == [(
+        "team 'fraud' is estimated at 5,575.74 USD per month, over its budget of 5,000.00 USD (fraud-budget-budget); "
+        "largest: GPU node share 4x g5.12xlarge GPU 4,140.56; subject (g5.xlarge) 734.38; scorer 10x (share of m5.2xlarge) 700.80",
+        "urn:aws:budgets/budget:Budget::fraud-budget-budget")]
+
+
+def test_gpu_endpoints_at_max_replicas_count_when_above_the_quota():
+    workloads = scorer(requests={"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"}, max_replicas=6)
+    assert get_rule(RULE).run_stack(team_stack(workloads=workloads)) == [(
+        "team 'fraud' is estimated at 6,945.22 USD per month, over its budget of 5,000.00 USD (fraud-budget-budget); "
+        "largest: GPU node share 6x g5.12xlarge GPU 6,210.84; subject (g5.xlarge) 734.38",
+        "urn:aws:budgets/budget:Budget::fraud-budget-budget")]
+
+
+def test_more_endpoint_replicas_exceed_the_budget():
+    assert get_rule(RULE).run_stack(team_stack(workloads=scorer(max_replicas=40))) == [(
+        "team 'fraud' is estimated at 5,607.86 USD per month, over its budget of 5,000.00 USD (fraud-budget-budget); "
+        "largest: scorer 40x (share of m5.2xlarge) 2,803.20; GPU node share 2x g5.12xlarge GPU 2,070.28; subject (g5.xlarge) 734.38",
+        "urn:aws:budgets/budget:Budget::fraud-budget-budget")]
+
+
+def test_a_gcp_budget_on_the_team_label_is_the_teams_budget():
+    budget = gcp_budget(units="3500", nanos=450_000_000)  # 3,500.45 USD
+    assert get_rule(RULE).run_stack(team_stack(budget=budget)) == [(
+        "team 'fraud' is estimated at 3,505.46 USD per month, over its budget of 3,500.45 USD (fraud-budget-budget); "
+        "largest: GPU node share 2x g5.12xlarge GPU 2,070.28; subject (g5.xlarge) 734.38; scorer 10x (share of m5.2xlarge) 700.80",
+        budget.urn)]
+
+
+def test_budgets_are_found_by_tag_or_by_cost_filter():
+    assert team_budgets([aws_budget(team="risk", amount="100", tags=False)])["risk"][0] == 100.0
+    found = team_budgets([aws_budget(amount="900"), aws_budget(amount="700")])
+    assert found["fraud"][0] == 700.0  # the strictest of two
+
+
+def test_only_the_teams_own_budget_judges_it():
+    other = aws_budget(team="risk", amount="10.00")
+    stack = [resource for resource in team_stack() if resource.type != "aws:budgets/budget:Budget"] + [other]
+    assert get_rule(RULE).run_stack(stack) == []  # fraud has no budget here; risk's budget is not fraud's
+
+
+def test_the_cluster_node_types_are_config():
+    config = {"gpuNodeInstanceType": "p4d.24xlarge", "cpuNodeInstanceType": "m5.xlarge"}
+    costs = team_costs(team_stack(), get_rule(RULE)._config(config))
+    assert dict(costs["fraud"].items)["GPU node share 2x p4d.24xlarge GPU"] == round(2 * 21.957642 / 8 * 730, 2)
+    assert dict(costs["fraud"].items)["scorer 10x (share of m5.xlarge)"] == round(0.5 * 0.192 * 730 * 10, 2)
