@@ -144,6 +144,7 @@ def test_notebook_pods_meet_the_restricted_pod_security_standard():
     assert spawner["pod_security_context"] == {"runAsNonRoot": True, "runAsUser": 1000, "fsGroup": 100, "seccompProfile": {"type": "RuntimeDefault"}}
     assert spawner["container_security_context"] == {"runAsNonRoot": True, "runAsUser": 1000, "allowPrivilegeEscalation": False,
                                                       "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+    assert spawner["automount_service_account_token"] is False
     # The chart's metadata-blocking init container is privileged: off, the NetworkPolicy blocks it instead.
     assert singleuser["cloudMetadata"]["blockWithIptables"] is False
     error, _ = _error(uid=0)
@@ -238,3 +239,12 @@ def test_the_client_secret_can_come_from_a_kubernetes_secret_instead():
     error, registered = _error(oidc=oidc)
     assert [str(issue) for issue in error.issues] == ["MlWorkspace(fraud-notebooks).oidc.client_secret: got 'neither'; expected exactly one of client_secret and client_secret_ref"]
     assert registered == []
+
+
+def test_on_gke_notebooks_reach_only_the_gke_metadata_server_ports():
+    policy = _values(workload_identity="gke")["singleuser"]["networkPolicy"]
+    assert policy["egress"] == [
+        {"to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}], "ports": [{"protocol": "TCP", "port": 80}]},
+        {"to": [{"ipBlock": {"cidr": "169.254.169.252/32"}}], "ports": [{"protocol": "TCP", "port": 988}]},
+    ]
+    assert policy["egressAllowRules"]["cloudMetadataServer"] is False  # not every port of it

@@ -38,7 +38,9 @@ JupyterHub with Kubernetes" docs, "Configuration Reference", chart 4.4.0):
   internet only with ``allow_internet_egress``; never the cloud metadata server or other private IPs.
 - **The team's workload identity**: ``singleuser.serviceAccountName`` = the team's workload
   ServiceAccount (annotated for IRSA or bound by GKE Workload Identity), so notebooks read the
-  team's buckets without keys.
+  team's buckets without keys; with ``workload_identity="gke"`` the notebooks may reach the GKE
+  metadata server's ports (:data:`GKE_METADATA_EGRESS`). KubeSpawner's
+  ``automount_service_account_token`` is false: notebooks get no Kubernetes API token.
 - **Nothing cluster-wide**: ``scheduling.userScheduler``, ``scheduling.userPlaceholder`` and the
   ``prePuller`` DaemonSets are off (they need cluster-scoped RBAC and capacity; one hub per team
   shares the cluster), the proxy's Service is ``ClusterIP`` (reached through an Ingress for
@@ -91,6 +93,12 @@ MAX_USER_STORAGE_GIB = 1024
 #: The GPU nodes' taint that GPU profiles tolerate (the NVIDIA device plugin's convention, which
 #: the platform's GPU node pools use: ``nvidia.com/gpu`` ``NoSchedule``).
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+#: Where GKE Workload Identity serves a pod its Google credentials: the GKE metadata server,
+#: reached at 169.254.169.254 port 80 (and 169.254.169.252 port 988 on GKE Dataplane V2); a
+#: NetworkPolicy that restricts egress must allow these (GKE docs, "Authenticate to Google Cloud
+#: APIs from GKE workloads", restrictions with network policies). On GKE with Workload Identity
+#: the node's own credentials are not served there, so opening it exposes only the pod's identity.
+GKE_METADATA_EGRESS = (("169.254.169.254/32", 80), ("169.254.169.252/32", 988))
 #: What the chart's hub uses for the notebooks' home directory owner (the Jupyter Docker Stacks'
 #: ``jovyan`` user, uid 1000, group ``users``, gid 100).
 DEFAULT_UID, DEFAULT_FS_GID = 1000, 100
@@ -258,6 +266,10 @@ class MlWorkspaceArgs(ComponentArgs):
         image: the notebook image ``<name>:<tag>``; default the chart's pinned sample image.
         egress_https_cidrs: CIDRs notebooks may reach on TCP 443 (the VPC's S3/STS endpoints...).
         allow_internet_egress: let notebooks reach public IPs (package indexes, model hubs); off by default.
+        workload_identity: how the workload ServiceAccount gets cloud credentials: ``aws-irsa``
+            (default; a projected token exchanged at STS over HTTPS, so the instance metadata
+            service stays blocked) or ``gke`` (GKE Workload Identity: notebooks may reach the GKE
+            metadata server, :data:`GKE_METADATA_EGRESS`, and nothing else link-local).
         ingress_class_name: make an Ingress for ``hostname`` with this class (TLS from
             ``tls_secret_name``); ``None`` (default): no Ingress, the platform's gateway routes to
             the ``proxy-public`` ClusterIP Service.
@@ -280,6 +292,7 @@ class MlWorkspaceArgs(ComponentArgs):
     image: str | None = Field(default=None, pattern=r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+:[A-Za-z0-9._-]{1,128}$")
     egress_https_cidrs: list[str] = Field(default_factory=list)
     allow_internet_egress: bool = False
+    workload_identity: Literal["aws-irsa", "gke"] = "aws-irsa"
     ingress_class_name: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
     tls_secret_name: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
     uid: int = Field(default=DEFAULT_UID, ge=1000, le=2_147_483_647)
@@ -353,6 +366,7 @@ class MlWorkspaceArgsDict(TypedDict, total=False):
     image: str | None
     egress_https_cidrs: list[str]
     allow_internet_egress: bool
+    workload_identity: Literal["aws-irsa", "gke"]
     ingress_class_name: str | None
     tls_secret_name: str | None
     uid: int
@@ -425,6 +439,8 @@ def workspace_values(args: MlWorkspaceArgs, release_name: str, *, client_secret:
         "seccompProfile": {"type": "RuntimeDefault"},
     }
     https_egress = [{"to": [{"ipBlock": {"cidr": cidr}} for cidr in args.egress_https_cidrs], "ports": [{"protocol": "TCP", "port": 443}]}] if args.egress_https_cidrs else []
+    if args.workload_identity == "gke":
+        https_egress += [{"to": [{"ipBlock": {"cidr": cidr}}], "ports": [{"protocol": "TCP", "port": port}]} for cidr, port in GKE_METADATA_EGRESS]
     singleuser: dict[str, Any] = {
         "uid": args.uid,
         "fsGid": args.fs_gid,
@@ -461,7 +477,10 @@ def workspace_values(args: MlWorkspaceArgs, release_name: str, *, client_secret:
             "config": {
                 "JupyterHub": {"authenticator_class": "generic-oauth", "admin_access": False},
                 "GenericOAuthenticator": authenticator,
-                "KubeSpawner": {"pod_security_context": pod_security_context, "container_security_context": container_security_context},
+                # No Kubernetes API token in notebooks (CIS Kubernetes 5.1.6): IRSA projects its own
+                # token, GKE Workload Identity uses the metadata server.
+                "KubeSpawner": {"pod_security_context": pod_security_context, "container_security_context": container_security_context,
+                                "automount_service_account_token": False},
             },
             "networkPolicy": {"enabled": True, "egressAllowRules": {"cloudMetadataServer": False}},
             "labels": labels,
