@@ -94,11 +94,12 @@ def test_more_endpoint_replicas_exceed_the_budget():
         "urn:aws:budgets/budget:Budget::fraud-budget-budget")]
 
 
-def test_a_gcp_budget_on_the_team_label_is_the_teams_budget():
-    budget = gcp_budget(units="3500", nanos=450_000_000)  # 3,500.45 USD
+def test_a_gcp_budget_on_the_team_label_is_the_teams_budget_and_prices_gke_nodes():
+    budget = gcp_budget(units="2500", nanos=450_000_000)  # 2,500.45 USD
+    # GKE defaults: g2-standard-24 (2 L4, 1.9996/h) and n1-standard-8 (8 vCPU, 30 GiB, 0.38/h).
     assert get_rule(RULE).run_stack(team_stack(budget=budget)) == [(
-        "team 'fraud' is estimated at 3,505.46 USD per month, over its budget of 3,500.45 USD (fraud-budget-budget); "
-        "largest: GPU node share 2x g5.12xlarge GPU 2,070.28; subject (g5.xlarge) 734.38; scorer 10x (share of m5.2xlarge) 700.80",
+        "team 'fraud' is estimated at 2,887.59 USD per month, over its budget of 2,500.45 USD (fraud-budget-budget); "
+        "largest: GPU node share 2x g2-standard-24 GPU 1,459.71; subject (g5.xlarge) 734.38; scorer 10x (share of n1-standard-8) 693.50",
         budget.urn)]
 
 

@@ -129,11 +129,18 @@ ENDPOINT_KINDS = ("Deployment", "Rollout", "StatefulSet")
 GPU_RESOURCE = "nvidia.com/gpu"
 _GIB = Decimal(2) ** 30
 
+#: The cluster's node types when the config names none, by the cloud of the team's budget:
+#: (GPU node type, CPU node type). EKS: g5.12xlarge (4 A10G) and m5.2xlarge; GKE: g2-standard-24
+#: (2 L4) and n1-standard-8.
+DEFAULT_NODE_TYPES = {"aws": ("g5.12xlarge", "m5.2xlarge"), "gcp": ("g2-standard-24", "n1-standard-8")}
+
 TEAM_COST_CONFIG = {
-    "gpuNodeInstanceType": {"type": "string", "default": "g5.12xlarge",
-                            "description": "The cluster's GPU node type (an EC2 or GCE type in prices.json): a GPU's price is its hourly price / its GPUs."},
-    "cpuNodeInstanceType": {"type": "string", "default": "m5.2xlarge",
-                            "description": "The cluster's CPU node type: a CPU pod costs its share of it (the larger of its vCPU and memory shares)."},
+    "gpuNodeInstanceType": {"type": "string", "default": "",
+                            "description": "The cluster's GPU node type (an EC2 or GCE type in prices.json): a GPU's price is its hourly price / its GPUs. "
+                                           "Empty: g5.12xlarge for a team with an AWS budget, g2-standard-24 for a GCP one."},
+    "cpuNodeInstanceType": {"type": "string", "default": "",
+                            "description": "The cluster's CPU node type: a CPU pod costs its share of it (the larger of its vCPU and memory shares). "
+                                           "Empty: m5.2xlarge (AWS budget) or n1-standard-8 (GCP budget)."},
 }
 
 
@@ -203,13 +210,23 @@ class TeamCost:
         return round(sum(usd for _, usd in self.items), 2)
 
 
-def team_costs(resources, config) -> dict[str, TeamCost]:
-    """Each team's estimated monthly cost (see ``team-monthly-cost-within-team-budget``)."""
+def node_types(config, cloud: str) -> tuple[str, str]:
+    """(GPU node type, CPU node type): the config's, else :data:`DEFAULT_NODE_TYPES` of ``cloud``."""
+    gpu_default, cpu_default = DEFAULT_NODE_TYPES.get(cloud, DEFAULT_NODE_TYPES["aws"])
+    return str(config.get("gpuNodeInstanceType") or gpu_default), str(config.get("cpuNodeInstanceType") or cpu_default)
+
+
+def team_costs(resources, config, clouds: dict[str, str] | None = None) -> dict[str, TeamCost]:
+    """Each team's estimated monthly cost (see ``team-monthly-cost-within-team-budget``).
+
+    Args:
+        resources: the stack's resources.
+        config: the policy's config (node types).
+        clouds: each team's cloud (``aws``/``gcp``), for the default node types; default ``aws``.
+    """
     from .stack import _default_requests, pod_requests  # stack.py imports this module
 
-    gpu_node = machine_price(str(config.get("gpuNodeInstanceType", "g5.12xlarge")))
-    cpu_node = machine_price(str(config.get("cpuNodeInstanceType", "m5.2xlarge")))
-    gpu_hourly = gpu_node.hourly_usd / gpu_node.gpus if gpu_node and gpu_node.gpus else None
+    clouds = clouds or {}
     namespace_teams = _namespace_teams(resources)
     max_replicas = _max_replicas(resources)
     limit_ranges: dict[str, list] = defaultdict(list)
@@ -239,16 +256,22 @@ def team_costs(resources, config) -> dict[str, TeamCost]:
             gpus = int(requests.get(GPU_RESOURCE, Decimal(0)))
             if gpus:
                 endpoint_gpus[team] += gpus * replicas
-            elif cpu_node is not None and replicas:
+            elif replicas:
+                cpu_type = node_types(config, clouds.get(team, "aws"))[1]
+                cpu_node = machine_price(cpu_type)
+                if cpu_node is None:
+                    continue
                 share = max(requests.get("cpu", Decimal(0)) / Decimal(cpu_node.vcpus),
                             requests.get("memory", Decimal(0)) / _GIB / Decimal(str(cpu_node.memory_gib)))
                 monthly = round(float(share) * cpu_node.hourly_usd * HOURS_PER_MONTH * replicas, 2)
                 if monthly:
-                    items[team].append((f"{resource.name} {replicas}x (share of {config.get('cpuNodeInstanceType', 'm5.2xlarge')})", monthly))
+                    items[team].append((f"{resource.name} {replicas}x (share of {cpu_type})", monthly))
     for team in set(quota_gpus) | set(endpoint_gpus):
         gpus = max(quota_gpus[team], endpoint_gpus[team])
-        if gpus and gpu_hourly is not None:
-            items[team].append((f"GPU node share {gpus}x {config.get('gpuNodeInstanceType', 'g5.12xlarge')} GPU", round(gpus * gpu_hourly * HOURS_PER_MONTH, 2)))
+        gpu_type = node_types(config, clouds.get(team, "aws"))[0]
+        gpu_node = machine_price(gpu_type)
+        if gpus and gpu_node is not None and gpu_node.gpus:
+            items[team].append((f"GPU node share {gpus}x {gpu_type} GPU", round(gpus * gpu_node.hourly_usd / gpu_node.gpus * HOURS_PER_MONTH, 2)))
     return {team: TeamCost(found) for team, found in items.items()}
 
 
@@ -269,7 +292,8 @@ def team_cost_within_team_budget(resources, config):
     budgets = team_budgets(resources)
     if not budgets:
         return
-    for team, cost in sorted(team_costs(resources, config).items()):
+    clouds = {team: ("gcp" if found.type == GCP_BUDGET else "aws") for team, (_, found) in budgets.items()}
+    for team, cost in sorted(team_costs(resources, config, clouds).items()):
         if team not in budgets:
             continue
         budget, budget_resource = budgets[team]
