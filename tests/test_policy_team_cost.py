@@ -120,3 +120,36 @@ def test_the_cluster_node_types_are_config():
     costs = team_costs(team_stack(), get_rule(RULE)._config(config))
     assert dict(costs["fraud"].items)["GPU node share 2x p4d.24xlarge GPU"] == round(2 * 21.957642 / 8 * 730, 2)
     assert dict(costs["fraud"].items)["scorer 10x (share of m5.xlarge)"] == round(0.5 * 0.192 * 730 * 10, 2)
+
+
+# ---------------------------------------------------------------- through the shipped pack, on real components
+
+def test_the_shipped_pack_judges_a_team_stack_of_components_against_its_team_budget(policy_gate):
+    """TeamNamespace (2 GPUs in its quota) + AwsGpuTrainingBox + AwsTeamBudget, previewed and gated in
+    prod: the team's estimate is over its 2,000 USD budget; the same stack with 5,000 USD passes."""
+    from platform_lib.aws.budget import AwsTeamBudget
+    from platform_lib.aws.gpu_training_box import AwsGpuTrainingBox
+    from platform_lib.k8s.team_namespace import TeamNamespace
+    from platform_lib.policy.gate import mandatory_violations, run_gate
+    from platform_lib.testing import preview
+
+    from .conftest import REPO_ROOT
+
+    tags = {"team": "fraud", "cost-center": "cc-4100", "environment": "prod"}
+
+    def program(budget):
+        def run():
+            TeamNamespace("fraud", labels=tags, identity_group="ml-fraud-engineers", quota={"cpu": 16, "memory_gib": 64, "gpu": 2})
+            AwsGpuTrainingBox("fraud-tune", instance_type="g5.xlarge", subnet_id="subnet-0123456789abcdef0", vpc_id="vpc-0123456789abcdef0", tags=tags)
+            AwsTeamBudget("fraud-budget", monthly_budget_usd=budget, tags=tags)
+        return run
+
+    def findings(budget):
+        plan = preview(program(budget), config={"aws:region": "us-east-1"}, stack="prod")
+        violations = run_gate(plan, pack_dir=REPO_ROOT / "policies", stack_config={"mlplat:environment": "prod"}, gate=policy_gate)
+        return [(v["policy"], v["message"]) for v in mandatory_violations(violations) if v["policy"] == RULE]
+
+    assert findings(2000) == [(RULE,
+        "team 'fraud' is estimated at 2,804.66 USD per month, over its budget of 2,000.00 USD (fraud-budget-budget); "
+        "largest: GPU node share 2x g5.12xlarge GPU 2,070.28; fraud-tune-instance (g5.xlarge) 734.38")]
+    assert findings(5000) == []
