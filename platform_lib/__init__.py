@@ -31,6 +31,7 @@ COMPONENTS: dict[str, str] = {
     "AwsGpuTrainingBox": "platform_lib.aws.gpu_training_box",
     "StaticSite": "platform_lib.aws.static_site",
     "AwsTeamBudget": "platform_lib.aws.budget",
+    "ControllerRole": "platform_lib.aws.controller_roles",
     "GcsDataBucket": "platform_lib.gcp.data_bucket",
     "TeamWorkloadIdentity": "platform_lib.gcp.data_bucket",
     "GcpGpuTrainingBox": "platform_lib.gcp.gpu_training_box",
@@ -38,6 +39,7 @@ COMPONENTS: dict[str, str] = {
     "TeamNamespace": "platform_lib.k8s.team_namespace",
     "ModelEndpoint": "platform_lib.k8s.model_endpoint",
     "MlWorkspace": "platform_lib.k8s.ml_workspace",
+    "PlatformAddons": "platform_lib.k8s.platform_addons",
 }
 #: What component arguments are built from, besides the args models.
 ARGUMENT_TYPES: dict[str, str] = {
@@ -63,11 +65,13 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .aws.gpu_training_box import AwsGpuTrainingBox, AwsGpuTrainingBoxArgs
     from .aws.static_site import StaticSite, StaticSiteArgs
     from .aws.budget import AwsTeamBudget, AwsTeamBudgetArgs
+    from .aws.controller_roles import ControllerRole, ControllerRoleArgs
     from .gcp.data_bucket import GcsDataBucket, GcsDataBucketArgs, TeamWorkloadIdentity, TeamWorkloadIdentityArgs
     from .gcp.gpu_training_box import GcpGpuTrainingBox, GcpGpuTrainingBoxArgs
     from .gcp.budget import GcpTeamBudget, GcpTeamBudgetArgs
     from .k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
     from .k8s.ml_workspace import MlWorkspace, MlWorkspaceArgs
     from .k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
+    from .k8s.platform_addons import PlatformAddons, PlatformAddonsArgs
     from .k8s.quota import ResourceQuotaSpec
     from .aws.principals import ServicePrincipal

@@ -114,6 +114,8 @@ BASE: dict[str, dict[str, Any]] = {
         "spec": {"ingressClassName": "alb", "rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix",
                                                                            "backend": {"service": {"name": "scorer", "port": {"name": "http"}}}}]}}]}},
     "kubernetes:core/v1:Namespace": {"metadata": {"name": "fraud", "labels": {"team": "fraud"}}},
+    "kubernetes:helm.sh/v3:Release": {"chart": "kube-prometheus-stack", "version": "88.5.3", "namespace": "monitoring", "atomic": True,
+                                       "repositoryOpts": {"repo": "https://prometheus-community.github.io/helm-charts"}, "values": {}},
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": {"metadata": METADATA, "spec": {
         "podSelector": {}, "policyTypes": ["Ingress", "Egress"],
         "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"protocol": "TCP", "port": 8080}]}],

@@ -254,6 +254,13 @@ CASES = [
     ("k8s-role-no-load-balancer-write", "kubernetes:rbac.authorization.k8s.io/v1:Role",
      lambda p: p["rules"].append({"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["update"]}),
      "Role 'subject' rules[1] allows update on services"),
+    ("helm-release-pinned-version", "kubernetes:helm.sh/v3:Release", lambda p: p.pop("version"),
+     "Helm release 'subject' (chart kube-prometheus-stack) has no chart version: Helm installs the newest one at every apply"),
+    ("helm-release-pinned-version", "kubernetes:helm.sh/v3:Release", lambda p: p.update(version="^88.0.0"),
+     "Helm release 'subject' (chart kube-prometheus-stack) has version '^88.0.0', a range, not one exact version"),
+    ("helm-release-pinned-version", "kubernetes:helm.sh/v3:Release",
+     lambda p: (p.pop("version"), p.pop("repositoryOpts"), p.update(chart="https://charts.example.com/kube-prometheus-stack.tgz")),
+     "Helm release 'subject' (chart https://charts.example.com/kube-prometheus-stack.tgz) is a chart URL that names no exact version (expected .../<name>-<version>.tgz)"),
     ("k8s-internet-facing-load-balancer-tls", "kubernetes:networking.k8s.io/v1:Ingress",
      lambda p: (p["metadata"]["annotations"].pop("alb.ingress.kubernetes.io/certificate-arn"), p["metadata"]["annotations"].update({"alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}]'})),
      "Ingress 'subject' is an internet-facing load balancer that has no certificate (alb.ingress.kubernetes.io/certificate-arn or spec.tls)"),
@@ -374,6 +381,17 @@ def test_unscopable_actions_may_use_any_resource():
     rule = get_rule("iam-no-wildcard-resource")
     subject = resource("aws:iam/policy:Policy", set_json("policy", _add_statement({"Effect": "Allow", "Action": ["ec2:DescribeInstances", "ecr:GetAuthorizationToken"], "Resource": "*"})))
     assert rule.run(subject, PROD) == []
+
+
+def test_actions_without_resource_types_may_use_any_resource_but_scopable_reads_may_not():
+    """The Service Authorization Reference lists no resource type for acm:ListCertificates or
+    shield:CreateProtection ('*' is the only value AWS accepts); acm:DescribeCertificate has one."""
+    rule = get_rule("iam-no-wildcard-resource")
+    unscopable = {"Sid": "Certs", "Effect": "Allow", "Action": ["acm:ListCertificates", "shield:CreateProtection", "elasticloadbalancing:SetWebAcl"], "Resource": "*"}
+    assert rule.run(resource("aws:iam/policy:Policy", set_json("policy", _add_statement(unscopable))), PROD) == []
+    scopable = {"Sid": "Certs", "Effect": "Allow", "Action": ["acm:ListCertificates", "acm:DescribeCertificate", "acm:Delete*"], "Resource": "*"}
+    assert rule.run(resource("aws:iam/policy:Policy", set_json("policy", _add_statement(scopable))), PROD) == [
+        "policy statement Certs allows acm:DescribeCertificate, acm:Delete* on Resource '*'"]
 
 
 def test_policy_applies_only_to_its_types():

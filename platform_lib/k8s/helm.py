@@ -40,6 +40,7 @@ import pulumi_kubernetes as k8s
 
 from ..core.errors import ComponentArgsError, Issue
 from ..core.inputs import is_output
+from ..core.versions import is_exact_version
 
 __all__ = [
     "CHARTS",
@@ -56,14 +57,6 @@ __all__ = [
 #: Where the vendored ``values.schema.json`` files and ``SOURCES.md`` live.
 CHARTS_DIR = Path(__file__).parent / "charts"
 
-#: An exact SemVer 2 version (source: semver.org, "Backus–Naur Form Grammar"), optionally with a
-#: leading ``v`` as some charts tag; what Helm resolves to one chart archive.
-_EXACT_VERSION = re.compile(
-    r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?"
-    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$"
-)
-
 #: How long Helm waits for the release's resources to become ready before failing (and, with
 #: ``atomic``, rolling back), in seconds. Helm's own default is 300; kube-prometheus-stack's CRDs
 #: and admission webhook job take longer on a fresh cluster.
@@ -71,11 +64,6 @@ RELEASE_TIMEOUT_SECONDS = 900
 #: How many release revisions Helm keeps (its Secrets in the release namespace); Helm's default
 #: of 10 for ``helm upgrade``, made explicit (the provider's own default is unlimited).
 RELEASE_MAX_HISTORY = 10
-
-
-def is_exact_version(version: Any) -> bool:
-    """Whether ``version`` is one exact SemVer version (``77.0.0``, ``v1.2.3``, ``1.0.0-rc.1``), not a range or empty."""
-    return isinstance(version, str) and bool(_EXACT_VERSION.fullmatch(version))
 
 
 @dataclass(frozen=True)
@@ -274,7 +262,7 @@ def validate_chart_values(chart: ChartSpec, values: Mapping[str, Any], *, field:
                                  [Issue(field, values, "a mapping of Helm values")])
     if chart.schema is None:
         return
-    issues = list(_issues(chart, _plain(values), field))
+    issues = sorted(_issues(chart, _plain(values), field), key=lambda issue: issue.path)
     if issues:
         raise ComponentArgsError(f"invalid Helm values for chart {chart.name} {chart.version}; nothing was created", issues)
 

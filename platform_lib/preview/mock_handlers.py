@@ -357,3 +357,20 @@ def _alb_ingress(context: MockContext) -> tuple[str, dict[str, Any]]:
     name = f"k8s-{short(metadata.get('namespace') or 'default')}-{short(metadata['name'])}-{context.digest(10)}"
     hostname = f"{prefix}{name}-{int(context.digest(8, 'alb'), 16) % 10**10}.{context.region}.elb.amazonaws.com"
     return resource_id, {**state, "status": {"loadBalancer": {"ingress": [{"hostname": hostname}]}}}
+
+
+# --- Helm releases (platform_lib/k8s/helm.py) ---------------------------------------------------
+
+
+@resource_state("kubernetes:helm.sh/v3:Release")
+def _helm_release(context: MockContext) -> tuple[str, dict[str, Any]]:
+    """A Helm release as pulumi-kubernetes reports it after an install: id ``<namespace>/<name>``,
+    the release name (the given one, else ``<logical name>-<8 characters>``) and ``status``
+    (``name``, ``namespace``, ``chart``, ``version``, ``revision`` 1, ``status`` ``deployed``;
+    source: pulumi-kubernetes ``helm.v3.Release`` outputs, ``ReleaseStatus``). The chart's
+    ``appVersion`` is not known without the chart and is left out."""
+    name = context.inputs.get("name") or context.physical_name()
+    namespace = context.inputs.get("namespace") or "default"
+    chart = str(context.inputs.get("chart") or "").rstrip("/").rsplit("/", 1)[-1]
+    status = {"name": name, "namespace": namespace, "chart": chart, "version": context.inputs.get("version"), "revision": 1, "status": "deployed"}
+    return f"{namespace}/{name}", {"name": name, "status": status}

@@ -7,7 +7,7 @@ from fnmatch import fnmatchcase
 
 from ..catalogue import ADVISORY_IN_DEV, resource_policy
 from ..helpers import allow_statements, as_list, get, is_public_principal, policy_document, policy_documents_of, principal_values
-from ..iam_actions import PRIVILEGE_ESCALATION_ACTIONS, covers_whole_service, matches
+from ..iam_actions import PRIVILEGE_ESCALATION_ACTIONS, covers_whole_service, has_no_resource_types, matches
 
 IDENTITY_POLICY_TYPES = ("aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy",
                          "aws:iam/groupPolicy:GroupPolicy", "aws:iam/role:Role")
@@ -72,7 +72,13 @@ def no_wildcard_action(resource, config):
 
 
 def _scopable(action: str) -> bool:
-    return not any(fnmatchcase(action, pattern) for pattern in UNSCOPABLE_ACTIONS)
+    """Whether a policy could name resources for ``action``: not when it matches
+    :data:`UNSCOPABLE_ACTIONS`, nor when the catalogue of IAM actions lists it with no resource
+    type at all, the Service Authorization Reference's own definition of an action that takes
+    only ``"*"`` (e.g. ``acm:ListCertificates``, ``shield:CreateProtection``, which the AWS Load
+    Balancer Controller's documented policy needs). An action with resource types (even a read,
+    such as ``acm:DescribeCertificate``) stays scopable."""
+    return not (any(fnmatchcase(action, pattern) for pattern in UNSCOPABLE_ACTIONS) or has_no_resource_types(action))
 
 
 @resource_policy(
