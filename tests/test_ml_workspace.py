@@ -248,3 +248,10 @@ def test_on_gke_notebooks_reach_only_the_gke_metadata_server_ports():
         {"to": [{"ipBlock": {"cidr": "169.254.169.252/32"}}], "ports": [{"protocol": "TCP", "port": 988}]},
     ]
     assert policy["egressAllowRules"]["cloudMetadataServer"] is False  # not every port of it
+
+
+def test_a_profile_node_selector_must_be_kubernetes_labels():
+    error, registered = _error(profiles=[{**CPU, "node_selector": {"pool": "GPU nodes!"}}])
+    assert [str(issue) for issue in error.issues] == [
+        "MlWorkspace(fraud-notebooks).profiles[0].node_selector: got {'pool': 'GPU nodes!'}; expected node labels (Kubernetes label keys and values; bad: pool=GPU nodes!)"]
+    assert registered == []

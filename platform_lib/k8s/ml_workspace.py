@@ -62,7 +62,7 @@ from ..core.inputs import Input, InputCheck
 from ..core.kubernetes_names import check_dns_label
 from ..core.quantities import memory_quantity
 from ..core.tagging import with_managed_by
-from .checks import check_cidr_blocks, check_identity_group, check_namespace_name
+from .checks import LABEL_KEY, LABEL_VALUE, check_cidr_blocks, check_identity_group, check_namespace_name
 from .helm import CHARTS, ChartSpec, pinned_release, validate_chart_values
 from .labels import check_label_inputs
 from .quota import ResourceQuotaSpec
@@ -154,6 +154,14 @@ class ServerProfile(ComponentArgs):
     gpu: int = Field(default=0, ge=0, le=16)
     node_selector: dict[str, str] = Field(default_factory=dict)
     default: bool = False
+
+    @field_validator("node_selector")
+    @classmethod
+    def _node_selector(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [f"{key}={item}" for key, item in value.items() if not LABEL_KEY.fullmatch(key) or not LABEL_VALUE.fullmatch(item)]
+        if bad:
+            raise ValueError(f"node labels (Kubernetes label keys and values; bad: {', '.join(bad)})")
+        return value
 
     @model_validator(mode="after")
     def _requests_within_limits(self) -> "ServerProfile":
