@@ -80,9 +80,10 @@ __all__ = [
     "workspace_values",
 ]
 
-#: The Zero to JupyterHub chart version the platform installs (chart 4.4.0: JupyterHub 5.5,
-#: KubeSpawner and OAuthenticator bundled in the hub image; tag 4.4.0 of
-#: github.com/jupyterhub/zero-to-jupyterhub-k8s).
+#: The Zero to JupyterHub chart version the platform installs (chart 4.4.0, tag 4.4.0 of
+#: github.com/jupyterhub/zero-to-jupyterhub-k8s: JupyterHub 5.5.0, jupyterhub-kubespawner 7.0.0 and
+#: oauthenticator 17.4.0 in its hub image, per ``images/hub/requirements.txt``; the KubeSpawner
+#: traits and OAuthenticator options the values set exist in those versions).
 JUPYTERHUB_CHART_VERSION = CHARTS["jupyterhub"].version
 #: The pinned chart, registered in the platform's one list of charts.
 JUPYTERHUB_CHART: ChartSpec = CHARTS["jupyterhub"]
