@@ -94,11 +94,13 @@ MAX_USER_STORAGE_GIB = 1024
 #: The GPU nodes' taint that GPU profiles tolerate (the NVIDIA device plugin's convention, which
 #: the platform's GPU node pools use: ``nvidia.com/gpu`` ``NoSchedule``).
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
-#: Where GKE Workload Identity serves a pod its Google credentials: the GKE metadata server,
-#: reached at 169.254.169.254 port 80 (and 169.254.169.252 port 988 on GKE Dataplane V2); a
-#: NetworkPolicy that restricts egress must allow these (GKE docs, "Authenticate to Google Cloud
-#: APIs from GKE workloads", restrictions with network policies). On GKE with Workload Identity
-#: the node's own credentials are not served there, so opening it exposes only the pod's identity.
+#: Where GKE Workload Identity serves a pod its Google credentials: the GKE metadata server. Pods
+#: connect to 169.254.169.254 port 80; on the iptables dataplane (GKE Dataplane V1) the node
+#: rewrites that to the metadata daemon at 169.254.169.252 port 988 *before* NetworkPolicy is
+#: evaluated, while Dataplane V2 evaluates the original address, so a policy restricting egress
+#: must allow both (GKE docs, "Authenticate to Google Cloud APIs from GKE workloads", network
+#: policy restrictions). With Workload Identity on, the node's own credentials are not served
+#: there, so opening it exposes only the pod's own identity.
 GKE_METADATA_EGRESS = (("169.254.169.254/32", 80), ("169.254.169.252/32", 988))
 #: What the chart's hub uses for the notebooks' home directory owner (the Jupyter Docker Stacks'
 #: ``jovyan`` user, uid 1000, group ``users``, gid 100).
