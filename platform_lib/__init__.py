@@ -7,7 +7,7 @@ The public components, importable from here (each loads its cloud's SDK on first
 AWS: :class:`S3DataBucket`, :class:`AccessLogBucket`, :class:`AwsGpuTrainingBox`,
 :class:`StaticSite`, :class:`AwsTeamBudget`, :class:`EksCluster`. Google Cloud: :class:`GcsDataBucket`, :class:`TeamWorkloadIdentity`,
 :class:`GcpGpuTrainingBox`, :class:`GcpTeamBudget`, :class:`GkeCluster`. Kubernetes: :class:`TeamNamespace`, :class:`ModelEndpoint`,
-:class:`PlatformAddons`, :class:`DriftMonitor`. Each has
+:class:`PlatformAddons`, :class:`DriftMonitor`, :class:`MlWorkspace`. Each has
 an args model of the same name plus ``Args``; :class:`ResourceQuotaSpec` (a
 TeamNamespace's quota), :class:`ServicePrincipal` (a grant to an AWS service), :class:`NodeGroupSpec`
 and :class:`TeamAccess` (an EksCluster's node groups and team access) and
@@ -42,6 +42,7 @@ COMPONENTS: dict[str, str] = {
     "GkeCluster": "platform_lib.gcp.gke_cluster",
     "TeamNamespace": "platform_lib.k8s.team_namespace",
     "ModelEndpoint": "platform_lib.k8s.model_endpoint",
+    "MlWorkspace": "platform_lib.k8s.ml_workspace",
     "PlatformAddons": "platform_lib.k8s.platform_addons",
     "DriftMonitor": "platform_lib.k8s.drift_monitor",
 }
@@ -79,6 +80,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .aws.controller_roles import ControllerRole, ControllerRoleArgs
     from .gcp.gke_cluster import GkeCluster, GkeClusterArgs
     from .k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
+    from .k8s.ml_workspace import MlWorkspace, MlWorkspaceArgs
     from .k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
     from .k8s.platform_addons import PlatformAddons, PlatformAddonsArgs
     from .k8s.drift_monitor import DriftMonitor, DriftMonitorArgs, DriftSettings

@@ -184,3 +184,15 @@ def test_bad_values_register_nothing():
 def test_a_bad_release_name_is_refused(release_name):
     with pytest.raises(ComponentArgsError, match=r"otel\.release_name: got .*; expected a DNS label of at most 53 characters"):
         pinned_release("otel", OTEL, namespace="o", values={}, opts=pulumi.ResourceOptions(), release_name=release_name)
+
+
+def test_the_preview_reports_the_release_as_deployed_at_its_pinned_version():
+    def program():
+        release = pinned_release("otel", OTEL, namespace="observability", values={}, opts=pulumi.ResourceOptions())
+        pulumi.export("status", release.status)
+        pulumi.export("id", release.id)
+
+    plan = preview(program)
+    assert plan.outputs["status"] == {"name": "opentelemetry-collector", "namespace": "observability", "chart": "opentelemetry-collector",
+                                      "version": "0.170.0", "revision": 1, "status": "deployed"}
+    assert plan.outputs["id"] == "observability/opentelemetry-collector"

@@ -358,7 +358,7 @@ def test_budget_uses_the_environment_config():
     dev = ENVIRONMENT_VALUES["dev"]
     assert get_rule("gpu-instance-within-budget").run(box, dev) == [
         "'subject' has 8 GPUs, more than the 1 allowed per instance",
-        "'subject' (p4d.24xlarge) costs 23,924.00 USD per month, over the budget of 3,000.00 USD",
+        "'subject' (p4d.24xlarge) costs 16,029.08 USD per month, over the budget of 3,000.00 USD",  # 21.957642 USD/h after AWS's June 2025 P4 price cut (prices.json)
     ]
     assert get_rule("gpu-instance-within-budget").run(box, PROD) == []
 

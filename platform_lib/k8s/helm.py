@@ -116,6 +116,8 @@ CHARTS: dict[str, ChartSpec] = {
         "opentelemetry-collector", "0.170.0", "https://open-telemetry.github.io/opentelemetry-helm-charts",
         schema="opentelemetry-collector-0.170.0.values.schema.json",
     ),
+    # A team's JupyterHub (MlWorkspace, platform_lib/k8s/ml_workspace.py): Zero to JupyterHub.
+    "jupyterhub": ChartSpec("jupyterhub", "4.4.0", "https://hub.jupyter.org/helm-chart/", schema="jupyterhub-4.4.0.values.schema.json"),
 }
 
 
