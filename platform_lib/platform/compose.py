@@ -75,7 +75,7 @@ class StackWiring:
 SHARED_STACK = StackWiring()
 
 
-def build_platform(config: PlatformConfig, wiring: StackWiring = SHARED_STACK) -> dict[str, Any]:
+def build_platform(config: PlatformConfig, wiring: StackWiring = SHARED_STACK, *, cluster: ClusterReference | None = None) -> dict[str, Any]:
     """Register every resource the config asks for and return the stack outputs.
 
     Every component's arguments are validated first (:func:`component_args`), so a problem in
@@ -84,6 +84,8 @@ def build_platform(config: PlatformConfig, wiring: StackWiring = SHARED_STACK) -
     Args:
         config: the validated stack config (see :func:`platform_lib.platform.config.load_platform_config`).
         wiring: how team resources reach what is outside the stack (a team stack's; default: the shared stack's).
+        cluster: the stack's cluster when the caller has connected it already (:func:`connect_cluster`);
+            default: connected here, after every argument was validated.
 
     Returns:
         Stack outputs by name (plain values or ``pulumi.Output``).
@@ -95,7 +97,7 @@ def build_platform(config: PlatformConfig, wiring: StackWiring = SHARED_STACK) -
     """
     args = component_args(config, gcp_project=wiring.gcp_project)
     outputs: dict[str, Any] = {"environment": config.environment.value, "region": config.region}
-    cluster = connect_cluster(config)
+    cluster = cluster if cluster is not None else connect_cluster(config)
     if cluster is not None:
         outputs["cluster"] = cluster_summary(config, cluster, wiring.gcp_project)
     buckets: dict[str, GrantableBucket] = {}

@@ -31,7 +31,8 @@ import pulumi
 
 from ..core.errors import ComponentArgsError, ConfigError, Issue
 from ..core.yaml_files import read_yaml_file
-from .compose import StackWiring, build_platform, component_args, stateful_options
+from ..k8s.quota import ResourceQuotaSpec
+from .compose import StackWiring, build_platform, component_args, connect_cluster, stateful_options
 from .config import Cloud, PlatformConfig
 from .teams import (
     PLATFORM_FILE, REQUEST_DIR, RequestError, TeamEnvironment, TeamRequests, load_requests, load_shared_config,
@@ -182,19 +183,31 @@ def build_team_stack(team_stack: TeamStack) -> dict[str, Any]:
     component_args(config, gcp_project=gcp_project)
     budget_values = _budget_values(team_stack, gcp_project)
     budget_component = _budget_component(config)
+    workspace_values = _workspace_values(team_stack)
     issues: list[Issue] = []
-    try:
-        budget_component.validate_args(f"{team_stack.team}-budget", budget_values)
-    except ComponentArgsError as error:
-        issues.extend(error.issues)
+    for component, name, values in ((budget_component, f"{team_stack.team}-budget", budget_values), (_ml_workspace(), f"{team_stack.team}-workspace", workspace_values)):
+        if values is None:
+            continue
+        try:
+            component.validate_args(name, values)
+        except ComponentArgsError as error:
+            issues.extend(error.issues)
     if issues:
         raise ComponentArgsError(f"invalid component arguments from {team_stack.file}; nothing was created", issues)
     wiring = wiring_for(team_stack)
-    outputs = build_platform(config, wiring)
+    cluster = connect_cluster(config)
+    outputs = build_platform(config, wiring, cluster=cluster)
     budget = budget_component(f"{team_stack.team}-budget", budget_component.validate_args(f"{team_stack.team}-budget", budget_values),
                               wiring.options(stateful_options(config)))  # its topic's KMS key: protected as the stack's other keys
     outputs["budget"] = {"name": budget.budget_name, "monthlyUsd": team_stack.section.budget.monthly_usd}
     team_outputs = (outputs.pop("teams", {}) or {}).get(team_stack.team, {})
+    if workspace_values is not None:
+        assert cluster is not None and "namespace" in team_outputs  # the request checks: a workspace needs team namespaces
+        values = {**workspace_values, "namespace": team_outputs["namespace"], "service_account_name": team_outputs["serviceAccount"]}
+        # The hub's database and the users' home volumes live in it: stateful, as the namespace.
+        workspace = _ml_workspace()(f"{team_stack.team}-workspace", _ml_workspace().validate_args(f"{team_stack.team}-workspace", values),
+                                    wiring.options(stateful_options(config), kubernetes=cluster.provider))
+        outputs["workspace"] = {"url": workspace.url, "release": workspace.release_name}
     outputs.pop("region", None)
     result: dict[str, Any] = {"team": team_stack.team, "environment": config.environment.value, "sharedStack": team_stack.shared_stack, **team_outputs, **outputs}
     return result
@@ -219,6 +232,49 @@ def _budget_values(team_stack: TeamStack, gcp_project: str | None) -> dict[str, 
         return {"monthly_budget_usd": request.monthly_usd, "tags": {k: v for k, v in tags.items() if k != "managed-by"}, "email_subscribers": list(request.alert_emails)}
     return {"monthly_budget_usd": request.monthly_usd, "labels": {k: v for k, v in tags.items() if k != "managed-by"}, "project": gcp_project,
             "billing_account": team_stack.requests.platform.environments[team_stack.environment].gcp_billing_account}
+
+
+def _ml_workspace() -> type:
+    from ..k8s.ml_workspace import MlWorkspace
+
+    return MlWorkspace
+
+
+def _workspace_values(team_stack: TeamStack) -> dict[str, Any] | None:
+    """The team's ``MlWorkspace`` arguments (``None`` without a workspace): its group, quota and
+    profiles from the request; hostname, OIDC client and Ingress class from ``teams/_platform.yaml``
+    (the client secret is a Kubernetes Secret in the team's namespace, never in Pulumi's state);
+    egress to the cluster's HTTPS CIDRs; the cloud's workload identity. ``namespace`` is the team's
+    name here and the TeamNamespace's output when the workspace is created."""
+    request = team_stack.section.workspace
+    if not request.enabled or not team_stack.config.components.team_namespaces:
+        return None
+    platform = team_stack.requests.platform.environments[team_stack.environment].workspace
+    assert platform is not None  # load_requests refuses a workspace without it
+    config, team = team_stack.config, team_stack.config.teams[0]
+    issuer = platform.oidc_issuer.rstrip("/")
+    tags = config.standard_tags()
+    return {
+        "namespace": team.name,
+        "labels": {key: value for key, value in tags.items() if key != "managed-by"},
+        "identity_group": team.identity_group,
+        "quota": ResourceQuotaSpec(**team.quota.model_dump()),
+        "oidc": {
+            "client_id": platform.client_id.replace("{team}", team.name).replace("{environment}", team_stack.environment),
+            "client_secret_ref": {"name": platform.client_secret_name, "key": "client-secret"},
+            "authorize_url": f"{issuer}/authorize",
+            "token_url": f"{issuer}/token",
+            "userdata_url": f"{issuer}/userinfo",
+        },
+        "hostname": f"{team.name}.{platform.domain}",
+        "profiles": [{"slug": p.name, "cpu": p.cpu, "memory_gib": p.memory_gib, "gpu": p.gpu, "default": p.default} for p in request.profiles],
+        "idle_timeout_seconds": request.idle_cull_minutes * 60,
+        "user_storage_gib": request.storage_gib,
+        "egress_https_cidrs": list(config.cluster.egress_https_cidrs) if config.cluster is not None else [],
+        "allow_internet_egress": request.allow_internet_egress,
+        "workload_identity": "aws-irsa" if config.cloud is Cloud.AWS else "gke",
+        "ingress_class_name": platform.ingress_class_name,
+    }
 
 
 def main(root: Path | str) -> None:

@@ -95,16 +95,17 @@ class WorkspaceRequest(Model):
         enabled: deploy the workspace.
         profiles: the server profiles; each must fit the team's quota, and a GPU profile needs
             GPUs in it.
-        idle_cull_minutes: stop a server after this many idle minutes.
-        storage_gib: each user's home volume, in GiB.
-        max_users: the most concurrently running servers (each at its profile's size).
+        idle_cull_minutes: stop a server after this many idle minutes (5 to 10080).
+        storage_gib: each user's home volume, in GiB (at most the quota's storage).
+        allow_internet_egress: let notebooks reach public IPs (package indexes, model hubs); off
+            by default (an explicit opt-out of the default-deny egress).
     """
 
     enabled: bool = True
     profiles: list[WorkspaceProfile] = Field(default_factory=_default_profiles, min_length=1)
-    idle_cull_minutes: int = Field(default=60, ge=5, le=1440)
+    idle_cull_minutes: int = Field(default=60, ge=5, le=10080)
     storage_gib: int = Field(default=10, ge=1, le=1000)
-    max_users: int = Field(default=10, ge=1, le=500)
+    allow_internet_egress: bool = False
 
 
 class TeamBudgetRequest(Model):
@@ -197,6 +198,29 @@ class ClusterCapacity(ResourceQuotaSpec):
     model_config = pydantic.ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
 
 
+class WorkspacePlatform(Model):
+    """How the teams' workspaces of one environment are reached and logged into.
+
+    Attributes:
+        domain: each team's hub is ``<team>.<domain>`` (the OAuth callback
+            ``https://<team>.<domain>/hub/oauth_callback`` is registered at the identity provider).
+        oidc_issuer: the identity provider's base URL; its ``/authorize``, ``/token`` and
+            ``/userinfo`` endpoints are used.
+        client_id: the OAuth client id of a team's hub; ``{team}`` and ``{environment}`` are replaced.
+        client_secret_name: the Kubernetes Secret in the team's namespace holding the client
+            secret (synced there by External Secrets from the cloud's secret manager; never in
+            Pulumi's state); its key ``client-secret``.
+        ingress_class_name: the IngressClass of the hubs' Ingresses; ``None``: no Ingress (the
+            platform's gateway routes to each hub's ``proxy-public`` Service).
+    """
+
+    domain: str = Field(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$", max_length=200)
+    oidc_issuer: str = Field(pattern=r"^https://[^\s/]+(/[^\s]*)?$")
+    client_id: str = Field(default="jupyterhub-{team}-{environment}", min_length=1, max_length=200)
+    client_secret_name: str = Field(default="jupyterhub-oidc", pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    ingress_class_name: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+
+
 class EnvironmentCapacity(Model):
     """One environment's team stacks.
 
@@ -207,12 +231,15 @@ class EnvironmentCapacity(Model):
             ``XXXXXX-XXXXXX-XXXXXX``).
         capacity: the cluster's allocatable capacity for team namespaces.
         max_team_share_percent: the most of each capacity dimension one team's quota may take.
+        workspace: how the environment's team workspaces are reached and logged into; required
+            when a team's section has a workspace.
     """
 
     shared_stack: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
     gcp_billing_account: str | None = Field(default=None, pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
     capacity: ClusterCapacity
     max_team_share_percent: float = Field(default=50, gt=0, le=100)
+    workspace: WorkspacePlatform | None = None
 
     def share(self, field_name: str) -> float:
         """The most one team may ask of ``field_name`` (a quota field)."""
@@ -471,6 +498,9 @@ def request_issues(requests: TeamRequests, shared: dict[str, PlatformConfig], un
             if env in shared and shared[env].cloud.value == "gcp" and capacity.gcp_billing_account is None:
                 issues.append(Issue(f"teams/{PLATFORM_FILE}: environments.{env}.gcpBillingAccount", None,
                                     f"the Cloud Billing account of the team budgets in {env} (a GCP environment; team {team} asks for a budget)"))
+            if section.workspace.enabled and capacity.workspace is None:
+                issues.append(Issue(f"teams/{PLATFORM_FILE}: environments.{env}.workspace", None,
+                                    f"the workspaces' domain and identity provider of {env} (team {team} asks for a workspace there)"))
             if env in shared:
                 reported = {issue.path for issue in issues}
                 if section.workspace.enabled and not shared[env].components.team_namespaces:
@@ -486,6 +516,8 @@ def _workspace_issues(section: TeamEnvironment, where: str) -> list[Issue]:
     issues: list[Issue] = []
     if not workspace.enabled:
         return issues
+    if workspace.storage_gib > quota.storage_gib:
+        issues.append(Issue(f"{where}.workspace.storageGib", workspace.storage_gib, f"at most the quota's {quota.storage_gib:g} GiB of storage"))
     if sum(1 for p in workspace.profiles if p.default) > 1:
         issues.append(Issue(f"{where}.workspace.profiles", [p.name for p in workspace.profiles if p.default], "at most one default profile"))
     names: set[str] = set()
