@@ -72,6 +72,9 @@ def preview(
     show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Print and write secret values in clear (console, --json, --render-k8s, reports); by default they are [secret], as pulumi preview shows them.")] = False,
     all_stacks: Annotated[bool, typer.Option("--all-stacks", help="Preview every stack of the project (each Pulumi.<stack>.yaml in its stackConfigDir), in parallel, with one combined verdict.")] = False,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes for several stacks (default: the CPU count).")] = None,
+    teams: Annotated[Optional[list[str]], typer.Option("--teams", help="Preview these teams' stacks (<team>-<env> of team-stack/, every environment of each team's request file); comma-separated or repeated.")] = None,
+    all_teams: Annotated[bool, typer.Option("--all-teams", help="Preview every team stack (every request file teams/<team>.yaml, every environment).")] = False,
+    changed_since: Annotated[Optional[str], typer.Option("--changed-since", metavar="REF", help="Preview the team stacks whose request files changed since the git revision REF (all of them when teams/_platform.yaml, team-stack/ or platform_lib/ changed).")] = None,
     stack_outputs: Annotated[Optional[list[str]], typer.Option("--stack-outputs", metavar="NAME=FILE", help="The outputs of a stack the program references (pulumi.StackReference NAME, as org/project/stack or project/stack): a plan written by mlplat preview --json (secret outputs listed in its secret_outputs; write it with --show-secrets to pass their values), or a JSON object of outputs (none secret). Repeatable. A referenced stack not given here is previewed first, found by project name beside this project.")] = None,
 ) -> None:
     """Preview a stack through the real Pulumi SDK with mocked providers: no credentials, no Pulumi CLI, no network.
@@ -98,6 +101,14 @@ def preview(
     table; --json holds every plan, --sarif one run whose results name their stack, --markdown one
     summary. The exit code is the most severe of the stacks': 1 > 2 > 3 > 0.
     """
+    if teams or all_teams or changed_since is not None:
+        team_dir, team_stacks, request_files = _team_stack_selection(cwd, stacks, all_stacks, teams, all_teams, changed_since)
+        if not team_stacks:
+            console.print("No team stack to preview: no request file changed.")
+            raise typer.Exit(EXIT_OK)
+        _preview_several(team_stacks, False, jobs, team_dir, json_file, sarif_file, markdown_file, render_k8s, policy_pack, no_policy,
+                         show_secrets, stack_outputs, config_files=request_files)
+        return
     if all_stacks or len(stacks or []) > 1:
         _preview_several(stacks or [], all_stacks, jobs, cwd, json_file, sarif_file, markdown_file, render_k8s, policy_pack, no_policy,
                          show_secrets, stack_outputs)
@@ -167,10 +178,40 @@ def preview(
         raise typer.Exit(EXIT_POLICY_VIOLATIONS)
 
 
+def _team_stack_selection(cwd: Path, stacks: Optional[list[str]], all_stacks: bool, teams: Optional[list[str]], all_teams: bool,
+                          changed_since: Optional[str]) -> tuple[Path, list[str], dict[str, Path]]:
+    """The team project directory, the team stacks ``--teams`` / ``--all-teams`` / ``--changed-since``
+    select (validated request files first: a bad file is exit 2 naming it), and each stack's request
+    file (the SARIF results point at it)."""
+    from .core.errors import PlatformError
+    from .platform.teams import changed_paths, load_requests, select_team_stacks, stacks_for_changes
+
+    if stacks or all_stacks:
+        raise _fail_user("--teams, --all-teams and --changed-since choose the team stacks; give them without --stack or --all-stacks")
+    if sum(bool(x) for x in (teams, all_teams, changed_since is not None)) > 1:
+        raise _fail_user("give one of --teams, --all-teams and --changed-since")
+    root = _repository_root(cwd)
+    try:
+        requests = load_requests(root)
+        if changed_since is not None:
+            names = stacks_for_changes(requests, changed_paths(root, changed_since))
+        else:
+            chosen = [name.strip() for item in teams or [] for name in item.split(",") if name.strip()] or None
+            names = select_team_stacks(requests, chosen)
+    except PlatformError as error:
+        raise _fail_user(str(error)) from None
+    files: dict[str, Path] = {}
+    for name in names:  # <team>-<env>, environments may hold '-': resolve through the request files
+        team = next(t for t in requests.requests if name.startswith(f"{t}-") and name[len(t) + 1:] in requests.requests[t].environments)
+        files[name] = root / requests.files[team]
+    return root / "team-stack", names, files
+
+
 def _preview_several(stacks: list[str], all_stacks: bool, jobs: Optional[int], cwd: Path, json_file: Optional[Path], sarif_file: Optional[Path],
                      markdown_file: Optional[Path], render_k8s: Optional[Path], policy_pack: Optional[Path], no_policy: bool, show_secrets: bool,
-                     stack_outputs: Optional[list[str]]) -> None:
-    """``mlplat preview`` of several stacks (:func:`platform_lib.preview.many.preview_many`)."""
+                     stack_outputs: Optional[list[str]], config_files: Optional[dict[str, Path]] = None) -> None:
+    """``mlplat preview`` of several stacks (:func:`platform_lib.preview.many.preview_many`);
+    ``config_files``: the file each stack's SARIF results point at (a team stack's request file)."""
     import os
 
     from .core.errors import PlatformError
@@ -205,6 +246,9 @@ def _preview_several(stacks: list[str], all_stacks: bool, jobs: Optional[int], c
 
     outcome = preview_many([PreviewTarget(cwd, name) for name in names], jobs, stack_outputs=files, policy=not no_policy,
                            policy_pack=policy_pack, show_secrets=show_secrets, keep_plans=json_file is not None, on_result=done)
+    for result in outcome.results:
+        if config_files and result.requested and result.stack in config_files:
+            result.config_file = config_files[result.stack]
     console.print()
     rows, sections = [], []
     for result in outcome.results:
@@ -543,6 +587,33 @@ def team_check(
     except PlatformError as error:
         raise _fail_user(str(error)) from None
     console.print(f"{len(requests.requests)} team request files valid; team stacks: {', '.join(requests.stacks())}", highlight=False)
+
+
+@team_app.command("stacks")
+def team_stacks(
+    teams: Annotated[Optional[list[str]], typer.Option("--teams", help="Only these teams (comma-separated or repeated).")] = None,
+    changed_since: Annotated[Optional[str], typer.Option("--changed-since", metavar="REF", help="Only the stacks whose request files changed since the git revision REF.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list (a CI job matrix: one job per stack).")] = False,
+    root: Annotated[Path, typer.Option("--root", help="The repository root (holding teams/).")] = Path("."),
+) -> None:
+    """List team stacks (<team>-<env>): all, some teams', or those a change since REF touches."""
+    from .core.errors import PlatformError
+    from .platform.teams import changed_paths, load_requests, select_team_stacks, stacks_for_changes
+
+    repository = _repository_root(root)
+    try:
+        requests = load_requests(repository)
+        if changed_since is not None:
+            names = stacks_for_changes(requests, changed_paths(repository, changed_since))
+        else:
+            names = select_team_stacks(requests, [n.strip() for item in teams or [] for n in item.split(",") if n.strip()] or None)
+    except PlatformError as error:
+        raise _fail_user(str(error)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(names) + "\n")
+    else:
+        for name in names:
+            console.print(name, highlight=False)
 
 
 @team_app.command("schema")

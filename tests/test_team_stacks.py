@@ -199,3 +199,61 @@ def test_without_migrated_from_nothing_is_aliased(repo):
     _edit(repo, "risk", lambda d: d["environments"]["prod"].pop("migratedFrom"))
     plan, _ = _preview(repo, "risk-prod")
     assert not [r.urn for r in plan.resources if any(a.startswith("stack=") for a in r.options.aliases)]
+
+
+# ---------------------------------------------------------------- a new team: one file, previewed and gated alone
+
+
+def _invoke(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False, env={"COLUMNS": "250", "NO_COLOR": "1"})
+
+
+def test_a_new_team_is_one_scaffolded_file_previewed_and_gated_alone_with_its_workspace_and_budget(repo, tmp_path):
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base"], check=True)
+    assert _invoke("team", "new", "payments", "--root", str(repo)).exit_code == 0
+    changed = subprocess.run(["git", "-C", str(repo), "status", "--porcelain"], capture_output=True, text=True).stdout.split()
+    assert sorted(changed[1::2]) == [".github/CODEOWNERS", "teams/payments.yaml"]  # one request file and its owner line
+
+    listed = _invoke("team", "stacks", "--changed-since", "HEAD", "--json", "--root", str(repo))
+    assert json.loads(listed.output) == ["payments-dev"]
+    plans = tmp_path / "plans.json"
+    result = _invoke("preview", "-C", str(repo), "--changed-since", "HEAD", "-j", "1", "--json", str(plans), *stack_output_args())
+    assert result.exit_code == 0, result.output
+    assert "1 stack(s): 1 pass, 0 blocked or failed; exit code 0." in result.output
+    document = json.loads(plans.read_text())
+    requested = [s for s in document["stacks"] if s["requested"]]
+    assert [(s["project"], s["stack"]) for s in requested] == [("ml-platform-team", "payments-dev")]
+    types = {r["type"] for r in requested[0]["plan"]["resources"]}
+    assert {"mlplat:k8s:MlWorkspace", "mlplat:aws:TeamBudget", "mlplat:k8s:TeamNamespace"} <= types
+    budget = next(r for r in requested[0]["plan"]["resources"] if r["type"] == "aws:budgets/budget:Budget")
+    assert float(budget["inputs"]["limitAmount"]) == 200
+
+
+def test_preview_teams_runs_each_teams_stacks_with_one_verdict():
+    result = _invoke("preview", "-C", str(REPO_ROOT), "--teams", "risk,search", "-j", "1", "--no-policy", *stack_output_args())
+    assert result.exit_code == 0, result.output
+    for stack in ("risk-prod", "search-dev", "search-prod", "search-gcp-dev"):
+        assert f"ml-platform-team/{stack}" in result.output
+    assert "4 stack(s): 4 pass" in result.output
+
+
+def test_preview_teams_refuses_an_unknown_team_and_a_bad_request(repo):
+    result = _invoke("preview", "-C", str(REPO_ROOT), "--teams", "payments")
+    assert result.exit_code == 2 and "--teams: got 'payments'; expected a team with a request file" in result.output
+    _edit(repo, "risk", lambda d: d["environments"]["prod"]["quota"].update(gpu=-1))
+    result = _invoke("preview", "-C", str(repo), "--all-teams")
+    assert result.exit_code == 2 and "teams/risk.yaml: environments.prod.quota.gpu: got -1" in result.output
+
+
+def test_changes_select_the_team_stacks_they_touch():
+    from platform_lib.platform.teams import load_requests, stacks_for_changes
+
+    requests = load_requests(REPO_ROOT)
+    assert stacks_for_changes(requests, ["teams/risk.yaml", "README.md"]) == ["risk-prod"]
+    assert stacks_for_changes(requests, ["stacks/Pulumi.staging.yaml"]) == ["fraud-staging", "recsys-staging"]
+    assert stacks_for_changes(requests, ["teams/_platform.yaml"]) == requests.stacks()
+    assert stacks_for_changes(requests, ["teams/gone.yaml", "docs/teams.md"]) == []

@@ -695,3 +695,67 @@ def scaffold_request(root: Path | str, team: str, *, environments: list[str] | N
                 handle.write("\n")
             handle.write(entry + "\n")
     return path, entry
+
+
+# ----------------------------------------------------------------------------- which team stacks to preview
+
+#: Paths whose change can change every team stack: the capacity file, the team program and the
+#: library it runs (a change there previews every team stack).
+ALL_TEAMS_PATHS = (f"{REQUEST_DIR}/{PLATFORM_FILE}", "team-stack/", "platform_lib/", "pyproject.toml", "requirements.lock")
+
+
+class SelectionError(ConfigError):
+    """``--teams`` names a team without a request file, or ``--changed-since`` cannot be read."""
+
+
+def select_team_stacks(requests: TeamRequests, teams: list[str] | None = None, environments: list[str] | None = None) -> list[str]:
+    """The team stacks ``<team>-<env>`` of ``teams`` (default: every team), in ``environments``
+    (default: every environment each team has), sorted.
+
+    Raises:
+        SelectionError: a team without a request file.
+    """
+    unknown = [team for team in teams or [] if team not in requests.requests]
+    if unknown:
+        raise SelectionError("--teams", [Issue("--teams", team, f"a team with a request file in {REQUEST_DIR}/ ({', '.join(sorted(requests.requests))})") for team in unknown])
+    chosen = teams or sorted(requests.requests)
+    return sorted(f"{team}-{env}" for team in chosen for env in requests.requests[team].environments if environments is None or env in environments)
+
+
+def changed_paths(root: Path, ref: str) -> list[str]:
+    """The files changed between ``ref`` and the working tree (``git diff --name-only ref``),
+    relative to the repository root, plus untracked files (a new request file not yet committed).
+
+    Raises:
+        SelectionError: not a git repository, or ``ref`` is not a commit.
+    """
+    import subprocess
+
+    def git(*args: str) -> list[str]:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SelectionError("--changed-since", [Issue("--changed-since", ref, f"a git revision of the repository at {root} ({done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'git failed'})")])
+        return [line for line in done.stdout.splitlines() if line]
+
+    git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    return sorted(set(git("diff", "--name-only", ref, "--")) | set(git("ls-files", "--others", "--exclude-standard")))
+
+
+def stacks_for_changes(requests: TeamRequests, paths: list[str]) -> list[str]:
+    """The team stacks a change of ``paths`` touches: a team's request file previews that team's
+    stacks; a shared stack file ``stacks/Pulumi.<env>.yaml`` previews every team stack of that
+    environment; a path of :data:`ALL_TEAMS_PATHS` previews them all. A deleted request file
+    previews nothing (its stacks are destroyed, not previewed)."""
+    stacks: set[str] = set()
+    for path in paths:
+        if path.startswith(ALL_TEAMS_PATHS):
+            return select_team_stacks(requests)
+        if path.startswith(f"{REQUEST_DIR}/") and path.endswith(".yaml"):
+            team = Path(path).stem
+            if team in requests.requests:
+                stacks.update(select_team_stacks(requests, [team]))
+        elif path.startswith("stacks/Pulumi.") and path.endswith(".yaml"):
+            shared = path[len("stacks/Pulumi."):-len(".yaml")]
+            envs = [env for env, settings in requests.platform.environments.items() if (settings.shared_stack or env) == shared]
+            stacks.update(select_team_stacks(requests, environments=envs))
+    return sorted(stacks)
