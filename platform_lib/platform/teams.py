@@ -588,7 +588,15 @@ def request_json_schema() -> dict[str, Any]:
     """The JSON schema (draft 2020-12) of a request file, from :class:`TeamRequest`, for editors
     (``# yaml-language-server: $schema=../docs/teams.schema.json``). ``team`` of GPU box and
     endpoint entries is optional there: it defaults to the file's team."""
-    schema = TeamRequest.model_json_schema(by_alias=True, mode="validation")
+    from pydantic.json_schema import GenerateJsonSchema
+
+    class _Generator(GenerateJsonSchema):
+        # A field that also takes a pulumi.Output (a plain validator: ModelEndpoint's gpuPlacement,
+        # otlpEndpoint) has no JSON schema of its own: any value there, checked by the model.
+        def handle_invalid_for_json_schema(self, schema: Any, error_info: str) -> dict[str, Any]:
+            return {}
+
+    schema = TeamRequest.model_json_schema(by_alias=True, mode="validation", schema_generator=_Generator)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://ml-platform.example.com/schemas/team-request.json"
     schema["title"] = "ml-platform team request (teams/<team>.yaml)"
