@@ -257,3 +257,28 @@ def test_changes_select_the_team_stacks_they_touch():
     assert stacks_for_changes(requests, ["stacks/Pulumi.staging.yaml"]) == ["fraud-staging", "recsys-staging"]
     assert stacks_for_changes(requests, ["teams/_platform.yaml"]) == requests.stacks()
     assert stacks_for_changes(requests, ["teams/gone.yaml", "docs/teams.md"]) == []
+
+
+def test_the_team_workspace_follows_the_request_and_the_platform_file():
+    plan, _ = preview_team("fraud-prod")
+    assert plan.outputs["workspace"]["url"] == "https://fraud.notebooks.prod.ml.example.com"
+    (release,) = plan.by_type("kubernetes:helm.sh/v3:Release")
+    assert release.inputs["namespace"] == "fraud"
+    values = release.inputs["values"]
+    oauth = values["hub"]["config"]["GenericOAuthenticator"]
+    assert oauth["allowed_groups"] == ["ml-fraud-engineers"] and oauth["client_id"] == "jupyterhub-fraud-prod"
+    assert oauth["oauth_callback_url"] == "https://fraud.notebooks.prod.ml.example.com/hub/oauth_callback"
+    assert [p["slug"] for p in values["singleuser"]["profileList"]] == ["cpu-small", "gpu-1"]  # teams/fraud.yaml
+    assert values["cull"]["enabled"] and values["cull"]["timeout"] == 3600
+    (workspace,) = plan.by_type("mlplat:k8s:MlWorkspace")
+    assert workspace.options.protect and workspace.options.retain_on_delete  # prod: user volumes are stateful
+
+
+def test_a_workspace_needs_the_environments_workspace_settings(repo):
+    path = repo / "teams" / "_platform.yaml"
+    document = yaml.safe_load(path.read_text())
+    del document["environments"]["prod"]["workspace"]
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(PreviewError) as caught:
+        _preview(repo, "fraud-prod")
+    assert "teams/_platform.yaml: environments.prod.workspace: got None; expected the workspaces' domain and identity provider of prod" in str(caught.value.__cause__)
