@@ -170,15 +170,17 @@ def test_moved_resources_carry_aliases_to_their_urns_in_the_shared_stack(stack):
     old, _ = run_preview(REPO_ROOT, shared, config_overrides=team_blocks(shared))
     old_urns = {r.urn for r in old.resources}
     stack_urn = next(r.urn for r in plan.resources if r.type == "pulumi:pulumi:Stack")
-    top_level = [r for r in plan.resources if r.parent == stack_urn and r.type not in NEW_TEAM_TYPES and r.name not in ("access-logs", "cluster-kubernetes")]
+    def new(resource) -> bool:  # what the shared stack never had: the stack, providers, budget, workspace, own log bucket
+        chain = resource.urn.split("::")[2]
+        return any(token in chain for token in NEW_TEAM_TYPES | {"mlplat:aws:AccessLogBucket"}) or resource.name == "cluster-kubernetes"
+
+    top_level = [r for r in plan.resources if r.parent == stack_urn and not new(r)]
     assert top_level
     for resource in top_level:
         # A top-level component or resource carries the alias; its children inherit it (the engine
         # derives their old URNs from their parent's), so every moved URN maps onto an old one.
         assert f"stack={shared} project=ml-platform" in resource.options.aliases, resource.urn
-    moved = [r for r in plan.resources if r.type not in NEW_TEAM_TYPES and r.name not in ("access-logs", "cluster-kubernetes")
-             and not any(r.urn.startswith(p.urn) for p in plan.resources if p.name in ("access-logs",)) and "TeamBudget" not in r.urn
-             and "AccessLogBucket" not in r.urn]
+    moved = [r for r in plan.resources if not new(r)]
     assert len(moved) > len(top_level)
     assert [r.urn for r in moved if _old_urn(r.urn, "ml-platform", shared) not in old_urns] == []
     # And the old stack's resources of this team are all accounted for.
