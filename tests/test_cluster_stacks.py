@@ -194,8 +194,11 @@ def test_bad_cluster_config_exits_2_with_one_message_from_the_cli(tmp_path):
 
 def test_platform_prod_previews_through_its_cluster_stacks_own_preview(monkeypatch):
     monkeypatch.setattr(engine, "preview_referenced_stack", PREVIEW_REFERENCED_STACK)
+    from .team_stacks import team_blocks
+
     cluster_plan, _ = run_preview(CLUSTERS, "prod")
-    plan, _ = run_preview(REPO_ROOT, "prod")
+    # The shared prod stack composing the shipped prod teams (their request files as its config).
+    plan, _ = run_preview(REPO_ROOT, "prod", config_overrides=team_blocks("prod"))
     (record,) = plan.stack_references
     assert record.stack == "organization/ml-platform-cluster/prod" and record.kind == "preview"
     # IRSA: every team's workload role trusts the cluster stack's OIDC provider, read from its outputs.
