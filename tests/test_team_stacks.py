@@ -284,3 +284,35 @@ def test_a_workspace_needs_the_environments_workspace_settings(repo):
     with pytest.raises(PreviewError) as caught:
         _preview(repo, "fraud-prod")
     assert "teams/_platform.yaml: environments.prod.workspace: got None; expected the workspaces' domain and identity provider of prod" in str(caught.value.__cause__)
+
+
+# ---------------------------------------------------------------- policy bindings by stack-name pattern
+
+
+def test_team_stacks_are_bound_to_their_environment_by_name_pattern(tmp_path):
+    from platform_lib.policy.enforcement import enforcement_for
+    from platform_lib.policy.gate import PolicyGateError, shipped_pack_dir
+
+    pack = shipped_pack_dir()
+    for stack, environment in (("fraud-prod", "prod"), ("fraud-gcp-dev", "dev"), ("credit-risk-staging", "staging"), ("search-dev", "dev")):
+        found = enforcement_for(stack, {}, pack_dir=pack, project_dir=REPO_ROOT / "team-stack")
+        assert (found.environment, found.note) == (environment, None), stack
+    assert enforcement_for("fraud-qa", {}, pack_dir=pack, project_dir=REPO_ROOT / "team-stack").note  # unbound: prod levels, said
+    # An exact entry wins over a pattern; a stack cannot pick its own environment.
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "environments.yaml").write_text('stacks: {fraud-prod: staging}\npatterns: {"*-prod": prod}\n')
+    assert enforcement_for("fraud-prod", {}, pack_dir=pack, project_dir=tmp_path).environment == "staging"
+    with pytest.raises(PolicyGateError):
+        enforcement_for("risk-prod", {"mlplat:environment": "dev"}, pack_dir=pack, project_dir=tmp_path)
+    (tmp_path / "policies" / "environments.yaml").write_text('patterns: {"../*": prod}\n')
+    with pytest.raises(PolicyGateError):
+        enforcement_for("risk-prod", {}, pack_dir=pack, project_dir=tmp_path)
+
+
+def test_request_files_are_read_once_per_repository_state(repo):
+    from platform_lib.platform.teams import load_requests
+
+    first = load_requests(repo)
+    assert load_requests(repo) is first
+    _edit(repo, "risk", lambda d: d["environments"]["prod"]["budget"].update(monthlyUsd=3100))
+    assert load_requests(repo).requests["risk"].environments["prod"].budget.monthly_usd == 3100

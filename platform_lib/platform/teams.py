@@ -384,6 +384,23 @@ def request_files(root: Path) -> dict[str, Path]:
     return {path.stem: path for path in sorted(directory.glob("*.yaml")) if not path.name.startswith("_")}
 
 
+#: :func:`load_requests` results by the files' identity (path, size, modification time): a worker
+#: process previewing many team stacks reads and validates the request files once.
+_LOADED: dict[tuple[Any, ...], TeamRequests] = {}
+
+
+def _files_key(root: Path) -> tuple[Any, ...]:
+    paths = [root / REQUEST_DIR / PLATFORM_FILE, *request_files(root).values(), *sorted((root / "stacks").glob("Pulumi.*.yaml"))]
+    stats = []
+    for path in paths:
+        try:
+            stat = path.stat()
+            stats.append((str(path), stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            stats.append((str(path), None, None))
+    return (str(root.resolve()), tuple(stats))
+
+
 def load_requests(root: Path | str, shared_configs: dict[str, PlatformConfig] | None = None) -> TeamRequests:
     """Read and validate every request file below ``root`` together.
 
@@ -407,6 +424,9 @@ def load_requests(root: Path | str, shared_configs: dict[str, PlatformConfig] | 
             <value>; expected <what>``.
     """
     root = Path(root)
+    key = _files_key(root) if shared_configs is None else None
+    if key is not None and key in _LOADED:
+        return _LOADED[key]
     platform = load_platform(root)
     issues: list[Issue] = []
     requests = TeamRequests(root=root, platform=platform)
@@ -431,6 +451,9 @@ def load_requests(root: Path | str, shared_configs: dict[str, PlatformConfig] | 
     issues.extend(request_issues(requests, shared, unparsed))
     if issues:
         raise RequestError("invalid team request files; nothing was created", issues)
+    if key is not None:
+        _LOADED.clear()  # one repository state at a time
+        _LOADED[key] = requests
     return requests
 
 
