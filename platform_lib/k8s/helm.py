@@ -58,12 +58,13 @@ __all__ = [
 #: Where the vendored ``values.schema.json`` files and ``SOURCES.md`` live.
 CHARTS_DIR = Path(__file__).parent / "charts"
 
-#: How long Helm waits for the release's resources to become ready before failing (and, with
-#: ``atomic``, rolling back), in seconds. Helm's own default is 300; kube-prometheus-stack's CRDs
-#: and admission webhook job take longer on a fresh cluster.
+#: How long each Kubernetes operation of the release may take before it fails (and, with
+#: ``atomic``, rolls back), in seconds (pulumi-kubernetes' ``timeout``). Helm's own default is
+#: 300; kube-prometheus-stack's CRDs and admission webhook job take longer on a fresh cluster.
 RELEASE_TIMEOUT_SECONDS = 900
-#: How many release revisions Helm keeps (its Secrets in the release namespace); Helm's default
-#: of 10 for ``helm upgrade``, made explicit (the provider's own default is unlimited).
+#: How many release revisions Helm keeps (its Secrets in the release namespace): the default of
+#: ``helm upgrade --history-max``, made explicit (pulumi-kubernetes' ``max_history``: "Limit the
+#: maximum number of revisions saved per release. Use 0 for no limit").
 RELEASE_MAX_HISTORY = 10
 
 
