@@ -86,6 +86,9 @@ def test_the_wheel_installs_into_a_fresh_virtualenv_and_previews_a_team_project(
     pack_files = {"PulumiPolicy.yaml", "__main__.py", "config/dev.json", "config/staging.json", "config/prod.json"}
     assert {f"platform_lib/policy/shipped_pack/{name}" for name in pack_files} | {"platform_lib/py.typed"} <= names
     assert {name.split("/")[0] for name in names} == {"platform_lib", f"pulumi_mlplat-{platform_lib.__version__}.dist-info"}
+    # The vendored Helm chart files and controller policies, which the add-ons read at run time.
+    vendored = {f"platform_lib/{folder}/{p.name}" for folder in ("k8s/charts", "aws/policies") for p in (REPO_ROOT / "platform_lib" / folder).iterdir()}
+    assert vendored and vendored <= names, sorted(vendored - names)
 
     venv = tmp_path / "venv"
     _run(sys.executable, "-m", "venv", "--without-pip", venv)

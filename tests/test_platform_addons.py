@@ -218,6 +218,13 @@ def test_a_bad_override_names_its_json_path_and_the_schema():
     ]
 
 
+def test_a_misspelt_top_level_key_of_a_chart_without_a_schema_is_refused():
+    assert _refused(values={"argo-rollouts": {"controler": {"replicas": 3}}}) == [
+        ("PlatformAddons(prod).values.argo-rollouts.controler",
+         "no such key: not a top-level key of the chart's values.yaml, so Helm would ignore it; did you mean controller? (values.yaml of argo-rollouts 2.41.0)"),
+    ]
+
+
 def test_the_load_balancer_controller_needs_its_role_vpc_and_region_on_aws():
     issues = _refused(load_balancer_controller_role_arn=None, vpc_id=None)
     assert [path for path, _ in issues] == ["PlatformAddons(prod).vpc_id", "PlatformAddons(prod).load_balancer_controller_role_arn"]
@@ -257,3 +264,23 @@ def test_bad_arguments_register_nothing(overrides, path, expected):
     issues = _refused(**overrides)
     assert [p for p, _ in issues] == [path], issues
     assert issues[0][1].startswith(expected), issues[0][1]
+
+
+def test_a_bad_override_is_a_user_error_of_mlplat_preview(make_project):
+    """``mlplat preview`` of a project with a bad override exits 2 with the path, no traceback."""
+    from typer.testing import CliRunner
+
+    from platform_lib.cli import EXIT_USER_ERROR, app
+
+    program = """
+    from platform_lib.k8s.platform_addons import PlatformAddons
+
+    PlatformAddons("gke", cloud="gcp", cluster_name="ml-gke", labels={"team": "platform", "cost-center": "cc-1000", "environment": "dev"},
+                   values={"opentelemetry-collector": {"replicas": 3}})
+    """
+    project = make_project(program, {"dev": {}}, name="addons-project")
+    result = CliRunner().invoke(app, ["preview", "--cwd", str(project), "--stack", "dev", "--no-policy"], catch_exceptions=False,
+                                env={"COLUMNS": "300", "NO_COLOR": "1"})
+    assert result.exit_code == EXIT_USER_ERROR, result.output
+    assert "PlatformAddons(gke).values.opentelemetry-collector.replicas: got 3; expected no such key" in result.output
+    assert "did you mean replicaCount?" in result.output and "Traceback" not in result.output

@@ -472,3 +472,19 @@ def _gke_cluster(context: MockContext) -> tuple[str, dict[str, Any]]:
         "name": name, "project": project, "location": location, "endpoint": endpoint, "masterAuth": master_auth,
         "masterVersion": version, "selfLink": f"https://container.googleapis.com/v1/projects/{project}/locations/{location}/clusters/{name}",
     }
+
+# --- Helm releases (platform_lib/k8s/helm.py) ---------------------------------------------------
+
+
+@resource_state("kubernetes:helm.sh/v3:Release")
+def _helm_release(context: MockContext) -> tuple[str, dict[str, Any]]:
+    """A Helm release as pulumi-kubernetes reports it after an install: id ``<namespace>/<name>``,
+    the release name (the given one, else ``<logical name>-<8 characters>``) and ``status``
+    (``name``, ``namespace``, ``chart``, ``version``, ``revision`` 1, ``status`` ``deployed``;
+    source: pulumi-kubernetes ``helm.v3.Release`` outputs, ``ReleaseStatus``). The chart's
+    ``appVersion`` is not known without the chart and is left out."""
+    name = context.inputs.get("name") or context.physical_name()
+    namespace = context.inputs.get("namespace") or "default"
+    chart = str(context.inputs.get("chart") or "").rstrip("/").rsplit("/", 1)[-1]
+    status = {"name": name, "namespace": namespace, "chart": chart, "version": context.inputs.get("version"), "revision": 1, "status": "deployed"}
+    return f"{namespace}/{name}", {"name": name, "status": status}
