@@ -5,8 +5,8 @@ The public components, importable from here (each loads its cloud's SDK on first
     from platform_lib import S3DataBucket, TeamNamespace
 
 AWS: :class:`S3DataBucket`, :class:`AccessLogBucket`, :class:`AwsGpuTrainingBox`,
-:class:`StaticSite`, :class:`EksCluster`. Google Cloud: :class:`GcsDataBucket`, :class:`TeamWorkloadIdentity`,
-:class:`GcpGpuTrainingBox`, :class:`GkeCluster`. Kubernetes: :class:`TeamNamespace`, :class:`ModelEndpoint`,
+:class:`StaticSite`, :class:`AwsTeamBudget`, :class:`EksCluster`. Google Cloud: :class:`GcsDataBucket`, :class:`TeamWorkloadIdentity`,
+:class:`GcpGpuTrainingBox`, :class:`GcpTeamBudget`, :class:`GkeCluster`. Kubernetes: :class:`TeamNamespace`, :class:`ModelEndpoint`,
 :class:`PlatformAddons`, :class:`DriftMonitor`. Each has
 an args model of the same name plus ``Args``; :class:`ResourceQuotaSpec` (a
 TeamNamespace's quota), :class:`ServicePrincipal` (a grant to an AWS service), :class:`NodeGroupSpec`
@@ -32,11 +32,13 @@ COMPONENTS: dict[str, str] = {
     "AccessLogBucket": "platform_lib.aws.data_bucket",
     "AwsGpuTrainingBox": "platform_lib.aws.gpu_training_box",
     "StaticSite": "platform_lib.aws.static_site",
-    "EksCluster": "platform_lib.aws.eks_cluster",
-    "ControllerRole": "platform_lib.aws.controller_roles",
+    "AwsTeamBudget": "platform_lib.aws.budget",
     "GcsDataBucket": "platform_lib.gcp.data_bucket",
     "TeamWorkloadIdentity": "platform_lib.gcp.data_bucket",
     "GcpGpuTrainingBox": "platform_lib.gcp.gpu_training_box",
+    "GcpTeamBudget": "platform_lib.gcp.budget",
+    "EksCluster": "platform_lib.aws.eks_cluster",
+    "ControllerRole": "platform_lib.aws.controller_roles",
     "GkeCluster": "platform_lib.gcp.gke_cluster",
     "TeamNamespace": "platform_lib.k8s.team_namespace",
     "ModelEndpoint": "platform_lib.k8s.model_endpoint",
@@ -69,10 +71,12 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .aws.data_bucket import AccessLogBucket, AccessLogBucketArgs, S3DataBucket, S3DataBucketArgs
     from .aws.gpu_training_box import AwsGpuTrainingBox, AwsGpuTrainingBoxArgs
     from .aws.static_site import StaticSite, StaticSiteArgs
-    from .aws.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec, TeamAccess
-    from .aws.controller_roles import ControllerRole, ControllerRoleArgs
+    from .aws.budget import AwsTeamBudget, AwsTeamBudgetArgs
     from .gcp.data_bucket import GcsDataBucket, GcsDataBucketArgs, TeamWorkloadIdentity, TeamWorkloadIdentityArgs
     from .gcp.gpu_training_box import GcpGpuTrainingBox, GcpGpuTrainingBoxArgs
+    from .gcp.budget import GcpTeamBudget, GcpTeamBudgetArgs
+    from .aws.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec, TeamAccess
+    from .aws.controller_roles import ControllerRole, ControllerRoleArgs
     from .gcp.gke_cluster import GkeCluster, GkeClusterArgs
     from .k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
     from .k8s.team_namespace import TeamNamespace, TeamNamespaceArgs

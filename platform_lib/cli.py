@@ -61,7 +61,7 @@ def _fail_user(message: str) -> typer.Exit:
 
 @app.command()
 def preview(
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name; config is read from <stackConfigDir>/Pulumi.<stack>.yaml.")] = "dev",
+    stacks: Annotated[Optional[list[str]], typer.Option("--stack", "-s", help="Stack name; config is read from <stackConfigDir>/Pulumi.<stack>.yaml (default dev). Repeat it to preview several stacks in parallel, with one combined verdict.")] = None,
     cwd: Annotated[Path, typer.Option("--cwd", "-C", help="The Pulumi project directory (holding Pulumi.yaml).")] = Path("."),
     json_file: Annotated[Optional[Path], typer.Option("--json", help="Write the full plan (URN, type, name, parent, inputs, options of every resource; stack outputs; policy violations) to this file.")] = None,
     sarif_file: Annotated[Optional[Path], typer.Option("--sarif", help="Write the policy violations as SARIF 2.1.0 (for code scanning on pull requests).")] = None,
@@ -70,6 +70,8 @@ def preview(
     policy_pack: Annotated[Optional[Path], typer.Option("--policy-pack", help="The policy pack directory; default: <project>/policies when it exists, else the pack shipped with platform_lib.")] = None,
     no_policy: Annotated[bool, typer.Option("--no-policy", help="Do not run the policy pack.")] = False,
     show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Print and write secret values in clear (console, --json, --render-k8s, reports); by default they are [secret], as pulumi preview shows them.")] = False,
+    all_stacks: Annotated[bool, typer.Option("--all-stacks", help="Preview every stack of the project (each Pulumi.<stack>.yaml in its stackConfigDir), in parallel, with one combined verdict.")] = False,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes for several stacks (default: the CPU count).")] = None,
     stack_outputs: Annotated[Optional[list[str]], typer.Option("--stack-outputs", metavar="NAME=FILE", help="The outputs of a stack the program references (pulumi.StackReference NAME, as org/project/stack or project/stack): a plan written by mlplat preview --json (secret outputs listed in its secret_outputs; write it with --show-secrets to pass their values), or a JSON object of outputs (none secret). Repeatable. A referenced stack not given here is previewed first, found by project name beside this project.")] = None,
 ) -> None:
     """Preview a stack through the real Pulumi SDK with mocked providers: no credentials, no Pulumi CLI, no network.
@@ -90,7 +92,17 @@ def preview(
     program raised an exception of its own, or a stack reference cannot be resolved (a cycle, no such
     project or stack, an unreadable outputs file); 3 mandatory policy violations, in the stack or in
     a stack it references.
+
+    Several stacks (--stack a --stack b, or --all-stacks) are previewed in -j worker processes; a
+    stack they reference is previewed once. The console shows each stack's findings and one verdict
+    table; --json holds every plan, --sarif one run whose results name their stack, --markdown one
+    summary. The exit code is the most severe of the stacks': 1 > 2 > 3 > 0.
     """
+    if all_stacks or len(stacks or []) > 1:
+        _preview_several(stacks or [], all_stacks, jobs, cwd, json_file, sarif_file, markdown_file, render_k8s, policy_pack, no_policy,
+                         show_secrets, stack_outputs)
+        return
+    stack = (stacks or ["dev"])[0]
     from .core.errors import PlatformError
     from .preview import PreviewError, load_stack, run_preview
     from .preview.engine import run_resolving
@@ -153,6 +165,114 @@ def preview(
     blocked = any(v.get("level") == "mandatory" for v in plan.violations) or any(r.mandatory for r in referenced)
     if not no_policy and blocked:
         raise typer.Exit(EXIT_POLICY_VIOLATIONS)
+
+
+def _preview_several(stacks: list[str], all_stacks: bool, jobs: Optional[int], cwd: Path, json_file: Optional[Path], sarif_file: Optional[Path],
+                     markdown_file: Optional[Path], render_k8s: Optional[Path], policy_pack: Optional[Path], no_policy: bool, show_secrets: bool,
+                     stack_outputs: Optional[list[str]]) -> None:
+    """``mlplat preview`` of several stacks (:func:`platform_lib.preview.many.preview_many`)."""
+    import os
+
+    from .core.errors import PlatformError
+    from .policy.report import many_to_markdown, many_to_sarif, print_violations, to_markdown
+    from .preview.many import PreviewTarget, preview_many
+    from .preview.project import list_stacks, load_stack
+    from .preview.references import parse_outputs_option
+
+    if render_k8s is not None:
+        raise _fail_user("--render-k8s takes one stack; preview the stacks one at a time to render their Kubernetes objects")
+    if all_stacks and stacks:
+        raise _fail_user("--all-stacks previews every stack of the project; give it without --stack")
+    _check_output_paths({"--json": json_file, "--sarif": sarif_file, "--markdown": markdown_file}, {})
+    try:
+        files = parse_outputs_option(stack_outputs or [])
+        names = list_stacks(cwd) if all_stacks else stacks
+        if all_stacks:
+            load_stack(cwd, names[0]) if names else None
+    except PlatformError as error:
+        raise _fail_user(str(error)) from None
+    except FileNotFoundError:
+        raise _fail_user(f"no Pulumi.yaml in {cwd.resolve()}: pass --cwd with a Pulumi project directory") from None
+    if not names:
+        raise _fail_user(f"the project in {cwd.resolve()} has no stack file (Pulumi.<stack>.yaml)")
+    workers = jobs or os.cpu_count() or 1
+    console.print(f"Previewing {len(names)} stack(s) with {min(workers, len(names))} worker process(es) …")
+
+    def done(result) -> None:
+        role = "" if result.requested else f" (referenced by {', '.join(result.referenced_by)})"
+        mark = {0: "[green]passes[/]", 3: "[red]blocked[/]"}.get(result.exit_code, "[red]error[/]")
+        console.print(f"  {escape(str(result.key))}{escape(role)}: {result.resources} resources, {mark} ({result.seconds:.1f} s)")
+
+    outcome = preview_many([PreviewTarget(cwd, name) for name in names], jobs, stack_outputs=files, policy=not no_policy,
+                           policy_pack=policy_pack, show_secrets=show_secrets, keep_plans=json_file is not None, on_result=done)
+    console.print()
+    rows, sections = [], []
+    for result in outcome.results:
+        label = str(result.key)
+        for message in result.warnings:
+            console.print(Text(f"warning ({label}): {message}", style="yellow"))
+        if result.error:
+            error_console.print(Text.assemble(("error:", "bold red"), f" {label}: ", result.error))
+        elif result.gated and result.violations:
+            console.print(Text(f"Stack {label}", style="bold magenta"))
+            print_violations(console, result.violations)
+            console.print()
+        verdict = {0: "passes", 3: "blocked"}.get(result.exit_code, f"error (exit {result.exit_code})")
+        if result.exit_code == 0 and not result.gated:
+            verdict = "previewed (no policy)"
+        rows.append({"stack": label, "role": "requested" if result.requested else f"referenced by {', '.join(result.referenced_by)}",
+                     "resources": result.resources, "mandatory": result.mandatory, "advisory": result.advisory, "verdict": verdict,
+                     "seconds": result.seconds, "references": ", ".join(f"{r['stack']} ({r['kind']})" for r in result.stack_references)})
+        if result.error:
+            sections.append(f"### Stack `{label}`: error\n\n```text\n{result.error}\n```\n")
+        elif result.violations:
+            sections.append(to_markdown(result.violations, stack=label))
+    console.print(_verdict_table(rows))
+    blocked = sum(1 for r in outcome.results if r.exit_code != 0)
+    console.print(f"{len(outcome.results)} stack(s): {len(outcome.results) - blocked} pass, {blocked} blocked or failed; exit code {outcome.exit_code}.")
+    if json_file is not None:
+        document = {"stacks": [{"project": r.project, "stack": r.stack, "project_dir": str(r.project_dir), "requested": r.requested,
+                                "referenced_by": r.referenced_by, "exit_code": r.exit_code, "error": r.error, "warnings": r.warnings,
+                                "plan": r.plan} for r in outcome.results], "exit_code": outcome.exit_code}
+        _write_output("--json", json_file, json.dumps(document, indent=2, default=str) + "\n")
+        console.print(f"Plans written to [bold]{escape(str(json_file))}[/] ({len(outcome.results)} stacks).")
+    if sarif_file is not None and not no_policy:
+        base = Path.cwd()
+        entries = [(str(r.key), _relative_uri(r.config_file, base), r.violations) for r in outcome.results]
+        _write_output("--sarif", sarif_file, json.dumps(many_to_sarif(entries, run_id=_run_id(names, all_stacks)), indent=2) + "\n")
+        console.print(f"Written [bold]{escape(str(sarif_file))}[/].")
+    if markdown_file is not None:
+        _write_output("--markdown", markdown_file, many_to_markdown(rows, sections))
+        console.print(f"Written [bold]{escape(str(markdown_file))}[/].")
+    raise typer.Exit(outcome.exit_code)
+
+
+def _run_id(names: list[str], all_stacks: bool) -> str:
+    return "all-stacks" if all_stacks else "+".join(names)
+
+
+def _relative_uri(path: Optional[Path], base: Path) -> str:
+    """A stack file as a SARIF artifact URI: relative to ``base`` when below it (as code scanning
+    expects, relative to the repository root), else absolute."""
+    if path is None:
+        return "Pulumi.yaml"
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def _verdict_table(rows: list[dict]):
+    from rich.table import Table
+
+    table = Table(title="Verdict", title_justify="left", show_edge=False)
+    for column in ("stack", "role", "resources", "mandatory", "advisory", "verdict", "seconds", "reads"):
+        table.add_column(column, justify="right" if column in ("resources", "mandatory", "advisory", "seconds") else "left", overflow="fold")
+    for row in rows:
+        style = "green" if row["verdict"] in ("passes", "previewed (no policy)") else "red"
+        table.add_row(Text(row["stack"]), Text(row["role"]), str(row["resources"]), str(row["mandatory"]), str(row["advisory"]),
+                      Text(row["verdict"], style=style), f"{row['seconds']:.1f}", Text(row["references"]))
+    return table
 
 
 @dataclasses.dataclass
@@ -369,6 +489,75 @@ def policies(
         markdown_file.parent.mkdir(parents=True, exist_ok=True)
         markdown_file.write_text(catalogue_markdown(), encoding="utf-8")
         console.print(f"Catalogue written to [bold]{escape(str(markdown_file))}[/].")
+
+
+team_app = typer.Typer(help="Team request files (teams/<team>.yaml): scaffold and check them. See docs/teams.md.", no_args_is_help=True)
+app.add_typer(team_app, name="team")
+
+
+def _repository_root(start: Path) -> Path:
+    """The nearest directory at or above ``start`` holding ``teams/_platform.yaml``, else ``start``."""
+    from .platform.teams import PLATFORM_FILE, REQUEST_DIR
+
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        if (directory / REQUEST_DIR / PLATFORM_FILE).is_file():
+            return directory
+    return start
+
+
+@team_app.command("new")
+def team_new(
+    name: Annotated[str, typer.Argument(help="The team's name: a DNS label of 2-40 characters (also its namespace).")],
+    env: Annotated[Optional[list[str]], typer.Option("--env", "-e", help="An environment section to write (repeatable); default: dev.")] = None,
+    identity_group: Annotated[Optional[str], typer.Option("--identity-group", help="The team's identity group; default ml-<name>-engineers.")] = None,
+    owner: Annotated[Optional[str], typer.Option("--owner", help="The CODEOWNERS owner of the file; default from teams/_platform.yaml codeowners (@org/{team}-team).")] = None,
+    root: Annotated[Path, typer.Option("--root", help="The repository root (holding teams/); default: found upward from the working directory.")] = Path("."),
+) -> None:
+    """Scaffold teams/NAME.yaml with safe defaults (small quota, no GPU, restricted pod security, a small
+    CPU workspace, a 200 USD monthly budget) and add its CODEOWNERS entry.
+
+    Refuses a bad name or an existing team (exit 2); the new file must validate with every other request file.
+    """
+    from .core.errors import PlatformError
+    from .platform.teams import scaffold_request
+
+    try:
+        path, entry = scaffold_request(_repository_root(root), name, environments=env, identity_group=identity_group, owner=owner)
+    except PlatformError as error:
+        raise _fail_user(str(error)) from None
+    console.print(f"Created [bold]{escape(str(path))}[/]; CODEOWNERS: [bold]{escape(entry)}[/]", highlight=False)
+    console.print(f"Preview it: mlplat preview --teams {escape(name)}", highlight=False)
+
+
+@team_app.command("check")
+def team_check(
+    root: Annotated[Path, typer.Option("--root", help="The repository root (holding teams/).")] = Path("."),
+) -> None:
+    """Validate every request file together (exit 2 on a problem, naming the file and key)."""
+    from .core.errors import PlatformError
+    from .platform.teams import load_requests
+
+    try:
+        requests = load_requests(_repository_root(root))
+    except PlatformError as error:
+        raise _fail_user(str(error)) from None
+    console.print(f"{len(requests.requests)} team request files valid; team stacks: {', '.join(requests.stacks())}", highlight=False)
+
+
+@team_app.command("schema")
+def team_schema(
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the schema to this file (docs/teams.schema.json); default: print it.")] = None,
+) -> None:
+    """The JSON schema of a request file, generated from its pydantic model (for editor validation)."""
+    from .platform.teams import request_json_schema
+
+    text = json.dumps(request_json_schema(), indent=2, sort_keys=True) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(f"Schema written to [bold]{escape(str(output))}[/].")
 
 
 def _terminated(number: int, _frame: object) -> None:

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from platform_lib.cli import EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, app
 
 from .conftest import SHIPPED_STACKS
+from .team_stacks import stack_output_args, team_blocks
 
 runner = CliRunner()
 
@@ -52,6 +53,7 @@ def test_bad_config_exits_2_with_every_problem_and_registers_nothing(make_projec
     stack_file = repo_root / "stacks" / "Pulumi.dev.yaml"
     config = yaml.safe_load(stack_file.read_text())["config"]
     config["mlplat:environment"] = "qa"
+    config["mlplat:teams"] = team_blocks("dev")["mlplat:teams"]  # the shared composition still reads teams from config
     config["mlplat:teams"][0]["quota"]["gpu"] = -1
     project = make_project((repo_root / "stacks" / "__main__.py").read_text(), {"dev": config}, name="ml-platform")
     # --no-policy: with the gate, the stack dev declaring 'qa' is refused before the program runs.
@@ -166,8 +168,8 @@ def test_stack_output_values_are_printed_verbatim_not_as_markup():
     assert "[b]" in text and "[bold]x" in text
 
 
-def test_prod_preview_shows_each_teams_workload_role(repo_root):
-    result = invoke("preview", "--cwd", str(repo_root), "--stack", "prod")
-    assert result.exit_code == 0, result.output
+def test_prod_team_preview_shows_the_teams_workload_role(repo_root):
     for team in ("fraud", "recsys", "search", "risk"):
-        assert f"teams.{team}.workloadRoleArn" in result.output
+        result = invoke("preview", "--cwd", str(repo_root / "team-stack"), "--stack", f"{team}-prod", *stack_output_args())
+        assert result.exit_code == 0, result.output
+        assert "workloadRoleArn" in result.output and f"{team}-prod-workload" in result.output

@@ -28,6 +28,8 @@ TAGS = {"team": "fraud", "cost-center": "cc-4100", "environment": "dev"}
 STANDARD = {**TAGS, "managed-by": "pulumi"}
 GCE_NETWORK = {"zone": "europe-west4-a", "subnetwork": "ml-private", "labels": TAGS}
 
+from .team_stacks import preview_team, team_blocks
+
 
 def _aws(**overrides):
     return preview(lambda: AwsBox("tune", {"instance_type": "g5.xlarge", **AWS_NETWORK, "tags": TAGS, **overrides}))
@@ -433,7 +435,10 @@ def _dev_values(**box_overrides):
 
     from tests.conftest import REPO_ROOT
 
-    document = yaml.safe_load((REPO_ROOT / "stacks" / "Pulumi.dev.yaml").read_text())["config"]
+    from tests.team_stacks import team_blocks
+
+    # The shared dev stack's config with the shipped dev teams in it (their request files).
+    document = {**yaml.safe_load((REPO_ROOT / "stacks" / "Pulumi.dev.yaml").read_text())["config"], **team_blocks("dev")}
     values = {key.split(":", 1)[1]: value for key, value in document.items() if key.startswith("mlplat:")}
     values["gpuBoxes"] = [{**values["gpuBoxes"][0], **box_overrides}]
     return values
@@ -485,7 +490,7 @@ def test_config_gcp_fields_on_an_aws_stack_are_refused():
 def test_a_stack_with_a_bad_box_registers_nothing(repo_root):
     box = {**_dev_values()["gpuBoxes"][0], "grants": [{"bucket": "not-in-this-stack"}]}
     with pytest.raises(PreviewError) as caught:
-        run_preview(repo_root, "dev", config_overrides={"mlplat:gpuBoxes": [box]})
+        run_preview(repo_root, "dev", config_overrides={**team_blocks("dev"), "mlplat:gpuBoxes": [box]})
     assert isinstance(caught.value.__cause__, ConfigError)
     assert "mlplat:gpuBoxes[0].grants[0].bucket" in str(caught.value.__cause__)
     assert [r.type for r in caught.value.plan.resources if r.type != "pulumi:pulumi:Stack"] == []
@@ -494,21 +499,21 @@ def test_a_stack_with_a_bad_box_registers_nothing(repo_root):
 def test_a_gcp_stack_with_a_bad_accelerator_count_registers_nothing(repo_root):
     import yaml
 
-    document = yaml.safe_load((repo_root / "stacks" / "Pulumi.gcp-dev.yaml").read_text())["config"]
+    document = team_blocks("gcp-dev")
     box = {**document["mlplat:gpuBoxes"][0], "machineType": "n1-standard-8", "accelerator": {"type": "nvidia-tesla-t4", "count": 3}}
     with pytest.raises(PreviewError) as caught:
-        run_preview(repo_root, "gcp-dev", config_overrides={"mlplat:gpuBoxes": [box]})
+        run_preview(repo_root, "gcp-dev", config_overrides={**document, "mlplat:gpuBoxes": [box]})
     error = caught.value.__cause__
     assert isinstance(error, ConfigError)
     assert [(i.path, i.value) for i in error.issues] == [("mlplat:gpuBoxes[0].accelerator", {"type": "nvidia-tesla-t4", "count": 3})]
     assert [r.type for r in caught.value.plan.resources if r.type != "pulumi:pulumi:Stack"] == []
 
 
-# --- the shipped stacks ------------------------------------------------------------------
+# --- the shipped team stacks (team-stack/, teams/<team>.yaml) ------------------------------
 
 
 def test_dev_stack_box_role_gets_exactly_its_configured_grants(repo_root):
-    plan, _ = run_preview(repo_root, "dev")
+    plan, _ = preview_team("fraud-dev")
     (box,) = plan.by_type("mlplat:aws:GpuTrainingBox")
     role = find(plan, "aws:iam/role:Role", "fraud-finetune-role")
     assert role.parent == box.urn
@@ -524,14 +529,18 @@ def test_dev_stack_box_role_gets_exactly_its_configured_grants(repo_root):
 
 
 def test_gcp_dev_stack_has_a_gcs_bucket_a_gce_box_and_workload_identity(repo_root):
-    plan, _ = run_preview(repo_root, "gcp-dev")
-    assert len(plan.by_type("mlplat:gcp:DataBucket")) == 2 and len(plan.by_type("mlplat:gcp:GpuTrainingBox")) == 1
+    plan, _ = preview_team("fraud-gcp-dev")
+    assert len(plan.by_type("mlplat:gcp:DataBucket")) == 1 and len(plan.by_type("mlplat:gcp:GpuTrainingBox")) == 1
     assert not plan.by_type("mlplat:k8s:TeamNamespace") and not [r for r in plan.resources if r.type.startswith("aws:")]
     box_email = find(plan, "gcp:serviceaccount/account:Account", "fraud-finetune-sa").outputs["email"]
     box_bindings = {(b.inputs["role"], "condition" in b.inputs) for b in plan.by_type("gcp:storage/bucketIAMMember:BucketIAMMember") if b.inputs["member"] == f"serviceAccount:{box_email}"}
     assert box_bindings == {("roles/storage.objectViewer", False), ("roles/storage.objectUser", True)}
     members = sorted(b.inputs["member"] for b in plan.by_type("gcp:serviceaccount/iAMMember:IAMMember"))
-    assert members == ["serviceAccount:ml-platform-dev.svc.id.goog[fraud/workload]", "serviceAccount:ml-platform-dev.svc.id.goog[search/workload]"]
+    assert members == ["serviceAccount:ml-platform-dev.svc.id.goog[fraud/workload]"]
+    # search's bucket grants fraud read under shared/: made in search's stack, to fraud's service account by e-mail.
+    search, _ = preview_team("search-gcp-dev")
+    grants = {(b.inputs["member"], b.inputs["role"]) for b in search.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")}
+    assert ("serviceAccount:fraud-workload@ml-platform-dev.iam.gserviceaccount.com", "roles/storage.objectViewer") in grants
     vm = find(plan, "gcp:compute/instance:Instance").inputs
     assert vm["scheduling"]["provisioningModel"] == "SPOT" and vm["scheduling"]["maxRunDuration"] == {"seconds": 12 * 3600}
     assert vm["labels"]["team"] == "fraud"
@@ -556,13 +565,13 @@ def test_gce_customer_key_encrypts_both_disks_and_a_malformed_key_is_refused():
 def test_a_stack_that_protects_resources_protects_every_child_of_its_boxes(repo_root, stack, token, protection):
     # The platform layer passes the stack's protect / retainOnDelete as the box's options (the
     # box itself protects nothing), and turns the instance's own protection on with them.
-    plan, _ = run_preview(repo_root, stack, config_overrides={"mlplat:protect": True, "mlplat:retainOnDelete": True})
+    plan, _ = run_preview(repo_root, stack, config_overrides={**team_blocks(stack), "mlplat:protect": True, "mlplat:retainOnDelete": True})
     (box,) = plan.by_type(token)
     children = plan.children_of(box.urn)
     assert len(children) >= 3 and any(c.name.endswith("-data") for c in children)
     assert [c.name for c in children if not (c.options.protect and c.options.retain_on_delete)] == []
     instance_type, flag = protection
     assert find(plan, instance_type).inputs[flag] is True
-    plan, _ = run_preview(repo_root, stack)
+    plan, _ = run_preview(repo_root, stack, config_overrides=team_blocks(stack))
     assert [c.name for c in plan.children_of(plan.by_type(token)[0].urn) if c.options.protect] == []
     assert find(plan, instance_type).inputs[flag] is False

@@ -36,6 +36,7 @@ from moto.core import enable_iam_authentication
 from platform_lib.preview import run_preview
 
 from .conftest import REPO_ROOT
+from .team_stacks import team_blocks
 
 REGION = "us-east-1"
 OUTSIDE_BUCKET = "payments-ledger-prod"  # a bucket nobody was granted
@@ -43,7 +44,9 @@ OUTSIDE_BUCKET = "payments-ledger-prod"  # a bucket nobody was granted
 
 @pytest.fixture(scope="module")
 def dev_plan():
-    plan, _ = run_preview(REPO_ROOT, "dev")
+    # The shared dev stack composing the shipped dev teams (fraud with its GPU box, search granting
+    # fraud read): one plan with both teams' roles and grants, as the team stacks make them.
+    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides=team_blocks("dev"))
     return plan
 
 

@@ -611,15 +611,14 @@ def test_config_refuses_plain_http_to_the_internet_outside_dev():
     assert parse_platform_config({**values, "environment": "dev"}).endpoints[0].exposure.internet_facing
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
+@pytest.mark.parametrize("stack", ["fraud-staging", "recsys-staging", "fraud-prod", "search-prod"])
 def test_shipped_stacks_deploy_endpoints_in_their_teams_namespaces_within_quota(stack):
-    plan, _ = run_preview(REPO_ROOT, stack)
+    from .team_stacks import preview_team, team_config
+
+    plan, _ = preview_team(stack)
     endpoints = find_all(plan, "mlplat:k8s:ModelEndpoint")
     assert endpoints
-    import yaml
-
-    config = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
-    quotas = {t["name"]: t["quota"] for t in config["mlplat:teams"]}
+    quotas = {t.name: t.quota.model_dump(by_alias=True) for t in team_config(stack).teams}
     used: dict[str, float] = {}
     for endpoint in endpoints:
         team = endpoint.name.split("-")[0]
@@ -632,7 +631,9 @@ def test_shipped_stacks_deploy_endpoints_in_their_teams_namespaces_within_quota(
 
 
 def test_prod_ships_the_fraud_detection_model_by_canary_with_analysis():
-    plan, _ = run_preview(REPO_ROOT, "prod")
+    from .team_stacks import preview_team
+
+    plan, _ = preview_team("fraud-prod")
     rollout = next(r for r in find_all(plan, ROLLOUT) if r.inputs["metadata"]["name"] == "fraud-detector")
     assert rollout.inputs["metadata"]["namespace"] == "fraud"
     canary = rollout.inputs["spec"]["strategy"]["canary"]
@@ -646,7 +647,9 @@ def test_prod_ships_the_fraud_detection_model_by_canary_with_analysis():
 
 
 def test_endpoint_objects_wait_for_their_team_namespace():
-    plan, _ = run_preview(REPO_ROOT, "prod")
+    from .team_stacks import preview_team
+
+    plan, _ = preview_team("fraud-prod")
     namespace = next(r for r in plan.resources if r.type == "kubernetes:core/v1:Namespace" and r.outputs["metadata"]["name"] == "fraud")
     endpoint = find(plan, "mlplat:k8s:ModelEndpoint", "fraud-fraud-detector")
     children = [c for c in plan.children_of(endpoint.urn) if c.custom]

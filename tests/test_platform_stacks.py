@@ -1,4 +1,9 @@
-"""The shipped stacks (dev, staging, prod) composed by deploy_teams: buckets, namespaces, IRSA, grants."""
+"""The shipped teams composed by deploy_teams: buckets, namespaces, IRSA, grants.
+
+Each team is its own stack (``team-stack/``, ``<team>-<env>``, docs/teams.md); the fixture
+previews every AWS team stack. Tests of the shared composition with several teams in one stack
+give the shared stack the shipped teams as config (:func:`tests.team_stacks.team_blocks`).
+"""
 
 from __future__ import annotations
 
@@ -16,24 +21,34 @@ from platform_lib.preview.engine import run_program
 
 from .cluster_outputs import aws_outputs
 from .conftest import REPO_ROOT, SHIPPED_STACKS
+from .team_stacks import preview_team, shared_config_with_teams, team_blocks, team_config, team_stacks
 
-# The AWS environment stacks; Pulumi.gcp-dev.yaml (GCS buckets, GCE box) is tested in test_gpu_training_box.py.
-AWS_STACKS = [name for name in SHIPPED_STACKS if not name.startswith("gcp-")]
+# The AWS team stacks; the GCP ones (GCS buckets, GCE box) are tested in test_gpu_training_box.py.
+AWS_TEAM_STACKS = team_stacks(cloud="aws")
 
 
 def stack_config(stack: str):
-    raw = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
-    return parse_platform_config({k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("mlplat:")})
+    """The shared stack's config of an environment with every shipped team of it."""
+    return shared_config_with_teams(stack)
 
 
-@pytest.fixture(scope="module", params=AWS_STACKS)
+@pytest.fixture(scope="module", params=AWS_TEAM_STACKS)
 def stack(request):
-    plan, logs = run_preview(REPO_ROOT, request.param)
-    return request.param, stack_config(request.param), plan, logs
+    plan, logs = preview_team(request.param)
+    config = team_config(request.param)
+    return config.environment.value, config, plan, logs
 
 
-def test_the_three_stacks_are_shipped():
-    assert AWS_STACKS == ["dev", "prod", "staging"]
+def test_the_aws_team_stacks_are_shipped():
+    assert AWS_TEAM_STACKS == ["fraud-dev", "fraud-prod", "fraud-staging", "recsys-prod", "recsys-staging", "risk-prod", "search-dev", "search-prod"]
+
+
+def test_the_shared_stacks_keep_no_team():
+    for name in SHIPPED_STACKS:
+        raw = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{name}.yaml").read_text())["config"]
+        assert not {"mlplat:teams", "mlplat:endpoints", "mlplat:gpuBoxes"} & set(raw), name
+        plan, _ = run_preview(REPO_ROOT, name)
+        assert not plan.by_type("mlplat:k8s:TeamNamespace") and not plan.by_type("mlplat:aws:DataBucket")
 
 
 def test_one_namespace_per_team_and_one_bucket_per_configured_bucket(stack):
@@ -46,7 +61,7 @@ def test_one_namespace_per_team_and_one_bucket_per_configured_bucket(stack):
 
 def test_bucket_tags_name_the_owning_team(stack):
     name, config, plan, _ = stack
-    owner = {b.name: t.name for t in config.teams for b in t.buckets}
+    owner = {b.name: t.name for t in config.teams for b in t.buckets}  # name: the environment
     buckets = {bucket.name: bucket for bucket in plan.by_type("aws:s3/bucket:Bucket")}
     assert owner and set(owner) <= set(buckets)  # every configured bucket is checked below
     for bucket_name, team in owner.items():
@@ -57,10 +72,12 @@ def _role_arns(plan):
     return {r.name.removesuffix("-workload"): r.outputs["arn"] for r in plan.by_type("aws:iam/role:Role")}
 
 
-def _grants(plan):
-    """(bucket, team, access, prefix) of every RolePolicy, read back from the registered inputs."""
+def _grants(plan, env: str = ""):
+    """(bucket, team, access, prefix) of every RolePolicy, read back from the registered inputs;
+    a grant to another team's stack names that team's role (``<team>-<env>-workload``)."""
     buckets = {r.urn: r.name for r in plan.by_type("mlplat:aws:DataBucket")}
     role_names = {r.outputs["name"]: r.name.removesuffix("-workload") for r in plan.by_type("aws:iam/role:Role")}
+    role_names = _OtherTeams(role_names, env)
     found = set()
     for policy in plan.by_type("aws:iam/rolePolicy:RolePolicy"):
         document = json.loads(policy.inputs["policy"])
@@ -73,8 +90,17 @@ def _grants(plan):
     return found
 
 
+class _OtherTeams(dict):
+    def __init__(self, names, env):
+        super().__init__(names)
+        self.env = env
+
+    def __missing__(self, role_name):
+        return role_name.removesuffix(f"-{self.env}-workload")
+
+
 def test_grants_are_exactly_owner_read_write_plus_config(stack):
-    _, config, plan, _ = stack
+    env, config, plan, _ = stack
     expected = set()
     for team in config.teams:
         for bucket in team.buckets:
@@ -82,7 +108,7 @@ def test_grants_are_exactly_owner_read_write_plus_config(stack):
             expected.update((bucket.name, g.team, g.access, g.prefix) for g in bucket.grants)
     for box in config.gpu_boxes:  # GPU training boxes' roles (mlplat:gpuBoxes)
         expected.update((g.bucket, f"{box.name}-role", g.access, g.prefix) for g in box.grants)
-    assert _grants(plan) == expected
+    assert _grants(plan, env) == expected
 
 
 def test_workload_roles_trust_only_their_namespace_service_account(stack):
@@ -133,12 +159,12 @@ def test_https_egress_goes_to_the_cluster_cidrs(stack):
 
 def test_stack_outputs_give_each_team_its_names_and_arns(stack):
     _, config, plan, _ = stack
-    teams = plan.outputs["teams"]
-    assert sorted(teams) == sorted(t.name for t in config.teams)
+    (team,) = config.teams
+    assert plan.outputs["team"] == team.name
     arns = _role_arns(plan)
     bucket_arns = {r.name: r.outputs["arn"] for r in plan.by_type("aws:s3/bucket:Bucket")}
     for team in config.teams:
-        out = teams[team.name]
+        out = plan.outputs  # a team stack's outputs are its team's
         assert out["namespace"] == team.name and out["serviceAccount"] == "workload"
         assert out["workloadRoleArn"] == arns[team.name]
         assert sorted(out["buckets"]) == sorted(b.name for b in team.buckets)
@@ -173,10 +199,11 @@ def test_irsa_trust_policy_document_is_pure():
 
 
 def test_components_switch_families_off():
-    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:components": {"dataBuckets": False, "teamNamespaces": True}, "mlplat:gpuBoxes": []})
+    teams = team_blocks("dev")
+    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={**teams, "mlplat:components": {"dataBuckets": False, "teamNamespaces": True}, "mlplat:gpuBoxes": []})
     assert not plan.by_type("mlplat:aws:DataBucket") and not plan.by_type("mlplat:aws:AccessLogBucket")
     assert len(plan.by_type("mlplat:k8s:TeamNamespace")) == 2
-    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={"mlplat:components": {"dataBuckets": True, "teamNamespaces": False}})
+    plan, _ = run_preview(REPO_ROOT, "dev", config_overrides={**teams, "mlplat:components": {"dataBuckets": True, "teamNamespaces": False}})
     assert plan.by_type("mlplat:aws:DataBucket") and not plan.by_type("mlplat:k8s:TeamNamespace")
 
 
@@ -245,6 +272,8 @@ def _refused(stack: str, *, overrides=None, program=None):
 
 
 def _raw_config(stack: str, key: str):
+    if key in ("mlplat:teams", "mlplat:endpoints", "mlplat:gpuBoxes"):  # the shipped teams, as shared stack config
+        return team_blocks(stack)[key]
     return yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"][key]
 
 
@@ -253,7 +282,7 @@ def test_team_namespace_refusing_a_quota_registers_nothing():
     # limit would exceed the quota). The buckets and roles built before the namespaces used to stay.
     teams = _raw_config("dev", "mlplat:teams")
     teams[-1]["quota"]["cpu"] = 0.5
-    error, registered = _refused("dev", overrides={"mlplat:teams": teams})
+    error, registered = _refused("dev", overrides={**team_blocks("dev"), "mlplat:teams": teams})
     assert isinstance(error, ComponentArgsError)
     team = teams[-1]["name"]
     assert [(i.path, i.value, i.expected) for i in error.issues] == [
@@ -263,7 +292,7 @@ def test_team_namespace_refusing_a_quota_registers_nothing():
 
 
 def test_gcp_workload_identity_refusing_the_project_registers_nothing():
-    error, registered = _refused("gcp-dev", overrides={"gcp:project": "Bad_Project"})
+    error, registered = _refused("gcp-dev", overrides={**team_blocks("gcp-dev"), "gcp:project": "Bad_Project"})
     assert isinstance(error, ComponentArgsError)
     teams = [team["name"] for team in _raw_config("gcp-dev", "mlplat:teams")]
     boxes = [box["name"] for box in _raw_config("gcp-dev", "mlplat:gpuBoxes")]
@@ -290,7 +319,7 @@ def test_grants_follow_the_stacks_protection_and_the_buckets_theirs(stack):
 
 def test_gcs_bucket_refusing_the_location_registers_nothing():
     region = "europe-" + "w" * 40 + "4"  # a region by the config's pattern, longer than a GCS location may be
-    error, registered = _refused("gcp-dev", overrides={"mlplat:region": region})
+    error, registered = _refused("gcp-dev", overrides={**team_blocks("gcp-dev"), "mlplat:region": region})
     assert isinstance(error, ComponentArgsError)
     buckets = [b["name"] for team in _raw_config("gcp-dev", "mlplat:teams") for b in team.get("buckets", [])]
     assert buckets and [(i.path, i.value, i.expected) for i in error.issues] == [
@@ -348,7 +377,7 @@ def test_model_endpoint_refusing_one_replica_outside_dev_registers_nothing():
 def test_every_refused_argument_of_every_family_is_reported_at_once():
     teams = _raw_config("dev", "mlplat:teams")
     teams[-1]["quota"]["cpu"] = 0.5
-    error, registered = _refused("dev", overrides={"mlplat:teams": teams, "mlplat:staticSites": [{"name": "docs", "siteDir": "no/such/site"}]})
+    error, registered = _refused("dev", overrides={**team_blocks("dev"), "mlplat:teams": teams, "mlplat:staticSites": [{"name": "docs", "siteDir": "no/such/site"}]})
     assert sorted(i.path for i in error.issues) == ["StaticSite(docs).site_dir", f"TeamNamespace({teams[-1]['name']}).quota.cpu"]
     assert registered == []
 

@@ -119,7 +119,10 @@ def test_the_insecure_program_is_judged_the_same():
 
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
 def test_shipped_stacks_are_judged_the_same(stack):
-    plan, _ = run_preview(REPO_ROOT, stack)
+    from .team_stacks import team_blocks
+
+    # The shared stack composing the environment's shipped teams: every kind of resource they make.
+    plan, _ = run_preview(REPO_ROOT, stack, config_overrides=team_blocks(stack))
     environment = load_stack(REPO_ROOT, stack).config.get("mlplat:environment", stack)
     stock, adapted = _both(build_policies(), environment)
     requests, stack_request = _plan_requests(plan)

@@ -39,11 +39,15 @@ KUBERNETES_VERSIONS = ("1.34", "1.37")
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> dict[str, list[Path]]:
-    """The staging and prod stacks' manifests, rendered once for the module."""
-    result = {}
-    for stack in ("staging", "prod"):
-        plan, _ = run_preview(REPO_ROOT, stack)
-        result[stack] = render_kubernetes(plan, tmp_path_factory.mktemp(stack))
+    """The manifests of the staging and prod team stacks, by environment, rendered once for the module."""
+    from tests.team_stacks import preview_team, team_stacks
+
+    result: dict[str, list[Path]] = {}
+    for env in ("staging", "prod"):
+        result[env] = []
+        for stack in team_stacks(cloud="aws", env=env):
+            plan, _ = preview_team(stack)
+            result[env] += render_kubernetes(plan, tmp_path_factory.mktemp(stack))
     return result
 
 
@@ -248,8 +252,10 @@ def test_manifest_refuses_an_inconsistent_kind():
 
 
 def test_cli_preview_render_k8s_writes_the_prod_manifests(tmp_path):
+    from tests.team_stacks import stack_output_args
+
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["preview", "--stack", "prod", "--cwd", str(REPO_ROOT), "--render-k8s", str(out)])
+    result = CliRunner().invoke(app, ["preview", "--stack", "fraud-prod", "--cwd", str(REPO_ROOT / "team-stack"), "--render-k8s", str(out), *stack_output_args()])
     assert result.exit_code == 0, result.output
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.yaml"))
     assert "fraud/rollout-fraud-detector.yaml" in files

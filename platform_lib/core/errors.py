@@ -104,7 +104,7 @@ _EXPECTED_BY_TYPE = {
 
 
 #: The unit a field's bound is in, from the end of its name (``root_volume_gib``, ``rootVolumeGib``).
-_UNIT_BY_NAME_ENDING = {"gib": "GiB", "days": "days", "seconds": "seconds"}
+_UNIT_BY_NAME_ENDING = {"gib": "GiB", "days": "days", "seconds": "seconds", "usd": "USD"}
 
 
 def _unit(location: tuple[Any, ...]) -> str:

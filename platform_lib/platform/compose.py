@@ -34,7 +34,48 @@ WORKLOAD_SERVICE_ACCOUNT = "workload"
 ACCESS_LOG_BUCKET = "access-logs"
 
 
-def build_platform(config: PlatformConfig) -> dict[str, Any]:
+@dataclass(frozen=True)
+class StackWiring:
+    """How a stack's team resources connect to what lives outside it (the cluster itself comes from
+    ``mlplat:cluster.stack``, :func:`connect_cluster`). The defaults are the shared platform
+    stack's (every team in the stack, default cloud providers, no aliases); a team stack
+    (:mod:`.team_stack`) sets them.
+
+    Attributes:
+        cloud_provider: the explicit AWS or GCP provider of every cloud resource (a team stack has
+            no stack file to hold ``aws:region`` / ``gcp:project``); ``None``: the default provider.
+        gcp_project: the GCP project; ``None``: the stack's ``gcp:project``.
+        aliases: added to every top-level resource and component (children inherit them): the
+            resources' URNs in the stack they move from (see ``docs/teams.md``).
+        role_names: physical names of the teams' IAM workload roles, by team; a team not listed
+            gets an auto-named role (the shared stack's behaviour).
+        external_grantees: by team name, the grant principal of a team that lives in another
+            stack (its workload role's name on AWS, ``serviceAccount:<email>`` on GCP): bucket
+            grants to it are made in this stack, to that principal.
+    """
+
+    aliases: tuple[pulumi.Alias, ...] = ()
+    role_names: Mapping[str, str] = field(default_factory=dict)
+    external_grantees: Mapping[str, str] = field(default_factory=dict)
+    cloud_provider: pulumi.ProviderResource | None = None
+    gcp_project: str | None = None
+
+    def options(self, base: pulumi.ResourceOptions | None = None, *, kubernetes: pulumi.ProviderResource | None = None) -> pulumi.ResourceOptions:
+        """``base`` with this stack's aliases and providers (a component's: the cloud provider, and
+        ``kubernetes``, the cluster's provider, for a Kubernetes component)."""
+        providers = [p for p in (self.cloud_provider, kubernetes) if p is not None]
+        extra = pulumi.ResourceOptions(aliases=list(self.aliases) or None, providers=providers or None)
+        return pulumi.ResourceOptions.merge(base or pulumi.ResourceOptions(), extra)
+
+    def resource_options(self) -> pulumi.ResourceOptions:
+        """A plain (custom) resource's options: the aliases and the cloud provider."""
+        return pulumi.ResourceOptions(aliases=list(self.aliases) or None, provider=self.cloud_provider)
+
+
+SHARED_STACK = StackWiring()
+
+
+def build_platform(config: PlatformConfig, wiring: StackWiring = SHARED_STACK) -> dict[str, Any]:
     """Register every resource the config asks for and return the stack outputs.
 
     Every component's arguments are validated first (:func:`component_args`), so a problem in
@@ -42,6 +83,7 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
 
     Args:
         config: the validated stack config (see :func:`platform_lib.platform.config.load_platform_config`).
+        wiring: how team resources reach what is outside the stack (a team stack's; default: the shared stack's).
 
     Returns:
         Stack outputs by name (plain values or ``pulumi.Output``).
@@ -51,24 +93,24 @@ def build_platform(config: PlatformConfig) -> dict[str, Any]:
             at once); nothing was registered.
         ConfigError: GPU boxes are granted buckets the stack does not deploy; nothing was registered.
     """
-    args = component_args(config)
+    args = component_args(config, gcp_project=wiring.gcp_project)
     outputs: dict[str, Any] = {"environment": config.environment.value, "region": config.region}
     cluster = connect_cluster(config)
     if cluster is not None:
         outputs["cluster"] = cluster_summary(config, cluster)
     buckets: dict[str, GrantableBucket] = {}
     if config.components.data_buckets or config.components.team_namespaces:
-        outputs.update(deploy_teams(config, args, buckets, cluster=cluster))
+        outputs.update(deploy_teams(config, args, buckets, cluster=cluster, wiring=wiring))
     if args.gcs_buckets or args.identities:
-        for team, gcp_outputs in deploy_gcp_teams(config, args, buckets)["teams"].items():
+        for team, gcp_outputs in deploy_gcp_teams(config, args, buckets, wiring)["teams"].items():
             outputs.setdefault("teams", {}).setdefault(team, {}).update(gcp_outputs)
     if args.boxes:
-        outputs.update(deploy_gpu_boxes(config, args, buckets))
+        outputs.update(deploy_gpu_boxes(config, args, buckets, wiring))
     if args.sites:
         outputs.update(deploy_static_sites(args.sites, protect=config.protect_resources, retain_on_delete=config.retain_resources))
     if args.endpoints:
         namespaces = {team: info["namespace"] for team, info in (outputs.get("teams") or {}).items() if "namespace" in info}
-        endpoints = deploy_model_endpoints(args, namespaces, cluster=cluster)
+        endpoints = deploy_model_endpoints(args, namespaces, cluster=cluster, wiring=wiring)
         outputs["modelEndpoints"] = {key: {"service": endpoint.service_dns, "loadBalancer": endpoint.load_balancer_hostname} for key, endpoint in endpoints.items()}
     return outputs
 
@@ -122,12 +164,16 @@ def stateful_options(config: PlatformConfig) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(protect=config.protect_resources, retain_on_delete=config.retain_resources)
 
 
-def component_args(config: PlatformConfig) -> ComponentArgs:
+def component_args(config: PlatformConfig, gcp_project: str | None = None) -> ComponentArgs:
     """Validate the arguments of every component the stack config asks for, registering nothing.
 
     The config models check most things already; this runs each component's own argument model
     too (its bounds can be tighter, e.g. a TeamNamespace's default container limits must fit a
     quota below 1 vCPU), so :func:`build_platform` fails before its first resource.
+
+    Args:
+        config: the validated stack config.
+        gcp_project: the GCP project of a GCP stack; default: the stack's ``gcp:project``.
 
     Returns:
         The validated arguments, by family.
@@ -151,7 +197,7 @@ def component_args(config: PlatformConfig) -> ComponentArgs:
             for bucket in team.buckets:
                 args.data_buckets[bucket.name] = collected.component(S3DataBucket, bucket.name, {"tags": {**standard, "team": team.name}})
     if components.data_buckets and not on_aws:
-        project = _gcp_project()
+        project = gcp_project or _gcp_project()
         for team in config.teams:
             identity = {"project": project, "namespace": team.name, "kubernetes_service_account": WORKLOAD_SERVICE_ACCOUNT}
             args.identities[team.name] = collected.component(TeamWorkloadIdentity, team.name, identity)
@@ -175,7 +221,7 @@ def component_args(config: PlatformConfig) -> ComponentArgs:
             if on_aws:
                 box_args = collected.component(AwsGpuTrainingBox, box.name, aws_box_values(box, tags, config.protect_resources))
             else:
-                box_args = collected.component(GcpGpuTrainingBox, box.name, gcp_box_values(box, tags, config.protect_resources, _gcp_project()))
+                box_args = collected.component(GcpGpuTrainingBox, box.name, gcp_box_values(box, tags, config.protect_resources, gcp_project or _gcp_project()))
             args.boxes[box.name] = box_args  # None when refused: its grants are still checked below
     if components.static_sites:
         args.sites = _static_site_args(config, collected)
@@ -249,23 +295,28 @@ def cluster_summary(config: PlatformConfig, cluster: ClusterReference) -> dict[s
     return summary
 
 
-def _irsa_role(cluster: ClusterReference, team_name: str, tags: dict[str, str]) -> aws.iam.Role:
+def _irsa_role(cluster: ClusterReference, team_name: str, tags: dict[str, str], wiring: StackWiring | None = None) -> aws.iam.Role:
     """The team's workload role, trusted by its ``workload`` ServiceAccount through the cluster's
-    OIDC provider (both read from the cluster stack's outputs)."""
+    OIDC provider (both read from the cluster stack's outputs); named ``wiring.role_names[team]``
+    when set (team stacks), else auto-named."""
+    wiring = wiring or SHARED_STACK
     assert cluster.oidc_provider_arn is not None and cluster.oidc_issuer is not None
     document = pulumi.Output.all(cluster.oidc_provider_arn, cluster.oidc_issuer).apply(
         lambda values: json.dumps(irsa_trust_policy_document(values[0], values[1], team_name, WORKLOAD_SERVICE_ACCOUNT))
     )
     return aws.iam.Role(
         f"{team_name}-workload",
+        name=wiring.role_names.get(team_name),
         description=cluster.cluster_name.apply(lambda name: f"Workload identity of team {team_name} on cluster {name} (IRSA)"),
         assume_role_policy=document,
         max_session_duration=3600,
         tags=tags,
+        opts=wiring.resource_options(),
     )
 
 
-def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str, GrantableBucket] | None = None, *, cluster: ClusterReference | None = None) -> dict[str, Any]:
+def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str, GrantableBucket] | None = None, *, cluster: ClusterReference | None = None,
+                 wiring: StackWiring | None = None) -> dict[str, Any]:
     """Register every team's buckets, namespace, workload role and grants.
 
     Per team, when ``components.dataBuckets`` is on and the cloud is AWS: one :class:`S3DataBucket`
@@ -283,6 +334,8 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
         buckets: filled with each AWS bucket's short name to its :class:`S3DataBucket`, for
             :func:`deploy_gpu_boxes`' grants.
         cluster: the stack's cluster (:func:`connect_cluster`); required for team namespaces.
+        wiring: aliases, role names, providers and the principals of teams in other stacks
+            (:class:`StackWiring`; default: the shared stack's).
 
     Returns:
         ``{"teams": {team: {"namespace", "serviceAccount", "workloadRoleArn", "buckets": {bucket:
@@ -293,6 +346,7 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
     if args.namespaces and cluster is None:
         raise ConfigError("team namespaces need the stack's cluster; nothing was created",
                           [Issue("mlplat:cluster", None, "a cluster block (stack: <organization>/ml-platform-cluster/<env>) when team namespaces are deployed")])
+    wiring = wiring or SHARED_STACK
     outputs: dict[str, Any] = {}
     teams: dict[str, dict[str, Any]] = {team.name: {} for team in config.teams}
 
@@ -300,13 +354,13 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
     if irsa:
         assert cluster is not None
         for team in config.teams:
-            roles[team.name] = _irsa_role(cluster, team.name, {**standard, "team": team.name})
+            roles[team.name] = _irsa_role(cluster, team.name, {**standard, "team": team.name}, wiring)
             teams[team.name]["workloadRoleArn"] = roles[team.name].arn
 
     if args.data_buckets:
         log_bucket = None
         if args.access_log_bucket is not None:
-            log_bucket = AccessLogBucket(ACCESS_LOG_BUCKET, args.access_log_bucket, stateful_options(config))
+            log_bucket = AccessLogBucket(ACCESS_LOG_BUCKET, args.access_log_bucket, stateful_options(config))  # never aliased: one stack keeps the shared one
             outputs["accessLogBucket"] = log_bucket.bucket_name
         if not roles:
             pulumi.log.warn("no cluster (mlplat:cluster.stack), so no workload roles: buckets are created without grants")
@@ -316,11 +370,14 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
                 bucket_args = args.data_buckets[bucket_config.name]
                 if log_bucket is not None and bucket_config.access_logging:
                     bucket_args = bucket_args.model_copy(update={"access_log_bucket": log_bucket.bucket_name})
-                bucket = S3DataBucket(bucket_config.name, bucket_args, stateful_options(config))
+                bucket = S3DataBucket(bucket_config.name, bucket_args, wiring.options(stateful_options(config)))
                 if roles:
                     bucket.grant_read_write(roles[team.name])
                     for access in bucket_config.grants:
-                        bucket.grant(roles[access.team], access.access, access.prefix)
+                        if access.team in roles:
+                            bucket.grant(roles[access.team], access.access, access.prefix)
+                        else:  # a team of another stack: its role by name, the grant named as in the shared stack
+                            bucket.grant(wiring.external_grantees[access.team], access.access, access.prefix, name=f"{access.team}-workload")
                 team_buckets[bucket_config.name] = {"name": bucket.bucket_name, "arn": bucket.arn, "kmsKeyArn": bucket.kms_key_arn}
                 if buckets is not None:  # for deploy_gpu_boxes' grants
                     buckets[bucket_config.name] = bucket
@@ -331,7 +388,7 @@ def deploy_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str,
             namespace_args = namespace_args.model_copy(update={"irsa_role_arn": roles[team_name].arn})
         # Deleting a namespace deletes every workload and volume claim in it: stateful.
         assert cluster is not None
-        namespace = TeamNamespace(team_name, namespace_args, opts=pulumi.ResourceOptions(provider=cluster.provider, protect=config.protect_resources, retain_on_delete=config.retain_resources))
+        namespace = TeamNamespace(team_name, namespace_args, opts=wiring.options(stateful_options(config), kubernetes=cluster.provider))
         teams[team_name]["namespace"] = namespace.namespace_name
         teams[team_name]["serviceAccount"] = namespace.service_account_name
 
@@ -358,7 +415,7 @@ def _gcp_project() -> str:
     return project
 
 
-def deploy_gcp_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str, GrantableBucket]) -> dict[str, Any]:
+def deploy_gcp_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[str, GrantableBucket], wiring: StackWiring = SHARED_STACK) -> dict[str, Any]:
     """On a GCP stack: per team a Workload Identity service account and its GCS data buckets.
 
     Each team gets a Google service account bound (``roles/iam.workloadIdentityUser``) to the
@@ -374,22 +431,25 @@ def deploy_gcp_teams(config: PlatformConfig, args: ComponentArgs, buckets: dict[
     Returns:
         ``{"teams": {team: {"googleServiceAccount", "buckets": {bucket: {"name", "url"}}}}}``.
     """
-    identities = {team: TeamWorkloadIdentity(team, identity_args) for team, identity_args in args.identities.items()}
+    identities = {team: TeamWorkloadIdentity(team, identity_args, wiring.options()) for team, identity_args in args.identities.items()}
     teams: dict[str, Any] = {}
     for team in config.teams:
         team_buckets: dict[str, Any] = {}
         for bucket_config in team.buckets:
-            bucket = GcsDataBucket(bucket_config.name, args.gcs_buckets[bucket_config.name], stateful_options(config))
+            bucket = GcsDataBucket(bucket_config.name, args.gcs_buckets[bucket_config.name], wiring.options(stateful_options(config)))
             bucket.grant_read_write(identities[team.name].account)
             for access in bucket_config.grants:
-                bucket.grant(identities[access.team].account, access.access, access.prefix)
+                if access.team in identities:
+                    bucket.grant(identities[access.team].account, access.access, access.prefix)
+                else:  # a team of another stack: its service account by e-mail, the grant named as in the shared stack
+                    bucket.grant(wiring.external_grantees[access.team], access.access, access.prefix, name=f"{access.team}-workload")
             buckets[bucket_config.name] = bucket
             team_buckets[bucket_config.name] = {"name": bucket.bucket_name, "url": bucket.url}
         teams[team.name] = {"googleServiceAccount": identities[team.name].email, "buckets": team_buckets}
     return {"teams": teams}
 
 
-def deploy_gpu_boxes(config: PlatformConfig, args: ComponentArgs, buckets: dict[str, GrantableBucket]) -> dict[str, Any]:
+def deploy_gpu_boxes(config: PlatformConfig, args: ComponentArgs, buckets: dict[str, GrantableBucket], wiring: StackWiring = SHARED_STACK) -> dict[str, Any]:
     """Register ``mlplat:gpuBoxes``: one GPU training box per entry, on the stack's cloud, with its grants.
 
     Args:
@@ -403,7 +463,7 @@ def deploy_gpu_boxes(config: PlatformConfig, args: ComponentArgs, buckets: dict[
         "grants": ["<access> <bucket>/<prefix>", ...]}}}``.
     """
     # A box holds a data volume: the stack's protect / retain-on-delete reach all its children.
-    stateful = pulumi.ResourceOptions(protect=config.protect_resources, retain_on_delete=config.retain_resources)
+    stateful = wiring.options(stateful_options(config))
     boxes: dict[str, Any] = {}
     for box_config in config.gpu_boxes:
         box_args = args.boxes[box_config.name]
@@ -496,7 +556,8 @@ def deploy_static_sites(sites: list[tuple[str, StaticSiteArgs]], *, protect: boo
     return {"staticSites": outputs}
 
 
-def deploy_model_endpoints(args: ComponentArgs, namespaces: Mapping[str, pulumi.Input[str]] | None = None, *, cluster: ClusterReference | None = None) -> dict[str, ModelEndpoint]:
+def deploy_model_endpoints(args: ComponentArgs, namespaces: Mapping[str, pulumi.Input[str]] | None = None, *, cluster: ClusterReference | None = None,
+                           wiring: StackWiring | None = None) -> dict[str, ModelEndpoint]:
     """Deploy every ``mlplat:endpoints`` entry as a ``ModelEndpoint`` in its team's namespace.
 
     Args:
@@ -509,6 +570,7 @@ def deploy_model_endpoints(args: ComponentArgs, namespaces: Mapping[str, pulumi.
             through its Kubernetes provider, sends OTLP to its ``otelCollectorEndpoint`` and, when
             it requests GPUs, selects and tolerates its GPU node pools (:func:`cluster_endpoint_args`)
             unless the endpoint's config sets ``observability.otlpEndpoint`` / ``gpuPlacement``.
+        wiring: aliases and providers (:class:`StackWiring`).
 
     Returns:
         The ``ModelEndpoint`` components by ``<team>/<endpoint name>``.
@@ -519,10 +581,10 @@ def deploy_model_endpoints(args: ComponentArgs, namespaces: Mapping[str, pulumi.
         name = f"{team}-{endpoint_args.service_name}"
         if namespaces and team in namespaces:
             endpoint_args = endpoint_args.model_copy(update={"namespace": namespaces[team]})
-        opts = None
+        opts = (wiring or SHARED_STACK).options()
         if cluster is not None:
             endpoint_args = cluster_endpoint_args(name, endpoint_args, cluster)
-            opts = pulumi.ResourceOptions(provider=cluster.provider)
+            opts = (wiring or SHARED_STACK).options(kubernetes=cluster.provider)
         endpoints[key] = ModelEndpoint(name, endpoint_args, opts)
     return endpoints
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Collection, Literal
 
 import pulumi
 import pydantic
@@ -365,10 +365,13 @@ class PlatformConfig(Model):
         raise KeyError(name)
 
 
-def cross_reference_issues(config: PlatformConfig, namespace: str = NAMESPACE) -> list[Issue]:
+def cross_reference_issues(config: PlatformConfig, namespace: str = NAMESPACE, other_teams: Collection[str] = ()) -> list[Issue]:
     """Problems that span several keys: repeated names, grants to unknown teams or given twice,
     a missing cluster, GPU boxes, static sites and endpoints (see :func:`gpu_box_issues`,
     :func:`endpoint_issues`).
+
+    ``other_teams`` are teams defined elsewhere (a team stack's config holds one team; the others
+    are in their own request files): bucket grants may name them.
 
     Returns:
         One :class:`~platform_lib.core.errors.Issue` per problem (empty when there is none), each
@@ -388,7 +391,7 @@ def cross_reference_issues(config: PlatformConfig, namespace: str = NAMESPACE) -
                 issues.append(Issue(f"{path}.name", bucket.name, f"a bucket name unique in the stack (team {seen_buckets[bucket.name]!r} has it too)"))
             seen_buckets.setdefault(bucket.name, team.name)
             for grant_index, grant in enumerate(bucket.grants):
-                if grant.team not in names:
+                if grant.team not in names and grant.team not in other_teams:
                     issues.append(Issue(f"{path}.grants[{grant_index}].team", grant.team, f"one of the stack's teams ({', '.join(names)})"))
             # The owner's read-write on the whole bucket comes first: the buckets refuse a grant given twice.
             issues.extend(_repeated_grants([(team.name, "read-write", ""), *((g.team, g.access, g.prefix) for g in bucket.grants)], f"{path}.grants", "team", offset=1))

@@ -13,9 +13,17 @@ does the same in one reviewed file, ``policies/environments.yaml`` beside its po
       staging: staging
       prod: prod
 
+A project of many stacks named after their environment (the team stacks, ``<team>-<env>``)
+binds them by name pattern instead (shell-style, ``fnmatch``; the longest matching pattern wins)::
+
+    patterns:
+      "*-dev": dev
+      "*-prod": prod
+
 Rules:
 
 * a stack listed there is judged at its environment's levels, whatever its own file says;
+* a stack not listed but matching a pattern is judged at that pattern's environment's levels;
 * a project without the file binds each of the pack's environments (``config/*.json``) to the
   stack of the same name;
 * a stack bound nowhere is judged at ``prod`` levels (the strictest), with a note saying so;
@@ -40,6 +48,8 @@ from .gate import ENVIRONMENT_NAME, PolicyGateError, config_file_for, is_environ
 #: Pulumi's stack name rule: letters, digits, ``-``, ``_`` and ``.`` (source: Pulumi docs, "Stacks";
 #: ``tokens.ValidateStackName`` in pulumi/pulumi ``sdk/go/common/tokens``).
 STACK_NAME = r"^[A-Za-z0-9_.-]{1,100}$"
+#: A stack name pattern: a stack name with ``*`` and ``?`` wildcards.
+STACK_PATTERN = r"^[A-Za-z0-9_.*?-]{1,100}$"
 #: The environment of a stack bound nowhere.
 UNBOUND_ENVIRONMENT = "prod"
 #: The bindings file, relative to the project directory.
@@ -49,12 +59,24 @@ DECLARED_KEY = "mlplat:environment"
 
 
 class EnvironmentBindings(pydantic.BaseModel):
-    """``policies/environments.yaml``: ``stacks`` maps each stack name to its environment."""
+    """``policies/environments.yaml``: ``stacks`` maps each stack name to its environment;
+    ``patterns`` maps shell-style stack name patterns (``*-prod``) to environments."""
 
     model_config = pydantic.ConfigDict(extra="forbid")
 
     stacks: dict[Annotated[str, pydantic.StringConstraints(pattern=STACK_NAME)],
-                 Annotated[str, pydantic.StringConstraints(pattern=ENVIRONMENT_NAME)]]
+                 Annotated[str, pydantic.StringConstraints(pattern=ENVIRONMENT_NAME)]] = {}
+    patterns: dict[Annotated[str, pydantic.StringConstraints(pattern=STACK_PATTERN)],
+                   Annotated[str, pydantic.StringConstraints(pattern=ENVIRONMENT_NAME)]] = {}
+
+    def environment_of(self, stack: str) -> str | None:
+        """The stack's environment: its own entry, else the longest pattern it matches, else None."""
+        import fnmatch
+
+        if stack in self.stacks:
+            return self.stacks[stack]
+        matching = [pattern for pattern in self.patterns if fnmatch.fnmatchcase(stack, pattern)]
+        return self.patterns[max(matching, key=len)] if matching else None
 
 
 @dataclass(frozen=True)
@@ -123,16 +145,15 @@ def enforcement_for(stack: str, stack_config: Mapping[str, str], *, pack_dir: Pa
     bindings = load_bindings(project_dir) if project_dir is not None else None
     if bindings is not None:
         source = str(Path(project_dir) / BINDINGS_FILE)
-        missing = sorted({e for e in bindings.stacks.values() if e not in environments})
+        missing = sorted({e for e in [*bindings.stacks.values(), *bindings.patterns.values()] if e not in environments})
         if missing and environments:
             raise PolicyGateError(f"{source} binds stacks to {', '.join(map(repr, missing))}, but the policy pack {pack_dir} has "
                                   f"no config for it (environments: {', '.join(environments)})")
-        bound = dict(bindings.stacks)
+        environment = bindings.environment_of(stack)
     else:
         source = "the default binding (each environment of the pack judges the stack of its name)"
-        bound = {environment: environment for environment in environments}
+        environment = stack if stack in environments else None
     declared = stack_config.get(DECLARED_KEY)
-    environment = bound.get(stack)
     note = None
     if environment is None:
         environment = UNBOUND_ENVIRONMENT

@@ -164,6 +164,41 @@ def to_markdown(violations: Sequence[Mapping[str, Any]], *, stack: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+# ---------------------------------------------------------------- many stacks in one report
+
+def many_to_sarif(stacks: Sequence[tuple[str, str, Sequence[Mapping[str, Any]]]], *, run_id: str = "all") -> dict[str, Any]:
+    """One SARIF 2.1.0 log for many stacks: one run (one tool, one category) whose results carry
+    their stack: each points at its stack's config file (``stacks[i][1]``, a path relative to the
+    repository) and has ``properties.stack``; fingerprints hold the URN, which names the stack.
+
+    Args:
+        stacks: (stack label ``project/stack``, config file URI, violations) per stack.
+        run_id: the run's ``automationDetails.id`` part (``mlplat-preview/<run_id>/``).
+    """
+    log = to_sarif([], stack=run_id)
+    run = log["runs"][0]
+    for label, uri, violations in stacks:
+        for result in to_sarif(violations, stack=label, config_file=uri)["runs"][0]["results"]:
+            result["properties"]["stack"] = label
+            run["results"].append(result)
+    return log
+
+
+def many_to_markdown(rows: Sequence[Mapping[str, Any]], sections: Sequence[str]) -> str:
+    """A PR-comment summary of many stacks: the combined verdict, one table row per stack
+    (``stack``, ``role``, ``resources``, ``mandatory``, ``advisory``, ``verdict``), then ``sections``
+    (one per stack with findings, e.g. :func:`to_markdown`'s)."""
+    blocked = any(row["verdict"] != "passes" for row in rows)
+    lines = [f"## Policy check for {len(rows)} stack(s): {'❌ blocked' if blocked else '✅ passes'}", "",
+             "| stack | role | resources | mandatory | advisory | verdict |", "| --- | --- | ---: | ---: | ---: | --- |"]
+    for row in rows:
+        lines.append(f"| `{_cell(row['stack'])}` | {_cell(row['role'])} | {row['resources']} | {row['mandatory']} | {row['advisory']} | {_cell(row['verdict'])} |")
+    text = "\n".join(lines) + "\n"
+    for section in sections:
+        text += "\n" + section
+    return text
+
+
 # ---------------------------------------------------------------- the catalogue
 
 def catalogue_table(rules: Sequence[PolicyRule] | None = None) -> Table:

@@ -171,6 +171,21 @@ def _as_config_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+#: Project-level config key (``Pulumi.yaml`` ``config:``) saying the project's stacks need no
+#: ``Pulumi.<stack>.yaml``: the program derives everything from the stack's name (the team stacks,
+#: ``team-stack/``, read ``teams/<team>.yaml``). The Pulumi CLI reads a missing stack file as
+#: empty config; the offline preview otherwise refuses it, to catch a mistyped ``--stack``.
+STACK_FILES_KEY = "mlplat:stackFiles"
+
+
+def _stack_files_optional(document: dict[str, Any]) -> bool:
+    section = document.get("config")
+    value = section.get(STACK_FILES_KEY) if isinstance(section, dict) else None
+    if isinstance(value, dict):
+        value = value.get("value", value.get("default"))
+    return value == "optional"
+
+
 def list_stacks(project_dir: Path) -> list[str]:
     """The stacks that have a ``Pulumi.<stack>.yaml`` file in the project's stack config dir."""
     project_dir = Path(project_dir)
@@ -238,7 +253,7 @@ def load_stack(project_dir: Path | str, stack: str) -> StackSettings:
     stack = stack_name(stack, project)
     config_dir = (project_dir / document.get("stackConfigDir", ".")).resolve()
     stack_file = config_dir / f"Pulumi.{stack}.yaml"
-    if not stack_file.is_file():
+    if not stack_file.is_file() and not _stack_files_optional(document):
         known = ", ".join(list_stacks(project_dir)) or "none"
         raise ProjectError(f"unknown stack {stack!r}: {stack_file} does not exist (stacks: {known})")
 
@@ -256,7 +271,8 @@ def load_stack(project_dir: Path | str, stack: str) -> StackSettings:
             continue
         config[qualify(key)] = _as_config_text(value)
 
-    stack_document = _read_yaml(stack_file)
+    # A project whose stacks need no file (the Pulumi CLI reads a missing one as no config).
+    stack_document = _read_yaml(stack_file) if stack_file.is_file() else {}
     secrets = _SecretReader(stack_document, stack_file)
     notes: list[str] = []
     for key, value in _config_section(stack_document, stack_file).items():
