@@ -97,7 +97,7 @@ def build_platform(config: PlatformConfig, wiring: StackWiring = SHARED_STACK) -
     outputs: dict[str, Any] = {"environment": config.environment.value, "region": config.region}
     cluster = connect_cluster(config)
     if cluster is not None:
-        outputs["cluster"] = cluster_summary(config, cluster)
+        outputs["cluster"] = cluster_summary(config, cluster, gcp_project=wiring.gcp_project)
     buckets: dict[str, GrantableBucket] = {}
     if config.components.data_buckets or config.components.team_namespaces:
         outputs.update(deploy_teams(config, args, buckets, cluster=cluster, wiring=wiring))
@@ -277,13 +277,13 @@ def connect_cluster(config: PlatformConfig) -> ClusterReference | None:
     return reference_cluster(config.cluster.stack, cloud=config.cloud.value)
 
 
-def cluster_summary(config: PlatformConfig, cluster: ClusterReference) -> dict[str, Any]:
+def cluster_summary(config: PlatformConfig, cluster: ClusterReference, gcp_project: str | None = None) -> dict[str, Any]:
     """The ``cluster`` stack output: the referenced stack and the cluster's name (and, on GCP, the
-    workload identity pool, checked to be the stack's ``gcp:project``'s: the teams' Google service
-    accounts trust that pool)."""
+    workload identity pool, checked to be the GCP project's (``gcp_project``, default the stack's
+    ``gcp:project``): the teams' Google service accounts trust that pool)."""
     summary: dict[str, Any] = {"stack": cluster.stack, "name": cluster.cluster_name}
     if config.cloud is Cloud.GCP and cluster.workload_identity_pool is not None:
-        project = _gcp_project()
+        project = gcp_project or _gcp_project()
 
         def same_project(pool: str) -> str:
             if pool != f"{project}.svc.id.goog":
