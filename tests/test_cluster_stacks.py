@@ -247,3 +247,28 @@ def test_mlplat_preview_of_the_prod_cluster_stack():
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "mlplat:aws:EksCluster" in result.stdout and "kubernetes:helm.sh/v3:Release" in result.stdout
     assert "Policies: no violations" in result.stdout
+
+
+def test_every_problem_of_every_block_is_reported_at_once_at_its_config_key():
+    from platform_lib.platform.cluster import cluster_component_args
+
+    config = parse_cluster_config({**BASE, "eks": {**BASE["eks"], "bogusKey": 1, "systemNodeGroup": {"name": "system", "instanceTypes": ["m6i.large"], "minSize": 5, "maxSize": 2}},
+                                   "addons": {"clusterName": "x", "prometheusRetentionDays": 0}})
+    with pytest.raises(ConfigError) as caught:
+        cluster_component_args(config)
+    assert sorted(str(issue).split(";")[0] for issue in caught.value.issues) == [
+        "mlplat:addons.clusterName: got 'x'",
+        "mlplat:addons.prometheusRetentionDays: got 0",
+        "mlplat:eks.bogusKey: got 1",
+        "mlplat:eks.systemNodeGroup.maxSize: got 2",
+    ]
+
+
+def test_config_blocks_become_component_fields_but_data_keys_stay_as_written():
+    from platform_lib.aws.eks_cluster import EksCluster
+    from platform_lib.platform.cluster import snake_case_keys
+
+    block = {"gpuNodeGroups": [{"instanceTypes": ["g5.xlarge"], "labels": {"myLabel": "x"}}], "addonVersions": {"vpc-cni": "v1"}, "typoKey": 1}
+    assert snake_case_keys(block, EksCluster.args_model) == {
+        "gpu_node_groups": [{"instance_types": ["g5.xlarge"], "labels": {"myLabel": "x"}}], "addon_versions": {"vpc-cni": "v1"}, "typoKey": 1,
+    }
