@@ -201,20 +201,35 @@ def test_platform_prod_previews_through_its_cluster_stacks_own_preview(monkeypat
     plan, _ = run_preview(REPO_ROOT, "prod", config_overrides=team_blocks("prod"))
     (record,) = plan.stack_references
     assert record.stack == "organization/ml-platform-cluster/prod" and record.kind == "preview"
-    # IRSA: every team's workload role trusts the cluster stack's OIDC provider, read from its outputs.
-    arn, issuer = cluster_plan.outputs["oidcProviderArn"], cluster_plan.outputs["oidcIssuer"]
-    roles = [r for r in plan.by_type("aws:iam/role:Role") if r.name.endswith("-workload")]
-    assert len(roles) == 4
-    for role in roles:
-        (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-        assert statement["Principal"] == {"Federated": arn}
-        assert set(statement["Condition"]["StringEquals"]) == {f"{issuer}:sub", f"{issuer}:aud"}
-        assert role.inputs["description"].endswith("on cluster ml-prod (IRSA)")
-    # Kubernetes objects go through the provider built from the cluster's kubeconfig, a secret.
+    assert record.secret_names == ["kubeconfig"]
     (provider,) = plan.by_type("pulumi:providers:kubernetes")
     assert provider.inputs["kubeconfig"] == cluster_plan.outputs["kubeconfig"] and "kubeconfig" in provider.secret_inputs
-    assert all(r.options.provider.startswith(f"{provider.urn}::") for r in plan.resources if r.type.startswith("kubernetes:"))
-    assert plan.outputs["cluster"]["name"] == "ml-prod"
+    assert plan.outputs["cluster"] == {"stack": "organization/ml-platform-cluster/prod", "name": "ml-prod"}
+
+
+def test_a_prod_team_stack_builds_irsa_and_kubernetes_objects_from_its_cluster_stacks_preview(monkeypatch):
+    """The team resources moved to team stacks (docs/teams.md); they read the cluster the same way."""
+    monkeypatch.setattr(engine, "preview_referenced_stack", PREVIEW_REFERENCED_STACK)
+    cluster_plan, _ = run_preview(CLUSTERS, "prod")
+    plan, _ = run_preview(REPO_ROOT / "team-stack", "fraud-prod")
+    assert [r.kind for r in plan.stack_references] == ["preview"]
+    # IRSA: the team's workload role trusts the cluster stack's OIDC provider, read from its outputs.
+    arn, issuer = cluster_plan.outputs["oidcProviderArn"], cluster_plan.outputs["oidcIssuer"]
+    (role,) = [r for r in plan.by_type("aws:iam/role:Role") if r.name == "fraud-workload"]
+    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Federated": arn}
+    assert statement["Condition"]["StringEquals"] == {f"{issuer}:sub": "system:serviceaccount:fraud:workload", f"{issuer}:aud": "sts.amazonaws.com"}
+    assert role.inputs["description"].endswith("on cluster ml-prod (IRSA)")
+    # Kubernetes objects (namespace, endpoint, ...) go through the provider built from the cluster's kubeconfig.
+    (provider,) = plan.by_type("pulumi:providers:kubernetes")
+    assert provider.inputs["kubeconfig"] == cluster_plan.outputs["kubeconfig"]
+    objects = [r for r in plan.resources if r.type.startswith("kubernetes:")]
+    assert objects and all(r.options.provider.startswith(f"{provider.urn}::") for r in objects)
+    # The endpoints send OTLP to the cluster's collector.
+    workloads = plan.by_type("kubernetes:argoproj.io/v1alpha1:Rollout") + plan.by_type("kubernetes:apps/v1:Deployment")
+    for workload in workloads:
+        env = {e["name"]: e.get("value") for e in workload.inputs["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == cluster_plan.outputs["otelCollectorEndpoint"]
 
 
 def _mlplat(*args: str) -> subprocess.CompletedProcess:
@@ -235,3 +250,28 @@ def test_mlplat_preview_of_the_prod_cluster_stack():
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "mlplat:aws:EksCluster" in result.stdout and "kubernetes:helm.sh/v3:Release" in result.stdout
     assert "Policies: no violations" in result.stdout
+
+
+def test_every_problem_of_every_block_is_reported_at_once_at_its_config_key():
+    from platform_lib.platform.cluster import cluster_component_args
+
+    config = parse_cluster_config({**BASE, "eks": {**BASE["eks"], "bogusKey": 1, "systemNodeGroup": {"name": "system", "instanceTypes": ["m6i.large"], "minSize": 5, "maxSize": 2}},
+                                   "addons": {"clusterName": "x", "prometheusRetentionDays": 0}})
+    with pytest.raises(ConfigError) as caught:
+        cluster_component_args(config)
+    assert sorted(str(issue).split(";")[0] for issue in caught.value.issues) == [
+        "mlplat:addons.clusterName: got 'x'",
+        "mlplat:addons.prometheusRetentionDays: got 0",
+        "mlplat:eks.bogusKey: got 1",
+        "mlplat:eks.systemNodeGroup.maxSize: got 2",
+    ]
+
+
+def test_config_blocks_become_component_fields_but_data_keys_stay_as_written():
+    from platform_lib.aws.eks_cluster import EksCluster
+    from platform_lib.platform.cluster import snake_case_keys
+
+    block = {"gpuNodeGroups": [{"instanceTypes": ["g5.xlarge"], "labels": {"myLabel": "x"}}], "addonVersions": {"vpc-cni": "v1"}, "typoKey": 1}
+    assert snake_case_keys(block, EksCluster.args_model) == {
+        "gpu_node_groups": [{"instance_types": ["g5.xlarge"], "labels": {"myLabel": "x"}}], "addon_versions": {"vpc-cni": "v1"}, "typoKey": 1,
+    }

@@ -18,6 +18,7 @@ from platform_lib.k8s.helm import (
     RELEASE_MAX_HISTORY,
     RELEASE_TIMEOUT_SECONDS,
     ChartSpec,
+    chart_default_keys,
     chart_schema,
     is_exact_version,
     pinned_release,
@@ -42,16 +43,17 @@ def _sources_rows() -> dict[str, dict[str, str]]:
 
 # ---------------------------------------------------------------- the pins and the vendored files
 
-@pytest.mark.parametrize("chart", [c for c in CHARTS.values() if c.schema], ids=lambda c: c.name)
-def test_every_schema_is_the_one_of_the_pinned_version(chart):
-    """The version pinned in CHARTS is the version its vendored values.schema.json came from."""
+@pytest.mark.parametrize(("chart", "file"), [(c, f) for c in CHARTS.values() for f in (c.schema, c.defaults) if f],
+                         ids=lambda value: getattr(value, "name", value))
+def test_every_schema_is_the_one_of_the_pinned_version(chart, file):
+    """The version pinned in CHARTS is the version its vendored values.schema.json (or values.yaml) came from."""
     rows = _sources_rows()
-    assert chart.schema in rows, f"{chart.schema} has no row in charts/SOURCES.md"
-    row = rows[chart.schema]
+    assert file in rows, f"{file} has no row in charts/SOURCES.md"
+    row = rows[file]
     assert (row["chart"], row["version"]) == (chart.name, chart.version)
     assert re.fullmatch(r"[0-9a-f]{40}", row["commit"]) and row["licence"] and re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["date"])
     assert chart.version in row["source"] or row["commit"] in row["source"], "the source URL names the tag or commit of the pinned version"
-    assert isinstance(chart_schema(chart), dict)
+    assert isinstance(chart_schema(chart) if file == chart.schema else chart_default_keys(chart), (dict, frozenset))
     chart_yaml = CHARTS_DIR / f"{chart.name}-{chart.version}.Chart.yaml"
     if chart_yaml.exists():  # vendored from the same tag as the schema: its version is the truth
         meta = yaml.safe_load(chart_yaml.read_text())
@@ -70,6 +72,7 @@ def test_every_vendored_file_is_pinned_and_recorded():
     files = {p.name for p in CHARTS_DIR.iterdir() if p.name != "SOURCES.md"}
     schemas = {c.schema for c in CHARTS.values() if c.schema}
     assert {f for f in files if f.endswith(".values.schema.json")} == schemas
+    assert {f for f in files if f.endswith(".values.yaml")} == {c.defaults for c in CHARTS.values() if c.defaults}
     assert files <= set(_sources_rows())
     for schema in schemas:
         json.loads((CHARTS_DIR / schema).read_text())
@@ -93,6 +96,11 @@ def test_a_chart_spec_refuses_a_range():
 def test_a_chart_spec_refuses_a_schema_of_another_version():
     with pytest.raises(ValueError, match=r"expected 'demo-1\.2\.3\.values\.schema\.json'"):
         ChartSpec("demo", "1.2.3", "https://charts.example.com", schema="demo-1.2.2.values.schema.json")
+
+
+def test_a_chart_spec_refuses_defaults_of_another_version():
+    with pytest.raises(ValueError, match=r"ChartSpec\(demo\)\.defaults: got 'demo-1\.0\.0\.values\.yaml'; expected 'demo-1\.2\.3\.values\.yaml'"):
+        ChartSpec("demo", "1.2.3", "https://charts.example.com", defaults="demo-1.0.0.values.yaml")
 
 
 def test_a_chart_spec_refuses_a_plain_http_repository():
@@ -146,10 +154,23 @@ def test_an_output_leaf_is_skipped_but_its_keys_are_checked():
     preview(program)
 
 
-def test_a_chart_without_a_schema_only_needs_a_mapping():
-    validate_chart_values(CHARTS["metrics-server"], {"anything": True}, field="v")
+def test_a_chart_with_neither_file_only_needs_a_mapping():
+    bare = ChartSpec("demo", "1.2.3", "https://charts.example.com")
+    validate_chart_values(bare, {"anything": True}, field="v")
     with pytest.raises(ComponentArgsError, match=r"v: got \['a'\]; expected a mapping of Helm values"):
-        validate_chart_values(CHARTS["metrics-server"], ["a"], field="v")  # type: ignore[arg-type]
+        validate_chart_values(bare, ["a"], field="v")  # type: ignore[arg-type]
+
+
+def test_a_misspelt_top_level_key_of_a_chart_without_a_schema_is_refused():
+    """Helm ignores a key its chart does not read; the chart's values.yaml lists the top-level ones."""
+    chart = CHARTS["metrics-server"]
+    validate_chart_values(chart, {"replicas": 2, "podDisruptionBudget": {"enabled": True, "anyNestedKey": 1}}, field="v")
+    with pytest.raises(ComponentArgsError) as caught:
+        validate_chart_values(chart, {"replica": 2}, field="PlatformAddons(prod).values.metrics-server")
+    assert [(i.path, i.value, i.expected) for i in caught.value.issues] == [(
+        "PlatformAddons(prod).values.metrics-server.replica", 2,
+        "no such key: not a top-level key of the chart's values.yaml, so Helm would ignore it; did you mean replicas? (values.yaml of metrics-server 3.13.1)",
+    )]
 
 
 # ---------------------------------------------------------------- the release

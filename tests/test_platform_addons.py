@@ -218,6 +218,13 @@ def test_a_bad_override_names_its_json_path_and_the_schema():
     ]
 
 
+def test_a_misspelt_top_level_key_of_a_chart_without_a_schema_is_refused():
+    assert _refused(values={"argo-rollouts": {"controler": {"replicas": 3}}}) == [
+        ("PlatformAddons(prod).values.argo-rollouts.controler",
+         "no such key: not a top-level key of the chart's values.yaml, so Helm would ignore it; did you mean controller? (values.yaml of argo-rollouts 2.41.0)"),
+    ]
+
+
 def test_the_load_balancer_controller_needs_its_role_vpc_and_region_on_aws():
     issues = _refused(load_balancer_controller_role_arn=None, vpc_id=None)
     assert [path for path, _ in issues] == ["PlatformAddons(prod).vpc_id", "PlatformAddons(prod).load_balancer_controller_role_arn"]

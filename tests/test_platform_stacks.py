@@ -385,8 +385,10 @@ def test_every_refused_argument_of_every_family_is_reported_at_once():
 # --- Endpoints on the cluster: OTel collector and GPU node pools from the cluster stack (issue 11) ---
 
 def _prod_endpoints(**changes):
-    raw = team_blocks("prod")["mlplat:endpoints"]  # the shipped prod teams' endpoints, in the shared composition
-    return [{**endpoint, **changes} if endpoint["name"] == "fraud-detector" else endpoint for endpoint in raw]
+    """The shipped prod teams as shared stack config, the fraud-detector endpoint changed by ``changes``."""
+    blocks = team_blocks("prod")
+    endpoints = [{**endpoint, **changes} if endpoint["name"] == "fraud-detector" else endpoint for endpoint in blocks["mlplat:endpoints"]]
+    return {**blocks, "mlplat:endpoints": endpoints}
 
 
 def test_endpoints_send_traces_to_the_clusters_collector(monkeypatch, cluster_stack_outputs):
@@ -397,7 +399,7 @@ def test_endpoints_send_traces_to_the_clusters_collector(monkeypatch, cluster_st
     answer_stack_references(monkeypatch, {stack: {**cluster_stack_outputs[stack], "otelCollectorEndpoint": collector}})
     plan, _ = run_preview(REPO_ROOT, "prod", config_overrides=team_blocks("prod"))
     workloads = plan.by_type("kubernetes:apps/v1:Deployment") + plan.by_type("kubernetes:argoproj.io/v1alpha1:Rollout")
-    assert len(workloads) == 2
+    assert len(workloads) == len(team_blocks("prod")["mlplat:endpoints"]) >= 2
     for workload in workloads:
         (container,) = workload.inputs["spec"]["template"]["spec"]["containers"]
         assert {e["name"]: e.get("value") for e in container["env"]}["OTEL_EXPORTER_OTLP_ENDPOINT"] == collector
@@ -405,7 +407,7 @@ def test_endpoints_send_traces_to_the_clusters_collector(monkeypatch, cluster_st
 
 def test_gpu_endpoint_pods_select_and_tolerate_the_clusters_gpu_node_pools():
     endpoints = _prod_endpoints(resources={"cpu": 1, "memoryGib": 2, "cpuLimit": 2, "gpu": 1}, autoscaling={"minReplicas": 2, "maxReplicas": 4})
-    plan, _ = run_preview(REPO_ROOT, "prod", config_overrides={**team_blocks("prod"), "mlplat:endpoints": endpoints})
+    plan, _ = run_preview(REPO_ROOT, "prod", config_overrides=endpoints)
     (rollout,) = plan.by_type("kubernetes:argoproj.io/v1alpha1:Rollout")
     pod = rollout.inputs["spec"]["template"]["spec"]
     # The labels both prod GPU groups (gpu-spot, gpu-on-demand) carry; their mlplat.io/node-pool labels differ.
@@ -418,7 +420,7 @@ def test_gpu_endpoint_pods_select_and_tolerate_the_clusters_gpu_node_pools():
 def test_an_endpoints_own_gpu_placement_wins_over_the_clusters():
     placement = {"nodeSelector": {"mlplat.io/node-pool": "gpu"}, "tolerations": ["nvidia.com/gpu"]}
     endpoints = _prod_endpoints(resources={"cpu": 1, "memoryGib": 2, "cpuLimit": 2, "gpu": 1}, autoscaling={"minReplicas": 2, "maxReplicas": 4}, gpuPlacement=placement)
-    plan, _ = run_preview(REPO_ROOT, "prod", config_overrides={**team_blocks("prod"), "mlplat:endpoints": endpoints})
+    plan, _ = run_preview(REPO_ROOT, "prod", config_overrides=endpoints)
     pod = plan.by_type("kubernetes:argoproj.io/v1alpha1:Rollout")[0].inputs["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"mlplat.io/node-pool": "gpu"}
     assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
@@ -433,6 +435,6 @@ def test_a_gpu_endpoint_on_a_cluster_without_gpu_pools_fails_naming_both(monkeyp
     answer_stack_references(monkeypatch, {**cluster_stack_outputs, stack: {**cluster_stack_outputs[stack], "gpuNodePools": []}})
     endpoints = _prod_endpoints(resources={"cpu": 1, "memoryGib": 2, "cpuLimit": 2, "gpu": 1}, autoscaling={"minReplicas": 2, "maxReplicas": 4})
     with pytest.raises(PreviewError) as caught:
-        run_preview(REPO_ROOT, "prod", config_overrides={**team_blocks("prod"), "mlplat:endpoints": endpoints})
+        run_preview(REPO_ROOT, "prod", config_overrides=endpoints)
     assert isinstance(caught.value.__cause__, ClusterOutputError)
     assert str(caught.value.__cause__) == f"the endpoint fraud-fraud-detector requests GPUs, but the cluster stack {stack} has no GPU node pools (gpuNodePools is empty)"

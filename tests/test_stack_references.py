@@ -181,3 +181,19 @@ def test_reference_names_and_the_project_search():
     assert find_project("ref-producer", CONSUMER) == PRODUCER.resolve()
     with pytest.raises(LookupError):
         find_project("ref-nowhere", CONSUMER)
+
+
+def test_a_registered_mock_answer_wins_and_a_lookup_error_falls_back_to_the_resolver(monkeypatch):
+    from platform_lib.preview import mocks
+
+    def answer(context):
+        if context.inputs["name"] != "acme/ref-producer/dev":
+            raise LookupError(context.inputs["name"])
+        return "x", {"outputs": {"clusterName": "mocked", "kubeconfig": "k", "gpuNodePools": [{"name": "m"}]}, "secretOutputNames": ["kubeconfig"]}
+
+    monkeypatch.setitem(mocks._STATE_HANDLERS, "pulumi:pulumi:StackReference", answer)
+    plan = preview_project(CONSUMER, "dev")
+    assert plan.outputs["clusterName"] == "mocked" and plan.secret_outputs == ["kubeconfig"]
+    assert plan.stack_references[0].kind == "mock"
+    plan = preview_project(CONSUMER, "leaky")  # no mocked answer for ref-producer/leaky: previewed
+    assert plan.outputs["clusterName"] == "ml-leaky" and plan.stack_references[0].kind == "preview"

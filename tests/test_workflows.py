@@ -12,6 +12,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import sysconfig
 from importlib import resources
 from pathlib import Path
@@ -159,7 +160,7 @@ def test_pull_request_runs_the_tests_after_a_hash_checked_install(workflows):
 def test_pull_request_previews_every_stack_with_sarif_and_a_sticky_markdown_comment(workflows):
     job = workflows["pull-request.yml"]["jobs"]["offline-preview"]
     assert sorted(job["strategy"]["matrix"]["stack"]) == SHIPPED_STACKS
-    assert job["needs"] == "test"
+    assert job["needs"] == ["test", "cluster-preview"]  # the cluster stacks are gated first
     preview = next(step for step in steps(job) if step.get("id") == "preview")
     assert preview["env"]["STACK"] == "${{ matrix.stack }}"
     command = preview["run"]
@@ -177,6 +178,116 @@ def test_pull_request_previews_every_stack_with_sarif_and_a_sticky_markdown_comm
     # The gate: the job fails when the preview failed, after the findings were published.
     last = steps(job)[-1]
     assert last["if"] == "steps.preview.outputs.exit-code != '0'" and "exit 1" in last["run"]
+
+
+def _publishes_and_gates(job: dict, sarif: str, markdown: str, category: str) -> None:
+    by_action = {s["uses"].split("@")[0]: s for s in steps(job) if "uses" in s}
+    upload = by_action["github/codeql-action/upload-sarif"]
+    assert upload["with"] == {"sarif_file": sarif, "category": category}
+    comment = by_action["marocchino/sticky-pull-request-comment"]
+    assert comment["with"] == {"header": category, "path": markdown}
+    for step in (upload, comment):
+        assert step["if"].startswith("always()") and "github.event.pull_request.head.repo.full_name == github.repository" in step["if"]
+    last = steps(job)[-1]
+    assert last["if"] == "steps.preview.outputs.exit-code != '0'" and "exit 1" in last["run"]
+
+
+def test_cluster_stacks_are_previewed_and_gated_before_the_platform_and_team_stacks(workflows):
+    jobs = workflows["pull-request.yml"]["jobs"]
+    cluster = jobs["cluster-preview"]
+    assert cluster["needs"] == "test"
+    preview = next(step for step in steps(cluster) if step.get("id") == "preview")
+    command = " ".join(preview["run"].replace("\\\n", " ").split())
+    assert ".venv/bin/mlplat preview --cwd clusters --all-stacks --sarif mlplat-clusters.sarif --markdown mlplat-clusters.md" in command
+    _publishes_and_gates(cluster, "mlplat-clusters.sarif", "mlplat-clusters.md", "mlplat-preview-clusters")
+    # Every job that previews a stack reading the cluster waits for the cluster gate.
+    assert "cluster-preview" in jobs["offline-preview"]["needs"] and "cluster-preview" in jobs["team-preview"]["needs"]
+
+
+def test_the_team_matrix_is_built_from_the_changed_request_files(workflows):
+    jobs = workflows["pull-request.yml"]["jobs"]
+    matrix_job = jobs["team-matrix"]
+    checkout = next(s for s in steps(matrix_job) if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0
+    changed = next(s for s in steps(matrix_job) if s.get("id") == "changed")
+    assert changed["env"] == {"BASE_SHA": "${{ github.event.pull_request.base.sha }}"}
+    assert changed["run"].strip() == 'python3 scripts/team_stacks.py changed "$BASE_SHA" >> "$GITHUB_OUTPUT"'
+    assert matrix_job["outputs"]["teams"] == "${{ steps.changed.outputs.teams }}"
+    team = jobs["team-preview"]
+    assert team["needs"] == ["test", "team-matrix", "cluster-preview"]
+    assert team["if"] == "needs.team-matrix.outputs.teams != '[]'"
+    assert team["strategy"]["matrix"]["team"] == "${{ fromJSON(needs.team-matrix.outputs.teams) }}"
+    assert team["concurrency"]["group"] == "preview-team-${{ matrix.team }}-pr-${{ github.event.pull_request.number }}"
+    _publishes_and_gates(team, "mlplat-team-${{ matrix.team }}.sarif", "mlplat-team-${{ matrix.team }}.md", "mlplat-preview-team-${{ matrix.team }}")
+
+
+def _script_repository(tmp_path: Path) -> Path:
+    repository = tmp_path / "repo"
+    (repository / "scripts").mkdir(parents=True)
+    (repository / "scripts" / "team_stacks.py").write_text((REPO_ROOT / "scripts" / "team_stacks.py").read_text())
+    return repository
+
+
+def test_the_matrix_step_lists_the_added_and_changed_request_files_or_every_team(workflows, tmp_path):
+    """The step's own script in a clone of a small repository: a request file changed and one added
+    are listed, a deleted one and other files are not; a change to teams/_platform.yaml lists every team."""
+    changed = next(s for s in steps(workflows["pull-request.yml"]["jobs"]["team-matrix"]) if s.get("id") == "changed")
+    repository = _script_repository(tmp_path)
+    teams = repository / "teams"
+    teams.mkdir()
+    for name in ("_platform", "fraud", "risk", "search"):
+        (teams / f"{name}.yaml").write_text("environments: {dev: {}}\n")
+    git(repository, "init", "-q", "-b", "main")
+    git(repository, "add", "-A")
+    git(repository, "commit", "-q", "-m", "base")
+    base = git(repository, "rev-parse", "HEAD")
+    git(repository, "checkout", "-q", "-b", "change")
+    (teams / "fraud.yaml").write_text("environments: {dev: {}, prod: {}}\n")
+    (teams / "vision.yaml").write_text("environments: {dev: {}}\n")
+    (teams / "search.yaml").unlink()
+    (repository / "README.md").write_text("docs\n")
+    git(repository, "add", "-A")
+    git(repository, "commit", "-q", "-m", "change")
+
+    def run_step() -> str:
+        output = tmp_path / "output"
+        output.write_text("")
+        result = subprocess.run(["bash", "-e", "-c", changed["run"]], cwd=repository, capture_output=True, text=True,
+                                env={**os.environ, "GITHUB_OUTPUT": str(output), "BASE_SHA": base})
+        assert result.returncode == 0, result.stderr
+        return output.read_text()
+
+    assert run_step() == 'teams=["fraud","vision"]\n'
+    (teams / "_platform.yaml").write_text("environments: {dev: {}, prod: {}}\n")
+    git(repository, "commit", "-q", "-am", "platform")
+    assert run_step() == 'teams=["fraud","risk","vision"]\n'
+    git(repository, "checkout", "-q", "main")
+    git(repository, "checkout", "-q", "-b", "nothing")
+    (repository / "README.md").write_text("docs\n")
+    git(repository, "add", "-A")
+    git(repository, "commit", "-q", "-m", "docs only")
+    assert run_step() == "teams=[]\n"
+
+
+def test_the_team_job_previews_each_environment_of_the_team_in_one_command(workflows, tmp_path):
+    """The preview step's own script, with a stand-in mlplat that records its arguments."""
+    preview = next(s for s in steps(workflows["pull-request.yml"]["jobs"]["team-preview"]) if s.get("id") == "preview")
+    repository = _script_repository(tmp_path)
+    (repository / "teams").mkdir()
+    (repository / "teams" / "fraud.yaml").write_text("identityGroup: g\nenvironments:\n  dev: {}\n  staging: {}\n  prod: {}\n")
+    bin_dir = repository / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "python").symlink_to(sys.executable)
+    calls = tmp_path / "calls"
+    (bin_dir / "mlplat").write_text(f"#!/bin/sh\necho \"$@\" >> {calls}\nexit 3\n")
+    (bin_dir / "mlplat").chmod(0o755)
+    output, summary = tmp_path / "output", tmp_path / "summary"
+    result = subprocess.run(["bash", "-e", "-c", preview["run"]], cwd=repository, capture_output=True, text=True,
+                            env={**os.environ, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary), "TEAM": "fraud"})
+    assert result.returncode == 0, result.stderr  # the gate is the last step, after the findings are published
+    assert calls.read_text().split() == ["preview", "--cwd", "team-stack", "--stack", "fraud-dev", "--stack", "fraud-staging", "--stack", "fraud-prod",
+                                         "--sarif", "mlplat-team-fraud.sarif", "--markdown", "mlplat-team-fraud.md", "--json", "plans-team-fraud.json"]
+    assert output.read_text() == "exit-code=3\n"
 
 
 def test_real_pulumi_preview_waits_for_an_approved_environment_and_never_runs_for_a_fork(workflows):

@@ -153,9 +153,16 @@ class _NestedInputCheck(InputCheck):
     """:class:`InputCheck` for a field of a nested spec model: an Output's late error names the
     field under its parent (``ModelEndpoint(x).gpu_placement.tolerations``), not the bare field."""
 
-    def __init__(self, check: Any, parent: str):
+    def __init__(self, check: Any, parent: str, plain_type: Any):
         super().__init__(check)
         self.parent = parent
+        self.plain_type = plain_type
+
+    def __get_pydantic_core_schema__(self, source_type: Any, handler: Any) -> Any:
+        # The JSON schema (e.g. docs/teams.schema.json of the request files) shows the plain type.
+        from pydantic_core import core_schema
+
+        return core_schema.with_info_plain_validator_function(self._validate, json_schema_input_schema=handler.generate_schema(self.plain_type))
 
     def _validate(self, value: Any, info: Any) -> Any:
         if is_output(value):
@@ -261,8 +268,8 @@ class GpuPlacement(SpecModel):
             with a DNS subdomain prefix and ``/``, as the API server validates it).
     """
 
-    node_selector: Annotated[Input[dict[str, str]], _NestedInputCheck(_check_node_selector, "gpu_placement")] = Field(default_factory=lambda: {"nvidia.com/gpu.present": "true"})
-    tolerations: Annotated[Input[list[str | Toleration]], _NestedInputCheck(_check_tolerations, "gpu_placement")] = Field(default_factory=lambda: ["nvidia.com/gpu"])
+    node_selector: Annotated[Input[dict[str, str]], _NestedInputCheck(_check_node_selector, "gpu_placement", dict[str, str])] = Field(default_factory=lambda: {"nvidia.com/gpu.present": "true"})
+    tolerations: Annotated[Input[list[str | Toleration]], _NestedInputCheck(_check_tolerations, "gpu_placement", list[str | Toleration])] = Field(default_factory=lambda: ["nvidia.com/gpu"])
 
 
 class Autoscaling(SpecModel):
@@ -458,7 +465,7 @@ class Observability(SpecModel):
     prometheus_labels: dict[str, str] = Field(default_factory=lambda: {"release": "kube-prometheus-stack"})
     prometheus_namespace: str = Field(default="monitoring", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
     collector_namespace: str = Field(default="observability", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
-    otlp_endpoint: Annotated[Input[str], _NestedInputCheck(_check_otlp_endpoint, "observability")] = "http://opentelemetry-collector.observability.svc.cluster.local:4317"
+    otlp_endpoint: Annotated[Input[str], _NestedInputCheck(_check_otlp_endpoint, "observability", Annotated[str, Field(pattern=r"^https?://[^\s]+$")])] = "http://opentelemetry-collector.observability.svc.cluster.local:4317"
     trace_sample_ratio: float = Field(default=0.1, ge=0, le=1)
     slo: SloObjectives = Field(default_factory=SloObjectives)
 

@@ -604,8 +604,9 @@ class PlatformAddons(Component[PlatformAddonsArgs], type_token="mlplat:k8s:Platf
         self.releases_by_addon: dict[str, k8s.helm.v3.Release] = {}
         namespaces: dict[str, str] = {}
         releases: dict[str, dict[str, str]] = {}
-        # The AWS Load Balancer Controller's webhooks intercept every Service and pod it serves;
-        # until its pods are ready they refuse them, so the other releases wait for it.
+        # The AWS Load Balancer Controller registers mutating webhooks (Services, pods) that fail
+        # closed while its pods are not ready ("failed calling webhook mservice.elbv2.k8s.aws" on a
+        # fresh cluster), so the other releases, whose charts make Services, wait for it.
         first: list[pulumi.Resource] = []
         for addon in args.enabled_addons:
             chart: ChartSpec = CHARTS[addon]

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import re
+import types
 import typing
 from typing import Any, Mapping
 
@@ -165,9 +166,8 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     found: list[type[BaseModel]] = []
-    origin = typing.get_origin(annotation)
-    if origin in (list, dict, tuple, set, frozenset) or origin is getattr(typing, "Mapping", None):
-        return []
+    if typing.get_origin(annotation) in (list, dict, tuple, set, frozenset):
+        return []  # a container's models are reached through its items (_converted)
     for argument in typing.get_args(annotation):
         found.extend(_models_in(argument))
     return found
@@ -195,7 +195,7 @@ def _converted(value: Any, annotation: Any) -> Any:
 def _flatten_union(annotation: Any) -> list[Any]:
     if typing.get_origin(annotation) is typing.Annotated:
         return _flatten_union(typing.get_args(annotation)[0])
-    arguments = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType")) else ()
+    arguments = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) else ()
     if arguments:
         return [a for argument in arguments for a in _flatten_union(argument)]
     return [annotation]

@@ -99,7 +99,7 @@ def build_platform(config: PlatformConfig, wiring: StackWiring = SHARED_STACK, *
     outputs: dict[str, Any] = {"environment": config.environment.value, "region": config.region}
     cluster = cluster if cluster is not None else connect_cluster(config)
     if cluster is not None:
-        outputs["cluster"] = cluster_summary(config, cluster, wiring.gcp_project)
+        outputs["cluster"] = cluster_summary(config, cluster, gcp_project=wiring.gcp_project)
     buckets: dict[str, GrantableBucket] = {}
     if config.components.data_buckets or config.components.team_namespaces:
         outputs.update(deploy_teams(config, args, buckets, cluster=cluster, wiring=wiring))
@@ -281,8 +281,8 @@ def connect_cluster(config: PlatformConfig) -> ClusterReference | None:
 
 def cluster_summary(config: PlatformConfig, cluster: ClusterReference, gcp_project: str | None = None) -> dict[str, Any]:
     """The ``cluster`` stack output: the referenced stack and the cluster's name (and, on GCP, the
-    workload identity pool, checked to be the stack's ``gcp:project``'s: the teams' Google service
-    accounts trust that pool)."""
+    workload identity pool, checked to be the GCP project's (``gcp_project``, default the stack's
+    ``gcp:project``): the teams' Google service accounts trust that pool)."""
     summary: dict[str, Any] = {"stack": cluster.stack, "name": cluster.cluster_name}
     if config.cloud is Cloud.GCP and cluster.workload_identity_pool is not None:
         project = gcp_project or _gcp_project()

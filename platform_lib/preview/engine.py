@@ -226,6 +226,26 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self._remember_worker_loop()
         return response
 
+    def _mocked_stack_reference(self, request, name: str):
+        """The answer of a state handler registered for ``pulumi:pulumi:StackReference``
+        (``@resource_state``, a test's stand-in for the referenced stacks), or None when none is
+        registered or it raises ``LookupError`` (it has no answer for this stack)."""
+        from .mocks import _STATE_HANDLERS, MockContext
+
+        handler = _STATE_HANDLERS.get(STACK_REFERENCE_TYPE)
+        if handler is None:
+            return None
+        context = MockContext(self.mocks.region, self.mocks.gcp_project, self.mocks.stack, request.type, request.name, {"name": name})
+        try:
+            _, state = handler(context)
+        except LookupError:
+            return None
+        outputs = dict(state.get("outputs") or {})
+        secret = sorted(set(state.get("secretOutputNames") or []) & set(outputs))
+        return self._answer(request, name, StackOutputs(key=StackKey("", name), outputs=outputs, secret_names=secret,
+                                                        source="a mocked answer (a state handler registered for pulumi:pulumi:StackReference)",
+                                                        kind="mock"))
+
     def _read_stack_reference(self, request):
         """Answer a ``pulumi.StackReference`` read as the engine does: ``outputs`` (secret ones
         wrapped as secrets) and ``secretOutputNames``, from the run's :class:`ReferenceResolver`.
@@ -235,6 +255,9 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             ReferenceNeeded: deferring, and the referenced stack is not previewed yet.
         """
         name = request.id or request.name
+        answered = self._mocked_stack_reference(request, name)
+        if answered is not None:
+            return answered
         if self._references is None:
             raise StackReferenceError(f"pulumi.StackReference({name!r}): this run has no way to resolve stack references (run the "
                                       f"project with mlplat preview or platform_lib.testing.preview_project, which preview the "
@@ -244,6 +267,10 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         except ReferenceNeeded as needed:
             self.needed = self.needed or needed
             raise
+        return self._answer(request, name, resolved)
+
+    def _answer(self, request, name: str, resolved: StackOutputs):
+        """The read's response: the outputs (secret ones wrapped) and ``secretOutputNames``; recorded for the plan."""
         secret = set(resolved.secret_names)
         outputs = {key: ({_SIG: rpc._special_secret_sig, "value": value} if key in secret else value) for key, value in resolved.outputs.items()}
         properties = struct_pb2.Struct()

@@ -255,7 +255,7 @@ class _InlineExecutor:
             future.set_exception(error)
         return future
 
-    def shutdown(self, wait: bool = True) -> None:
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
         _close_gates()
 
 
@@ -344,6 +344,7 @@ def preview_many(
     executor = _executor(jobs)
     in_flight: dict[Future, StackKey] = {}
     probing = True  # the first target runs alone until it finishes or names the stack it needs
+    interrupted = True
     try:
         while queue or in_flight:
             limit = 1 if probing else jobs
@@ -399,8 +400,10 @@ def preview_many(
                     if wanted in queue:
                         queue.remove(wanted)
                     queue.appendleft(wanted)
+        interrupted = False
     finally:
-        executor.shutdown(wait=True)
+        # Ctrl-C or an error here: the stacks not started yet are dropped, the running ones finish.
+        executor.shutdown(wait=True, cancel_futures=interrupted)
 
     ordered: list[StackResult] = []
     seen: set[StackKey] = set()

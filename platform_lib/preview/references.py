@@ -18,6 +18,12 @@ project). The organization is accepted and ignored: offline there is one organiz
 ``acme/ml-platform-cluster/prod`` and ``ml-platform-cluster/prod`` are the same stack, and an
 outputs file given for one serves the other.
 
+A test may stand in for the referenced stacks with a state handler registered for
+``pulumi:pulumi:StackReference`` (``platform_lib.preview.mocks.resource_state``, returning
+``{"outputs": ..., "secretOutputNames": [...]}``): its answer wins, and a ``LookupError`` from it
+(no answer for that stack) falls back to the three sources above. The plan names such outputs'
+source ``a mocked answer``.
+
 Secret outputs stay secret in the referencing stack: the read answers with them wrapped as
 secrets and listed in ``secretOutputNames``, as the Pulumi engine does, so ``get_output`` and
 ``require_output`` return secret Outputs and the plan masks them.
