@@ -34,6 +34,7 @@ COMPONENTS: dict[str, str] = {
     "GcpGpuTrainingBox": "platform_lib.gcp.gpu_training_box",
     "TeamNamespace": "platform_lib.k8s.team_namespace",
     "ModelEndpoint": "platform_lib.k8s.model_endpoint",
+    "PlatformAddons": "platform_lib.k8s.platform_addons",
 }
 #: What component arguments are built from, besides the args models.
 ARGUMENT_TYPES: dict[str, str] = {
@@ -62,5 +63,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .gcp.gpu_training_box import GcpGpuTrainingBox, GcpGpuTrainingBoxArgs
     from .k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
     from .k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
+    from .k8s.platform_addons import PlatformAddons, PlatformAddonsArgs
     from .k8s.quota import ResourceQuotaSpec
     from .aws.principals import ServicePrincipal
