@@ -128,6 +128,11 @@ CHARTS: dict[str, ChartSpec] = {
         "opentelemetry-collector", "0.170.0", "https://open-telemetry.github.io/opentelemetry-helm-charts",
         schema="opentelemetry-collector-0.170.0.values.schema.json",
     ),
+    # ObservabilityStack (platform_lib/k8s/observability.py): GPU metrics, traces, logs. Grafana's tempo
+    # and loki charts moved to the grafana-community repository in 2026 (grafana/helm-charts README).
+    "dcgm-exporter": ChartSpec("dcgm-exporter", "4.8.2", "https://nvidia.github.io/dcgm-exporter/helm-charts"),
+    "tempo": ChartSpec("tempo", "2.2.4", "https://grafana-community.github.io/helm-charts"),
+    "loki": ChartSpec("loki", "18.11.0", "https://grafana-community.github.io/helm-charts", schema="loki-18.11.0.values.schema.json"),
 }
 
 
