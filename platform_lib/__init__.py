@@ -35,11 +35,16 @@ COMPONENTS: dict[str, str] = {
     "TeamNamespace": "platform_lib.k8s.team_namespace",
     "ModelEndpoint": "platform_lib.k8s.model_endpoint",
     "PlatformAddons": "platform_lib.k8s.platform_addons",
+    "ObservabilityStack": "platform_lib.k8s.observability",
 }
 #: What component arguments are built from, besides the args models.
 ARGUMENT_TYPES: dict[str, str] = {
     "ResourceQuotaSpec": "platform_lib.k8s.quota",
     "ServicePrincipal": "platform_lib.aws.principals",
+    "EndpointView": "platform_lib.k8s.observability_spec",
+    "TeamView": "platform_lib.k8s.observability_spec",
+    "AlertReceiver": "platform_lib.k8s.observability_spec",
+    "UnitPrices": "platform_lib.k8s.observability_spec",
 }
 _EXPORTS = {**COMPONENTS, **{f"{name}Args": module for name, module in COMPONENTS.items()}, **ARGUMENT_TYPES}
 
@@ -64,5 +69,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
     from .k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
     from .k8s.platform_addons import PlatformAddons, PlatformAddonsArgs
+    from .k8s.observability import ObservabilityStack, ObservabilityStackArgs
+    from .k8s.observability_spec import AlertReceiver, EndpointView, TeamView, UnitPrices
     from .k8s.quota import ResourceQuotaSpec
     from .aws.principals import ServicePrincipal
