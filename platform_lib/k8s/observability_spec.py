@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..core.errors import located_validation_error
 from ..core.inputs import is_output
 from ..core.kubernetes_names import DNS_LABEL
+from ..core.secrets import SECRET_PLACEHOLDER
 from .checks import check_namespace_name
 from .model_endpoint_spec import ENDPOINT_NAME
 
@@ -90,7 +91,13 @@ _SECRET_EXPECTED = {
 
 
 def check_receiver_secret(kind: str, value: Any) -> None:
-    """Raise ``ValueError`` (without echoing the value) unless ``value`` fits a receiver of ``kind``."""
+    """Raise ``ValueError`` (without echoing the value) unless ``value`` fits a receiver of ``kind``.
+
+    ``[secret]``, what an offline preview gets for a ``secure:`` config value it cannot decrypt, is
+    let through: the real value is checked where it can be read (``pulumi preview`` / ``up``).
+    """
+    if value == SECRET_PLACEHOLDER:
+        return
     pattern = {"slack": _SLACK_WEBHOOK, "webhook": _HTTPS_URL, "pagerduty": _PAGERDUTY_KEY}[kind]
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise ValueError(_SECRET_EXPECTED[kind])
@@ -125,7 +132,7 @@ class AlertReceiver(_Spec):
                 check_receiver_secret(self.kind, self.secret)
             except ValueError as error:
                 # The value is a secret: the error shows a placeholder, never the value.
-                problems.append((("secret",), "[secret]", str(error)))
+                problems.append((("secret",), SECRET_PLACEHOLDER, str(error)))
         if self.channel is not None and self.kind != "slack":
             problems.append((("channel",), self.channel, "no channel: only a slack receiver takes one"))
         if problems:
