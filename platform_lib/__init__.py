@@ -6,9 +6,11 @@ The public components, importable from here (each loads its cloud's SDK on first
 
 AWS: :class:`S3DataBucket`, :class:`AccessLogBucket`, :class:`AwsGpuTrainingBox`,
 :class:`StaticSite`. Google Cloud: :class:`GcsDataBucket`, :class:`TeamWorkloadIdentity`,
-:class:`GcpGpuTrainingBox`. Kubernetes: :class:`TeamNamespace`, :class:`ModelEndpoint`. Each has
+:class:`GcpGpuTrainingBox`, :class:`GkeCluster`. Kubernetes: :class:`TeamNamespace`, :class:`ModelEndpoint`,
+:class:`DriftMonitor`. Each has
 an args model of the same name plus ``Args``; :class:`ResourceQuotaSpec` (a
-TeamNamespace's quota) and :class:`ServicePrincipal` (a grant to an AWS service) build arguments. Errors: :class:`ComponentArgsError` (a component
+TeamNamespace's quota), :class:`ServicePrincipal` (a grant to an AWS service) and
+:class:`DriftSettings` (a DriftMonitor's drift settings) build arguments. Errors: :class:`ComponentArgsError` (a component
 refused its arguments; nothing was registered), :class:`ConfigError` (bad stack config), both
 :class:`PlatformError`.
 """
@@ -32,10 +34,12 @@ COMPONENTS: dict[str, str] = {
     "GcsDataBucket": "platform_lib.gcp.data_bucket",
     "TeamWorkloadIdentity": "platform_lib.gcp.data_bucket",
     "GcpGpuTrainingBox": "platform_lib.gcp.gpu_training_box",
+    "GkeCluster": "platform_lib.gcp.gke_cluster",
     "TeamNamespace": "platform_lib.k8s.team_namespace",
     "ModelEndpoint": "platform_lib.k8s.model_endpoint",
     "PlatformAddons": "platform_lib.k8s.platform_addons",
     "ObservabilityStack": "platform_lib.k8s.observability",
+    "DriftMonitor": "platform_lib.k8s.drift_monitor",
 }
 #: What component arguments are built from, besides the args models.
 ARGUMENT_TYPES: dict[str, str] = {
@@ -45,6 +49,7 @@ ARGUMENT_TYPES: dict[str, str] = {
     "TeamView": "platform_lib.k8s.observability_spec",
     "AlertReceiver": "platform_lib.k8s.observability_spec",
     "UnitPrices": "platform_lib.k8s.observability_spec",
+    "DriftSettings": "platform_lib.k8s.drift_monitor",
 }
 _EXPORTS = {**COMPONENTS, **{f"{name}Args": module for name, module in COMPONENTS.items()}, **ARGUMENT_TYPES}
 
@@ -66,10 +71,12 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .aws.static_site import StaticSite, StaticSiteArgs
     from .gcp.data_bucket import GcsDataBucket, GcsDataBucketArgs, TeamWorkloadIdentity, TeamWorkloadIdentityArgs
     from .gcp.gpu_training_box import GcpGpuTrainingBox, GcpGpuTrainingBoxArgs
+    from .gcp.gke_cluster import GkeCluster, GkeClusterArgs
     from .k8s.model_endpoint import ModelEndpoint, ModelEndpointArgs
     from .k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
     from .k8s.platform_addons import PlatformAddons, PlatformAddonsArgs
     from .k8s.observability import ObservabilityStack, ObservabilityStackArgs
     from .k8s.observability_spec import AlertReceiver, EndpointView, TeamView, UnitPrices
+    from .k8s.drift_monitor import DriftMonitor, DriftMonitorArgs, DriftSettings
     from .k8s.quota import ResourceQuotaSpec
     from .aws.principals import ServicePrincipal

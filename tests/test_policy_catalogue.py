@@ -63,7 +63,8 @@ def test_framework_reference_is_the_control_within_its_framework():
              "iam-no-wildcard-resource": ("checkov", "CKV_AWS_355"),
              "cloudfront-response-headers-policy": ("checkov", "CKV2_AWS_32"),
              "k8s-no-privileged-containers": ("Kubernetes Pod Security Standards", "baseline: containers[*].securityContext.privileged"),
-             "gce-no-external-ip": ("CIS Google Cloud Platform Foundation Benchmark", "4.9")}
+             "gce-no-external-ip": ("CIS Google Cloud Platform Foundation Benchmark", "4.9"),
+             "gke-no-legacy-abac": ("CIS Google Kubernetes Engine (GKE) Benchmark", "5.8.4")}
     for name, expected in cases.items():
         framework = framework_of(get_rule(name))
         assert (framework.name, framework.reference) == expected, name

@@ -33,6 +33,7 @@ _FRAMEWORKS = {
     "AWS FSBP": "AWS Foundational Security Best Practices",
     "CIS AWS": "CIS Amazon Web Services Foundations Benchmark",
     "CIS GCP": "CIS Google Cloud Platform Foundation Benchmark",
+    "CIS GKE": "CIS Google Kubernetes Engine (GKE) Benchmark",
     "CIS Kubernetes": "CIS Kubernetes Benchmark",
     "PSS": "Kubernetes Pod Security Standards",
     "CKV": "checkov",

@@ -357,3 +357,28 @@ def _alb_ingress(context: MockContext) -> tuple[str, dict[str, Any]]:
     name = f"k8s-{short(metadata.get('namespace') or 'default')}-{short(metadata['name'])}-{context.digest(10)}"
     hostname = f"{prefix}{name}-{int(context.digest(8, 'alb'), 16) % 10**10}.{context.region}.elb.amazonaws.com"
     return resource_id, {**state, "status": {"loadBalancer": {"ingress": [{"hostname": hostname}]}}}
+
+
+# --- GkeCluster (platform_lib/gcp/gke_cluster.py) ------------------------------------------------
+
+@resource_state("gcp:container/cluster:Cluster")
+def _gke_cluster(context: MockContext) -> tuple[str, dict[str, Any]]:
+    """A GKE cluster's computed state: the control plane's endpoint (the first usable address of
+    ``masterIpv4CidrBlock`` for a private endpoint), a CA certificate (base64 placeholder) and the
+    version GKE's REGULAR channel offers."""
+    import base64
+    import ipaddress
+
+    name = context.physical_name(context.inputs.get("name"), max_length=40)
+    project = context.inputs.get("project") or context.gcp_project
+    location = context.inputs.get("location") or "europe-west4"
+    private = context.inputs.get("privateClusterConfig") or {}
+    master = ipaddress.ip_network(private.get("masterIpv4CidrBlock") or "172.16.0.0/28", strict=False)
+    endpoint = str(master.network_address + 2)
+    ca = base64.b64encode(f"-----BEGIN CERTIFICATE-----\nmock-ca-{context.digest(16)}\n-----END CERTIFICATE-----\n".encode()).decode()
+    master_auth = {**(context.inputs.get("masterAuth") or {}), "clusterCaCertificate": ca}
+    version = context.inputs.get("minMasterVersion") or "1.33.5-gke.1080000"
+    return f"projects/{project}/locations/{location}/clusters/{name}", {
+        "name": name, "project": project, "location": location, "endpoint": endpoint, "masterAuth": master_auth,
+        "masterVersion": version, "selfLink": f"https://container.googleapis.com/v1/projects/{project}/locations/{location}/clusters/{name}",
+    }
