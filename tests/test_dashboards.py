@@ -25,7 +25,7 @@ from platform_lib.k8s.dashboards import (
 from platform_lib.k8s.observability_spec import EndpointView, TeamView, UnitPrices
 
 ENDPOINTS = [
-    EndpointView(name="fraud-detector", namespace="fraud", team="fraud", progressive=True),
+    EndpointView(name="fraud-detector", namespace="fraud", team="fraud", progressive=True, drift=True),
     EndpointView(
         name="ranker",
         namespace="search",

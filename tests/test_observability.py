@@ -27,7 +27,7 @@ TEAMS = [
     {"name": "search", "namespace": "search-prod"},
 ]
 ENDPOINTS = [
-    {"name": "fraud-detector", "namespace": "fraud", "team": "fraud", "progressive": True},
+    {"name": "fraud-detector", "namespace": "fraud", "team": "fraud", "progressive": True, "drift": True},
     {"name": "ranker", "namespace": "search-prod", "team": "search", "cloud": "gcp", "request_metric": "ranker_requests_total"},
 ]
 
@@ -105,7 +105,7 @@ def test_gpu_alerts_follow_the_arguments():
 
 def test_without_gpu_metrics_no_exporter_and_no_gpu_alerts():
     plan = preview(lambda: ObservabilityStack("obs", **_args(gpu_metrics=False)))
-    assert [r.name for r in find_all(plan, "kubernetes:helm.sh/v3:Release")] == ["obs-tempo", "obs-loki"]
+    assert [r.name for r in find_all(plan, "kubernetes:helm.sh/v3:Release")] == ["obs-pushgateway", "obs-tempo", "obs-loki"]
     assert [r.name for r in find_all(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule")] == ["obs-recording"]
 
 
@@ -256,3 +256,30 @@ def test_an_undecryptable_secure_value_is_not_refused():
     receiver's check lets it through rather than failing every CI preview."""
     plan = preview(lambda: ObservabilityStack("obs", **_args(platform_receivers=[{"name": "oncall", "kind": "pagerduty", "secret": pulumi.Output.secret("[secret]")}])))
     assert find(plan, "kubernetes:core/v1:Secret", "obs-alerts-platform-receivers").inputs["stringData"] == {"oncall": "[secret]"}
+
+
+def test_the_pushgateway_takes_drift_pushes_from_team_namespaces_and_keeps_their_labels(plan):
+    """DriftMonitor pushes to prometheus-pushgateway.monitoring:9091 (its default) with the
+    endpoint's namespace in the grouping key; honorLabels keeps that namespace on the series."""
+    from platform_lib.k8s.drift_monitor import DriftMonitorArgs
+
+    release = find(plan, "kubernetes:helm.sh/v3:Release", "obs-pushgateway")
+    assert (release.inputs["chart"], release.inputs["version"], release.inputs["namespace"]) == ("prometheus-pushgateway", "3.8.0", "monitoring")
+    assert release.inputs["values"]["serviceMonitor"]["honorLabels"] is True
+    assert release.inputs["values"]["serviceMonitor"]["additionalLabels"] == {"release": "kube-prometheus-stack"}
+    service = f"http://{release.inputs['name']}.{release.inputs['namespace']}.svc.cluster.local:9091"
+    assert DriftMonitorArgs.model_fields["pushgateway_url"].default == service
+    policy = find(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "obs-pushgateway-ingress")
+    (rule,) = policy.inputs["spec"]["ingress"]
+    assert rule["from"][0]["namespaceSelector"]["matchExpressions"][0]["values"] == ["fraud", "monitoring", "search-prod"]
+
+
+def test_an_endpoint_with_a_drift_monitor_shows_its_drift(plan):
+    from platform_lib.drift import metrics
+
+    maps = {r.inputs["metadata"]["name"]: r for r in find_all(plan, "kubernetes:core/v1:ConfigMap")}
+    fraud = json.loads(next(iter(maps["mlplat-dashboard-endpoint-fraud-fraud-detector"].inputs["data"].values())))
+    ranker = json.loads(next(iter(maps["mlplat-dashboard-endpoint-search-prod-ranker"].inputs["data"].values())))
+    exprs = [t["expr"] for p in fraud["panels"] for t in p.get("targets", [])]
+    assert f'max({metrics.DRIFTED_FEATURE_SHARE}{{namespace="fraud",endpoint="fraud-detector"}})' in exprs
+    assert not any("drift" in p["title"].lower() for p in ranker["panels"])

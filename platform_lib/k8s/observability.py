@@ -14,6 +14,8 @@ recording rules              PrometheusRule ``<name>-recording``: per-endpoint S
 GPU metrics                  NVIDIA dcgm-exporter (Helm, pinned) on GPU nodes, its             monitoring
                              ServiceMonitor, PrometheusRule with the idle-GPU and GPU-memory
                              alerts
+drift metrics                Prometheus Pushgateway (Helm, pinned) the DriftMonitor jobs       monitoring
+                             push to, scraped with ``honorLabels``
 traces                       Grafana Tempo (Helm ``tempo``, single binary, pinned)             observability
 logs                         Grafana Loki (Helm ``loki``, monolithic, filesystem, pinned)      observability
 data sources                 ConfigMap labelled ``grafana_datasource: "1"``: Tempo (traces to  monitoring
@@ -97,7 +99,8 @@ _DCGM_PORT = 9400
 #: (Zero to JupyterHub chart; JupyterHub docs, "Monitoring").
 _HUB_PORT = 8081
 
-_HelmChart = Literal["dcgm-exporter", "tempo", "loki"]
+_HelmChart = Literal["dcgm-exporter", "tempo", "loki", "prometheus-pushgateway"]
+_PUSHGATEWAY_PORT = 9091
 
 
 def _namespace(value: Any) -> str:
@@ -133,11 +136,14 @@ class ObservabilityStackArgs(ComponentArgs):
         idle_gpu_utilization_percent: below this average utilisation an allocated GPU is idle (default 10 %).
         idle_gpu_hours: over how many hours (default 2 h).
         gpu_memory_pressure_percent: framebuffer use above which a GPU is under memory pressure (default 95 %).
+        pushgateway: install the Prometheus Pushgateway the DriftMonitor jobs push their drift
+            scores to (``prometheus-pushgateway.<monitoring_namespace>:9091``, DriftMonitor's
+            default; default on). It admits pushes from the teams' namespaces only.
         tracing: install Tempo and send the collector's traces to it (default on).
         logs: install Loki and send the collector's logs to it (default on).
         trace_retention_hours / log_retention_hours: how long traces / logs are kept (default 336 h, 14 days).
         tempo_storage_gib / loki_storage_gib: their persistent volumes (GiB; default 20 / 50).
-        values: per chart (``dcgm-exporter``, ``tempo``, ``loki``), Helm values deep-merged over the
+        values: per chart (``dcgm-exporter``, ``prometheus-pushgateway``, ``tempo``, ``loki``), Helm values deep-merged over the
             component's; checked against the chart's schema where it publishes one (Loki).
     """
 
@@ -155,6 +161,7 @@ class ObservabilityStackArgs(ComponentArgs):
     idle_gpu_utilization_percent: float = Field(default=10, gt=0, le=100)
     idle_gpu_hours: float = Field(default=2, ge=0.25, le=168)
     gpu_memory_pressure_percent: float = Field(default=95, gt=0, le=100)
+    pushgateway: bool = True
     tracing: bool = True
     logs: bool = True
     trace_retention_hours: int = Field(default=336, ge=1, le=8760)
@@ -209,6 +216,8 @@ class ObservabilityStackArgs(ComponentArgs):
                 problems.append((("values", chart), "…", f"no values: {chart} is off"))
         if "dcgm-exporter" in self.values and not self.gpu_metrics:
             problems.append((("values", "dcgm-exporter"), "…", "no values: gpu_metrics is off"))
+        if "prometheus-pushgateway" in self.values and not self.pushgateway:
+            problems.append((("values", "prometheus-pushgateway"), "…", "no values: pushgateway is off"))
         if problems:
             raise located_validation_error(type(self).__name__, problems)
         return self
@@ -231,6 +240,7 @@ class ObservabilityStackArgsDict(TypedDict, total=False):
     idle_gpu_utilization_percent: float
     idle_gpu_hours: float
     gpu_memory_pressure_percent: float
+    pushgateway: bool
     tracing: bool
     logs: bool
     trace_retention_hours: int
@@ -383,9 +393,22 @@ def loki_values(args: ObservabilityStackArgs) -> dict[str, Any]:
     }
 
 
+def pushgateway_values(args: ObservabilityStackArgs) -> dict[str, Any]:
+    """Prometheus Pushgateway: its ServiceMonitor with ``honorLabels`` (the pushed series keep the
+    ``namespace`` and ``endpoint`` of the DriftMonitor's grouping key), restricted security
+    contexts, no API token mounted, no persistence (the next drift run pushes again)."""
+    return {
+        "serviceMonitor": {"enabled": True, "namespace": args.monitoring_namespace, "honorLabels": True, "additionalLabels": dict(args.prometheus_labels)},
+        "securityContext": {"fsGroup": 65534, "runAsUser": 65534, "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containerSecurityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}},
+        "automountServiceAccountToken": False,
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+    }
+
+
 def chart_values(args: ObservabilityStackArgs, chart: str) -> dict[str, Any]:
     """A chart's values: the component's, with ``args.values[chart]`` merged over them."""
-    own = {"dcgm-exporter": dcgm_values, "tempo": tempo_values, "loki": loki_values}[chart](args)
+    own = {"dcgm-exporter": dcgm_values, "tempo": tempo_values, "loki": loki_values, "prometheus-pushgateway": pushgateway_values}[chart](args)
     return _deep_merge(own, args.values.get(chart, {}))  # type: ignore[call-overload]
 
 
@@ -541,7 +564,7 @@ class ObservabilityStack(Component[ObservabilityStackArgs], type_token="mlplat:k
         except ComponentArgsError as error:
             raise _masked(error, _plain_secrets(args if args is not None else kwargs)) from None
         label = cls.label(name)
-        for chart, enabled in (("dcgm-exporter", validated.gpu_metrics), ("tempo", validated.tracing), ("loki", validated.logs)):
+        for chart, enabled in (("dcgm-exporter", validated.gpu_metrics), ("prometheus-pushgateway", validated.pushgateway), ("tempo", validated.tracing), ("loki", validated.logs)):
             if enabled:
                 validate_chart_values(CHARTS[chart], chart_values(validated, chart), field=f"{label}.values.{chart}")
         return validated
@@ -553,6 +576,7 @@ class ObservabilityStack(Component[ObservabilityStackArgs], type_token="mlplat:k
         self.recording_rule = self._custom(f"{name}-recording", MONITORING_API_VERSION, "PrometheusRule", f"{name}-recording", args.monitoring_namespace,
                                            recording_rules(args.endpoints, args.teams, args.unit_prices), extra_labels=args.prometheus_labels)
         self.dcgm_exporter = self._gpu_metrics(args) if args.gpu_metrics else None
+        self.pushgateway = self._pushgateway(args) if args.pushgateway else None
         self.tempo = self._release("tempo", args) if args.tracing else None
         self.loki = self._release("loki", args) if args.logs else None
         self.telemetry_network_policies = self._telemetry_network_policies(args)
@@ -657,6 +681,34 @@ class ObservabilityStack(Component[ObservabilityStackArgs], type_token="mlplat:k
                 memory_pressure_percent=args.gpu_memory_pressure_percent,
             ),
             extra_labels=args.prometheus_labels,
+        )
+        return release
+
+    # --- drift metrics -------------------------------------------------------------------------
+
+    def _pushgateway(self, args: ObservabilityStackArgs) -> k8s.helm.v3.Release:
+        """The Pushgateway, and a NetworkPolicy admitting only the teams' namespaces (the drift
+        jobs push) and the monitoring namespace (Prometheus scrapes) on its port."""
+        release = pinned_release(
+            f"{self._name}-pushgateway",
+            CHARTS["prometheus-pushgateway"],
+            namespace=args.monitoring_namespace,
+            values=chart_values(args, "prometheus-pushgateway"),
+            opts=self.child_options(),
+        )
+        namespaces = sorted({args.monitoring_namespace, *(t.namespace_name for t in args.teams)})
+        k8s.networking.v1.NetworkPolicy(
+            f"{self._name}-pushgateway-ingress",
+            metadata=self._metadata("prometheus-pushgateway-ingress", args.monitoring_namespace),
+            spec={
+                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus-pushgateway", "app.kubernetes.io/instance": "prometheus-pushgateway"}},
+                "policyTypes": ["Ingress"],
+                "ingress": [{
+                    "from": [{"namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": namespaces}]}}],
+                    "ports": [{"protocol": "TCP", "port": _PUSHGATEWAY_PORT}],
+                }],
+            },
+            opts=self.child_options(),
         )
         return release
 

@@ -60,6 +60,8 @@ class EndpointView(_Spec):
         latency_p99_seconds: the p99 latency objective in seconds (default 0.5).
         progressive: a canary or A/B rollout (an Argo Rollouts ``Rollout``): the dashboard shows the
             canary next to stable.
+        drift: the endpoint has a ``DriftMonitor``: the dashboard shows the share of drifted
+            features, each feature's drift score and the time since the last drift run.
     """
 
     name: str = Field(pattern=ENDPOINT_NAME)
@@ -73,6 +75,7 @@ class EndpointView(_Spec):
     error_rate_percent: float = Field(default=1.0, gt=0, le=100)
     latency_p99_seconds: float = Field(default=0.5, gt=0, le=600)
     progressive: bool = False
+    drift: bool = False
 
     _namespace = field_validator("namespace")(_namespace)
 

@@ -9,8 +9,8 @@ Three kinds, each a function returning the dashboard's JSON model as a dict:
 
 - :func:`endpoint_dashboard`: one model endpoint: request rate, error ratio and p50/p95/p99 latency
   (from its histogram), its quality SLI against the objective, replicas against the autoscaler's
-  bounds and CPU target, canary next to stable for a progressive endpoint, and deployment
-  annotations (model version, git SHA, image digest);
+  bounds and CPU target, canary next to stable for a progressive endpoint, data drift for an
+  endpoint with a DriftMonitor, and deployment annotations (model version, git SHA, image digest);
 - :func:`team_dashboard`: one team: its endpoints, quota use (CPU, memory, GPU), GPU utilisation
   and memory, workspace users, failed batch jobs, and estimated spend against its budget;
 - :func:`overview_dashboard`: every team and endpoint of the cluster: deployment health, SLO
@@ -34,6 +34,7 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import DataSourceRef, Threshold, ThresholdsMode
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
+from ...drift import metrics as drift
 from ..observability_spec import EndpointView, TeamView
 from .metrics import KSM_ANNOTATIONS
 
@@ -232,6 +233,22 @@ def endpoint_dashboard(endpoint: EndpointView) -> dict[str, Any]:
                     limit=e.latency_p99_seconds,
                 )
             )
+    if e.drift:
+        where = f'namespace="{e.namespace}",endpoint="{e.name}"'
+        builder = (
+            builder.with_row(Row("Data drift"))
+            .with_panel(
+                _series(
+                    "Share of drifted features",
+                    "percentunit",
+                    _query(f"max({drift.DRIFTED_FEATURE_SHARE}{{{where}}})", "drifted share"),
+                    span=8,
+                    description="From the DriftMonitor's last runs: the share of monitored input features whose distribution moved away from the training reference.",
+                )
+            )
+            .with_panel(_series("Drift score by feature", "none", _query(f"max by ({drift.FEATURE_LABEL}) ({drift.FEATURE_DRIFT_SCORE}{{{where}}})", "{{%s}}" % drift.FEATURE_LABEL), span=8))
+            .with_panel(_stat("Since the last drift run", "s", _query(f"time() - max({drift.LAST_SUCCESS}{{{where}}})"), span=8))
+        )
     labels = [f"annotation_{key.replace('.', '_').replace('/', '_').replace('-', '_')}" for key in KSM_ANNOTATIONS]
     deployments = (
         AnnotationQuery()

@@ -19,6 +19,8 @@ scraped:
 - **JupyterHub** (the hub's ``/hub/metrics``; ObservabilityStack scrapes each workspace team's
   hub): ``jupyterhub_running_servers``, ``jupyterhub_active_users`` (JupyterHub docs, "List of
   Prometheus Metrics").
+- **the drift job** (each DriftMonitor's CronJob, metric names from :mod:`platform_lib.drift.metrics`):
+  pushed to the Prometheus Pushgateway ObservabilityStack installs, scraped with ``honorLabels``.
 - **ModelEndpoint** (each endpoint's ServiceMonitor): its own request counter, latency histogram
   and quality gauge, by the names the endpoint declares.
 - **ObservabilityStack's recording rules** (``mlplat:...``): the per-endpoint SLO series, the
@@ -30,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
+from ...drift import metrics as drift_metrics
 from ..observability_spec import EndpointView
 
 __all__ = ["KSM_ANNOTATIONS", "MetricProducer", "RULE_METRICS", "STATIC_PRODUCERS", "producers"]
@@ -54,6 +57,7 @@ _KSM = MetricProducer("kube-state-metrics", "exporter", "kube-prometheus-stack's
 _CADVISOR = MetricProducer("cAdvisor", "exporter", "the kubelet's /metrics/cadvisor, kube-prometheus-stack's kubelet ServiceMonitor (PlatformAddons)")
 _DCGM = MetricProducer("dcgm-exporter", "exporter", "NVIDIA dcgm-exporter DaemonSet on GPU nodes, with its ServiceMonitor (ObservabilityStack)")
 _PROMETHEUS = MetricProducer("prometheus", "exporter", "Prometheus itself: synthetic series per scrape target and per alert")
+_DRIFT = MetricProducer("drift job", "exporter", "each DriftMonitor's CronJob, pushed to the Prometheus Pushgateway and its ServiceMonitor (ObservabilityStack)")
 _JUPYTERHUB = MetricProducer("jupyterhub", "exporter", "each workspace team's JupyterHub hub /hub/metrics, ObservabilityStack's ServiceMonitor (MlWorkspace)")
 
 #: The pod annotations ModelEndpoint writes (its audit trail) that kube-state-metrics must export
@@ -87,6 +91,7 @@ STATIC_PRODUCERS: dict[str, MetricProducer] = {
     "ALERTS": _PROMETHEUS,
     "jupyterhub_running_servers": _JUPYTERHUB,
     "jupyterhub_active_users": _JUPYTERHUB,
+    **{name: _DRIFT for name in drift_metrics.METRIC_NAMES},
 }
 
 #: The series ObservabilityStack's recording rules write, by name (see :mod:`.rules`).
