@@ -152,3 +152,41 @@ def test_settings_take_the_stack_files_camel_case_keys():
     with pytest.raises(Exception) as caught:
         DriftSettings.model_validate({"features": ["amount"], "referencePath": "s3://fraud-data/r", "currentPath": "s3://fraud-data/c", "featureThresholds": {"x": 0.3}})
     assert "feature_thresholds" in str(caught.value)
+
+
+def test_rendered_objects_are_valid_kubernetes(tmp_path):
+    from platform_lib.preview.render_k8s import render_kubernetes
+
+    from .test_render_k8s import KUBERNETES_VERSIONS, _load, validate_manifest
+
+    paths = render_kubernetes(_plan(feature_thresholds={"amount": 0.2}), tmp_path / "out")
+    assert sorted(p.name for p in paths) == ["cronjob-fraud-detector-drift.yaml", "networkpolicy-fraud-detector-drift.yaml", "prometheusrule-fraud-detector-drift.yaml"]
+    for version in KUBERNETES_VERSIONS:
+        assert {p.name: validate_manifest(_load(p), version) for p in paths} == {
+            "cronjob-fraud-detector-drift.yaml": "schema", "networkpolicy-fraud-detector-drift.yaml": "schema", "prometheusrule-fraud-detector-drift.yaml": "structure"}
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("schedule", "every hour", "DriftMonitor(fraud-detector-drift).schedule: got 'every hour'; expected a cron schedule"),
+    ("amountThreshold", "1.5", "DriftMonitor(fraud-detector-drift).feature_thresholds.amount: got 1.5; expected a number at most 1"),
+])
+def test_mlplat_preview_exits_2_on_bad_drift_settings(tmp_path, key, value, message):
+    import shutil
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from platform_lib.cli import EXIT_USER_ERROR, app
+
+    from .conftest import REPO_ROOT
+
+    project = tmp_path / "drift-monitor"
+    shutil.copytree(REPO_ROOT / "examples" / "drift-monitor", project)
+    (project / "Pulumi.yaml").write_text((project / "Pulumi.yaml").read_text().replace("virtualenv: ../../.venv", f"virtualenv: {REPO_ROOT / '.venv'}"))
+    stack_file = project / "Pulumi.prod.yaml"
+    stack = yaml.safe_load(stack_file.read_text())
+    stack["config"][f"drift-monitor-example:{key}"] = value
+    stack_file.write_text(yaml.safe_dump(stack))
+    result = CliRunner().invoke(app, ["preview", "--cwd", str(project), "--stack", "prod", "--no-policy"], catch_exceptions=False, env={"COLUMNS": "300", "NO_COLOR": "1"})
+    assert result.exit_code == EXIT_USER_ERROR, result.output
+    assert message in " ".join(result.output.split())
