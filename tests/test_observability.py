@@ -86,13 +86,27 @@ def test_dcgm_exporter_runs_on_gpu_nodes_and_is_scraped_with_its_pod_labels(plan
     chart = CHARTS["dcgm-exporter"]
     assert (release.inputs["chart"], release.inputs["version"], release.inputs["repositoryOpts"]["repo"]) == (chart.name, "4.8.2", chart.repository)
     values = release.inputs["values"]
-    assert values["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
-    assert values["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    terms = values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert {"matchExpressions": [{"key": "nvidia.com/gpu.present", "operator": "In", "values": ["true"]}]} in terms
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in values["tolerations"]
     assert values["securityContext"]["capabilities"] == {"drop": ["ALL"]}  # no SYS_ADMIN
     assert values["serviceMonitor"] == {"enabled": False}
     monitor = find(plan, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "obs-dcgm-exporter-monitor")
     assert monitor.inputs["metadata"]["labels"]["release"] == "kube-prometheus-stack"
     assert monitor.inputs["spec"]["endpoints"][0]["honorLabels"] is True
+
+
+def test_the_exporter_follows_the_clusters_gpu_pools_even_as_an_output():
+    pools = [{"name": "gpu-l4", "labels": {"cloud.google.com/gke-accelerator": "nvidia-l4"}, "taints": [{"key": "gpu-pool", "value": "l4", "effect": "NoExecute"}]}]
+    for as_output in (False, True):
+        plan = preview(lambda: ObservabilityStack("obs", **_args(gpu_node_pools=pulumi.Output.from_input(pools) if as_output else pools)))
+        values = find(plan, "kubernetes:helm.sh/v3:Release", "obs-dcgm-exporter").inputs["values"]
+        terms = values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+        assert {"matchExpressions": [{"key": "cloud.google.com/gke-accelerator", "operator": "In", "values": ["nvidia-l4"]}]} in terms
+        assert {"key": "gpu-pool", "operator": "Exists", "effect": "NoExecute"} in values["tolerations"]
+    with pytest.raises(ComponentArgsError) as error:
+        ObservabilityStack.validate_args("obs", **_args(gpu_node_pools=[{"name": "x", "taints": [{"key": "k", "effect": "Sometimes"}]}]))
+    assert "ObservabilityStack(obs).gpu_node_pools: got" in str(error.value)
 
 
 def test_gpu_alerts_follow_the_arguments():

@@ -43,7 +43,7 @@ stack = ObservabilityStack(
         TeamView(name="search", monthly_budget_usd=3000.0),
     ],
     gpu_metrics=production,
-    gpu_node_selector={"mlplat.io/gpu": "a10g"},
+    gpu_node_pools=[{"name": "gpu-a10g", "labels": {"mlplat.io/gpu": "a10g"}, "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}]}],
     trace_retention_hours=336 if production else 168,
     log_retention_hours=336 if production else 168,
     opts=pulumi.ResourceOptions(provider=cluster),

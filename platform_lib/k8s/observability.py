@@ -57,14 +57,16 @@ from typing_extensions import TypedDict, Unpack
 
 from ..core.component import Component, ComponentArgs
 from ..core.errors import ComponentArgsError, Issue, located_validation_error
-from ..core.inputs import Input, checked_output, is_output
+from ..core.inputs import Input, InputCheck, checked_output, is_output
 from ..core.kubernetes_names import check_dns_label
 from ..core.secrets import SECRET_PLACEHOLDER, mask_text
 from ..core.tagging import with_managed_by
-from .checks import LABEL_KEY, check_labels, check_namespace_name
+from .checks import check_labels, check_namespace_name
 from .dashboards import KSM_ANNOTATIONS, PROMETHEUS_DATASOURCE_UID, endpoint_dashboard, gpu_alert_rules, overview_dashboard, recording_rules, team_dashboard
 from .helm import CHARTS, ChartSpec, pinned_release, validate_chart_values
 from .labels import check_label_inputs
+# The device plugin's GPU placement (PlatformAddons): the exporter runs where the plugin runs.
+from .platform_addons import _gpu_affinity as gpu_affinity, _gpu_node_pools, _gpu_tolerations as gpu_tolerations
 from .observability_spec import AlertReceiver, EndpointView, TeamView, UnitPrices, check_receiver_secret
 
 __all__ = [
@@ -130,9 +132,10 @@ class ObservabilityStackArgs(ComponentArgs):
             PrometheusRules by (default ``release: kube-prometheus-stack``).
         unit_prices: USD per requested vCPU-hour, GiB-hour and GPU-hour for the spend estimate.
         gpu_metrics: install the DCGM exporter and the GPU alerts (default on).
-        gpu_node_selector: node labels of GPU nodes, where the exporter runs (default the NVIDIA
-            GPU feature discovery label ``nvidia.com/gpu.present: "true"``).
-        gpu_tolerations: taint keys of GPU nodes the exporter tolerates (default ``nvidia.com/gpu``).
+        gpu_node_pools: the cluster's GPU node pools (the cluster stack's ``gpuNodePools``,
+            ``[{name, labels, taints}]``), a list or an Output of one: the exporter may run on nodes
+            with any pool's labels, besides the NVIDIA defaults (``nvidia.com/gpu.present``, NFD's
+            PCI vendor label), and tolerates each pool's taints besides ``nvidia.com/gpu``.
         idle_gpu_utilization_percent: below this average utilisation an allocated GPU is idle (default 10 %).
         idle_gpu_hours: over how many hours (default 2 h).
         gpu_memory_pressure_percent: framebuffer use above which a GPU is under memory pressure (default 95 %).
@@ -156,8 +159,7 @@ class ObservabilityStackArgs(ComponentArgs):
     prometheus_labels: dict[str, str] = Field(default_factory=lambda: {"release": "kube-prometheus-stack"})
     unit_prices: UnitPrices = Field(default_factory=UnitPrices)
     gpu_metrics: bool = True
-    gpu_node_selector: dict[str, str] = Field(default_factory=lambda: {"nvidia.com/gpu.present": "true"})
-    gpu_tolerations: list[str] = Field(default_factory=lambda: ["nvidia.com/gpu"])
+    gpu_node_pools: Annotated[Input[list[Any]], InputCheck(_gpu_node_pools)] | None = None
     idle_gpu_utilization_percent: float = Field(default=10, gt=0, le=100)
     idle_gpu_hours: float = Field(default=2, ge=0.25, le=168)
     gpu_memory_pressure_percent: float = Field(default=95, gt=0, le=100)
@@ -177,18 +179,10 @@ class ObservabilityStackArgs(ComponentArgs):
     def _namespaces(cls, value: str) -> str:
         return _namespace(value)
 
-    @field_validator("prometheus_labels", "gpu_node_selector")
+    @field_validator("prometheus_labels")
     @classmethod
     def _label_maps(cls, labels: dict[str, str]) -> dict[str, str]:
         return check_labels(labels)
-
-    @field_validator("gpu_tolerations")
-    @classmethod
-    def _taint_keys(cls, keys: list[str]) -> list[str]:
-        bad = [key for key in keys if not LABEL_KEY.fullmatch(key)]
-        if bad:
-            raise ValueError(f"taint keys with the syntax of label keys (bad: {', '.join(bad)})")
-        return keys
 
     @model_validator(mode="after")
     def _consistent(self) -> "ObservabilityStackArgs":
@@ -235,8 +229,7 @@ class ObservabilityStackArgsDict(TypedDict, total=False):
     prometheus_labels: Mapping[str, str]
     unit_prices: UnitPrices | Mapping[str, Any]
     gpu_metrics: bool
-    gpu_node_selector: Mapping[str, str]
-    gpu_tolerations: list[str]
+    gpu_node_pools: Input[list[Any]] | None
     idle_gpu_utilization_percent: float
     idle_gpu_hours: float
     gpu_memory_pressure_percent: float
@@ -321,15 +314,22 @@ _RESTRICTED_CONTAINER = {"allowPrivilegeEscalation": False, "readOnlyRootFilesys
 
 
 def dcgm_values(args: ObservabilityStackArgs) -> dict[str, Any]:
-    """dcgm-exporter: on GPU nodes only, pod mapping on (series carry the GPU's pod and namespace),
+    """dcgm-exporter: on GPU nodes only (the same node affinity and tolerations as the NVIDIA
+    device plugin, PlatformAddons' ``_gpu_affinity``), pod mapping on (series carry the GPU's pod and namespace),
     the chart's ServiceMonitor off (the component makes its own, honouring those labels), and none
     of the chart's ``SYS_ADMIN``: that capability is for the profiling counters (``DCGM_FI_PROF_*``),
     which the default counters the platform reads do not need. It still runs as root: it reads the
     kubelet's pod-resources socket (a root-owned hostPath) to map GPUs to pods, so it goes in the
     monitoring namespace, whose Pod Security level is ``privileged`` (PlatformAddons)."""
+    pools = args.gpu_node_pools if args.gpu_node_pools is not None else []
+    if is_output(pools):
+        affinity: Any = pulumi.Output.from_input(pools).apply(gpu_affinity)
+        tolerations: Any = pulumi.Output.from_input(pools).apply(gpu_tolerations)
+    else:
+        affinity, tolerations = gpu_affinity(pools), gpu_tolerations(pools)
     return {
-        "nodeSelector": dict(args.gpu_node_selector),
-        "tolerations": [{"key": key, "operator": "Exists", "effect": "NoSchedule"} for key in args.gpu_tolerations],
+        "affinity": affinity,
+        "tolerations": tolerations,
         "serviceMonitor": {"enabled": False},
         "kubernetes": {"enablePodLabels": False, "enablePodUID": False},
         "securityContext": {"runAsNonRoot": False, "runAsUser": 0, "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
