@@ -149,13 +149,20 @@ def test_each_team_with_receivers_gets_its_alertmanager_config_in_its_namespace(
     team = configs["team-alerts@fraud"].inputs
     assert team["metadata"]["labels"][ALERTMANAGER_CONFIG_LABEL] == "true"
     route = team["spec"]["route"]
-    assert route["receiver"] == "fraud-slack"
-    assert [(r["receiver"], r["matchers"][0]["value"]) for r in route["routes"]] == [("fraud-slack", "ticket"), ("fraud-pager", "page")]
+    assert route["receiver"] == "null"  # an alert of a severity no receiver takes is not sent
+    assert [(r["receiver"], r["matchers"][0]["value"], r["continue"]) for r in route["routes"]] == [("fraud-slack", "ticket", True), ("fraud-pager", "page", True)]
+    assert {"name": "null"} in team["spec"]["receivers"]
     receivers = {r["name"]: r for r in team["spec"]["receivers"]}
     assert receivers["fraud-slack"]["slackConfigs"] == [{"apiURL": {"name": "team-alerts-receivers", "key": "fraud-slack"}, "sendResolved": True, "channel": "#fraud-alerts"}]
     assert receivers["fraud-pager"]["pagerdutyConfigs"][0]["routingKey"] == {"name": "team-alerts-receivers", "key": "fraud-pager"}
     platform = configs["platform-alerts@monitoring"].inputs["spec"]
-    assert platform["receivers"][1]["webhookConfigs"][0]["urlSecret"] == {"name": "platform-alerts-receivers", "key": "platform-hook"}
+    receivers = {r["name"]: r for r in platform["receivers"]}
+    assert receivers["platform-hook"]["webhookConfigs"][0]["urlSecret"] == {"name": "platform-alerts-receivers", "key": "platform-hook"}
+    # The operator puts the teams' routes first with continue: true; the platform's first route ends
+    # the alerts of teams with their own receivers, so search's (no receivers) still reach the platform.
+    first, *severities = platform["route"]["routes"]
+    assert first == {"receiver": "null", "matchers": [{"name": "namespace", "matchType": "=~", "value": "fraud"}], "continue": False}
+    assert [(r["receiver"], r["matchers"][0]["value"]) for r in severities] == [("platform-oncall", "page|ticket|critical|warning"), ("platform-hook", "ticket|info")]
     # The URLs and keys are in Secrets only, marked secret.
     assert SLACK_URL not in json.dumps(team) and PAGERDUTY_KEY not in json.dumps(platform)
     secrets = _by_object_name(plan, "kubernetes:core/v1:Secret")
@@ -195,6 +202,7 @@ def test_a_malformed_receiver_secret_output_fails_when_known_without_being_shown
         ({"tracing": False, "values": {"tempo": {"replicas": 2}}}, "values.tempo", "no values: tempo is off"),
         ({"teams": [{"name": "sys", "namespace": "kube-system"}], "endpoints": []}, "teams[0].namespace", "a namespace name not starting with 'kube-'"),
         ({"platform_receivers": [{"name": "oncall", "kind": "webhook", "secret": WEBHOOK, "channel": "#x"}]}, "platform_receivers[0].channel", "no channel"),
+        ({"platform_receivers": [{"name": "null", "kind": "webhook", "secret": WEBHOOK}]}, "platform_receivers[0].name", "a name other than 'null'"),
     ],
 )
 def test_bad_arguments_are_named(changes, path, expected):

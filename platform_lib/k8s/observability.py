@@ -67,7 +67,7 @@ from .helm import CHARTS, ChartSpec, pinned_release, validate_chart_values
 from .labels import check_label_inputs
 # The device plugin's GPU placement (PlatformAddons): the exporter runs where the plugin runs.
 from .platform_addons import _gpu_affinity as gpu_affinity, _gpu_node_pools, _gpu_tolerations as gpu_tolerations
-from .observability_spec import AlertReceiver, EndpointView, TeamView, UnitPrices, check_receiver_secret
+from .observability_spec import NULL_RECEIVER, AlertReceiver, EndpointView, TeamView, UnitPrices, check_receiver_secret
 
 __all__ = [
     "ALERTMANAGER_CONFIG_LABEL",
@@ -473,29 +473,45 @@ def _receiver_spec(receiver: AlertReceiver, secret_name: str) -> dict[str, Any]:
     return {"name": receiver.name, "pagerdutyConfigs": [{"routingKey": reference, "sendResolved": True}]}
 
 
-def alertmanager_config_spec(receivers: list[AlertReceiver], secret_name: str) -> dict[str, Any]:
-    """An AlertmanagerConfig ``spec``: alerts go to the first receiver unless a receiver's
-    ``severities`` take them (each matching receiver gets them: ``continue``), grouped by alert
-    name, namespace and service.
+def alertmanager_config_spec(receivers: list[AlertReceiver], secret_name: str, *, delivered_namespaces: list[str] | None = None) -> dict[str, Any]:
+    """An AlertmanagerConfig ``spec``: each receiver gets the alerts of the severities it lists
+    (every matching receiver: ``continue``), grouped by alert name, namespace and service; the
+    top-level receiver is :data:`NULL_RECEIVER`, so an alert of another severity (``info``, the
+    always-firing ``Watchdog``) is not sent.
+
+    The Prometheus Operator puts the namespaced AlertmanagerConfigs' routes *before* the global
+    configuration's, each with ``continue: true`` (prometheus-operator ``pkg/alertmanager/amcfg.go``,
+    ``AddAlertmanagerConfigs``): a team's alert reaches the team's route and then falls through to
+    the platform's. ``delivered_namespaces`` (the global configuration's) are the teams with their
+    own receivers: a first route ends their alerts at the null receiver, so the platform is not
+    paged for a team's model.
 
     Args:
         receivers: at least one.
         secret_name: the Secret holding each receiver's URL or key under the receiver's name.
+        delivered_namespaces: namespaces whose alerts their own AlertmanagerConfig delivers.
     """
-    routes = [
+    routes: list[dict[str, Any]] = []
+    if delivered_namespaces:
+        routes.append({
+            "receiver": NULL_RECEIVER,
+            "matchers": [{"name": "namespace", "matchType": "=~", "value": "|".join(sorted(delivered_namespaces))}],
+            "continue": False,
+        })
+    routes += [
         {"receiver": r.name, "matchers": [{"name": "severity", "matchType": "=~", "value": "|".join(r.severities)}], "continue": True}
         for r in receivers
     ]
     return {
         "route": {
-            "receiver": receivers[0].name,
+            "receiver": NULL_RECEIVER,
             "groupBy": ["alertname", "namespace", "service"],
             "groupWait": "30s",
             "groupInterval": "5m",
             "repeatInterval": "4h",
             "routes": routes,
         },
-        "receivers": [_receiver_spec(r, secret_name) for r in receivers],
+        "receivers": [{"name": NULL_RECEIVER}, *(_receiver_spec(r, secret_name) for r in receivers)],
     }
 
 
@@ -773,13 +789,15 @@ class ObservabilityStack(Component[ObservabilityStackArgs], type_token="mlplat:k
         """The platform's global AlertmanagerConfig and one per team with receivers, each with the
         Secret of its receivers' URLs and keys beside it."""
         label = self.label(self._name)
-        routes = {"platform": self._route("platform", "platform-alerts", args.monitoring_namespace, args.platform_receivers, f"{label}.platform_receivers")}
+        delivered = [t.namespace_name for t in args.teams if t.receivers]
+        routes = {"platform": self._route("platform", "platform-alerts", args.monitoring_namespace, args.platform_receivers, f"{label}.platform_receivers", delivered)}
         for index, team in enumerate(args.teams):
             if team.receivers:
                 routes[team.name] = self._route(f"team-{team.name}", "team-alerts", team.namespace_name, team.receivers, f"{label}.teams[{index}].receivers")
         return routes
 
-    def _route(self, key: str, object_name: str, namespace: str, receivers: list[AlertReceiver], label: str) -> k8s.apiextensions.CustomResource:
+    def _route(self, key: str, object_name: str, namespace: str, receivers: list[AlertReceiver], label: str,
+               delivered_namespaces: list[str] | None = None) -> k8s.apiextensions.CustomResource:
         secret_name = f"{object_name}-receivers"
         secret = k8s.core.v1.Secret(
             f"{self._name}-alerts-{key}-receivers",
@@ -794,7 +812,7 @@ class ObservabilityStack(Component[ObservabilityStackArgs], type_token="mlplat:k
             "AlertmanagerConfig",
             object_name,
             namespace,
-            alertmanager_config_spec(receivers, secret_name),
+            alertmanager_config_spec(receivers, secret_name, delivered_namespaces=delivered_namespaces),
             extra_labels={ALERTMANAGER_CONFIG_LABEL: "true"},
             depends_on=[secret],
         )

@@ -21,14 +21,19 @@ from ..core.secrets import SECRET_PLACEHOLDER
 from .checks import check_namespace_name
 from .model_endpoint_spec import ENDPOINT_NAME
 
-__all__ = ["AlertReceiver", "EndpointView", "METRIC_NAME", "Severity", "TeamView", "UnitPrices"]
+__all__ = ["DEFAULT_SEVERITIES", "AlertReceiver", "EndpointView", "METRIC_NAME", "Severity", "TeamView", "UnitPrices"]
 
 #: A Prometheus metric name (source: Prometheus docs, "Data model", metric names).
 METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 _DNS_LABEL = f"^{DNS_LABEL}$"
 
-#: The ``severity`` label values the platform's alerts carry (ModelEndpoint: ``page``/``ticket``).
-Severity = Literal["page", "ticket", "info"]
+#: The ``severity`` label values routed: the platform's components use ``page`` and ``ticket``
+#: (ModelEndpoint, DriftMonitor, the GPU alerts); kube-prometheus-stack's own rules use
+#: ``critical``, ``warning`` and ``info`` (and ``none`` for its always-firing ``Watchdog``, which is
+#: never routed to a receiver).
+Severity = Literal["page", "ticket", "critical", "warning", "info"]
+#: The severities a receiver takes unless told otherwise.
+DEFAULT_SEVERITIES: tuple[str, ...] = ("page", "ticket", "critical", "warning")
 
 
 class _Spec(BaseModel):
@@ -80,6 +85,9 @@ class EndpointView(_Spec):
     _namespace = field_validator("namespace")(_namespace)
 
 
+#: The receiver with no integrations: where alerts no receiver takes end (Alertmanager drops them).
+NULL_RECEIVER = "null"
+
 _SLACK_WEBHOOK = re.compile(r"^https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+$")
 _HTTPS_URL = re.compile(r"^https://[^\s/]+(/[^\s]*)?$")
 #: A PagerDuty Events API v2 integration ("routing") key: 32 characters (source: PagerDuty
@@ -118,14 +126,24 @@ class AlertReceiver(_Spec):
             string. It is stored in a Kubernetes Secret the AlertmanagerConfig references, never
             in the AlertmanagerConfig itself, and never shown in an error message.
         channel: the Slack channel (``#name``), for ``slack`` only; default the webhook's own.
-        severities: the ``severity`` label values routed here (default ``page`` and ``ticket``).
+        severities: the ``severity`` label values routed here (default :data:`DEFAULT_SEVERITIES`:
+            ``page``, ``ticket``, ``critical``, ``warning``); an alert whose severity no receiver
+            lists (``info``, the ``none`` of kube-prometheus-stack's ``Watchdog``) is not sent.
     """
 
     name: str = Field(pattern=_DNS_LABEL, max_length=63)
     kind: Literal["slack", "webhook", "pagerduty"]
+
+    @field_validator("name")
+    @classmethod
+    def _not_the_sink(cls, name: str) -> str:
+        if name == NULL_RECEIVER:
+            raise ValueError(f"a name other than {NULL_RECEIVER!r} (the receiver that sends nothing, for unrouted alerts)")
+        return name
+
     secret: Any
     channel: str | None = Field(default=None, pattern=r"^[#@]?[a-z0-9][a-z0-9._-]{0,79}$")
-    severities: list[Severity] = Field(default_factory=lambda: ["page", "ticket"], min_length=1)
+    severities: list[Severity] = Field(default_factory=lambda: list(DEFAULT_SEVERITIES), min_length=1)
 
     @model_validator(mode="after")
     def _secret_fits_kind(self) -> "AlertReceiver":
