@@ -305,3 +305,44 @@ def test_an_endpoint_with_a_drift_monitor_shows_its_drift(plan):
     exprs = [t["expr"] for p in fraud["panels"] for t in p.get("targets", [])]
     assert f'max({metrics.DRIFTED_FEATURE_SHARE}{{namespace="fraud",endpoint="fraud-detector"}})' in exprs
     assert not any("drift" in p["title"].lower() for p in ranker["panels"])
+
+
+def test_rendered_objects_are_valid_kubernetes(tmp_path):
+    from platform_lib.preview.render_k8s import render_kubernetes
+
+    from .test_render_k8s import KUBERNETES_VERSIONS, _load, validate_manifest
+
+    plan = preview(lambda: ObservabilityStack("obs", **_args()))
+    paths = render_kubernetes(plan, tmp_path / "out")
+    core = [p for p in paths if p.name.split("-", 1)[0] in ("configmap", "secret", "networkpolicy")]
+    assert len(core) == 12, sorted(p.name for p in paths)
+    for version in KUBERNETES_VERSIONS:
+        assert {p.name: validate_manifest(_load(p), version) for p in core} == {p.name: "schema" for p in core}
+    # The receiver secrets are not written in clear.
+    assert not any(SLACK_URL in p.read_text() or PAGERDUTY_KEY in p.read_text() for p in paths)
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("platformPagerdutyKey", "not-a-routing-key", "ObservabilityStack(observability).platform_receivers[0].secret: got <the value of an Output>; expected a PagerDuty Events API v2 routing key"),
+    ("fraudSlackWebhook", "http://hooks.slack.com/services/T0/B0/x", "ObservabilityStack(observability).teams[0].receivers[0].secret: got <the value of an Output>; expected a Slack incoming-webhook URL"),
+])
+def test_mlplat_preview_exits_2_on_a_bad_receiver_without_showing_it(tmp_path, key, value, message):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from platform_lib.cli import EXIT_USER_ERROR, app
+
+    from .conftest import REPO_ROOT
+
+    project = tmp_path / "observability"
+    shutil.copytree(REPO_ROOT / "examples" / "observability", project)
+    (project / "Pulumi.yaml").write_text((project / "Pulumi.yaml").read_text().replace("virtualenv: ../../.venv", f"virtualenv: {REPO_ROOT / '.venv'}"))
+    stack_file = project / "Pulumi.prod.yaml"
+    stack = yaml.safe_load(stack_file.read_text())
+    stack["config"][f"observability-example:{key}"] = value
+    stack_file.write_text(yaml.safe_dump(stack))
+    result = CliRunner().invoke(app, ["preview", "--cwd", str(project), "--stack", "prod", "--no-policy"], catch_exceptions=False, env={"COLUMNS": "300", "NO_COLOR": "1"})
+    assert result.exit_code == EXIT_USER_ERROR, result.output
+    assert message in " ".join(result.output.split())
+    assert value not in result.output
