@@ -44,6 +44,7 @@ COMPONENTS: dict[str, str] = {
     "ModelEndpoint": "platform_lib.k8s.model_endpoint",
     "MlWorkspace": "platform_lib.k8s.ml_workspace",
     "PlatformAddons": "platform_lib.k8s.platform_addons",
+    "ObservabilityStack": "platform_lib.k8s.observability",
     "DriftMonitor": "platform_lib.k8s.drift_monitor",
 }
 #: What component arguments are built from, besides the args models.
@@ -52,6 +53,10 @@ ARGUMENT_TYPES: dict[str, str] = {
     "ServicePrincipal": "platform_lib.aws.principals",
     "NodeGroupSpec": "platform_lib.aws.eks_cluster",
     "TeamAccess": "platform_lib.aws.eks_cluster",
+    "EndpointView": "platform_lib.k8s.observability_spec",
+    "TeamView": "platform_lib.k8s.observability_spec",
+    "AlertReceiver": "platform_lib.k8s.observability_spec",
+    "UnitPrices": "platform_lib.k8s.observability_spec",
     "DriftSettings": "platform_lib.k8s.drift_monitor",
 }
 _EXPORTS = {**COMPONENTS, **{f"{name}Args": module for name, module in COMPONENTS.items()}, **ARGUMENT_TYPES}
@@ -83,6 +88,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .k8s.ml_workspace import MlWorkspace, MlWorkspaceArgs
     from .k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
     from .k8s.platform_addons import PlatformAddons, PlatformAddonsArgs
+    from .k8s.observability import ObservabilityStack, ObservabilityStackArgs
+    from .k8s.observability_spec import AlertReceiver, EndpointView, TeamView, UnitPrices
     from .k8s.drift_monitor import DriftMonitor, DriftMonitorArgs, DriftSettings
     from .k8s.quota import ResourceQuotaSpec
     from .aws.principals import ServicePrincipal

@@ -136,6 +136,12 @@ CHARTS: dict[str, ChartSpec] = {
     ),
     # A team's JupyterHub (MlWorkspace, platform_lib/k8s/ml_workspace.py): Zero to JupyterHub.
     "jupyterhub": ChartSpec("jupyterhub", "4.4.0", "https://hub.jupyter.org/helm-chart/", schema="jupyterhub-4.4.0.values.schema.json"),
+    # ObservabilityStack (platform_lib/k8s/observability.py): GPU metrics, traces, logs. Grafana's tempo
+    # and loki charts moved to the grafana-community repository in 2026 (grafana/helm-charts README).
+    "dcgm-exporter": ChartSpec("dcgm-exporter", "4.8.2", "https://nvidia.github.io/dcgm-exporter/helm-charts"),
+    "tempo": ChartSpec("tempo", "2.2.4", "https://grafana-community.github.io/helm-charts"),
+    "prometheus-pushgateway": ChartSpec("prometheus-pushgateway", "3.8.0", "https://prometheus-community.github.io/helm-charts"),
+    "loki": ChartSpec("loki", "18.11.0", "https://grafana-community.github.io/helm-charts", schema="loki-18.11.0.values.schema.json"),
 }
 
 
