@@ -45,6 +45,7 @@ COMPONENTS: dict[str, str] = {
     "MlWorkspace": "platform_lib.k8s.ml_workspace",
     "PlatformAddons": "platform_lib.k8s.platform_addons",
     "ObservabilityStack": "platform_lib.k8s.observability",
+    "TeamObservability": "platform_lib.k8s.team_observability",
     "DriftMonitor": "platform_lib.k8s.drift_monitor",
 }
 #: What component arguments are built from, besides the args models.
@@ -57,6 +58,7 @@ ARGUMENT_TYPES: dict[str, str] = {
     "TeamView": "platform_lib.k8s.observability_spec",
     "AlertReceiver": "platform_lib.k8s.observability_spec",
     "UnitPrices": "platform_lib.k8s.observability_spec",
+    "ReceiverSecretRef": "platform_lib.k8s.observability_spec",
     "DriftSettings": "platform_lib.k8s.drift_monitor",
 }
 _EXPORTS = {**COMPONENTS, **{f"{name}Args": module for name, module in COMPONENTS.items()}, **ARGUMENT_TYPES}
@@ -89,7 +91,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .k8s.team_namespace import TeamNamespace, TeamNamespaceArgs
     from .k8s.platform_addons import PlatformAddons, PlatformAddonsArgs
     from .k8s.observability import ObservabilityStack, ObservabilityStackArgs
-    from .k8s.observability_spec import AlertReceiver, EndpointView, TeamView, UnitPrices
+    from .k8s.observability_spec import AlertReceiver, EndpointView, ReceiverSecretRef, TeamView, UnitPrices
+    from .k8s.team_observability import TeamObservability, TeamObservabilityArgs
     from .k8s.drift_monitor import DriftMonitor, DriftMonitorArgs, DriftSettings
     from .k8s.quota import ResourceQuotaSpec
     from .aws.principals import ServicePrincipal

@@ -66,7 +66,7 @@ from .dashboards import KSM_ANNOTATIONS, PROMETHEUS_DATASOURCE_UID, endpoint_das
 from .helm import CHARTS, ChartSpec, pinned_release, validate_chart_values
 from .labels import check_label_inputs
 # The device plugin's GPU placement (PlatformAddons): the exporter runs where the plugin runs.
-from .platform_addons import _gpu_affinity as gpu_affinity, _gpu_node_pools, _gpu_tolerations as gpu_tolerations
+from .platform_addons import DEFAULT_NAMESPACES, _gpu_affinity as gpu_affinity, _gpu_node_pools, _gpu_tolerations as gpu_tolerations
 from .observability_spec import NULL_RECEIVER, AlertReceiver, EndpointView, TeamView, UnitPrices, check_receiver_secret
 
 __all__ = [
@@ -100,6 +100,10 @@ _DCGM_PORT = 9400
 #: JupyterHub's hub: Service ``hub``, port ``hub`` (8081), metrics at ``/hub/metrics``
 #: (Zero to JupyterHub chart; JupyterHub docs, "Monitoring").
 _HUB_PORT = 8081
+
+#: Namespaces of the platform's own add-ons (PlatformAddons' defaults), left out of the overview's
+#: "every team namespace" selectors.
+PLATFORM_NAMESPACES = ("default", *DEFAULT_NAMESPACES.values())
 
 _HelmChart = Literal["dcgm-exporter", "tempo", "loki", "prometheus-pushgateway"]
 _PUSHGATEWAY_PORT = 9091
@@ -148,6 +152,10 @@ class ObservabilityStackArgs(ComponentArgs):
         tempo_storage_gib / loki_storage_gib: their persistent volumes (GiB; default 20 / 50).
         values: per chart (``dcgm-exporter``, ``prometheus-pushgateway``, ``tempo``, ``loki``), Helm values deep-merged over the
             component's; checked against the chart's schema where it publishes one (Loki).
+        team_routed_namespaces: namespaces whose alerts a team's own AlertmanagerConfig delivers
+            (registered elsewhere, e.g. by :class:`~platform_lib.k8s.team_observability.TeamObservability`
+            in the team stacks): the platform's route ends their alerts, as it does for ``teams``
+            with receivers.
     """
 
     labels: dict[str, Input[str]]
@@ -171,6 +179,7 @@ class ObservabilityStackArgs(ComponentArgs):
     tempo_storage_gib: int = Field(default=20, ge=1, le=65536)
     loki_storage_gib: int = Field(default=50, ge=1, le=65536)
     values: dict[_HelmChart, dict[str, Any]] = Field(default_factory=dict)
+    team_routed_namespaces: list[Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]] = Field(default_factory=list)
 
     _labels = field_validator("labels")(check_label_inputs)
 
@@ -241,6 +250,7 @@ class ObservabilityStackArgsDict(TypedDict, total=False):
     tempo_storage_gib: int
     loki_storage_gib: int
     values: Mapping[str, Mapping[str, Any]]
+    team_routed_namespaces: list[str]
 
 
 def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -462,7 +472,10 @@ def datasources(args: ObservabilityStackArgs) -> dict[str, Any]:
 
 
 def _receiver_spec(receiver: AlertReceiver, secret_name: str) -> dict[str, Any]:
-    reference = {"name": secret_name, "key": receiver.name}
+    if receiver.secret_ref is not None:
+        reference = {"name": receiver.secret_ref.name, "key": receiver.secret_ref.key}
+    else:
+        reference = {"name": secret_name, "key": receiver.name}
     if receiver.kind == "slack":
         slack: dict[str, Any] = {"apiURL": reference, "sendResolved": True}
         if receiver.channel:
@@ -519,6 +532,8 @@ def _secret_values(receivers: list[AlertReceiver], label: str) -> dict[str, Any]
     """The Secret's ``stringData``: each receiver's secret as a secret Output, checked on arrival."""
     data: dict[str, Any] = {}
     for index, receiver in enumerate(receivers):
+        if receiver.secret_ref is not None:
+            continue  # an existing Secret's key: nothing to store
         value = receiver.secret
         if is_output(value):
             value = checked_output(value, lambda v, kind=receiver.kind: (check_receiver_secret(kind, v), v)[1], f"{label}[{index}].secret")
@@ -534,7 +549,127 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
 
 
-class ObservabilityStack(Component[ObservabilityStackArgs], type_token="mlplat:k8s:Observability"):
+class ObservabilityObjects:
+    """The objects both :class:`ObservabilityStack` (the cluster's) and
+    :class:`~platform_lib.k8s.team_observability.TeamObservability` (a team's) register: dashboard
+    ConfigMaps, custom resources, hub monitors, alert routes. Used by a ``Component`` that sets
+    ``self._name`` and ``self._labels`` in its ``_create``."""
+
+    _name: str
+    _labels: Mapping[str, Any]
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _metadata(self, object_name: str, namespace: str, extra_labels: Mapping[str, str] | None = None, annotations: Mapping[str, str] | None = None) -> dict[str, Any]:
+        metadata: dict[str, Any] = {"name": object_name, "namespace": namespace, "labels": {**self._labels, **(extra_labels or {})}}
+        if annotations:
+            metadata["annotations"] = dict(annotations)
+        return metadata
+
+    def _custom(self, resource_name: str, api_version: str, kind: str, object_name: str, namespace: str, spec: Any,
+                extra_labels: Mapping[str, str] | None = None, depends_on: Any = None) -> k8s.apiextensions.CustomResource:
+        return k8s.apiextensions.CustomResource(
+            resource_name,
+            api_version=api_version,
+            kind=kind,
+            metadata=self._metadata(object_name, namespace, extra_labels),
+            spec=spec,
+            opts=self.child_options(depends_on=depends_on),
+        )
+
+    def _dashboard_config_maps(self, models: list[tuple[str, dict[str, Any]]], monitoring_namespace: str, field: str) -> dict[str, str]:
+        """One ConfigMap per ``(key, dashboard model)`` in ``monitoring_namespace``, labelled for
+        Grafana's dashboard sidecar; returns the ConfigMap names by dashboard uid."""
+        names: dict[str, str] = {}
+        self.dashboard_config_maps = []
+        for key, model in models:
+            body = json.dumps(model, sort_keys=True, separators=(",", ":"))
+            if len(body.encode()) > _CONFIGMAP_LIMIT_BYTES:  # pragma: no cover - a dashboard of this platform is a few dozen KiB
+                raise ComponentArgsError(f"dashboard {key} too large", [Issue(f"{self.label(self._name)}.{field}", key, "a dashboard under 1 MiB (a ConfigMap's limit)")])
+            object_name = f"mlplat-dashboard-{_slug(key)}"[:63].rstrip("-")
+            config_map = k8s.core.v1.ConfigMap(
+                f"{self._name}-dashboard-{_slug(key)}",
+                metadata=self._metadata(object_name, monitoring_namespace, {"grafana_dashboard": "1"}, {DASHBOARD_FOLDER_ANNOTATION: DASHBOARD_FOLDER}),
+                data={f"{_slug(key)}.json": body},
+                opts=self.child_options(),
+            )
+            self.dashboard_config_maps.append(config_map)
+            names[model["uid"]] = object_name
+        return names
+
+    def _pushgateway_ingress(self, resource_name: str, object_name: str, monitoring_namespace: str, namespaces: list[str]) -> k8s.networking.v1.NetworkPolicy:
+        """Admit ``namespaces`` to the Pushgateway's port (NetworkPolicies add up: each team stack
+        admits its own namespace)."""
+        return k8s.networking.v1.NetworkPolicy(
+            resource_name,
+            metadata=self._metadata(object_name, monitoring_namespace),
+            spec={
+                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus-pushgateway", "app.kubernetes.io/instance": "prometheus-pushgateway"}},
+                "policyTypes": ["Ingress"],
+                "ingress": [{
+                    "from": [{"namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": sorted(namespaces)}]}}],
+                    "ports": [{"protocol": "TCP", "port": _PUSHGATEWAY_PORT}],
+                }],
+            },
+            opts=self.child_options(),
+        )
+
+    # --- workspace hubs ------------------------------------------------------------------------
+
+    def _hub_monitor(self, monitoring_namespace: str, prometheus_labels: Mapping[str, str], team: TeamView) -> k8s.apiextensions.CustomResource:
+        """Scrape the team's JupyterHub hub (``/hub/metrics``), and let Prometheus through the
+        team namespace's default-deny policy to the hub's port."""
+        namespace = team.namespace_name
+        hub = {"app": "jupyterhub", "component": "hub"}
+        k8s.networking.v1.NetworkPolicy(
+            f"{self._name}-hub-metrics-{team.name}",
+            metadata=self._metadata("allow-prometheus-hub-metrics", namespace),
+            spec={
+                "podSelector": {"matchLabels": hub},
+                "policyTypes": ["Ingress"],
+                "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": monitoring_namespace}}}],
+                             "ports": [{"protocol": "TCP", "port": _HUB_PORT}]}],
+            },
+            opts=self.child_options(),
+        )
+        return self._custom(
+            f"{self._name}-hub-monitor-{team.name}",
+            MONITORING_API_VERSION,
+            "ServiceMonitor",
+            "jupyterhub-hub",
+            namespace,
+            {"selector": {"matchLabels": hub}, "endpoints": [{"port": "hub", "path": "/hub/metrics", "interval": "60s"}]},
+            extra_labels=prometheus_labels,
+        )
+
+    # --- alert routing -------------------------------------------------------------------------
+
+    def _route(self, key: str, object_name: str, namespace: str, receivers: list[AlertReceiver], label: str,
+               delivered_namespaces: list[str] | None = None) -> k8s.apiextensions.CustomResource:
+        secret_name = f"{object_name}-receivers"
+        depends_on = []
+        if any(r.secret_ref is None for r in receivers):  # values given: stored in a Secret beside the route
+            depends_on.append(k8s.core.v1.Secret(
+                f"{self._name}-alerts-{key}-receivers",
+                metadata=self._metadata(secret_name, namespace),
+                type="Opaque",
+                string_data=_secret_values(receivers, label),
+                opts=self.child_options(),
+            ))
+        return self._custom(
+            f"{self._name}-alerts-{key}",
+            ALERTMANAGER_CONFIG_API_VERSION,
+            "AlertmanagerConfig",
+            object_name,
+            namespace,
+            alertmanager_config_spec(receivers, secret_name, delivered_namespaces=delivered_namespaces),
+            extra_labels={ALERTMANAGER_CONFIG_LABEL: "true"},
+            depends_on=depends_on,
+        )
+
+
+
+class ObservabilityStack(ObservabilityObjects, Component[ObservabilityStackArgs], type_token="mlplat:k8s:Observability"):
     """The platform's dashboards, GPU metrics, trace and log backends and alert routing (see the
     module docstring).
 
@@ -597,7 +732,7 @@ class ObservabilityStack(Component[ObservabilityStackArgs], type_token="mlplat:k
         self.loki = self._release("loki", args) if args.logs else None
         self.telemetry_network_policies = self._telemetry_network_policies(args)
         self.datasources = self._datasources(args) if (args.tracing or args.logs) else None
-        self.hub_monitors = [self._hub_monitor(args, team) for team in args.teams if team.workspace]
+        self.hub_monitors = [self._hub_monitor(args.monitoring_namespace, args.prometheus_labels, team) for team in args.teams if team.workspace]
         self.alert_routes = self._alert_routing(args)
         return {
             "dashboards": pulumi.Output.from_input(dashboards),
@@ -606,48 +741,15 @@ class ObservabilityStack(Component[ObservabilityStackArgs], type_token="mlplat:k
             "platform_addons_values": pulumi.Output.from_input(platform_addons_values(args)),
         }
 
-    # --- helpers -------------------------------------------------------------------------------
-
-    def _metadata(self, object_name: str, namespace: str, extra_labels: Mapping[str, str] | None = None, annotations: Mapping[str, str] | None = None) -> dict[str, Any]:
-        metadata: dict[str, Any] = {"name": object_name, "namespace": namespace, "labels": {**self._labels, **(extra_labels or {})}}
-        if annotations:
-            metadata["annotations"] = dict(annotations)
-        return metadata
-
-    def _custom(self, resource_name: str, api_version: str, kind: str, object_name: str, namespace: str, spec: Any,
-                extra_labels: Mapping[str, str] | None = None, depends_on: Any = None) -> k8s.apiextensions.CustomResource:
-        return k8s.apiextensions.CustomResource(
-            resource_name,
-            api_version=api_version,
-            kind=kind,
-            metadata=self._metadata(object_name, namespace, extra_labels),
-            spec=spec,
-            opts=self.child_options(depends_on=depends_on),
-        )
-
     # --- dashboards ----------------------------------------------------------------------------
 
     def _dashboards(self, args: ObservabilityStackArgs) -> dict[str, str]:
         """One ConfigMap per dashboard, for kube-prometheus-stack's Grafana dashboard sidecar."""
-        models: list[tuple[str, dict[str, Any]]] = [("overview", overview_dashboard(args.endpoints, args.teams))]
+        platform = [args.monitoring_namespace, args.telemetry_namespace, *PLATFORM_NAMESPACES]
+        models: list[tuple[str, dict[str, Any]]] = [("overview", overview_dashboard(args.endpoints, args.teams, platform_namespaces=platform))]
         models += [(f"team-{t.name}", team_dashboard(t, args.endpoints)) for t in args.teams]
         models += [(f"endpoint-{e.namespace}-{e.name}", endpoint_dashboard(e)) for e in args.endpoints]
-        names: dict[str, str] = {}
-        self.dashboard_config_maps = []
-        for key, model in models:
-            body = json.dumps(model, sort_keys=True, separators=(",", ":"))
-            if len(body.encode()) > _CONFIGMAP_LIMIT_BYTES:  # pragma: no cover - a dashboard of this platform is a few dozen KiB
-                raise ComponentArgsError(f"dashboard {key} too large", [Issue(f"{self.label(self._name)}.endpoints", key, "a dashboard under 1 MiB (a ConfigMap's limit)")])
-            object_name = f"mlplat-dashboard-{_slug(key)}"[:63].rstrip("-")
-            config_map = k8s.core.v1.ConfigMap(
-                f"{self._name}-dashboard-{_slug(key)}",
-                metadata=self._metadata(object_name, args.monitoring_namespace, {"grafana_dashboard": "1"}, {DASHBOARD_FOLDER_ANNOTATION: DASHBOARD_FOLDER}),
-                data={f"{_slug(key)}.json": body},
-                opts=self.child_options(),
-            )
-            self.dashboard_config_maps.append(config_map)
-            names[model["uid"]] = object_name
-        return names
+        return self._dashboard_config_maps(models, args.monitoring_namespace, "endpoints")
 
     def _datasources(self, args: ObservabilityStackArgs) -> k8s.core.v1.ConfigMap:
         """Tempo and Loki for Grafana's data source sidecar (``grafana_datasource: "1"``)."""
@@ -713,19 +815,7 @@ class ObservabilityStack(Component[ObservabilityStackArgs], type_token="mlplat:k
             opts=self.child_options(),
         )
         namespaces = sorted({args.monitoring_namespace, *(t.namespace_name for t in args.teams)})
-        k8s.networking.v1.NetworkPolicy(
-            f"{self._name}-pushgateway-ingress",
-            metadata=self._metadata("prometheus-pushgateway-ingress", args.monitoring_namespace),
-            spec={
-                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus-pushgateway", "app.kubernetes.io/instance": "prometheus-pushgateway"}},
-                "policyTypes": ["Ingress"],
-                "ingress": [{
-                    "from": [{"namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": namespaces}]}}],
-                    "ports": [{"protocol": "TCP", "port": _PUSHGATEWAY_PORT}],
-                }],
-            },
-            opts=self.child_options(),
-        )
+        self._pushgateway_ingress(f"{self._name}-pushgateway-ingress", "prometheus-pushgateway-ingress", args.monitoring_namespace, namespaces)
         return release
 
     # --- traces and logs -----------------------------------------------------------------------
@@ -755,67 +845,18 @@ class ObservabilityStack(Component[ObservabilityStackArgs], type_token="mlplat:k
             )
         return policies
 
-    # --- workspace hubs ------------------------------------------------------------------------
-
-    def _hub_monitor(self, args: ObservabilityStackArgs, team: TeamView) -> k8s.apiextensions.CustomResource:
-        """Scrape the team's JupyterHub hub (``/hub/metrics``), and let Prometheus through the
-        team namespace's default-deny policy to the hub's port."""
-        namespace = team.namespace_name
-        hub = {"app": "jupyterhub", "component": "hub"}
-        k8s.networking.v1.NetworkPolicy(
-            f"{self._name}-hub-metrics-{team.name}",
-            metadata=self._metadata("allow-prometheus-hub-metrics", namespace),
-            spec={
-                "podSelector": {"matchLabels": hub},
-                "policyTypes": ["Ingress"],
-                "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": args.monitoring_namespace}}}],
-                             "ports": [{"protocol": "TCP", "port": _HUB_PORT}]}],
-            },
-            opts=self.child_options(),
-        )
-        return self._custom(
-            f"{self._name}-hub-monitor-{team.name}",
-            MONITORING_API_VERSION,
-            "ServiceMonitor",
-            "jupyterhub-hub",
-            namespace,
-            {"selector": {"matchLabels": hub}, "endpoints": [{"port": "hub", "path": "/hub/metrics", "interval": "60s"}]},
-            extra_labels=args.prometheus_labels,
-        )
-
     # --- alert routing -------------------------------------------------------------------------
 
     def _alert_routing(self, args: ObservabilityStackArgs) -> dict[str, k8s.apiextensions.CustomResource]:
         """The platform's global AlertmanagerConfig and one per team with receivers, each with the
         Secret of its receivers' URLs and keys beside it."""
         label = self.label(self._name)
-        delivered = [t.namespace_name for t in args.teams if t.receivers]
+        delivered = sorted({t.namespace_name for t in args.teams if t.receivers} | set(args.team_routed_namespaces))
         routes = {"platform": self._route("platform", "platform-alerts", args.monitoring_namespace, args.platform_receivers, f"{label}.platform_receivers", delivered)}
         for index, team in enumerate(args.teams):
             if team.receivers:
                 routes[team.name] = self._route(f"team-{team.name}", "team-alerts", team.namespace_name, team.receivers, f"{label}.teams[{index}].receivers")
         return routes
-
-    def _route(self, key: str, object_name: str, namespace: str, receivers: list[AlertReceiver], label: str,
-               delivered_namespaces: list[str] | None = None) -> k8s.apiextensions.CustomResource:
-        secret_name = f"{object_name}-receivers"
-        secret = k8s.core.v1.Secret(
-            f"{self._name}-alerts-{key}-receivers",
-            metadata=self._metadata(secret_name, namespace),
-            type="Opaque",
-            string_data=_secret_values(receivers, label),
-            opts=self.child_options(),
-        )
-        return self._custom(
-            f"{self._name}-alerts-{key}",
-            ALERTMANAGER_CONFIG_API_VERSION,
-            "AlertmanagerConfig",
-            object_name,
-            namespace,
-            alertmanager_config_spec(receivers, secret_name, delivered_namespaces=delivered_namespaces),
-            extra_labels={ALERTMANAGER_CONFIG_LABEL: "true"},
-            depends_on=[secret],
-        )
 
 
 def _plain_secrets(raw: Any) -> list[str]:

@@ -21,7 +21,7 @@ from ..core.secrets import SECRET_PLACEHOLDER
 from .checks import check_namespace_name
 from .model_endpoint_spec import ENDPOINT_NAME
 
-__all__ = ["DEFAULT_SEVERITIES", "AlertReceiver", "EndpointView", "METRIC_NAME", "Severity", "TeamView", "UnitPrices"]
+__all__ = ["DEFAULT_SEVERITIES", "AlertReceiver", "EndpointView", "METRIC_NAME", "ReceiverSecretRef", "Severity", "TeamView", "UnitPrices"]
 
 #: A Prometheus metric name (source: Prometheus docs, "Data model", metric names).
 METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
@@ -114,6 +114,21 @@ def check_receiver_secret(kind: str, value: Any) -> None:
         raise ValueError(_SECRET_EXPECTED[kind])
 
 
+class ReceiverSecretRef(_Spec):
+    """A key of an existing Kubernetes Secret in the AlertmanagerConfig's namespace (the team's),
+    holding a receiver's URL or key: how a team's reviewed request file names its receiver's
+    secret without holding it (as ``MlWorkspace``'s OAuth client secret). The value is not read
+    by Pulumi; Alertmanager reads it (Prometheus Operator ``SecretKeySelector``).
+
+    Attributes:
+        name: the Secret's name, a DNS subdomain.
+        key: the key in the Secret's data.
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)
+    key: str = Field(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253)
+
+
 class AlertReceiver(_Spec):
     """Where one team's (or the platform's) alerts go.
 
@@ -125,6 +140,9 @@ class AlertReceiver(_Spec):
             given as a ``pulumi.Output`` (e.g. ``pulumi.Config().require_secret(...)``) or a plain
             string. It is stored in a Kubernetes Secret the AlertmanagerConfig references, never
             in the AlertmanagerConfig itself, and never shown in an error message.
+        secret_ref: instead of ``secret``, a key of an existing Secret in the AlertmanagerConfig's
+            namespace (:class:`ReceiverSecretRef`): the value never passes through Pulumi (a team's
+            receivers in its request file). Exactly one of ``secret`` and ``secret_ref``.
         channel: the Slack channel (``#name``), for ``slack`` only; default the webhook's own.
         severities: the ``severity`` label values routed here (default :data:`DEFAULT_SEVERITIES`:
             ``page``, ``ticket``, ``critical``, ``warning``); an alert whose severity no receiver
@@ -141,14 +159,18 @@ class AlertReceiver(_Spec):
             raise ValueError(f"a name other than {NULL_RECEIVER!r} (the receiver that sends nothing, for unrouted alerts)")
         return name
 
-    secret: Any
+    secret: Any = None
+    secret_ref: ReceiverSecretRef | None = None
     channel: str | None = Field(default=None, pattern=r"^[#@]?[a-z0-9][a-z0-9._-]{0,79}$")
     severities: list[Severity] = Field(default_factory=lambda: list(DEFAULT_SEVERITIES), min_length=1)
 
     @model_validator(mode="after")
     def _secret_fits_kind(self) -> "AlertReceiver":
         problems: list[tuple[tuple[str | int, ...], Any, str]] = []
-        if not is_output(self.secret):
+        if (self.secret is None) == (self.secret_ref is None):
+            problems.append((("secret",), SECRET_PLACEHOLDER if self.secret is not None else None,
+                             "exactly one of secret (the value) and secret_ref (an existing Secret's name and key)"))
+        elif self.secret is not None and not is_output(self.secret):
             try:
                 check_receiver_secret(self.kind, self.secret)
             except ValueError as error:

@@ -350,17 +350,25 @@ def team_dashboard(team: TeamView, endpoints: Iterable[EndpointView]) -> dict[st
 # --- platform overview ---------------------------------------------------------------------------
 
 
-def overview_dashboard(endpoints: Iterable[EndpointView], teams: Iterable[TeamView]) -> dict[str, Any]:
+def overview_dashboard(endpoints: Iterable[EndpointView], teams: Iterable[TeamView], *, platform_namespaces: Iterable[str] = ()) -> dict[str, Any]:
     """The platform overview across teams (see the module docstring).
+
+    With no endpoints or teams given (the cluster stack's overview: each team stack adds its own
+    dashboards and recording rules), the panels cover every namespace except
+    ``platform_namespaces`` (and ``kube-*``), so a new team appears without a change to the overview.
 
     One per cluster: each cluster's Prometheus sees its own teams. The ``cloud`` and ``team``
     labels on the ``mlplat:endpoint_*`` series let a global Grafana (one data source per cluster,
     or a federating Prometheus) put the clouds side by side.
     """
     endpoints, teams = list(endpoints), list(teams)
-    namespaces = "|".join(sorted({t.namespace_name for t in teams} | {e.namespace for e in endpoints})) or "none"
-    services = "|".join(sorted({e.name for e in endpoints})) or "none"
-    in_teams = f'namespace=~"{namespaces}"'
+    namespaces = "|".join(sorted({t.namespace_name for t in teams} | {e.namespace for e in endpoints}))
+    if namespaces:
+        services = "|".join(sorted({e.name for e in endpoints})) or "none"
+        in_teams = f'namespace=~"{namespaces}"'
+    else:
+        services = ".+"
+        in_teams = 'namespace!~"{}"'.format("|".join(["kube-.*", *sorted(set(platform_namespaces))]))
     builder = _base(
         "ML platform overview",
         dashboard_uid("overview", "platform"),
