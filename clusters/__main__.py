@@ -6,10 +6,12 @@ contract) are what the platform stacks read through ``pulumi.StackReference``. P
 with ``mlplat preview -C clusters --stack prod``; apply it with the Pulumi CLI from ``clusters/``.
 """
 
+from pathlib import Path
+
 import pulumi
 
 from platform_lib.platform.cluster import build_cluster, load_cluster_config
 
 config = load_cluster_config()
-for name, value in build_cluster(config).items():
+for name, value in build_cluster(config, Path(__file__).resolve().parent.parent).items():
     pulumi.export(name, value)

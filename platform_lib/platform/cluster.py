@@ -18,6 +18,7 @@ Its config is in the ``mlplat`` namespace, camelCase, like the platform stacks':
     mlplat:gke: {location: ..., gpuPools: [...]}                      # GkeCluster's arguments (GCP)
     mlplat:gcpNetwork: {subnetCidr: ..., podsCidr: ..., servicesCidr: ...}
     mlplat:addons: {prometheusStorageGib: 200}                       # PlatformAddons' arguments
+    mlplat:observability: {platformReceivers: [...], ...}             # ObservabilityStack's arguments
 
 The ``eks``, ``gke`` and ``addons`` blocks are the components' own arguments with camelCase keys;
 what the stack decides itself (tags, names, the cluster's identity for the add-ons) is not set
@@ -45,10 +46,11 @@ from ..aws.eks_cluster import EksCluster
 from ..core.errors import ComponentArgsError, ConfigError, Issue, issues_from_validation_error
 from ..core.secrets import SECRET_PLACEHOLDER
 from ..gcp.gke_cluster import GkeCluster
+from ..k8s.observability import ObservabilityStack, _deep_merge, platform_addons_values
 from ..k8s.platform_addons import DEFAULT_NAMESPACES, LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, PlatformAddons
 from .config import NAMESPACE, Cloud, Environment, Model, Tags, _in_program, _stack_config_values, aws_region_issues
 
-__all__ = ["ClusterStackConfig", "GcpNetwork", "build_cluster", "cluster_component_args", "load_cluster_config", "parse_cluster_config"]
+__all__ = ["ClusterStackConfig", "GcpNetwork", "build_cluster", "cluster_component_args", "load_cluster_config", "parse_cluster_config", "team_routed_namespaces"]
 
 #: The AWS Load Balancer Controller add-on's name in :class:`PlatformAddons` (``enabled``, ``namespaces``).
 _LB_CONTROLLER = "aws-load-balancer-controller"
@@ -114,6 +116,13 @@ class ClusterStackConfig(Model):
         addons: :class:`~platform_lib.k8s.platform_addons.PlatformAddons`' arguments, camelCase;
             not ``cloud``, ``clusterName``, ``labels``, ``region``, ``vpcId``,
             ``loadBalancerControllerRoleArn`` or ``gpuNodePools`` (they come from the cluster).
+        observability: :class:`~platform_lib.k8s.observability.ObservabilityStack`'s arguments,
+            camelCase (``platformReceivers`` with each ``secret`` a ``secure:`` value, ``unitPrices``,
+            ``gpuMetrics``, ``idleGpuUtilizationPercent``, ``tracing``, ``logs``...); not
+            ``labels`` or ``gpuNodePools`` (from the cluster), ``teams``, ``endpoints`` or
+            ``teamRoutedNamespaces`` (the team stacks' ``TeamObservability`` holds a team's
+            pieces; the routed namespaces come from ``teams/*.yaml``). Absent: no observability
+            stack, PlatformAddons as configured.
     """
 
     environment: Environment
@@ -127,6 +136,7 @@ class ClusterStackConfig(Model):
     gke: dict[str, Any] | None = None
     gcp_network: GcpNetwork | None = None
     addons: dict[str, Any] = Field(default_factory=dict)
+    observability: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -158,6 +168,8 @@ _SET_BY_STACK: dict[str, dict[str, str]] = {
             "pods_cidr": "gcpNetwork.podsCidr", "services_cidr": "gcpNetwork.servicesCidr", "pods_range_name": "gcpNetwork", "services_range_name": "gcpNetwork"},
     "addons": {"cloud": "cloud", "cluster_name": "clusterName", "labels": "tags", "region": "region", "vpc_id": "eks",
                "load_balancer_controller_role_arn": "eks", "gpu_node_pools": "eks"},
+    "observability": {"labels": "tags", "gpu_node_pools": "eks", "teams": "teams/<team>.yaml", "endpoints": "teams/<team>.yaml",
+                      "team_routed_namespaces": "teams/<team>.yaml"},
 }
 
 
@@ -314,6 +326,7 @@ class ClusterArgs(BaseModel):
     cluster: dict[str, Any]
     addons: dict[str, Any]
     controller_role: dict[str, Any] | None = None
+    observability: dict[str, Any] | None = None
 
 
 def _validated(component: type, name: str, values: dict[str, Any], block: str, issues: list[Issue]) -> None:
@@ -323,10 +336,38 @@ def _validated(component: type, name: str, values: dict[str, Any], block: str, i
         issues.extend(Issue(_config_path(block, issue.path), issue.value, issue.expected) for issue in error.issues)
 
 
-def cluster_component_args(config: ClusterStackConfig, gcp_project: str | None = None) -> ClusterArgs:
+def team_routed_namespaces(root: Any, environment: str) -> list[str]:
+    """The namespaces of the teams whose request file (``teams/<team>.yaml`` below ``root``) gives
+    receivers for ``environment`` (``environments.<environment>.alerts.receivers``): their team
+    stacks route the namespace's alerts (``TeamObservability``), so the platform's route ends them.
+    Read as plain YAML (the team stacks validate the files): a broken request file does not stop
+    the cluster stack."""
+    from pathlib import Path
+
+    from ..core.yaml_files import read_yaml_file
+
+    directory = Path(root) / "teams"
+    found = []
+    for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
+        if path.name.startswith("_"):
+            continue
+        try:
+            document = read_yaml_file(path)
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue
+        section = ((document or {}).get("environments") or {}).get(environment) if isinstance(document, dict) else None
+        alerts = section.get("alerts") if isinstance(section, dict) else None
+        if isinstance(alerts, dict) and alerts.get("receivers") and re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", path.stem):
+            found.append(path.stem)
+    return found
+
+
+def cluster_component_args(config: ClusterStackConfig, gcp_project: str | None = None, routed_namespaces: list[str] | None = None) -> ClusterArgs:
     """The cluster's, the add-ons' and the controller role's arguments from the config, each checked
     by its component's own model (values the cluster only gives later stand in with placeholders),
-    registering nothing.
+    registering nothing. With ``mlplat:observability``, the observability stack's arguments too,
+    and PlatformAddons' ``values`` get what it needs (:func:`~platform_lib.k8s.observability.platform_addons_values`;
+    ``mlplat:addons.values`` merged over them).
 
     Raises:
         ConfigError: every refused argument at once, at its config key.
@@ -368,10 +409,26 @@ def cluster_component_args(config: ClusterStackConfig, gcp_project: str | None =
         _validated(GkeCluster, name, {**cluster, "network": "placeholder", "subnetwork": "placeholder"}, "gke", issues)
         addons = {**addon_values, "cloud": "gcp", "labels": tags}
         stand_ins = {"cluster_name": name, "gpu_node_pools": []}
+    observability: dict[str, Any] | None = None
+    if config.observability is not None:
+        block = snake_case_keys(config.observability, ObservabilityStack.args_model)
+        for field_name in _SET_BY_STACK["observability"]:
+            if field_name in block:
+                issues.append(Issue(f"{NAMESPACE}:observability.{to_camel(field_name)}", block[field_name],
+                                    f"no value: the stack sets {to_camel(field_name)} ({_SET_BY_STACK['observability'][field_name]})"))
+        observability = {**block, "labels": tags, "team_routed_namespaces": sorted(routed_namespaces or [])}
+        try:
+            validated = ObservabilityStack.validate_args(f"{name}-observability", {**observability, "gpu_node_pools": []})
+        except ComponentArgsError as error:
+            issues.extend(Issue(_config_path("observability", issue.path), issue.value, issue.expected) for issue in error.issues)
+        else:
+            addons["values"] = {addon: _deep_merge(values, addons.get("values", {}).get(addon, {}))
+                                for addon, values in platform_addons_values(validated).items()} | {
+                addon: values for addon, values in addons.get("values", {}).items() if addon not in platform_addons_values(validated)}
     _validated(PlatformAddons, f"{name}-addons", {**addons, **stand_ins}, "addons", issues)
     if issues:
         raise ConfigError("invalid cluster stack configuration: the components refuse these arguments; nothing was created", issues)
-    return ClusterArgs(cluster=cluster, addons=addons, controller_role=controller)
+    return ClusterArgs(cluster=cluster, addons=addons, controller_role=controller, observability=observability)
 
 
 def _stateful(config: ClusterStackConfig) -> pulumi.ResourceOptions:
@@ -379,12 +436,17 @@ def _stateful(config: ClusterStackConfig) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(protect=config.protect_resources, retain_on_delete=config.retain_resources)
 
 
-def build_cluster(config: ClusterStackConfig) -> dict[str, Any]:
+def build_cluster(config: ClusterStackConfig, root: Any = None) -> dict[str, Any]:
     """Register the cluster stack and return its outputs (the contract in ``docs/cluster.md``).
 
     Every component's arguments are validated first (:func:`cluster_component_args`), so a bad
     config registers nothing. The cluster (and on GCP its VPC) get the stack's protect and
     retain-on-delete settings (on in prod); the add-ons do not (a removed add-on is uninstalled).
+
+    Args:
+        config: the validated config.
+        root: the repository root, whose ``teams/*.yaml`` say which team namespaces route their
+            own alerts (:func:`team_routed_namespaces`; the environment is the stack's name).
 
     Returns:
         ``kubeconfig`` (secret), ``clusterName``, ``kubernetesVersion``, ``cloud``, ``gpuNodePools``,
@@ -396,7 +458,8 @@ def build_cluster(config: ClusterStackConfig) -> dict[str, Any]:
             nothing was registered.
     """
     gcp_project = pulumi.Config("gcp").get("project") if config.cloud is Cloud.GCP else None
-    args = cluster_component_args(config, gcp_project)
+    routed = team_routed_namespaces(root, pulumi.get_stack()) if root is not None and config.observability is not None else []
+    args = cluster_component_args(config, gcp_project, routed)
     name = config.name
     outputs: dict[str, Any] = {"cloud": config.cloud.value}
     if config.cloud is Cloud.AWS:
@@ -425,6 +488,12 @@ def build_cluster(config: ClusterStackConfig) -> dict[str, Any]:
         prometheusNamespace=addons.prometheus_namespace,
         helmReleases=addons.releases,
     )
+    if args.observability is not None:
+        # The cluster's share: DCGM exporter, Pushgateway, Tempo, Loki, data sources, the overview,
+        # the platform's alert route. Each team's dashboards and route are its team stack's.
+        observability = ObservabilityStack(f"{name}-observability", {**args.observability, "gpu_node_pools": cluster.gpu_node_pools},
+                                           pulumi.ResourceOptions(provider=provider, depends_on=[addons]))
+        outputs.update(observabilityDashboards=observability.dashboards, tempoEndpoint=observability.tempo_endpoint)
     return outputs
 
 
