@@ -42,7 +42,9 @@ def test_each_cluster_stack_passes_its_policy_gate_with_no_mandatory_violation(c
     name, plan, logs = cluster
     violations = policy_violations(plan, CLUSTERS, name)
     assert [v for v in violations if v["level"] == "mandatory"] == []
-    assert not [message for level, message in logs if level in ("warning", "error")]
+    # The one warning allowed: a receiver secret (secure: value) the offline preview cannot decrypt.
+    undecrypted = "config key 'mlplat:observability' is a secure value the offline preview cannot decrypt"
+    assert not [message for level, message in logs if level in ("warning", "error") and not message.startswith(undecrypted)]
 
 
 def test_each_cluster_stack_holds_the_cluster_its_node_groups_a_gpu_one_and_the_add_ons_as_helm_releases(cluster):

@@ -491,9 +491,8 @@ def build_cluster(config: ClusterStackConfig, root: Any = None) -> dict[str, Any
     if args.observability is not None:
         # The cluster's share: DCGM exporter, Pushgateway, Tempo, Loki, data sources, the overview,
         # the platform's alert route. Each team's dashboards and route are its team stack's.
-        observability = ObservabilityStack(f"{name}-observability", {**args.observability, "gpu_node_pools": cluster.gpu_node_pools},
-                                           pulumi.ResourceOptions(provider=provider, depends_on=[addons]))
-        outputs.update(observabilityDashboards=observability.dashboards, tempoEndpoint=observability.tempo_endpoint)
+        ObservabilityStack(f"{name}-observability", {**args.observability, "gpu_node_pools": cluster.gpu_node_pools},
+                           pulumi.ResourceOptions(provider=provider, depends_on=[addons]))
     return outputs
 
 
