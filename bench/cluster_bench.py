@@ -8,7 +8,9 @@ gates on), each run ``--runs`` times in turn (paired), reporting min / median / 
 - ``platform alone``: ``mlplat preview --stack prod --stack-outputs
   organization/ml-platform-cluster/prod=FILE``, the cluster outputs from a file (written once,
   before timing, by ``mlplat preview -C clusters --stack prod --json FILE --show-secrets``);
-- ``cluster alone``: ``mlplat preview -C clusters --stack prod``.
+- ``cluster alone``: ``mlplat preview -C clusters --stack prod``;
+- the same pair for a prod team stack (``-C team-stack --stack fraud-prod``), where the team
+  resources (namespace, IRSA role, buckets, endpoints) now live (docs/teams.md).
 
 Usage::
 
@@ -54,6 +56,8 @@ def main() -> None:
             "cluster + platform (mlplat preview --stack prod)": ["preview", "--stack", "prod"],
             "platform alone (--stack-outputs from a file)": ["preview", "--stack", "prod", "--stack-outputs", f"{REFERENCE}={outputs}"],
             "cluster alone (mlplat preview -C clusters --stack prod)": ["preview", "-C", "clusters", "--stack", "prod"],
+            "cluster + team stack fraud-prod": ["preview", "-C", "team-stack", "--stack", "fraud-prod"],
+            "team stack fraud-prod alone (--stack-outputs)": ["preview", "-C", "team-stack", "--stack", "fraud-prod", "--stack-outputs", f"{REFERENCE}={outputs}"],
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(options.runs):

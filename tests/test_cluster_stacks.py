@@ -277,3 +277,18 @@ def test_config_blocks_become_component_fields_but_data_keys_stay_as_written():
     assert snake_case_keys(block, EksCluster.args_model) == {
         "gpu_node_groups": [{"instance_types": ["g5.xlarge"], "labels": {"myLabel": "x"}}], "addon_versions": {"vpc-cni": "v1"}, "typoKey": 1,
     }
+
+
+def test_gcp_dev_checks_that_its_clusters_workload_identity_pool_is_its_projects(monkeypatch, cluster_stack_outputs):
+    from platform_lib.platform.cluster_reference import ClusterOutputError
+
+    from .cluster_outputs import answer_stack_references
+
+    plan, _ = run_preview(REPO_ROOT, "gcp-dev")
+    assert plan.outputs["cluster"]["workloadIdentityPool"] == "ml-platform-dev.svc.id.goog"
+    stack = "organization/ml-platform-cluster/gcp-dev"
+    answer_stack_references(monkeypatch, {stack: {**cluster_stack_outputs[stack], "workloadIdentityPool": "other-project.svc.id.goog"}})
+    with pytest.raises(PreviewError) as caught:
+        run_preview(REPO_ROOT, "gcp-dev")
+    assert isinstance(caught.value.__cause__, ClusterOutputError)
+    assert "workloadIdentityPool 'other-project.svc.id.goog' is not the pool of this stack's gcp:project (ml-platform-dev.svc.id.goog)" in str(caught.value.__cause__)

@@ -202,3 +202,12 @@ def test_team_check_reports_problems_with_exit_2(repo):
     result = invoke("team", "check", "--root", str(repo))
     assert result.exit_code == 2
     assert "teams/risk.yaml: environments.prod.budget.monthlyUsd: got 0" in result.output
+
+
+def test_a_team_whose_stack_name_reads_as_another_environment_is_refused(repo):
+    # fraud-gcp in dev is the stack fraud-gcp-dev: the name of team fraud in gcp-dev.
+    shutil.copy(repo / "teams" / "search.yaml", repo / "teams" / "fraud-gcp.yaml")
+    edit(repo, "fraud-gcp", lambda d: [d["environments"].pop(env) for env in ("prod", "gcp-dev")])
+    edit(repo, "fraud-gcp", lambda d: d["environments"]["dev"]["buckets"][0].update(name="fraud-gcp-corpus"))
+    assert problems(repo) == ["teams/fraud-gcp.yaml: environments.dev: got 'dev'; expected an environment whose stack name fraud-gcp-dev reads back "
+                              "as team 'fraud-gcp': it reads as team 'fraud' in 'gcp-dev'; rename the team"]

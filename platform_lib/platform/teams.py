@@ -499,6 +499,11 @@ def request_issues(requests: TeamRequests, shared: dict[str, PlatformConfig], un
                 issues.append(Issue(f"{file}: environments.{env}", env, f"an environment of teams/{PLATFORM_FILE} ({', '.join(platform.environments)})"))
                 continue
             capacity = platform.environments[env]
+            read_back = split_stack_name(f"{team}-{env}", platform.environments)
+            if read_back != (team, env):
+                issues.append(Issue(f"{file}: environments.{env}", env, f"an environment whose stack name {team}-{env} reads back as team {team!r}: "
+                                    f"it reads as team {read_back[0]!r} in {read_back[1]!r}; rename the team"))
+                continue
             for field_name, key, unit in _SHARED_FIELDS:
                 asked, share = getattr(section.quota, field_name), capacity.share(field_name)
                 if asked > share:
