@@ -486,7 +486,9 @@ def workspace_values(args: MlWorkspaceArgs, release_name: str, *, client_secret:
     values: dict[str, Any] = {
         "hub": {
             "config": {
-                "JupyterHub": {"authenticator_class": "generic-oauth", "admin_access": False},
+                # authenticate_prometheus off: Prometheus scrapes /hub/metrics without a token (the
+                # hub's NetworkPolicy admits only the monitoring namespace; JupyterHub docs, "Monitoring").
+                "JupyterHub": {"authenticator_class": "generic-oauth", "admin_access": False, "authenticate_prometheus": False},
                 "GenericOAuthenticator": authenticator,
                 # No Kubernetes API token in notebooks (CIS Kubernetes 5.1.6): IRSA projects its own
                 # token, GKE Workload Identity uses the metadata server.

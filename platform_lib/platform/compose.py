@@ -232,7 +232,7 @@ def component_args(config: PlatformConfig, gcp_project: str | None = None) -> Co
             if endpoint.team not in {team.name for team in config.teams}:
                 continue  # reported below as a ConfigError
             values = {
-                **{field: value for field, value in endpoint if field not in ("team", "name")},
+                **{field: value for field, value in endpoint if field not in ("team", "name", "drift")},
                 "service_name": endpoint.name,
                 # The team's namespace; deploy_model_endpoints wires in the TeamNamespace's name when the stack makes it.
                 "namespace": endpoint.team,

@@ -22,6 +22,7 @@ from ..aws.gpu_training_box import AwsGpuTrainingBoxArgs
 from ..core.errors import ConfigError, Issue, issues_from_validation_error
 from ..core.secrets import SECRET_PLACEHOLDER
 from ..gcp.gpu_training_box import GcpGpuTrainingBoxArgs
+from ..k8s.drift_monitor import DriftSettings
 from ..k8s.model_endpoint_spec import ENDPOINT_NAME, ModelEndpointSpec
 from ..core.kubernetes_names import DNS_LABEL
 from ..k8s.checks import check_cidr_blocks, check_identity_group, check_namespace_name
@@ -299,11 +300,17 @@ class Endpoint(ModelEndpointSpec):
         name: the Kubernetes name of the endpoint's objects (a DNS-1035 label of 2 to 40
             characters); the Service ``<name>`` is what clients call (the component's ``service_name``).
         team: the owning team (a name from ``mlplat:teams``); the endpoint lives in its namespace.
+        drift: data-drift detection for the endpoint (:class:`~platform_lib.k8s.drift_monitor.DriftSettings`,
+            camelCase keys: ``features``, ``referencePath``, ``currentPath``, ``schedule``,
+            ``featureThreshold``, ``featureThresholds``...): a team stack builds a ``DriftMonitor``
+            for it in the team's namespace with the team's workload service account. Team stacks
+            only (``teams/<team>.yaml``); a shared stack refuses it.
         (every other key: :class:`~platform_lib.k8s.model_endpoint_spec.ModelEndpointSpec`)
     """
 
     name: str = Field(min_length=2, max_length=40, pattern=ENDPOINT_NAME)
     team: str = Field(min_length=2, max_length=40, pattern=_DNS_LABEL)
+    drift: DriftSettings | None = None
 
 
 class PlatformConfig(Model):
@@ -694,6 +701,12 @@ def load_platform_config(namespace: str = NAMESPACE) -> PlatformConfig:
 
     Raises:
         ConfigError: every problem at once (see :func:`parse_platform_config`), ``aws:region``
-            included.
+            included; an endpoint with ``drift`` (drift monitors are built by the team stacks,
+            from ``teams/<team>.yaml``).
     """
-    return parse_platform_config(_stack_config_values(namespace), namespace, aws_region=_stack_config_values("aws").get("region"))
+    config = parse_platform_config(_stack_config_values(namespace), namespace, aws_region=_stack_config_values("aws").get("region"))
+    drifting = [Issue(f"{namespace}:endpoints[{index}].drift", endpoint.drift.model_dump(by_alias=True), "no value in a shared stack: set drift on the endpoint in its team's request file (teams/<team>.yaml)")
+                for index, endpoint in enumerate(config.endpoints) if endpoint.drift is not None]
+    if drifting:
+        raise ConfigError("invalid stack configuration", drifting)
+    return config

@@ -13,7 +13,11 @@ composition (:mod:`.compose`):
   another stack goes to that team's workload role by name (``<team>-<env>-workload``, or the
   ``migratedFrom.workloadRoleName`` its file keeps) or its GCP service account by e-mail;
 - the workload identity (IRSA role, or ``TeamWorkloadIdentity`` on GCP), GPU boxes, model endpoints;
-- the team's JupyterHub (``MlWorkspace``) and monthly budget (``TeamBudget``).
+- the team's JupyterHub (``MlWorkspace``) and monthly budget (``TeamBudget``);
+- the team's observability (``TeamObservability``: its and its endpoints' dashboards, recording
+  rules, the hub's ServiceMonitor, its alert route to the receivers of ``alerts.receivers``), and
+  a ``DriftMonitor`` per endpoint with ``drift`` (the team's namespace and workload service
+  account; the drift job's image from ``teams/_platform.yaml``).
 
 A stack needs no ``Pulumi.<stack>.yaml``: its name says which team and environment it is, and
 the request file says the rest, so a team's pull request touches one file. Cloud providers are
@@ -184,8 +188,13 @@ def build_team_stack(team_stack: TeamStack) -> dict[str, Any]:
     budget_values = _budget_values(team_stack, gcp_project)
     budget_component = _budget_component(config)
     workspace_values = _workspace_values(team_stack)
+    observability_values = _observability_values(team_stack)
+    drift_values = _drift_values(team_stack)
     issues: list[Issue] = []
-    for component, name, values in ((budget_component, f"{team_stack.team}-budget", budget_values), (_ml_workspace(), f"{team_stack.team}-workspace", workspace_values)):
+    checks = [(budget_component, f"{team_stack.team}-budget", budget_values), (_ml_workspace(), f"{team_stack.team}-workspace", workspace_values),
+              (_team_observability(), f"{team_stack.team}-observability", observability_values)]
+    checks += [(_drift_monitor(), name, values) for name, values in drift_values.items()]
+    for component, name, values in checks:
         if values is None:
             continue
         try:
@@ -208,6 +217,17 @@ def build_team_stack(team_stack: TeamStack) -> dict[str, Any]:
         workspace = _ml_workspace()(f"{team_stack.team}-workspace", _ml_workspace().validate_args(f"{team_stack.team}-workspace", values),
                                     wiring.options(stateful_options(config), kubernetes=cluster.provider))
         outputs["workspace"] = {"url": workspace.url, "release": workspace.release_name}
+    if observability_values is not None:
+        assert cluster is not None
+        observability = _team_observability()(f"{team_stack.team}-observability", observability_values, wiring.options(kubernetes=cluster.provider))
+        outputs["dashboards"] = observability.dashboards
+    if drift_values:
+        assert cluster is not None and "namespace" in team_outputs  # the request checks: drift needs team namespaces
+        outputs["driftMonitors"] = {}
+        for name, values in drift_values.items():
+            monitor = _drift_monitor()(name, {**values, "namespace": team_outputs["namespace"], "service_account_name": team_outputs["serviceAccount"]},
+                                       wiring.options(kubernetes=cluster.provider))
+            outputs["driftMonitors"][values["endpoint"]] = monitor.cron_job_name
     outputs.pop("region", None)
     result: dict[str, Any] = {"team": team_stack.team, "environment": config.environment.value, "sharedStack": team_stack.shared_stack, **team_outputs, **outputs}
     return result
@@ -232,6 +252,63 @@ def _budget_values(team_stack: TeamStack, gcp_project: str | None) -> dict[str, 
         return {"monthly_budget_usd": request.monthly_usd, "tags": {k: v for k, v in tags.items() if k != "managed-by"}, "email_subscribers": list(request.alert_emails)}
     return {"monthly_budget_usd": request.monthly_usd, "labels": {k: v for k, v in tags.items() if k != "managed-by"}, "project": gcp_project,
             "billing_account": team_stack.requests.platform.environments[team_stack.environment].gcp_billing_account}
+
+
+def _team_observability() -> type:
+    from ..k8s.team_observability import TeamObservability
+
+    return TeamObservability
+
+
+def _drift_monitor() -> type:
+    from ..k8s.drift_monitor import DriftMonitor
+
+    return DriftMonitor
+
+
+def _observability_values(team_stack: TeamStack) -> dict[str, Any] | None:
+    """The team's ``TeamObservability`` arguments (``None`` where the shared stack deploys no team
+    namespaces or no cluster): the team's view (budget, workspace, the request's receivers, each a
+    Secret reference) and one view per endpoint with its own metric names and objectives."""
+    config = team_stack.config
+    if not config.components.team_namespaces or config.cluster is None:
+        return None
+    team, section = config.teams[0], team_stack.section
+    endpoints = []
+    for endpoint in section.endpoints:
+        observability = endpoint.observability
+        endpoints.append({
+            "name": endpoint.name, "namespace": team.name, "team": team.name, "cloud": config.cloud.value,
+            "request_metric": observability.request_metric, "latency_metric": observability.latency_metric,
+            "quality_metric": observability.slo.quality_metric, "quality_objective": observability.slo.quality_objective,
+            "error_rate_percent": observability.slo.error_rate_percent, "latency_p99_seconds": observability.slo.latency_p99_seconds,
+            "progressive": endpoint.canary is not None or endpoint.ab_test is not None, "drift": endpoint.drift is not None,
+        })
+    return {
+        "labels": {key: value for key, value in config.standard_tags().items() if key != "managed-by"},
+        "team": {"name": team.name, "monthly_budget_usd": float(section.budget.monthly_usd), "workspace": bool(section.workspace.enabled),
+                 "receivers": [receiver.receiver() for receiver in section.alerts.receivers]},
+        "endpoints": endpoints,
+    }
+
+
+def _drift_values(team_stack: TeamStack) -> dict[str, dict[str, Any]]:
+    """A ``DriftMonitor``'s arguments per endpoint with ``drift``, by component name
+    (``<team>-<endpoint>-drift``): the request's settings, the drift job's image of the
+    environment, the team's namespace and workload service account (their names here; the
+    TeamNamespace's outputs when created), alerts paging in prod."""
+    config = team_stack.config
+    image = team_stack.requests.platform.environments[team_stack.environment].drift_job_image
+    labels = {key: value for key, value in config.standard_tags().items() if key != "managed-by"}
+    values = {}
+    for endpoint in team_stack.section.endpoints:
+        if endpoint.drift is None:
+            continue
+        values[f"{team_stack.team}-{endpoint.name}-drift"] = {
+            **endpoint.drift.model_dump(), "endpoint": endpoint.name, "namespace": team_stack.team, "service_account_name": "workload",
+            "image": image, "labels": labels, "alert_severity": "page" if config.is_production else "ticket",
+        }
+    return values
 
 
 def _ml_workspace() -> type:

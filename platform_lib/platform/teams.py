@@ -148,6 +148,73 @@ class MigratedFrom(Model):
     workload_role_name: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[\w+=,.@-]+$")
 
 
+class ReceiverSecret(Model):
+    """An existing Kubernetes Secret's key in the team's namespace (``{name, key}``), holding a
+    receiver's Slack webhook URL, https webhook URL or PagerDuty routing key. Made outside Pulumi
+    (e.g. External Secrets from the cloud's secret manager): the request file is reviewed plain
+    YAML and holds no secret."""
+
+    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)
+    key: str = Field(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253)
+
+
+class TeamAlertReceiver(Model):
+    """Where the team's alerts go (:class:`~platform_lib.k8s.observability_spec.AlertReceiver`,
+    with the secret as a Secret reference only).
+
+    Attributes:
+        name: the receiver's name, a DNS label, unique in the team's section.
+        kind: ``slack``, ``webhook`` (https) or ``pagerduty``.
+        secret_ref: the Secret key holding its URL or routing key (:class:`ReceiverSecret`).
+        channel: the Slack channel (``#name``), slack only.
+        severities: the ``severity`` values routed here (default page, ticket, critical, warning).
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
+    kind: Literal["slack", "webhook", "pagerduty"]
+    secret_ref: ReceiverSecret
+    channel: str | None = None
+    severities: list[Literal["page", "ticket", "critical", "warning", "info"]] | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _a_receiver(self) -> "TeamAlertReceiver":
+        self.receiver()  # the component's own checks (name, channel only on slack)
+        return self
+
+    def receiver(self) -> Any:
+        """The :class:`~platform_lib.k8s.observability_spec.AlertReceiver` (raises ``ValueError``)."""
+        from ..core.errors import ComponentArgsError
+        from ..k8s.observability_spec import AlertReceiver
+
+        values = {"name": self.name, "kind": self.kind, "secret_ref": self.secret_ref.model_dump(), "channel": self.channel}
+        if self.severities is not None:
+            values["severities"] = list(self.severities)
+        try:
+            return AlertReceiver.model_validate(values)
+        except (pydantic.ValidationError, ComponentArgsError) as error:
+            raise ValueError(str(error)) from None
+
+
+class TeamAlerts(Model):
+    """Where the team's alerts go in one environment.
+
+    Attributes:
+        receivers: the team's receivers (each alert goes to every receiver listing its severity);
+            none: the namespace's alerts go to the platform's receivers.
+    """
+
+    receivers: list[TeamAlertReceiver] = Field(default_factory=list, max_length=10)
+
+    @field_validator("receivers")
+    @classmethod
+    def _distinct(cls, receivers: list[TeamAlertReceiver]) -> list[TeamAlertReceiver]:
+        names = [r.name for r in receivers]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"receivers with distinct names (repeated: {', '.join(repeated)})")
+        return receivers
+
+
 class TeamEnvironment(Model):
     """What a team runs in one environment.
 
@@ -161,6 +228,7 @@ class TeamEnvironment(Model):
         endpoints: model endpoints (:class:`~.config.Endpoint`; ``team`` defaults to the file's).
         workspace: the team's JupyterHub.
         budget: the monthly budget; required.
+        alerts: where the team's alerts go (:class:`TeamAlerts`; receivers reference Secrets).
         migrated_from: the shared stack the team's resources move from (aliases).
     """
 
@@ -172,6 +240,7 @@ class TeamEnvironment(Model):
     endpoints: list[Endpoint] = Field(default_factory=list)
     workspace: WorkspaceRequest = Field(default_factory=WorkspaceRequest)
     budget: TeamBudgetRequest
+    alerts: TeamAlerts = Field(default_factory=TeamAlerts)
     migrated_from: MigratedFrom | None = None
 
 
@@ -231,11 +300,14 @@ class EnvironmentCapacity(Model):
             ``XXXXXX-XXXXXX-XXXXXX``).
         capacity: the cluster's allocatable capacity for team namespaces.
         max_team_share_percent: the most of each capacity dimension one team's quota may take.
+        drift_job_image: the drift job's image (``pulumi-mlplat[drift]`` installed), pinned by
+            digest: required when an endpoint of the environment has ``drift``.
         workspace: how the environment's team workspaces are reached and logged into; required
             when a team's section has a workspace.
     """
 
     shared_stack: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
+    drift_job_image: str | None = Field(default=None, pattern=r"^[^\s@]+@sha256:[0-9a-f]{64}$")
     gcp_billing_account: str | None = Field(default=None, pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
     capacity: ClusterCapacity
     max_team_share_percent: float = Field(default=50, gt=0, le=100)
@@ -529,8 +601,15 @@ def request_issues(requests: TeamRequests, shared: dict[str, PlatformConfig], un
             if section.workspace.enabled and capacity.workspace is None:
                 issues.append(Issue(f"teams/{PLATFORM_FILE}: environments.{env}.workspace", None,
                                     f"the workspaces' domain and identity provider of {env} (team {team} asks for a workspace there)"))
+            drifting = [endpoint.name for endpoint in section.endpoints if endpoint.drift is not None]
+            if drifting and capacity.drift_job_image is None:
+                issues.append(Issue(f"teams/{PLATFORM_FILE}: environments.{env}.driftJobImage", None,
+                                    f"the drift job's image pinned by digest (team {team}'s endpoint {drifting[0]} has drift in {env})"))
             if env in shared:
                 reported = {issue.path for issue in issues}
+                if drifting and not shared[env].components.team_namespaces:
+                    issues.append(Issue(f"{where}.endpoints", drifting, f"no drift: the shared stack of {env} deploys no team namespaces "
+                                        f"(mlplat:components.teamNamespaces), and a DriftMonitor runs in the team's namespace"))
                 if section.workspace.enabled and not shared[env].components.team_namespaces:
                     issues.append(Issue(f"{where}.workspace.enabled", True, f"false: the shared stack of {env} deploys no team namespaces "
                                         f"(mlplat:components.teamNamespaces), and a workspace lives in the team's namespace"))
