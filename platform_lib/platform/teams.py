@@ -173,8 +173,26 @@ class TeamAlertReceiver(Model):
     name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
     kind: Literal["slack", "webhook", "pagerduty"]
     secret_ref: ReceiverSecret
+    #: Refused: a request file holds no secret (the value is masked before it is reported).
+    secret: Any = None
     channel: str | None = None
     severities: list[Literal["page", "ticket", "critical", "warning", "info"]] | None = None
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _mask_secret(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("secret") is not None:
+            from ..core.secrets import SECRET_PLACEHOLDER
+
+            data = {**data, "secret": SECRET_PLACEHOLDER}
+        return data
+
+    @field_validator("secret")
+    @classmethod
+    def _no_secret(cls, value: Any) -> Any:
+        if value is not None:
+            raise ValueError("no value: a request file is reviewed plain YAML and holds no secret; name an existing Secret of the team's namespace with secretRef: {name, key}")
+        return value
 
     @pydantic.model_validator(mode="after")
     def _a_receiver(self) -> "TeamAlertReceiver":
@@ -400,10 +418,22 @@ def _located(file: str, issues: list[Issue]) -> list[Issue]:
     return [Issue(f"{file}: {issue.path}" if issue.path else file, issue.value, issue.expected) for issue in issues]
 
 
+#: Mappings whose keys are data (feature names, label keys), spelled in errors as the file has them.
+_DATA_KEY_FIELDS = ("featureThresholds", "labels", "annotations", "nodeSelector")
+
+
 def _yaml_keys(path: str) -> str:
     """A pydantic location in YAML keys: the endpoint models locate errors by snake_case field
-    names (``autoscaling.min_replicas``); the file spells them camelCase."""
-    return re.sub(r"[a-z0-9]+(?:_[a-z0-9]+)+", lambda match: to_camel(match.group()), path)
+    names (``autoscaling.min_replicas``); the file spells them camelCase. A key of a data mapping
+    (``drift.featureThresholds.merchant_id``) stays as written."""
+    parts = path.split(".")
+    converted: list[str] = []
+    for part in parts:
+        if converted and converted[-1] in _DATA_KEY_FIELDS:
+            converted.append(part)
+        else:
+            converted.append(re.sub(r"[a-z0-9]+(?:_[a-z0-9]+)+", lambda match: to_camel(match.group()), part))
+    return ".".join(converted)
 
 
 def _with_team(raw: Any, team: str, file: str, issues: list[Issue]) -> Any:
