@@ -158,7 +158,11 @@ PROMETHEUS_RULE = _resource(
                         "rules": {
                             "type": "array",
                             "minItems": 1,
-                            "items": _object(["alert", "expr"], {"alert": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}, "expr": {"type": "string", "minLength": 1}, "for": _DURATION, "labels": _LABELS, "annotations": _LABELS}),
+                            "items": {"oneOf": [
+                                _object(["alert", "expr"], {"alert": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}, "expr": {"type": "string", "minLength": 1}, "for": _DURATION, "labels": _LABELS, "annotations": _LABELS}),
+                                # A recording rule (Prometheus docs, "Recording rules"): a metric name, colons allowed.
+                                _object(["record", "expr"], {"record": {"type": "string", "pattern": "^[a-zA-Z_:][a-zA-Z0-9_:]*$"}, "expr": {"type": "string", "minLength": 1}, "labels": _LABELS}),
+                            ]},
                         },
                     },
                 ),
@@ -167,10 +171,34 @@ PROMETHEUS_RULE = _resource(
     ),
 )
 
+_SECRET_KEY = _object(["name", "key"], {"name": {"type": "string", "minLength": 1}, "key": {"type": "string", "minLength": 1}})
+_MATCHER = _object(["name", "value"], {"name": {"type": "string", "minLength": 1}, "value": {"type": "string"}, "matchType": {"enum": ["=", "!=", "=~", "!~"]}})
+_ROUTE: dict[str, Any] = _object([], {
+    "receiver": {"type": "string"}, "matchers": {"type": "array", "items": _MATCHER}, "continue": {"type": "boolean"},
+    "groupBy": {"type": "array", "items": {"type": "string"}}, "groupWait": _DURATION, "groupInterval": _DURATION, "repeatInterval": _DURATION,
+    "routes": {"type": "array", "items": {"type": "object"}},
+})
+#: Prometheus Operator ``monitoring.coreos.com/v1alpha1`` AlertmanagerConfig (API reference:
+#: route, receivers with slackConfigs / webhookConfigs / pagerdutyConfigs, secrets as SecretKeySelector).
+ALERTMANAGER_CONFIG = _resource(
+    "monitoring.coreos.com/v1alpha1",
+    "AlertmanagerConfig",
+    _object(["route", "receivers"], {
+        "route": _ROUTE,
+        "receivers": {"type": "array", "minItems": 1, "items": _object(["name"], {
+            "name": {"type": "string", "minLength": 1},
+            "slackConfigs": {"type": "array", "items": _object(["apiURL"], {"apiURL": _SECRET_KEY, "channel": {"type": "string"}, "sendResolved": {"type": "boolean"}})},
+            "webhookConfigs": {"type": "array", "items": _object(["urlSecret"], {"urlSecret": _SECRET_KEY, "sendResolved": {"type": "boolean"}})},
+            "pagerdutyConfigs": {"type": "array", "items": _object(["routingKey"], {"routingKey": _SECRET_KEY, "sendResolved": {"type": "boolean"}})},
+        })},
+    }),
+)
+
 #: Structural schemas by (apiVersion, kind).
 SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
     ("argoproj.io/v1alpha1", "Rollout"): ROLLOUT,
     ("argoproj.io/v1alpha1", "AnalysisTemplate"): ANALYSIS_TEMPLATE,
     ("monitoring.coreos.com/v1", "ServiceMonitor"): SERVICE_MONITOR,
     ("monitoring.coreos.com/v1", "PrometheusRule"): PROMETHEUS_RULE,
+    ("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig"): ALERTMANAGER_CONFIG,
 }

@@ -93,7 +93,8 @@ def team_blocks(env: str) -> dict[str, Any]:
         if section is None:
             continue
         teams.append(team_model(name, request, env).model_dump(by_alias=True, mode="json", exclude_unset=True))
-        endpoints += [e.model_dump(by_alias=True, mode="json", exclude_unset=True) for e in section.endpoints]
+        # drift is a team stack's (the shared stacks refuse it): left out.
+        endpoints += [e.model_dump(by_alias=True, mode="json", exclude_unset=True, exclude={"drift"}) for e in section.endpoints]
         boxes += [b.model_dump(by_alias=True, mode="json", exclude_unset=True) for b in section.gpu_boxes]
     return {"mlplat:teams": teams, "mlplat:endpoints": endpoints, "mlplat:gpuBoxes": boxes}
 

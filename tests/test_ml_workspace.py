@@ -63,7 +63,7 @@ def test_the_release_is_the_pinned_jupyterhub_chart_in_the_team_namespace():
 
 def test_only_the_team_identity_group_may_log_in_through_oidc():
     hub = _values()["hub"]["config"]
-    assert hub["JupyterHub"] == {"authenticator_class": "generic-oauth", "admin_access": False}
+    assert hub["JupyterHub"] == {"authenticator_class": "generic-oauth", "admin_access": False, "authenticate_prometheus": False}
     oauth = hub["GenericOAuthenticator"]
     assert oauth["allowed_groups"] == ["ml-fraud-engineers"]
     assert oauth["admin_groups"] == []

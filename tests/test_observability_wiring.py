@@ -169,3 +169,16 @@ def test_a_receiver_secret_in_a_request_file_is_refused(repo):
     assert result.exit_code == 2
     assert "teams/fraud.yaml: environments.staging.alerts.receivers[0].secret" in result.output
     assert "hooks.slack.com/services/T0/B0/X" not in result.output
+
+
+def test_a_shared_stack_endpoint_refuses_drift():
+    from platform_lib.preview import PreviewError, run_preview
+
+    from .team_stacks import team_blocks
+
+    blocks = team_blocks("staging")
+    blocks["mlplat:endpoints"][0]["drift"] = {"features": ["amount"], "referencePath": "s3://fraud-features-stg/ref.parquet", "currentPath": "s3://fraud-features-stg/inference/"}
+    with pytest.raises(PreviewError) as caught:
+        run_preview(REPO_ROOT, "staging", config_overrides=blocks)
+    assert "mlplat:endpoints[0].drift" in str(caught.value.__cause__)
+    assert "set drift on the endpoint in its team's request file" in str(caught.value.__cause__)
