@@ -15,6 +15,22 @@ from platform_lib.drift.job import CONFIG_ENV, JobConfig, JobError, compute_drif
 NOW = pd.Timestamp("2026-12-06T12:00:00Z").timestamp()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _evidently_imported():
+    """Import Evidently once, up front. Its import allocates enough to start a full garbage
+    collection, which finalizes coroutines that earlier tests' failed previews left unawaited
+    ("coroutine 'Output.apply.<locals>.run' was never awaited"); those RuntimeWarnings belong to
+    no test here, so they are dropped while collecting."""
+    import gc
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        gc.collect()
+        import evidently  # noqa: F401
+        gc.collect()
+
+
 def _frame(seed: int, rows: int, amount_mean: float, countries=("de", "fr", "nl"), weights=None) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     return pd.DataFrame({
