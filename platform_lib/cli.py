@@ -98,6 +98,7 @@ def preview(
     table; --json holds every plan, --sarif one run whose results name their stack, --markdown one
     summary. The exit code is the most severe of the stacks': 1 > 2 > 3 > 0.
     """
+    _NOTED.clear()
     if all_stacks or len(stacks or []) > 1:
         _preview_several(stacks or [], all_stacks, jobs, cwd, json_file, sarif_file, markdown_file, render_k8s, policy_pack, no_policy,
                          show_secrets, stack_outputs)
@@ -349,6 +350,9 @@ def _program_failed(error, cwd: Path, stack: str) -> typer.Exit:
     return _fail_user(message + ("" if registered else "\nNo resources were registered."))
 
 
+_NOTED: set[str] = set()
+
+
 def _policy_stream(cwd: Path, stack: str, policy_pack: Optional[Path], stack_settings):
     """The policy pack (``--policy-pack``, else the project's or the shipped one), started now with
     the policy config of the environment the project binds to the stack's name (a note when none does).
@@ -364,7 +368,8 @@ def _policy_stream(cwd: Path, stack: str, policy_pack: Optional[Path], stack_set
     pack_dir = policy_pack or default_pack_dir(cwd)
     stack = stack_settings.stack  # the stack's own name, also when --stack is org/project/stack
     enforcement = enforcement_for(stack, stack_settings.config, pack_dir=pack_dir, project_dir=stack_settings.project_dir)
-    if enforcement.note:
+    if enforcement.note and enforcement.note not in _NOTED:  # once, also when the run is repeated after a referenced stack
+        _NOTED.add(enforcement.note)
         error_console.print(Text.assemble(("note:", "bold yellow"), " ", enforcement.note))
     return PolicyStream(pack_dir, project=stack_settings.project, stack=stack, stack_config=stack_settings.config,
                         environment=enforcement.environment)
