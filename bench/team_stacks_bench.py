@@ -171,7 +171,7 @@ def _run_worker(code_root: Path, *args: str) -> dict:
 
 # ---------------------------------------------------------------- measuring and printing
 
-def measure(repo: Path, counts: list[int], jobs: int, repeat: int, project: str, policy: bool) -> tuple[str, dict]:
+def measure(repo: Path, counts: list[int], jobs: int, repeat: int, project: str, policy: bool, progress: Path | None = None) -> tuple[str, dict]:
     layout = "team-stack" if project == "team-stack" or (project == "auto" and team_project_layout(repo)) else "minimal"
     results: dict[int, dict[str, list[dict]]] = {}
     for count in counts:
@@ -192,7 +192,12 @@ def measure(repo: Path, counts: list[int], jobs: int, repeat: int, project: str,
                 if layout == "minimal":
                     configurations = configurations[1:] + [("shared stack, 1 process", "shared", 1)]
                 for label, kind, workers in configurations:
-                    rows.setdefault(label, []).append(_run_worker(repo, kind, str(root), str(count), str(workers), "1" if policy else "0"))
+                    row = _run_worker(repo, kind, str(root), str(count), str(workers), "1" if policy else "0")
+                    rows.setdefault(label, []).append(row)
+                    print(f"  {count} teams, {label}: {row['seconds']:.1f} s ({row['stacks']} stacks, {row['resources']} resources, "
+                          f"exit {row['exit_code']})", file=sys.stderr, flush=True)
+                    if progress is not None:
+                        progress.write_text(json.dumps({"layout": layout, "results": results}, indent=1) + "\n")
                 print(f"  {count} teams: repetition {repetition + 1}/{repeat} done", file=sys.stderr, flush=True)
     return layout, results
 
@@ -227,14 +232,15 @@ def main() -> None:
     parser.add_argument("--repo", type=Path, default=REPO_ROOT, help="the repository to measure (its platform_lib is imported)")
     parser.add_argument("--project", choices=("auto", "team-stack", "minimal"), default="auto", help="the team project")
     parser.add_argument("--no-policy", action="store_true", help="leave the policy gate out")
-    parser.add_argument("--json-out", type=Path, help="also write every measurement to this JSON file")
+    parser.add_argument("--json-out", type=Path, help="also write every measurement to this JSON file (after each one)")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.worker:
         kind, root, count, jobs, policy = options.worker
         print(json.dumps(worker(kind, root, int(count), int(jobs), policy == "1")))
         return
-    layout, results = measure(options.repo.resolve(), options.teams, options.jobs, options.repeat, options.project, not options.no_policy)
+    layout, results = measure(options.repo.resolve(), options.teams, options.jobs, options.repeat, options.project, not options.no_policy,
+                              options.json_out)
     if options.json_out:
         options.json_out.write_text(json.dumps({"layout": layout, "results": results}, indent=1) + "\n")
     print_table(layout, results, options.jobs, not options.no_policy)

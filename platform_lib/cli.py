@@ -61,7 +61,7 @@ def _fail_user(message: str) -> typer.Exit:
 
 @app.command()
 def preview(
-    stacks: Annotated[Optional[list[str]], typer.Option("--stack", "-s", help="Stack name; config is read from <stackConfigDir>/Pulumi.<stack>.yaml (default dev). Repeat it to preview several stacks in parallel, with one combined verdict.")] = None,
+    stacks: Annotated[Optional[list[str]], typer.Option("--stack", "-s", metavar="NAME", help="Stack name; config is read from <stackConfigDir>/Pulumi.<stack>.yaml (default dev). Repeat it to preview several stacks in parallel, with one combined verdict.")] = None,
     cwd: Annotated[Path, typer.Option("--cwd", "-C", help="The Pulumi project directory (holding Pulumi.yaml).")] = Path("."),
     json_file: Annotated[Optional[Path], typer.Option("--json", help="Write the full plan (URN, type, name, parent, inputs, options of every resource; stack outputs; policy violations) to this file.")] = None,
     sarif_file: Annotated[Optional[Path], typer.Option("--sarif", help="Write the policy violations as SARIF 2.1.0 (for code scanning on pull requests).")] = None,

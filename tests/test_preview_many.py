@@ -142,3 +142,11 @@ def test_cli_previews_the_shipped_stacks_together():
     assert counts and counts[1] == counts[2] and int(counts[1]) >= len(SHIPPED_STACKS)
     for stack in SHIPPED_STACKS:
         assert f"ml-platform/{stack}" in result.output
+
+
+def test_a_stack_config_over_the_kernels_limit_for_one_environment_string_is_gated():
+    # A shared stack of 500 teams has about 150 KB of config; the pack is started without it in its
+    # environment (128 KiB is the most one environment string may hold: E2BIG otherwise).
+    outcome = preview_many([PreviewTarget(PRODUCER, "dev", {"ref-producer:blob": "x" * 140_000})], jobs=1)
+    (producer,) = outcome.results
+    assert producer.error is None and producer.gated and outcome.exit_code == 0

@@ -136,12 +136,15 @@ class _Options:
 _GATES: dict[tuple[Path, str], Any] = {}
 
 
-def _gate_for(pack_dir: Path, project: str, stack: str, config: Mapping[str, str]):
+def _gate_for(pack_dir: Path, project: str, stack: str):
     from ..policy.gate import PolicyGate
 
     key = (Path(pack_dir).resolve(), project)
     if key not in _GATES:
-        _GATES[key] = PolicyGate(pack_dir, project=project, stack=stack, stack_config=config)
+        # Started with no stack config in its environment (PULUMI_CONFIG): the pack serves every stack
+        # of the project, each configured with ConfigureStack (run_gate), and a large config (a shared
+        # stack of 500 teams: 150 KB) is over the kernel's 128 KiB limit for one environment string.
+        _GATES[key] = PolicyGate(pack_dir, project=project, stack=stack, stack_config={})
     return _GATES[key]
 
 
@@ -208,7 +211,7 @@ def _preview_one(target: PreviewTarget, cache: Mapping[StackKey, StackOutputs], 
             enforcement = enforcement_for(settings.stack, settings.config, pack_dir=pack_dir, project_dir=settings.project_dir)
             if enforcement.note:
                 result.warnings.append(enforcement.note)
-            gate = _gate_for(pack_dir, settings.project, settings.stack, settings.config)
+            gate = _gate_for(pack_dir, settings.project, settings.stack)
             violations = run_gate(plan, pack_dir=pack_dir, stack_config=settings.config, gate=gate, environment=enforcement.environment)
         except PolicyGateError as error:
             result.exit_code, result.error = EXIT_USER_ERROR, str(error)
