@@ -69,7 +69,7 @@ def preview(
     render_k8s: Annotated[Optional[Path], typer.Option("--render-k8s", help="Write every Kubernetes object of the stack as YAML to this directory, one file per object (<namespace>/<kind>-<name>.yaml). The directory must be new, empty or an earlier --render-k8s output (marked by .mlplat-render.json), whose files are replaced.")] = None,
     policy_pack: Annotated[Optional[Path], typer.Option("--policy-pack", help="The policy pack directory; default: <project>/policies when it exists, else the pack shipped with platform_lib.")] = None,
     no_policy: Annotated[bool, typer.Option("--no-policy", help="Do not run the policy pack.")] = False,
-    show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Print and write secret values in clear (console, --json, --render-k8s, reports); by default they are [secret], as pulumi preview shows them.")] = False,
+    show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Print and write secret values in clear (console, --json, --render-k8s, reports); by default they are \\[secret], as pulumi preview shows them.")] = False,
     all_stacks: Annotated[bool, typer.Option("--all-stacks", help="Preview every stack of the project (each Pulumi.<stack>.yaml in its stackConfigDir), in parallel, with one combined verdict.")] = False,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes for several stacks (default: the CPU count).")] = None,
     teams: Annotated[Optional[list[str]], typer.Option("--teams", help="Preview these teams' stacks (<team>-<env> of team-stack/, every environment of each team's request file); comma-separated or repeated.")] = None,
@@ -83,7 +83,7 @@ def preview(
     then judges the stack with the policy pack over Pulumi's Analyzer protocol, as
     `pulumi preview --policy-pack` does, with policies/config/<environment>.json as its config.
 
-    Secret values (pulumi.Output.secret, secure: config) are shown as [secret] everywhere, violation
+    Secret values (pulumi.Output.secret, secure: config) are shown as \\[secret] everywhere, violation
     messages included, unless --show-secrets; written files are readable by their owner only (0600).
 
     A pulumi.StackReference is answered from --stack-outputs, else from the referenced stack's own

@@ -173,3 +173,12 @@ def test_prod_team_preview_shows_the_teams_workload_role(repo_root):
         result = invoke("preview", "--cwd", str(repo_root / "team-stack"), "--stack", f"{team}-prod", *stack_output_args())
         assert result.exit_code == 0, result.output
         assert "workloadRoleArn" in result.output and f"{team}-prod-workload" in result.output
+
+
+def test_help_shows_the_secret_placeholder_rich_markup_would_swallow():
+    # "[secret]" is rich markup syntax: unescaped, typer's help printed "shown as  everywhere".
+    result = invoke("preview", "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "are shown as [secret] everywhere" in text
+    assert "by default they are [secret]" in text
