@@ -182,3 +182,19 @@ def test_a_shared_stack_endpoint_refuses_drift():
         run_preview(REPO_ROOT, "staging", config_overrides=blocks)
     assert "mlplat:endpoints[0].drift" in str(caught.value.__cause__)
     assert "set drift on the endpoint in its team's request file" in str(caught.value.__cause__)
+
+
+def test_the_team_routes_and_hub_monitor_wait_for_the_team_namespace():
+    from .team_stacks import preview_team
+
+    plan, _ = preview_team("fraud-staging")
+    namespace = "urn:pulumi:fraud-staging::ml-platform-team::mlplat:k8s:TeamNamespace$kubernetes:core/v1:Namespace::fraud"
+    for type_ in ("kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig", "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"):
+        in_team_namespace = [r for r in plan.by_type(type_) if r.inputs["metadata"]["namespace"] == "fraud" and "observability" in r.urn]
+        assert in_team_namespace and all(namespace in r.options.depends_on for r in in_team_namespace), type_
+
+
+def test_a_plain_namespace_other_than_the_teams_is_refused():
+    with pytest.raises(ComponentArgsError) as caught:
+        TeamObservability.validate_args("t", labels=LABELS, team={"name": "fraud"}, namespace="search")
+    assert [i.path for i in caught.value.issues] == ["TeamObservability(t).namespace"]
