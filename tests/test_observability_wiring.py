@@ -54,6 +54,11 @@ def test_the_cluster_stack_holds_the_dcgm_exporter_tempo_loki_the_overview_and_t
         assert _release(cluster, chart)["inputs"]["version"]
     dashboards = [c["inputs"]["metadata"]["name"] for c in _of(cluster, "kubernetes:core/v1:ConfigMap") if c["inputs"]["metadata"]["labels"].get("grafana_dashboard") == "1"]
     assert dashboards == ["mlplat-dashboard-overview"]  # the teams' dashboards are their stacks'
+    overview = json.loads(next(c for c in _of(cluster, "kubernetes:core/v1:ConfigMap") if c["inputs"]["metadata"]["name"] == "mlplat-dashboard-overview")["inputs"]["data"]["overview.json"])
+    exprs = [t["expr"] for panel in overview["panels"] for t in panel.get("targets", [])]
+    assert any('namespace!~"kube-.*|' in e for e in exprs)  # every team namespace, none listed
+    rules = [r["name"] for r in _of(cluster, "kubernetes:monitoring.coreos.com/v1:PrometheusRule")]
+    assert rules == ["ml-staging-observability-gpu-alerts"]  # no empty recording rule: the team stacks record theirs
     (route,) = [r for r in _of(cluster, "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig")]
     assert route["inputs"]["metadata"]["name"] == "platform-alerts" and route["inputs"]["metadata"]["namespace"] == "monitoring"
     routes = route["inputs"]["spec"]["route"]["routes"]

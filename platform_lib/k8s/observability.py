@@ -726,8 +726,10 @@ class ObservabilityStack(ObservabilityObjects, Component[ObservabilityStackArgs]
         self._name = name
         self._labels = with_managed_by(args.labels)
         dashboards = self._dashboards(args)
+        rules = recording_rules(args.endpoints, args.teams, args.unit_prices)
+        # No endpoints or teams (the cluster stack's: team stacks record their own): no empty rule.
         self.recording_rule = self._custom(f"{name}-recording", MONITORING_API_VERSION, "PrometheusRule", f"{name}-recording", args.monitoring_namespace,
-                                           recording_rules(args.endpoints, args.teams, args.unit_prices), extra_labels=args.prometheus_labels)
+                                           rules, extra_labels=args.prometheus_labels) if rules["groups"] else None
         self.dcgm_exporter = self._gpu_metrics(args) if args.gpu_metrics else None
         self.pushgateway = self._pushgateway(args) if args.pushgateway else None
         self.tempo = self._release("tempo", args) if args.tracing else None
