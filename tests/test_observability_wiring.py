@@ -14,7 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from platform_lib.cli import app
-from platform_lib.core.errors import ComponentArgsError
+from platform_lib.core.errors import ComponentArgsError, ConfigError
 from platform_lib.k8s.ml_workspace import MlWorkspace
 from platform_lib.k8s.team_observability import TeamObservability
 from platform_lib.platform.cluster import team_routed_namespaces
@@ -203,3 +203,40 @@ def test_a_plain_namespace_other_than_the_teams_is_refused():
     with pytest.raises(ComponentArgsError) as caught:
         TeamObservability.validate_args("t", labels=LABELS, team={"name": "fraud"}, namespace="search")
     assert [i.path for i in caught.value.issues] == ["TeamObservability(t).namespace"]
+
+
+# ---------------------------------------------------------------- the cluster stack's mlplat:observability
+
+CLUSTER_BASE = {
+    "environment": "prod",
+    "region": "us-east-1",
+    "tags": {"team": "ml-platform", "cost-center": "cc-4100"},
+    "eks": {"platformAdminRoleArn": "arn:aws:iam::123456789012:role/ml-platform-admin"},
+}
+PAGERDUTY = {"name": "platform-oncall", "kind": "pagerduty", "secret": "0123456789abcdef0123456789abcdef"}
+
+
+def test_the_addons_get_the_observability_values_with_their_own_config_merged_over():
+    from platform_lib.platform.cluster import cluster_component_args, parse_cluster_config
+
+    config = parse_cluster_config({**CLUSTER_BASE, "observability": {"platformReceivers": [PAGERDUTY], "logs": False},
+                                   "addons": {"values": {"kube-prometheus-stack": {"grafana": {"sidecar": {"dashboards": {"folderAnnotation": "folder"}}}}}}})
+    args = cluster_component_args(config, routed_namespaces=["fraud"])
+    values = args.addons["values"]
+    assert values["kube-prometheus-stack"]["grafana"]["sidecar"]["dashboards"]["folderAnnotation"] == "folder"  # the stack's config wins
+    assert values["kube-prometheus-stack"]["alertmanager"]["alertmanagerSpec"]["alertmanagerConfiguration"] == {"name": "platform-alerts"}
+    assert set(values["opentelemetry-collector"]["config"]["exporters"]) == {"otlp/tempo"}  # logs off: no Loki exporter
+    assert args.observability["team_routed_namespaces"] == ["fraud"] and args.observability["labels"]["team"] == "ml-platform"
+
+
+def test_observability_config_problems_are_reported_at_their_keys_without_the_secret():
+    from platform_lib.platform.cluster import cluster_component_args, parse_cluster_config
+
+    leaked = "https://hooks.slack.com/services/T0/B0/NOTAWEBHOOK"
+    config = parse_cluster_config({**CLUSTER_BASE, "observability": {
+        "platformReceivers": [{"name": "platform", "kind": "pagerduty", "secret": leaked}], "idleGpuHours": 0, "teams": [{"name": "fraud"}]}})
+    with pytest.raises(ConfigError) as caught:
+        cluster_component_args(config)
+    paths = sorted(str(issue).split(":")[0] + ":" + str(issue).split(":")[1] for issue in caught.value.issues)
+    assert paths == ["mlplat:observability.idleGpuHours", "mlplat:observability.platformReceivers[0].secret", "mlplat:observability.teams"]
+    assert "NOTAWEBHOOK" not in str(caught.value)
