@@ -14,7 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from platform_lib.cli import app
-from platform_lib.core.errors import ComponentArgsError
+from platform_lib.core.errors import ComponentArgsError, ConfigError
 from platform_lib.k8s.ml_workspace import MlWorkspace
 from platform_lib.k8s.team_observability import TeamObservability
 from platform_lib.platform.cluster import team_routed_namespaces
@@ -54,6 +54,11 @@ def test_the_cluster_stack_holds_the_dcgm_exporter_tempo_loki_the_overview_and_t
         assert _release(cluster, chart)["inputs"]["version"]
     dashboards = [c["inputs"]["metadata"]["name"] for c in _of(cluster, "kubernetes:core/v1:ConfigMap") if c["inputs"]["metadata"]["labels"].get("grafana_dashboard") == "1"]
     assert dashboards == ["mlplat-dashboard-overview"]  # the teams' dashboards are their stacks'
+    overview = json.loads(next(c for c in _of(cluster, "kubernetes:core/v1:ConfigMap") if c["inputs"]["metadata"]["name"] == "mlplat-dashboard-overview")["inputs"]["data"]["overview.json"])
+    exprs = [t["expr"] for panel in overview["panels"] for t in panel.get("targets", [])]
+    assert any('namespace!~"kube-.*|' in e for e in exprs)  # every team namespace, none listed
+    rules = [r["name"] for r in _of(cluster, "kubernetes:monitoring.coreos.com/v1:PrometheusRule")]
+    assert rules == ["ml-staging-observability-gpu-alerts"]  # no empty recording rule: the team stacks record theirs
     (route,) = [r for r in _of(cluster, "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig")]
     assert route["inputs"]["metadata"]["name"] == "platform-alerts" and route["inputs"]["metadata"]["namespace"] == "monitoring"
     routes = route["inputs"]["spec"]["route"]["routes"]
@@ -182,3 +187,56 @@ def test_a_shared_stack_endpoint_refuses_drift():
         run_preview(REPO_ROOT, "staging", config_overrides=blocks)
     assert "mlplat:endpoints[0].drift" in str(caught.value.__cause__)
     assert "set drift on the endpoint in its team's request file" in str(caught.value.__cause__)
+
+
+def test_the_team_routes_and_hub_monitor_wait_for_the_team_namespace():
+    from .team_stacks import preview_team
+
+    plan, _ = preview_team("fraud-staging")
+    namespace = "urn:pulumi:fraud-staging::ml-platform-team::mlplat:k8s:TeamNamespace$kubernetes:core/v1:Namespace::fraud"
+    for type_ in ("kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig", "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"):
+        in_team_namespace = [r for r in plan.by_type(type_) if r.inputs["metadata"]["namespace"] == "fraud" and "observability" in r.urn]
+        assert in_team_namespace and all(namespace in r.options.depends_on for r in in_team_namespace), type_
+
+
+def test_a_plain_namespace_other_than_the_teams_is_refused():
+    with pytest.raises(ComponentArgsError) as caught:
+        TeamObservability.validate_args("t", labels=LABELS, team={"name": "fraud"}, namespace="search")
+    assert [i.path for i in caught.value.issues] == ["TeamObservability(t).namespace"]
+
+
+# ---------------------------------------------------------------- the cluster stack's mlplat:observability
+
+CLUSTER_BASE = {
+    "environment": "prod",
+    "region": "us-east-1",
+    "tags": {"team": "ml-platform", "cost-center": "cc-4100"},
+    "eks": {"platformAdminRoleArn": "arn:aws:iam::123456789012:role/ml-platform-admin"},
+}
+PAGERDUTY = {"name": "platform-oncall", "kind": "pagerduty", "secret": "0123456789abcdef0123456789abcdef"}
+
+
+def test_the_addons_get_the_observability_values_with_their_own_config_merged_over():
+    from platform_lib.platform.cluster import cluster_component_args, parse_cluster_config
+
+    config = parse_cluster_config({**CLUSTER_BASE, "observability": {"platformReceivers": [PAGERDUTY], "logs": False},
+                                   "addons": {"values": {"kube-prometheus-stack": {"grafana": {"sidecar": {"dashboards": {"folderAnnotation": "folder"}}}}}}})
+    args = cluster_component_args(config, routed_namespaces=["fraud"])
+    values = args.addons["values"]
+    assert values["kube-prometheus-stack"]["grafana"]["sidecar"]["dashboards"]["folderAnnotation"] == "folder"  # the stack's config wins
+    assert values["kube-prometheus-stack"]["alertmanager"]["alertmanagerSpec"]["alertmanagerConfiguration"] == {"name": "platform-alerts"}
+    assert set(values["opentelemetry-collector"]["config"]["exporters"]) == {"otlp/tempo"}  # logs off: no Loki exporter
+    assert args.observability["team_routed_namespaces"] == ["fraud"] and args.observability["labels"]["team"] == "ml-platform"
+
+
+def test_observability_config_problems_are_reported_at_their_keys_without_the_secret():
+    from platform_lib.platform.cluster import cluster_component_args, parse_cluster_config
+
+    leaked = "https://hooks.slack.com/services/T0/B0/NOTAWEBHOOK"
+    config = parse_cluster_config({**CLUSTER_BASE, "observability": {
+        "platformReceivers": [{"name": "platform", "kind": "pagerduty", "secret": leaked}], "idleGpuHours": 0, "teams": [{"name": "fraud"}]}})
+    with pytest.raises(ConfigError) as caught:
+        cluster_component_args(config)
+    paths = sorted(str(issue).split(":")[0] + ":" + str(issue).split(":")[1] for issue in caught.value.issues)
+    assert paths == ["mlplat:observability.idleGpuHours", "mlplat:observability.platformReceivers[0].secret", "mlplat:observability.teams"]
+    assert "NOTAWEBHOOK" not in str(caught.value)

@@ -21,7 +21,7 @@ from .conftest import REPO_ROOT
 from .team_stacks import cluster_references, preview_team, stack_output_args, team_blocks, team_config, team_stacks
 
 NEW_TEAM_TYPES = {"pulumi:pulumi:Stack", "pulumi:providers:aws", "pulumi:providers:gcp", "mlplat:aws:TeamBudget", "mlplat:gcp:TeamBudget",
-                  "mlplat:k8s:MlWorkspace"}
+                  "mlplat:k8s:MlWorkspace", "mlplat:k8s:TeamObservability", "mlplat:k8s:DriftMonitor"}
 
 
 @pytest.fixture

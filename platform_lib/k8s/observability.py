@@ -616,10 +616,12 @@ class ObservabilityObjects:
 
     # --- workspace hubs ------------------------------------------------------------------------
 
-    def _hub_monitor(self, monitoring_namespace: str, prometheus_labels: Mapping[str, str], team: TeamView) -> k8s.apiextensions.CustomResource:
+    def _hub_monitor(self, monitoring_namespace: str, prometheus_labels: Mapping[str, str], team: TeamView,
+                     namespace: Any = None) -> k8s.apiextensions.CustomResource:
         """Scrape the team's JupyterHub hub (``/hub/metrics``), and let Prometheus through the
-        team namespace's default-deny policy to the hub's port."""
-        namespace = team.namespace_name
+        team namespace's default-deny policy to the hub's port. ``namespace``: the team's
+        namespace as an Output to wait for (default ``team.namespace_name``)."""
+        namespace = team.namespace_name if namespace is None else namespace
         hub = {"app": "jupyterhub", "component": "hub"}
         k8s.networking.v1.NetworkPolicy(
             f"{self._name}-hub-metrics-{team.name}",
@@ -644,7 +646,7 @@ class ObservabilityObjects:
 
     # --- alert routing -------------------------------------------------------------------------
 
-    def _route(self, key: str, object_name: str, namespace: str, receivers: list[AlertReceiver], label: str,
+    def _route(self, key: str, object_name: str, namespace: Any, receivers: list[AlertReceiver], label: str,
                delivered_namespaces: list[str] | None = None) -> k8s.apiextensions.CustomResource:
         secret_name = f"{object_name}-receivers"
         depends_on = []
@@ -724,8 +726,10 @@ class ObservabilityStack(ObservabilityObjects, Component[ObservabilityStackArgs]
         self._name = name
         self._labels = with_managed_by(args.labels)
         dashboards = self._dashboards(args)
+        rules = recording_rules(args.endpoints, args.teams, args.unit_prices)
+        # No endpoints or teams (the cluster stack's: team stacks record their own): no empty rule.
         self.recording_rule = self._custom(f"{name}-recording", MONITORING_API_VERSION, "PrometheusRule", f"{name}-recording", args.monitoring_namespace,
-                                           recording_rules(args.endpoints, args.teams, args.unit_prices), extra_labels=args.prometheus_labels)
+                                           rules, extra_labels=args.prometheus_labels) if rules["groups"] else None
         self.dcgm_exporter = self._gpu_metrics(args) if args.gpu_metrics else None
         self.pushgateway = self._pushgateway(args) if args.pushgateway else None
         self.tempo = self._release("tempo", args) if args.tracing else None

@@ -30,7 +30,7 @@ fall through to the global one).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, overload
+from typing import Annotated, Any, Mapping, overload
 
 import pulumi
 from pydantic import Field, field_validator, model_validator
@@ -38,7 +38,8 @@ from typing_extensions import TypedDict, Unpack
 
 from ..core.component import Component, ComponentArgs
 from ..core.errors import located_validation_error
-from ..core.inputs import Input
+from ..core.inputs import Input, InputCheck
+from ..core.kubernetes_names import check_dns_label
 from ..core.tagging import with_managed_by
 from .checks import check_labels, check_namespace_name
 from .dashboards import endpoint_dashboard, recording_rules, team_dashboard
@@ -67,6 +68,10 @@ class TeamObservabilityArgs(ComponentArgs):
         unit_prices: USD per requested vCPU-hour, GiB-hour and GPU-hour for the spend estimate.
         pushgateway: the cluster runs the Pushgateway (ObservabilityStack's ``pushgateway``): an
             endpoint with ``drift`` admits the team's namespace to it (default on).
+        namespace: the team's namespace as its ``TeamNamespace`` gives it (``namespace_name``, an
+            Output): the objects in the team's namespace (hub monitor, alert route) take it, so
+            they wait for the namespace; its value must be the team's namespace. Default
+            ``team.namespace_name``.
     """
 
     labels: dict[str, Input[str]]
@@ -76,6 +81,7 @@ class TeamObservabilityArgs(ComponentArgs):
     prometheus_labels: dict[str, str] = Field(default_factory=lambda: {"release": "kube-prometheus-stack"})
     unit_prices: UnitPrices = Field(default_factory=UnitPrices)
     pushgateway: bool = True
+    namespace: Annotated[Input[str], InputCheck(lambda value: check_namespace_name(check_dns_label(value)))] | None = None
 
     _labels = field_validator("labels")(check_label_inputs)
 
@@ -101,6 +107,8 @@ class TeamObservabilityArgs(ComponentArgs):
             if endpoint.name in seen:
                 problems.append((("endpoints", index, "name"), endpoint.name, "an endpoint given once"))
             seen.add(endpoint.name)
+        if isinstance(self.namespace, str) and self.namespace != self.team.namespace_name:
+            problems.append((("namespace",), self.namespace, f"the team's namespace ({self.team.namespace_name})"))
         if problems:
             raise located_validation_error(type(self).__name__, problems)
         return self
@@ -116,6 +124,7 @@ class TeamObservabilityArgsDict(TypedDict, total=False):
     prometheus_labels: Mapping[str, str]
     unit_prices: UnitPrices | Mapping[str, Any]
     pushgateway: bool
+    namespace: Input[str] | None
 
 
 class TeamObservability(ObservabilityObjects, Component[TeamObservabilityArgs], type_token="mlplat:k8s:TeamObservability"):
@@ -169,14 +178,15 @@ class TeamObservability(ObservabilityObjects, Component[TeamObservabilityArgs], 
         self.recording_rule = self._custom(f"{name}-recording", MONITORING_API_VERSION, "PrometheusRule", f"mlplat-team-{team.name}-recording"[:63],
                                            args.monitoring_namespace, recording_rules(args.endpoints, [team], args.unit_prices),
                                            extra_labels=args.prometheus_labels)
-        self.hub_monitor = self._hub_monitor(args.monitoring_namespace, args.prometheus_labels, team) if team.workspace else None
+        namespace = team.namespace_name if args.namespace is None else args.namespace
+        self.hub_monitor = self._hub_monitor(args.monitoring_namespace, args.prometheus_labels, team, namespace) if team.workspace else None
         self.pushgateway_ingress = None
         if args.pushgateway and any(e.drift for e in args.endpoints):
             self.pushgateway_ingress = self._pushgateway_ingress(f"{name}-pushgateway-ingress", f"prometheus-pushgateway-from-{team.namespace_name}"[:63],
                                                                  args.monitoring_namespace, [team.namespace_name])
         self.alert_route = None
         if team.receivers:
-            self.alert_route = self._route(f"team-{team.name}", "team-alerts", team.namespace_name, team.receivers, f"{self.label(name)}.team.receivers")
+            self.alert_route = self._route(f"team-{team.name}", "team-alerts", namespace, team.receivers, f"{self.label(name)}.team.receivers")
         return {
             "dashboards": pulumi.Output.from_input(dashboards),
             "alert_route": pulumi.Output.from_input("team-alerts" if team.receivers else None),

@@ -219,7 +219,8 @@ def build_team_stack(team_stack: TeamStack) -> dict[str, Any]:
         outputs["workspace"] = {"url": workspace.url, "release": workspace.release_name}
     if observability_values is not None:
         assert cluster is not None
-        observability = _team_observability()(f"{team_stack.team}-observability", observability_values, wiring.options(kubernetes=cluster.provider))
+        values = {**observability_values, **({"namespace": team_outputs["namespace"]} if "namespace" in team_outputs else {})}
+        observability = _team_observability()(f"{team_stack.team}-observability", values, wiring.options(kubernetes=cluster.provider))
         outputs["dashboards"] = observability.dashboards
     if drift_values:
         assert cluster is not None and "namespace" in team_outputs  # the request checks: drift needs team namespaces

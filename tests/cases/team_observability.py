@@ -24,6 +24,7 @@ def _with_outputs() -> dict:
         "team": {"name": "fraud", "monthly_budget_usd": 5000.0, "workspace": True,
                  "receivers": [{"name": "fraud-slack", "kind": "slack", "secret_ref": {"name": "alert-receivers", "key": "slack"}, "channel": "#fraud-alerts"}]},
         "endpoints": [{"name": "fraud-detector", "namespace": "fraud", "team": "fraud", "progressive": True, "drift": True}],
+        "namespace": pulumi.Output.from_input("fraud"),  # TeamNamespace.namespace_name
     }
 
 
