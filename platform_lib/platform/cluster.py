@@ -48,7 +48,7 @@ from ..core.secrets import SECRET_PLACEHOLDER
 from ..gcp.gke_cluster import GkeCluster
 from ..k8s.observability import ObservabilityStack, _deep_merge, platform_addons_values
 from ..k8s.platform_addons import DEFAULT_NAMESPACES, LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, PlatformAddons
-from .config import NAMESPACE, Cloud, Environment, Model, Tags, _in_program, _stack_config_values, aws_region_issues
+from .config import NAMESPACE, Cloud, Model, StackSettings, _in_program, _stack_config_values, aws_region_issues
 
 __all__ = ["ClusterStackConfig", "GcpNetwork", "build_cluster", "cluster_component_args", "load_cluster_config", "parse_cluster_config", "team_routed_namespaces"]
 
@@ -94,7 +94,7 @@ class GcpNetwork(Model):
         return value
 
 
-class ClusterStackConfig(Model):
+class ClusterStackConfig(StackSettings):
     """The ``mlplat`` namespace of one cluster stack (``clusters/Pulumi.<stack>.yaml``).
 
     Attributes:
@@ -125,12 +125,6 @@ class ClusterStackConfig(Model):
             stack, PlatformAddons as configured.
     """
 
-    environment: Environment
-    cloud: Cloud = Cloud.AWS
-    region: str = Field(pattern=r"^[a-z]+(-[a-z]+)*-?\d+$")
-    tags: Tags
-    protect: bool | None = None
-    retain_on_delete: bool | None = None
     cluster_name: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
     eks: dict[str, Any] | None = None
     gke: dict[str, Any] | None = None
@@ -143,20 +137,6 @@ class ClusterStackConfig(Model):
         """The cluster's name: ``cluster_name``, else ``ml-<environment>``."""
         return self.cluster_name or f"ml-{self.environment.value}"
 
-    @property
-    def is_production(self) -> bool:
-        return self.environment is Environment.PROD
-
-    @property
-    def protect_resources(self) -> bool:
-        return self.is_production if self.protect is None else self.protect
-
-    @property
-    def retain_resources(self) -> bool:
-        return self.is_production if self.retain_on_delete is None else self.retain_on_delete
-
-    def standard_tags(self) -> dict[str, str]:
-        return self.tags.for_environment(self.environment)
 
 
 # --- camelCase config blocks to component arguments --------------------------------------------

@@ -313,22 +313,18 @@ class Endpoint(ModelEndpointSpec):
     drift: DriftSettings | None = None
 
 
-class PlatformConfig(Model):
-    """The whole ``mlplat`` namespace of one stack.
+class StackSettings(Model):
+    """What every stack of the platform states first: its environment, cloud, region, standard tags
+    and the protection of its stateful resources (shared by the platform, team and cluster stacks'
+    config models).
 
     Attributes:
         environment: dev, staging or prod.
-        cloud: the cloud the stack's buckets and boxes are on.
+        cloud: the cloud the stack's resources are on.
         region: the cloud region (``us-east-1``, ``europe-west4``).
         tags: the standard tags' team and cost center.
         protect: protect stateful resources from deletion; defaults to on in prod.
         retain_on_delete: keep cloud resources when they leave the program; defaults to on in prod.
-        cluster: the Kubernetes cluster for team namespaces.
-        teams: the ML teams.
-        components: which component families to deploy.
-        static_sites: static web sites on S3 and CloudFront.
-        monthly_budget_usd: the environment's monthly budget in US dollars, for cost policies.
-        gpu_boxes: the teams' GPU training boxes.
     """
 
     environment: Environment
@@ -337,13 +333,6 @@ class PlatformConfig(Model):
     tags: Tags
     protect: bool | None = None
     retain_on_delete: bool | None = None
-    cluster: Cluster | None = None
-    teams: list[Team] = Field(default_factory=list)
-    components: Components = Field(default_factory=Components)
-    static_sites: list[StaticSiteConfig] = Field(default_factory=list)
-    monthly_budget_usd: float = Field(default=10_000, gt=0)
-    endpoints: list[Endpoint] = Field(default_factory=list)
-    gpu_boxes: list[GpuBox] = Field(default_factory=list)
 
     @property
     def is_production(self) -> bool:
@@ -363,6 +352,34 @@ class PlatformConfig(Model):
     def standard_tags(self) -> dict[str, str]:
         """The four standard tags for this stack's environment."""
         return self.tags.for_environment(self.environment)
+
+
+class PlatformConfig(StackSettings):
+    """The whole ``mlplat`` namespace of one stack.
+
+    Attributes:
+        environment: dev, staging or prod.
+        cloud: the cloud the stack's buckets and boxes are on.
+        region: the cloud region (``us-east-1``, ``europe-west4``).
+        tags: the standard tags' team and cost center.
+        protect: protect stateful resources from deletion; defaults to on in prod.
+        retain_on_delete: keep cloud resources when they leave the program; defaults to on in prod.
+        cluster: the Kubernetes cluster for team namespaces.
+        teams: the ML teams.
+        components: which component families to deploy.
+        static_sites: static web sites on S3 and CloudFront.
+        monthly_budget_usd: the environment's monthly budget in US dollars, for cost policies.
+        gpu_boxes: the teams' GPU training boxes.
+    """
+
+    cluster: Cluster | None = None
+    teams: list[Team] = Field(default_factory=list)
+    components: Components = Field(default_factory=Components)
+    static_sites: list[StaticSiteConfig] = Field(default_factory=list)
+    monthly_budget_usd: float = Field(default=10_000, gt=0)
+    endpoints: list[Endpoint] = Field(default_factory=list)
+    gpu_boxes: list[GpuBox] = Field(default_factory=list)
+
 
     def team(self, name: str) -> Team:
         """The team with this name. Raises ``KeyError`` if there is none."""
