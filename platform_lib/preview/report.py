@@ -104,14 +104,21 @@ def outputs_table(plan: Plan, *, show_secrets: bool = False) -> Table:
 def references_table(plan: Plan) -> Table:
     """The stack references the program read: the stack, where its outputs came from (an outputs
     file, or the referenced stack's preview run first) and their names, secret ones marked."""
+    # Every column folds: at the 80 columns of a CI log, two no-wrap columns of fully qualified
+    # names left no room for where the outputs came from. The stack column only when some reference
+    # names its stack differently (``project/stack`` resolved to ``org/project/stack``).
+    records = plan.stack_references
+    show_stack = any(record.stack != record.name for record in records)
     table = Table(title="Stack references", title_justify="left", show_edge=False)
-    table.add_column("reference", style="bold", no_wrap=True)
-    table.add_column("stack", no_wrap=True)
+    table.add_column("reference", style="bold", overflow="fold")
+    if show_stack:
+        table.add_column("stack", overflow="fold")
     table.add_column("outputs from", overflow="fold")
     table.add_column("outputs", overflow="fold")
-    for record in plan.stack_references:
+    for record in records:
         names = ", ".join(f"{n} (secret)" if n in record.secret_names else n for n in record.output_names)
-        table.add_row(Text(record.name), Text(record.stack), Text(record.source), Text(names))
+        cells = [Text(record.name), *([Text(record.stack)] if show_stack else []), Text(record.source), Text(names)]
+        table.add_row(*cells)
     return table
 
 
