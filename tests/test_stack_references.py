@@ -202,7 +202,9 @@ def test_a_registered_mock_answer_wins_and_a_lookup_error_falls_back_to_the_reso
 def test_the_reference_and_where_its_outputs_came_from_fit_an_80_column_log():
     # Two no-wrap columns of fully qualified names used to squeeze "outputs from" and "outputs"
     # out of the table at the 80 columns of a CI log.
-    result = CliRunner().invoke(app, ["preview", "-C", str(CONSUMER), "--stack", "dev"], catch_exceptions=False,
+    # The shipped dev platform stack reads organization/ml-platform-cluster/dev.
+    repo_root = Path(__file__).resolve().parents[1]
+    result = CliRunner().invoke(app, ["preview", "-C", str(repo_root), "--stack", "dev", "--no-policy"], catch_exceptions=False,
                                 env={"COLUMNS": "80", "NO_COLOR": "1"})
     assert result.exit_code == 0, result.output
     table = result.output[result.output.index("Stack references"):]
