@@ -310,13 +310,21 @@ def _relative_uri(path: Optional[Path], base: Path) -> str:
 def _verdict_table(rows: list[dict]):
     from rich.table import Table
 
+    # Four columns; the stack's size, time, role and the stacks it reads on a second line of its
+    # cell: eight columns folded every name into slivers at the 80 columns of a CI log.
     table = Table(title="Verdict", title_justify="left", show_edge=False)
-    for column in ("stack", "role", "resources", "mandatory", "advisory", "verdict", "seconds", "reads"):
-        table.add_column(column, justify="right" if column in ("resources", "mandatory", "advisory", "seconds") else "left", overflow="fold")
+    table.add_column("stack", overflow="fold", ratio=1)
+    table.add_column("verdict", no_wrap=True)
+    for column in ("mandatory", "advisory"):
+        table.add_column(column, justify="right", no_wrap=True)
     for row in rows:
         style = "green" if row["verdict"] in ("passes", "previewed (no policy)") else "red"
-        table.add_row(Text(row["stack"]), Text(row["role"]), str(row["resources"]), str(row["mandatory"]), str(row["advisory"]),
-                      Text(row["verdict"], style=style), f"{row['seconds']:.1f}", Text(row["references"]))
+        stack = Text(row["stack"], style="bold")
+        detail = f"{row['resources']} resources, {row['seconds']:.1f} s; {row['role']}"
+        if row["references"]:
+            detail += f"; reads {row['references']}"
+        stack.append("\n" + detail, style="dim")
+        table.add_row(stack, Text(row["verdict"], style=style), str(row["mandatory"]), str(row["advisory"]))
     return table
 
 

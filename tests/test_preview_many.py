@@ -150,3 +150,16 @@ def test_a_stack_config_over_the_kernels_limit_for_one_environment_string_is_gat
     outcome = preview_many([PreviewTarget(PRODUCER, "dev", {"ref-producer:blob": "x" * 140_000})], jobs=1)
     (producer,) = outcome.results
     assert producer.error is None and producer.gated and outcome.exit_code == 0
+
+
+def test_the_verdict_table_keeps_each_stack_name_whole_in_an_80_column_log():
+    # Eight columns folded "ml-platform-team/fraud-dev" into slivers of seven characters.
+    repo_root = Path(__file__).resolve().parents[1]
+    result = CliRunner().invoke(app, ["preview", "-C", str(repo_root), "--teams", "fraud", "--no-policy", "-j", "1"],
+                                catch_exceptions=False, env={"COLUMNS": "80", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    verdict = result.output[result.output.index("Verdict"):]
+    for stack in ("ml-platform-team/fraud-dev", "ml-platform-team/fraud-prod", "ml-platform-cluster/prod"):
+        assert re.search(rf"^ {re.escape(stack)}\s+│", verdict, re.MULTILINE), verdict
+    collapsed = "".join(verdict.replace("│", " ").split())
+    assert re.search(r"\d+resources,\d+\.\ds;requested;readsorganization/ml-platform-cluster/dev", collapsed), verdict
