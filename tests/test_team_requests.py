@@ -211,3 +211,37 @@ def test_a_team_whose_stack_name_reads_as_another_environment_is_refused(repo):
     edit(repo, "fraud-gcp", lambda d: d["environments"]["dev"]["buckets"][0].update(name="fraud-gcp-corpus"))
     assert problems(repo) == ["teams/fraud-gcp.yaml: environments.dev: got 'dev'; expected an environment whose stack name fraud-gcp-dev reads back "
                               "as team 'fraud-gcp': it reads as team 'fraud' in 'gcp-dev'; rename the team"]
+
+
+def test_a_request_file_that_is_a_symbolic_link_is_refused_and_never_read(repo, tmp_path):
+    # A link in a pull request would print a file of the CI runner in the error.
+    target = tmp_path / "runner.env"
+    target.write_text("AWS_SECRET_ACCESS_KEY=SUPERSECRET\n")
+    (repo / "teams" / "zz.yaml").symlink_to(target)
+    found = problems(repo)
+    assert found == ["teams/zz.yaml: got a symbolic link; expected a regular file (a link is never read)"]
+    assert "SUPERSECRET" not in str(found)
+
+
+def test_a_request_file_that_is_not_a_mapping_is_refused_without_echoing_it(repo):
+    (repo / "teams" / "zz.yaml").write_text("GITHUB_TOKEN=ghp_SUPERSECRET\n")
+    found = problems(repo)
+    assert found == ["teams/zz.yaml: got a str (not shown); expected a mapping (identityGroup, environments)"]
+
+
+@pytest.mark.parametrize("where", ["file", "environment"])
+def test_a_system_identity_group_is_a_problem_at_its_key_not_a_crash(repo, where):
+    if where == "file":
+        edit(repo, "risk", lambda d: d.update(identityGroup="system:authenticated"))
+        key = "identityGroup"
+    else:
+        edit(repo, "risk", lambda d: d["environments"]["prod"].update(identityGroup="system:masters"))
+        key = "environments.prod.identityGroup"
+    found = problems(repo)
+    assert len(found) == 1 and found[0].startswith(f"teams/risk.yaml: {key}: got 'system:"), found
+    assert "not a built-in Kubernetes 'system:' group" in found[0]
+
+
+def test_a_yml_request_file_is_refused_not_silently_ignored(repo):
+    shutil.copy(repo / "teams" / "risk.yaml", repo / "teams" / "data-eng.yml")
+    assert problems(repo) == ["teams/data-eng.yml: got a .yml file; expected a request file named <team>.yaml (a .yml file is never read)"]

@@ -40,6 +40,7 @@ from pydantic.alias_generators import to_camel
 from ..core.errors import ConfigError, Issue, issues_from_validation_error
 from ..core.kubernetes_names import DNS_LABEL
 from ..core.yaml_files import read_yaml_file
+from ..k8s.checks import check_identity_group
 from ..k8s.quota import ResourceQuotaSpec
 from .config import NAMESPACE, Endpoint, GpuBox, Model, PlatformConfig, Team, TeamBucket, TeamQuota, Tags, cross_reference_issues
 
@@ -252,7 +253,7 @@ class TeamEnvironment(Model):
 
     quota: TeamQuota
     pod_security: Literal["restricted", "baseline"] = "restricted"
-    identity_group: str | None = None
+    identity_group: str | None = Field(default=None, min_length=1, max_length=128)
     buckets: list[TeamBucket] = Field(default_factory=list)
     gpu_boxes: list[GpuBox] = Field(default_factory=list)
     endpoints: list[Endpoint] = Field(default_factory=list)
@@ -260,6 +261,10 @@ class TeamEnvironment(Model):
     budget: TeamBudgetRequest
     alerts: TeamAlerts = Field(default_factory=TeamAlerts)
     migrated_from: MigratedFrom | None = None
+
+    # The shared config's Team refuses a 'system:' group too, but only when the team stack builds it:
+    # checked here, it is a problem at the file's key (exit 2), not a traceback from the program.
+    _identity_group = field_validator("identity_group")(lambda group: group if group is None else check_identity_group(group))
 
 
 class TeamRequest(Model):
@@ -274,6 +279,8 @@ class TeamRequest(Model):
     identity_group: str = Field(min_length=1, max_length=128)
     cost_center: str | None = Field(default=None, min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
     environments: dict[str, TeamEnvironment] = Field(min_length=1)
+
+    _identity_group = field_validator("identity_group")(check_identity_group)
 
 
 # ----------------------------------------------------------------------------- platform file
@@ -407,11 +414,21 @@ def _read(path: Path, root: Path, issues: list[Issue]) -> Any:
         return None
 
 
+class _Described(str):
+    """A value described, not echoed, in an :class:`Issue` (``got a symbolic link``)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
+    # The path as given first: a symbolic link is named, not its target.
+    for candidate, base in ((path, root), (path.resolve(), root.resolve())):
+        try:
+            return str(candidate.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
 
 
 def _located(file: str, issues: list[Issue]) -> list[Issue]:
@@ -471,6 +488,9 @@ def load_platform(root: Path) -> PlatformTeams:
     issues: list[Issue] = []
     if not path.is_file():
         raise RequestError("team requests", [Issue(_relative(path, root), "<missing>", "the platform's team capacity file (environments: {<env>: {capacity: ...}})")])
+    if path.is_symlink():
+        raise RequestError("invalid team platform file; nothing was created",
+                           [Issue(_relative(path, root), _Described("a symbolic link"), "a regular file (a link is never read)")])
     raw = _read(path, root, issues)
     if not issues:
         try:
@@ -532,12 +552,23 @@ def load_requests(root: Path | str, shared_configs: dict[str, PlatformConfig] | 
     platform = load_platform(root)
     issues: list[Issue] = []
     requests = TeamRequests(root=root, platform=platform)
+    for path in sorted((root / REQUEST_DIR).glob("*.yml")):
+        issues.append(Issue(_relative(path, root), _Described("a .yml file"), "a request file named <team>.yaml (a .yml file is never read)"))
     for team, path in request_files(root).items():
         file = _relative(path, root)
         if not TEAM_NAME.fullmatch(team) or team.startswith("kube-"):
             issues.append(Issue(file, team, "a file named <team>.yaml with a team name of 2-40 lowercase letters, digits and '-' (a DNS label, not kube-*)"))
             continue
-        raw = _with_team(_read(path, root, issues), team, file, issues)
+        if path.is_symlink():
+            # Never followed: a link in a pull request could print any file of the CI runner.
+            issues.append(Issue(file, _Described("a symbolic link"), "a regular file (a link is never read)"))
+            continue
+        raw = _read(path, root, issues)
+        if raw is not None and not isinstance(raw, dict):
+            # Not echoed: whatever the file holds is not a request, and may be anything.
+            issues.append(Issue(file, _Described(f"a {type(raw).__name__} (not shown)"), "a mapping (identityGroup, environments)"))
+            continue
+        raw = _with_team(raw, team, file, issues)
         if raw is None and not any(i.path == file for i in issues):
             issues.append(Issue(file, None, "a request (identityGroup, environments); the file is empty"))
             continue
