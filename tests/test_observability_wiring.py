@@ -240,3 +240,16 @@ def test_observability_config_problems_are_reported_at_their_keys_without_the_se
     paths = sorted(str(issue).split(":")[0] + ":" + str(issue).split(":")[1] for issue in caught.value.issues)
     assert paths == ["mlplat:observability.idleGpuHours", "mlplat:observability.platformReceivers[0].secret", "mlplat:observability.teams"]
     assert "NOTAWEBHOOK" not in str(caught.value)
+
+
+@pytest.mark.parametrize("key", ["webhookUrl", "url", "routingKey"])
+def test_a_secret_pasted_under_an_unknown_receiver_key_is_masked(repo, key):
+    # Only `secret:` was masked: an unknown key was reported with its value, the pasted secret.
+    path = repo / "teams" / "fraud.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["environments"]["staging"]["alerts"]["receivers"][0][key] = "https://hooks.slack.com/services/T0/B0/SUPERSECRETXYZ"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    result = CliRunner().invoke(app, ["team", "check", "--root", str(repo)], env={"COLUMNS": "300", "NO_COLOR": "1"})
+    assert result.exit_code == 2, result.output
+    assert f"environments.staging.alerts.receivers[0].{key}: got '[secret]'; expected no such key" in result.output, result.output
+    assert "SUPERSECRETXYZ" not in result.output

@@ -182,10 +182,13 @@ class TeamAlertReceiver(Model):
     @pydantic.model_validator(mode="before")
     @classmethod
     def _mask_secret(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("secret") is not None:
+        # ``secret`` and any key a receiver does not have (``webhookUrl``, ``url``, ``routingKey``...)
+        # are masked before they can be reported: such a key is where a pasted secret would be.
+        if isinstance(data, dict):
             from ..core.secrets import SECRET_PLACEHOLDER
 
-            data = {**data, "secret": SECRET_PLACEHOLDER}
+            known = {"name", "kind", "secretRef", "secret_ref", "channel", "severities"}
+            data = {key: value if key in known or value is None else SECRET_PLACEHOLDER for key, value in data.items()}
         return data
 
     @field_validator("secret")
