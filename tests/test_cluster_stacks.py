@@ -302,3 +302,24 @@ def test_gcp_dev_checks_that_its_clusters_workload_identity_pool_is_its_projects
         run_preview(REPO_ROOT, "gcp-dev")
     assert isinstance(caught.value.__cause__, ClusterOutputError)
     assert "workloadIdentityPool 'other-project.svc.id.goog' is not the pool of this stack's gcp:project (ml-platform-dev.svc.id.goog)" in str(caught.value.__cause__)
+
+
+def test_a_plain_text_receiver_key_in_a_cluster_stack_file_is_refused_without_showing_it(tmp_path):
+    # secure: values pass (the offline preview gets [secret]); plain text in the committed file did too.
+    clusters = tmp_path / "clusters"
+    shutil.copytree(CLUSTERS, clusters)
+    stack = yaml.safe_load((clusters / "Pulumi.dev.yaml").read_text())
+    receiver = stack["config"]["mlplat:observability"]["platformReceivers"][0]
+    del receiver["secretRef"]
+    receiver["secret"] = "https://hooks.slack.com/services/T0/B0/SUPERSECRETXYZ"
+    (clusters / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
+    result = _mlplat("preview", "-C", str(clusters), "--stack", "dev", "--no-policy")
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "- mlplat:observability.platformReceivers[0].secret: got '[secret]'; expected a secure: value" in output
+    assert "SUPERSECRETXYZ" not in output and "No resources were registered." in output
+
+    receiver["secret"] = {"secure": "v1:c2FsdA==:Y2lwaGVydGV4dA=="}  # as `pulumi config set --secret` writes it
+    (clusters / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
+    result = _mlplat("preview", "-C", str(clusters), "--stack", "dev", "--no-policy")
+    assert result.returncode == 0, result.stdout + result.stderr

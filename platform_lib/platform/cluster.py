@@ -32,7 +32,7 @@ import json
 import re
 import types
 import typing
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 import pulumi
 import pulumi_gcp as gcp
@@ -222,13 +222,18 @@ def _config_path(block: str, component_path: str) -> str:
 
 # --- loading -----------------------------------------------------------------------------------
 
-def parse_cluster_config(values: dict[str, Any], namespace: str = NAMESPACE, *, aws_region: str | None = None, gcp_project: str | None = None) -> ClusterStackConfig:
+def parse_cluster_config(values: dict[str, Any], namespace: str = NAMESPACE, *, aws_region: str | None = None, gcp_project: str | None = None,
+                         secret_keys: Collection[str] | None = None) -> ClusterStackConfig:
     """Validate a cluster stack's raw config values (key without namespace to a string or value).
 
     Strings are parsed as the Pulumi CLI passes them (JSON for ``[``/``{``, booleans, numbers).
     Then the cross-key rules: ``eks`` on AWS only (and required there), ``gke`` and
     ``gcpNetwork`` on GCP only (``gke`` required, and ``gcp:project``), an AWS region the provider
     knows.
+
+    ``secret_keys`` (the config keys whose values were ``secure:``, when known): a platform
+    receiver's ``secret`` under a key that is not one of them is plain text in the stack file, and
+    refused.
 
     Raises:
         ConfigError: every problem at once, each naming its key path, value and expectation.
@@ -251,6 +256,15 @@ def parse_cluster_config(values: dict[str, Any], namespace: str = NAMESPACE, *, 
         elif isinstance(raw, str) and re.fullmatch(r"-?\d+(\.\d+)?", raw):
             value = json.loads(raw)
         parsed[key] = value
+    observability = parsed.get("observability")
+    if secret_keys is not None and f"{namespace}:observability" not in secret_keys and isinstance(observability, dict):
+        for index, receiver in enumerate(observability.get("platformReceivers") or []):
+            if isinstance(receiver, dict) and receiver.get("secret") is not None:
+                receiver["secret"] = SECRET_PLACEHOLDER  # never reported
+                issues.append(Issue(f"{namespace}:observability.platformReceivers[{index}].secret", SECRET_PLACEHOLDER,
+                                    "a secure: value (pulumi config set --path --secret "
+                                    f"'{namespace}:observability.platformReceivers[{index}].secret' <key>) or secretRef "
+                                    "{name, key}; a receiver's key is never plain text in a stack file"))
     config: ClusterStackConfig | None = None
     try:
         config = ClusterStackConfig.model_validate(parsed)
@@ -292,8 +306,11 @@ def load_cluster_config(namespace: str = NAMESPACE) -> ClusterStackConfig:
     Raises:
         ConfigError: every problem at once (:func:`parse_cluster_config`).
     """
+    from pulumi.runtime.config import is_config_secret
+
+    secret_keys = [key for key in (f"{namespace}:observability",) if is_config_secret(key)]
     return parse_cluster_config(_stack_config_values(namespace), namespace, aws_region=_stack_config_values("aws").get("region"),
-                                gcp_project=_stack_config_values("gcp").get("project"))
+                                gcp_project=_stack_config_values("gcp").get("project"), secret_keys=secret_keys)
 
 
 # --- composition ---------------------------------------------------------------------------------
