@@ -144,6 +144,8 @@ BASE = {
     ({"mlplat:eks": {**BASE["eks"], "gpuNodeGroups": [{"name": "gpu", "instanceTypes": ["m6i.large"]}]}},
      "mlplat:eks.gpuNodeGroups[0].instanceTypes", "EC2 instance types with NVIDIA GPUs"),
     ({"mlplat:eks": {**BASE["eks"], "kubernetesVersion": "1.20"}}, "mlplat:eks.kubernetesVersion", "standard support"),
+    # Unquoted in YAML, 1.20 is the number 1.2: the message says to quote it.
+    ({"mlplat:eks": {**BASE["eks"], "kubernetesVersion": 1.2}}, "mlplat:eks.kubernetesVersion", 'a quoted version string such as "1.35"'),
     ({"mlplat:eks": {**BASE["eks"], "gpuNodeGroups": [{"name": "gpu", "instanceTypes": ["g5.xlarge"], "minSize": 3, "maxSize": 2}]}},
      "mlplat:eks.gpuNodeGroups[0]", "max"),
     ({"mlplat:eks": {**BASE["eks"], "tags": {"team": "x"}}}, "mlplat:eks.tags", "no value: the stack sets it (mlplat:tags)"),

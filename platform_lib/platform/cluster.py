@@ -256,6 +256,13 @@ def parse_cluster_config(values: dict[str, Any], namespace: str = NAMESPACE, *, 
         elif isinstance(raw, str) and re.fullmatch(r"-?\d+(\.\d+)?", raw):
             value = json.loads(raw)
         parsed[key] = value
+    for block in ("eks", "gke"):
+        version = parsed[block].get("kubernetesVersion") if isinstance(parsed.get(block), dict) else None
+        if isinstance(version, (int, float)) and not isinstance(version, bool):
+            # YAML reads 1.20 unquoted as the number 1.2: say so, rather than "expected a string".
+            parsed[block] = {key: value for key, value in parsed[block].items() if key != "kubernetesVersion"}
+            issues.append(Issue(f"{namespace}:{block}.kubernetesVersion", version,
+                                'a quoted version string such as "1.35" (YAML reads an unquoted 1.20 as the number 1.2)'))
     observability = parsed.get("observability")
     if secret_keys is not None and f"{namespace}:observability" not in secret_keys and isinstance(observability, dict):
         for index, receiver in enumerate(observability.get("platformReceivers") or []):
