@@ -28,7 +28,6 @@ registered, and a problem is reported at its config key (``mlplat:eks.gpuNodeGro
 
 from __future__ import annotations
 
-import json
 import re
 import types
 import typing
@@ -48,7 +47,7 @@ from ..core.secrets import SECRET_PLACEHOLDER
 from ..gcp.gke_cluster import GkeCluster
 from ..k8s.observability import ObservabilityStack, _deep_merge, platform_addons_values
 from ..k8s.platform_addons import DEFAULT_NAMESPACES, LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, PlatformAddons
-from .config import NAMESPACE, Cloud, Model, StackSettings, _in_program, _stack_config_values, aws_region_issues
+from .config import NAMESPACE, Cloud, Model, StackSettings, parse_config_strings, _in_program, _stack_config_values, aws_region_issues
 
 __all__ = ["ClusterStackConfig", "GcpNetwork", "build_cluster", "cluster_component_args", "load_cluster_config", "parse_cluster_config", "team_routed_namespaces"]
 
@@ -238,24 +237,7 @@ def parse_cluster_config(values: dict[str, Any], namespace: str = NAMESPACE, *, 
     Raises:
         ConfigError: every problem at once, each naming its key path, value and expectation.
     """
-    parsed: dict[str, Any] = {}
-    issues: list[Issue] = []
-    for key, raw in values.items():
-        value = raw
-        if raw == SECRET_PLACEHOLDER:
-            issues.append(Issue(f"{namespace}:{key}", raw, "a value the offline preview can read; this secure: value was not decrypted"))
-            continue
-        if isinstance(raw, str) and raw[:1] in "[{":
-            try:
-                value = json.loads(raw)
-            except json.JSONDecodeError as error:
-                issues.append(Issue(f"{namespace}:{key}", raw, f"valid YAML/JSON structure ({error.msg})"))
-                continue
-        elif isinstance(raw, str) and raw in ("true", "false"):
-            value = raw == "true"
-        elif isinstance(raw, str) and re.fullmatch(r"-?\d+(\.\d+)?", raw):
-            value = json.loads(raw)
-        parsed[key] = value
+    parsed, issues = parse_config_strings(values, namespace)
     for block in ("eks", "gke"):
         version = parsed[block].get("kubernetesVersion") if isinstance(parsed.get(block), dict) else None
         if isinstance(version, (int, float)) and not isinstance(version, bool):

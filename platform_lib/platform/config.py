@@ -620,6 +620,36 @@ def aws_region_issues(region: Any, key: str = "aws:region") -> list[Issue]:
     return [Issue(key, region, f"an AWS region the AWS provider knows (pulumi_aws.Region, e.g. us-east-1, eu-west-1; {len(known)} in all)")]
 
 
+def parse_config_strings(values: dict[str, Any], namespace: str = NAMESPACE) -> tuple[dict[str, Any], list[Issue]]:
+    """Parse raw config values as the Pulumi CLI passes them to a program: JSON for a string
+    starting with ``[`` or ``{``, booleans, numbers; anything else as it is.
+
+    Returns:
+        The parsed values by key, and the problems (a ``secure:`` value the offline preview could
+        not decrypt, malformed JSON), each at ``<namespace>:<key>``.
+    """
+    parsed: dict[str, Any] = {}
+    issues: list[Issue] = []
+    for key, raw in values.items():
+        value = raw
+        if raw == SECRET_PLACEHOLDER:
+            issues.append(Issue(f"{namespace}:{key}", raw, "a value the offline preview can read; this secure: value was not decrypted "
+                                "(set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE for a passphrase-encrypted stack)"))
+            continue
+        if isinstance(raw, str) and raw[:1] in "[{":
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError as error:
+                issues.append(Issue(f"{namespace}:{key}", raw, f"valid YAML/JSON structure ({error.msg})"))
+                continue
+        elif isinstance(raw, str) and raw in ("true", "false"):
+            value = raw == "true"
+        elif isinstance(raw, str) and re.fullmatch(r"-?\d+(\.\d+)?", raw):
+            value = json.loads(raw)
+        parsed[key] = value
+    return parsed, issues
+
+
 def parse_platform_config(values: dict[str, Any], namespace: str = NAMESPACE, aws_region: str | None = None) -> PlatformConfig:
     """Validate raw config values (key without namespace to a string or parsed value).
 
@@ -637,25 +667,7 @@ def parse_platform_config(values: dict[str, Any], namespace: str = NAMESPACE, aw
     """
     import pydantic
 
-    parsed: dict[str, Any] = {}
-    issues: list[Issue] = []
-    for key, raw in values.items():
-        value = raw
-        if raw == SECRET_PLACEHOLDER:
-            issues.append(Issue(f"{namespace}:{key}", raw, "a value the offline preview can read; this secure: value was not decrypted "
-                                "(set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE for a passphrase-encrypted stack)"))
-            continue
-        if isinstance(raw, str) and raw[:1] in "[{" :
-            try:
-                value = json.loads(raw)
-            except json.JSONDecodeError as error:
-                issues.append(Issue(f"{namespace}:{key}", raw, f"valid YAML/JSON structure ({error.msg})"))
-                continue
-        elif isinstance(raw, str) and raw in ("true", "false"):
-            value = raw == "true"
-        elif isinstance(raw, str) and re.fullmatch(r"-?\d+(\.\d+)?", raw):
-            value = json.loads(raw)
-        parsed[key] = value
+    parsed, issues = parse_config_strings(values, namespace)
     try:
         config = PlatformConfig.model_validate(parsed)
     except pydantic.ValidationError as error:
