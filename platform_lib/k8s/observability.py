@@ -66,7 +66,7 @@ from .dashboards import KSM_ANNOTATIONS, PROMETHEUS_DATASOURCE_UID, endpoint_das
 from .helm import CHARTS, ChartSpec, pinned_release, validate_chart_values
 from .labels import check_label_inputs
 # The device plugin's GPU placement (PlatformAddons): the exporter runs where the plugin runs.
-from .platform_addons import DEFAULT_NAMESPACES, _gpu_affinity as gpu_affinity, _gpu_node_pools, _gpu_tolerations as gpu_tolerations
+from .platform_addons import DEFAULT_NAMESPACES, deep_merge, _gpu_affinity as gpu_affinity, _gpu_node_pools, _gpu_tolerations as gpu_tolerations
 from .observability_spec import NULL_RECEIVER, AlertReceiver, EndpointView, TeamView, UnitPrices, check_receiver_secret
 
 __all__ = [
@@ -253,17 +253,6 @@ class ObservabilityStackArgsDict(TypedDict, total=False):
     team_routed_namespaces: list[str]
 
 
-def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """``override`` over ``base`` as Helm merges values files: mappings key by key, the rest replaces."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and not is_output(value) and isinstance(merged.get(key), Mapping):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def _service_host(service: str, namespace: str) -> str:
     return f"{service}.{namespace}.svc.cluster.local"
 
@@ -419,7 +408,7 @@ def pushgateway_values(args: ObservabilityStackArgs) -> dict[str, Any]:
 def chart_values(args: ObservabilityStackArgs, chart: str) -> dict[str, Any]:
     """A chart's values: the component's, with ``args.values[chart]`` merged over them."""
     own = {"dcgm-exporter": dcgm_values, "tempo": tempo_values, "loki": loki_values, "prometheus-pushgateway": pushgateway_values}[chart](args)
-    return _deep_merge(own, args.values.get(chart, {}))  # type: ignore[call-overload]
+    return deep_merge(own, args.values.get(chart, {}))  # type: ignore[call-overload]
 
 
 def datasources(args: ObservabilityStackArgs) -> dict[str, Any]:

@@ -45,8 +45,8 @@ from ..aws.eks_cluster import EksCluster
 from ..core.errors import ComponentArgsError, ConfigError, Issue, issues_from_validation_error
 from ..core.secrets import SECRET_PLACEHOLDER
 from ..gcp.gke_cluster import GkeCluster
-from ..k8s.observability import ObservabilityStack, _deep_merge, platform_addons_values
-from ..k8s.platform_addons import DEFAULT_NAMESPACES, LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, PlatformAddons
+from ..k8s.observability import ObservabilityStack, platform_addons_values
+from ..k8s.platform_addons import DEFAULT_NAMESPACES, LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, PlatformAddons, deep_merge
 from .config import NAMESPACE, Cloud, Model, StackSettings, parse_config_strings, _in_program, _stack_config_values, aws_region_issues
 
 __all__ = ["ClusterStackConfig", "GcpNetwork", "build_cluster", "cluster_component_args", "load_cluster_config", "parse_cluster_config", "team_routed_namespaces"]
@@ -408,7 +408,7 @@ def cluster_component_args(config: ClusterStackConfig, gcp_project: str | None =
         except ComponentArgsError as error:
             issues.extend(Issue(_config_path("observability", issue.path), issue.value, issue.expected) for issue in error.issues)
         else:
-            addons["values"] = {addon: _deep_merge(values, addons.get("values", {}).get(addon, {}))
+            addons["values"] = {addon: deep_merge(values, addons.get("values", {}).get(addon, {}))
                                 for addon, values in platform_addons_values(validated).items()} | {
                 addon: values for addon, values in addons.get("values", {}).items() if addon not in platform_addons_values(validated)}
     _validated(PlatformAddons, f"{name}-addons", {**addons, **stand_ins}, "addons", issues)
